@@ -1,0 +1,53 @@
+# Two commands matter: `make run` (the whole system, in the foreground) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROTOS := $(shell find protos/lbaas -name '*.proto' | sort)
+
+.PHONY: run test bench proto proto-check lint deps system-deps clean
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+# haproxy is the appliance software the local amphorae run; install it when it is missing.
+system-deps:
+	@if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  else echo "haproxy is missing: install it (apt-get install haproxy) or run as root" >&2; exit 1; fi; \
+	fi
+
+proto: $(STAMP)
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos --grpc_python_out=protos $(PROTOS)
+	@find protos/lbaas -type d -exec touch {}/__init__.py \;
+
+# CI fails when the checked-in generated code is stale.
+proto-check: $(STAMP)
+	@tmp=$$(mktemp -d) && \
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=$$tmp --pyi_out=$$tmp --grpc_python_out=$$tmp $(PROTOS) && \
+	for f in $$(cd $$tmp && find lbaas -name '*.py*'); do \
+	  cmp -s $$tmp/$$f protos/$$f || { echo "stale generated code: protos/$$f (run make proto)"; rm -rf $$tmp; exit 1; }; \
+	done; rm -rf $$tmp; echo "generated code is current"
+
+run: $(STAMP)
+	$(PY) -m deploy.local.stack
+
+test: $(STAMP) proto-check
+	$(PY) -m pytest -q tests
+
+bench: $(STAMP)
+	$(PY) bench/lifecycle.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check services amphora_agent deploy tests bench
+	$(VENV)/bin/ruff format --check services amphora_agent deploy tests bench
+
+clean:
+	rm -rf .run

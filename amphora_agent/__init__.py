@@ -1,0 +1,1 @@
+"""The amphora agent: applies rendered configs, reloads, reports. Imports no controller code."""

@@ -1,0 +1,1 @@
+"""Deployment artefacts and the local stack launcher."""

@@ -1,0 +1,1 @@
+"""Local development and test deployment: one process supervisor for the whole stack."""

@@ -1,0 +1,621 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from lbaas.common.v1 import graph_pb2 as _graph_pb2
+from lbaas.common.v1 import status_pb2 as _status_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Scope(_message.Message):
+    __slots__ = ("project_id", "all_projects")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    all_projects: bool
+    def __init__(self, project_id: _Optional[str] = ..., all_projects: _Optional[bool] = ...) -> None: ...
+
+class CreateLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "loadbalancer")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    loadbalancer: _graph_pb2.LoadBalancer
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ...) -> None: ...
+
+class CreateLoadBalancerResponse(_message.Message):
+    __slots__ = ("loadbalancer",)
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer: _graph_pb2.LoadBalancer
+    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ...) -> None: ...
+
+class GetLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetLoadBalancerResponse(_message.Message):
+    __slots__ = ("loadbalancer",)
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer: _graph_pb2.LoadBalancer
+    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ...) -> None: ...
+
+class ListLoadBalancersRequest(_message.Message):
+    __slots__ = ("scope",)
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ...) -> None: ...
+
+class ListLoadBalancersResponse(_message.Message):
+    __slots__ = ("loadbalancers",)
+    LOADBALANCERS_FIELD_NUMBER: _ClassVar[int]
+    loadbalancers: _containers.RepeatedCompositeFieldContainer[_graph_pb2.LoadBalancer]
+    def __init__(self, loadbalancers: _Optional[_Iterable[_Union[_graph_pb2.LoadBalancer, _Mapping]]] = ...) -> None: ...
+
+class UpdateLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "loadbalancer", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    loadbalancer: _graph_pb2.LoadBalancer
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateLoadBalancerResponse(_message.Message):
+    __slots__ = ("loadbalancer",)
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer: _graph_pb2.LoadBalancer
+    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ...) -> None: ...
+
+class DeleteLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "id", "cascade")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CASCADE_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    cascade: bool
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ..., cascade: _Optional[bool] = ...) -> None: ...
+
+class DeleteLoadBalancerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetLoadBalancerStatusTreeRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetLoadBalancerStatusTreeResponse(_message.Message):
+    __slots__ = ("tree",)
+    TREE_FIELD_NUMBER: _ClassVar[int]
+    tree: StatusTree
+    def __init__(self, tree: _Optional[_Union[StatusTree, _Mapping]] = ...) -> None: ...
+
+class StatusNode(_message.Message):
+    __slots__ = ("id", "name", "provisioning_status", "operating_status", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVISIONING_STATUS_FIELD_NUMBER: _ClassVar[int]
+    OPERATING_STATUS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    provisioning_status: _status_pb2.ProvisioningStatus
+    operating_status: _status_pb2.OperatingStatus
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., provisioning_status: _Optional[_Union[_status_pb2.ProvisioningStatus, str]] = ..., operating_status: _Optional[_Union[_status_pb2.OperatingStatus, str]] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class StatusTree(_message.Message):
+    __slots__ = ("loadbalancer", "listeners")
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    LISTENERS_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer: StatusNode
+    listeners: _containers.RepeatedCompositeFieldContainer[ListenerStatus]
+    def __init__(self, loadbalancer: _Optional[_Union[StatusNode, _Mapping]] = ..., listeners: _Optional[_Iterable[_Union[ListenerStatus, _Mapping]]] = ...) -> None: ...
+
+class ListenerStatus(_message.Message):
+    __slots__ = ("listener", "pools")
+    LISTENER_FIELD_NUMBER: _ClassVar[int]
+    POOLS_FIELD_NUMBER: _ClassVar[int]
+    listener: StatusNode
+    pools: _containers.RepeatedCompositeFieldContainer[PoolStatus]
+    def __init__(self, listener: _Optional[_Union[StatusNode, _Mapping]] = ..., pools: _Optional[_Iterable[_Union[PoolStatus, _Mapping]]] = ...) -> None: ...
+
+class PoolStatus(_message.Message):
+    __slots__ = ("pool", "healthmonitor", "members")
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    HEALTHMONITOR_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    pool: StatusNode
+    healthmonitor: StatusNode
+    members: _containers.RepeatedCompositeFieldContainer[StatusNode]
+    def __init__(self, pool: _Optional[_Union[StatusNode, _Mapping]] = ..., healthmonitor: _Optional[_Union[StatusNode, _Mapping]] = ..., members: _Optional[_Iterable[_Union[StatusNode, _Mapping]]] = ...) -> None: ...
+
+class CreateListenerRequest(_message.Message):
+    __slots__ = ("scope", "listener")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LISTENER_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    listener: _graph_pb2.Listener
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., listener: _Optional[_Union[_graph_pb2.Listener, _Mapping]] = ...) -> None: ...
+
+class CreateListenerResponse(_message.Message):
+    __slots__ = ("listener",)
+    LISTENER_FIELD_NUMBER: _ClassVar[int]
+    listener: _graph_pb2.Listener
+    def __init__(self, listener: _Optional[_Union[_graph_pb2.Listener, _Mapping]] = ...) -> None: ...
+
+class GetListenerRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetListenerResponse(_message.Message):
+    __slots__ = ("listener",)
+    LISTENER_FIELD_NUMBER: _ClassVar[int]
+    listener: _graph_pb2.Listener
+    def __init__(self, listener: _Optional[_Union[_graph_pb2.Listener, _Mapping]] = ...) -> None: ...
+
+class ListListenersRequest(_message.Message):
+    __slots__ = ("scope", "loadbalancer_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    loadbalancer_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., loadbalancer_id: _Optional[str] = ...) -> None: ...
+
+class ListListenersResponse(_message.Message):
+    __slots__ = ("listeners",)
+    LISTENERS_FIELD_NUMBER: _ClassVar[int]
+    listeners: _containers.RepeatedCompositeFieldContainer[_graph_pb2.Listener]
+    def __init__(self, listeners: _Optional[_Iterable[_Union[_graph_pb2.Listener, _Mapping]]] = ...) -> None: ...
+
+class UpdateListenerRequest(_message.Message):
+    __slots__ = ("scope", "listener", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LISTENER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    listener: _graph_pb2.Listener
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., listener: _Optional[_Union[_graph_pb2.Listener, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateListenerResponse(_message.Message):
+    __slots__ = ("listener",)
+    LISTENER_FIELD_NUMBER: _ClassVar[int]
+    listener: _graph_pb2.Listener
+    def __init__(self, listener: _Optional[_Union[_graph_pb2.Listener, _Mapping]] = ...) -> None: ...
+
+class DeleteListenerRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteListenerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreatePoolRequest(_message.Message):
+    __slots__ = ("scope", "pool", "listener_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    LISTENER_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    pool: _graph_pb2.Pool
+    listener_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., pool: _Optional[_Union[_graph_pb2.Pool, _Mapping]] = ..., listener_id: _Optional[str] = ...) -> None: ...
+
+class CreatePoolResponse(_message.Message):
+    __slots__ = ("pool",)
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    pool: _graph_pb2.Pool
+    def __init__(self, pool: _Optional[_Union[_graph_pb2.Pool, _Mapping]] = ...) -> None: ...
+
+class GetPoolRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetPoolResponse(_message.Message):
+    __slots__ = ("pool",)
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    pool: _graph_pb2.Pool
+    def __init__(self, pool: _Optional[_Union[_graph_pb2.Pool, _Mapping]] = ...) -> None: ...
+
+class ListPoolsRequest(_message.Message):
+    __slots__ = ("scope", "loadbalancer_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    loadbalancer_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., loadbalancer_id: _Optional[str] = ...) -> None: ...
+
+class ListPoolsResponse(_message.Message):
+    __slots__ = ("pools",)
+    POOLS_FIELD_NUMBER: _ClassVar[int]
+    pools: _containers.RepeatedCompositeFieldContainer[_graph_pb2.Pool]
+    def __init__(self, pools: _Optional[_Iterable[_Union[_graph_pb2.Pool, _Mapping]]] = ...) -> None: ...
+
+class UpdatePoolRequest(_message.Message):
+    __slots__ = ("scope", "pool", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    pool: _graph_pb2.Pool
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., pool: _Optional[_Union[_graph_pb2.Pool, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdatePoolResponse(_message.Message):
+    __slots__ = ("pool",)
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    pool: _graph_pb2.Pool
+    def __init__(self, pool: _Optional[_Union[_graph_pb2.Pool, _Mapping]] = ...) -> None: ...
+
+class DeletePoolRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeletePoolResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateMemberRequest(_message.Message):
+    __slots__ = ("scope", "member")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    member: _graph_pb2.Member
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., member: _Optional[_Union[_graph_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class CreateMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _graph_pb2.Member
+    def __init__(self, member: _Optional[_Union[_graph_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class GetMemberRequest(_message.Message):
+    __slots__ = ("scope", "pool_id", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    POOL_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    pool_id: str
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., pool_id: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _graph_pb2.Member
+    def __init__(self, member: _Optional[_Union[_graph_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class ListMembersRequest(_message.Message):
+    __slots__ = ("scope", "pool_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    POOL_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    pool_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., pool_id: _Optional[str] = ...) -> None: ...
+
+class ListMembersResponse(_message.Message):
+    __slots__ = ("members",)
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[_graph_pb2.Member]
+    def __init__(self, members: _Optional[_Iterable[_Union[_graph_pb2.Member, _Mapping]]] = ...) -> None: ...
+
+class UpdateMemberRequest(_message.Message):
+    __slots__ = ("scope", "member", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    member: _graph_pb2.Member
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., member: _Optional[_Union[_graph_pb2.Member, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _graph_pb2.Member
+    def __init__(self, member: _Optional[_Union[_graph_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class DeleteMemberRequest(_message.Message):
+    __slots__ = ("scope", "pool_id", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    POOL_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    pool_id: str
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., pool_id: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteMemberResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateHealthMonitorRequest(_message.Message):
+    __slots__ = ("scope", "healthmonitor")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    HEALTHMONITOR_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    healthmonitor: _graph_pb2.HealthMonitor
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., healthmonitor: _Optional[_Union[_graph_pb2.HealthMonitor, _Mapping]] = ...) -> None: ...
+
+class CreateHealthMonitorResponse(_message.Message):
+    __slots__ = ("healthmonitor",)
+    HEALTHMONITOR_FIELD_NUMBER: _ClassVar[int]
+    healthmonitor: _graph_pb2.HealthMonitor
+    def __init__(self, healthmonitor: _Optional[_Union[_graph_pb2.HealthMonitor, _Mapping]] = ...) -> None: ...
+
+class GetHealthMonitorRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetHealthMonitorResponse(_message.Message):
+    __slots__ = ("healthmonitor",)
+    HEALTHMONITOR_FIELD_NUMBER: _ClassVar[int]
+    healthmonitor: _graph_pb2.HealthMonitor
+    def __init__(self, healthmonitor: _Optional[_Union[_graph_pb2.HealthMonitor, _Mapping]] = ...) -> None: ...
+
+class ListHealthMonitorsRequest(_message.Message):
+    __slots__ = ("scope",)
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ...) -> None: ...
+
+class ListHealthMonitorsResponse(_message.Message):
+    __slots__ = ("healthmonitors",)
+    HEALTHMONITORS_FIELD_NUMBER: _ClassVar[int]
+    healthmonitors: _containers.RepeatedCompositeFieldContainer[_graph_pb2.HealthMonitor]
+    def __init__(self, healthmonitors: _Optional[_Iterable[_Union[_graph_pb2.HealthMonitor, _Mapping]]] = ...) -> None: ...
+
+class UpdateHealthMonitorRequest(_message.Message):
+    __slots__ = ("scope", "healthmonitor", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    HEALTHMONITOR_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    healthmonitor: _graph_pb2.HealthMonitor
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., healthmonitor: _Optional[_Union[_graph_pb2.HealthMonitor, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateHealthMonitorResponse(_message.Message):
+    __slots__ = ("healthmonitor",)
+    HEALTHMONITOR_FIELD_NUMBER: _ClassVar[int]
+    healthmonitor: _graph_pb2.HealthMonitor
+    def __init__(self, healthmonitor: _Optional[_Union[_graph_pb2.HealthMonitor, _Mapping]] = ...) -> None: ...
+
+class DeleteHealthMonitorRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteHealthMonitorResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Network(_message.Message):
+    __slots__ = ("id", "name", "project_id", "subnet_ids", "admin_state_up", "status", "shared")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBNET_IDS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_STATE_UP_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SHARED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    project_id: str
+    subnet_ids: _containers.RepeatedScalarFieldContainer[str]
+    admin_state_up: bool
+    status: str
+    shared: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., subnet_ids: _Optional[_Iterable[str]] = ..., admin_state_up: _Optional[bool] = ..., status: _Optional[str] = ..., shared: _Optional[bool] = ...) -> None: ...
+
+class Subnet(_message.Message):
+    __slots__ = ("id", "name", "network_id", "project_id", "cidr", "ip_version", "gateway_ip")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    CIDR_FIELD_NUMBER: _ClassVar[int]
+    IP_VERSION_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_IP_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    network_id: str
+    project_id: str
+    cidr: str
+    ip_version: int
+    gateway_ip: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., network_id: _Optional[str] = ..., project_id: _Optional[str] = ..., cidr: _Optional[str] = ..., ip_version: _Optional[int] = ..., gateway_ip: _Optional[str] = ...) -> None: ...
+
+class FixedIp(_message.Message):
+    __slots__ = ("subnet_id", "ip_address")
+    SUBNET_ID_FIELD_NUMBER: _ClassVar[int]
+    IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    subnet_id: str
+    ip_address: str
+    def __init__(self, subnet_id: _Optional[str] = ..., ip_address: _Optional[str] = ...) -> None: ...
+
+class Port(_message.Message):
+    __slots__ = ("id", "name", "network_id", "project_id", "fixed_ips", "device_owner", "device_id", "admin_state_up", "status")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    FIXED_IPS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_OWNER_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_STATE_UP_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    network_id: str
+    project_id: str
+    fixed_ips: _containers.RepeatedCompositeFieldContainer[FixedIp]
+    device_owner: str
+    device_id: str
+    admin_state_up: bool
+    status: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., network_id: _Optional[str] = ..., project_id: _Optional[str] = ..., fixed_ips: _Optional[_Iterable[_Union[FixedIp, _Mapping]]] = ..., device_owner: _Optional[str] = ..., device_id: _Optional[str] = ..., admin_state_up: _Optional[bool] = ..., status: _Optional[str] = ...) -> None: ...
+
+class ListNetworksRequest(_message.Message):
+    __slots__ = ("scope", "id", "name")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    name: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ListNetworksResponse(_message.Message):
+    __slots__ = ("networks",)
+    NETWORKS_FIELD_NUMBER: _ClassVar[int]
+    networks: _containers.RepeatedCompositeFieldContainer[Network]
+    def __init__(self, networks: _Optional[_Iterable[_Union[Network, _Mapping]]] = ...) -> None: ...
+
+class ListSubnetsRequest(_message.Message):
+    __slots__ = ("scope", "id", "name", "network_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    name: str
+    network_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ..., name: _Optional[str] = ..., network_id: _Optional[str] = ...) -> None: ...
+
+class ListSubnetsResponse(_message.Message):
+    __slots__ = ("subnets",)
+    SUBNETS_FIELD_NUMBER: _ClassVar[int]
+    subnets: _containers.RepeatedCompositeFieldContainer[Subnet]
+    def __init__(self, subnets: _Optional[_Iterable[_Union[Subnet, _Mapping]]] = ...) -> None: ...
+
+class ListPortsRequest(_message.Message):
+    __slots__ = ("scope", "id", "name", "network_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    name: str
+    network_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ..., name: _Optional[str] = ..., network_id: _Optional[str] = ...) -> None: ...
+
+class ListPortsResponse(_message.Message):
+    __slots__ = ("ports",)
+    PORTS_FIELD_NUMBER: _ClassVar[int]
+    ports: _containers.RepeatedCompositeFieldContainer[Port]
+    def __init__(self, ports: _Optional[_Iterable[_Union[Port, _Mapping]]] = ...) -> None: ...
+
+class Amphora(_message.Message):
+    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    VIP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_TYPE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    loadbalancer_id: str
+    status: str
+    agent_address: str
+    compute_id: str
+    vip_address: str
+    role: str
+    applied_config_hash: str
+    backend_type: str
+    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ...) -> None: ...
+
+class GetAmphoraRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetAmphoraResponse(_message.Message):
+    __slots__ = ("amphora",)
+    AMPHORA_FIELD_NUMBER: _ClassVar[int]
+    amphora: Amphora
+    def __init__(self, amphora: _Optional[_Union[Amphora, _Mapping]] = ...) -> None: ...
+
+class ListAmphoraeRequest(_message.Message):
+    __slots__ = ("loadbalancer_id",)
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer_id: str
+    def __init__(self, loadbalancer_id: _Optional[str] = ...) -> None: ...
+
+class ListAmphoraeResponse(_message.Message):
+    __slots__ = ("amphorae",)
+    AMPHORAE_FIELD_NUMBER: _ClassVar[int]
+    amphorae: _containers.RepeatedCompositeFieldContainer[Amphora]
+    def __init__(self, amphorae: _Optional[_Iterable[_Union[Amphora, _Mapping]]] = ...) -> None: ...
+
+class ObjectStatus(_message.Message):
+    __slots__ = ("id", "operating_status")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATING_STATUS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    operating_status: _status_pb2.OperatingStatus
+    def __init__(self, id: _Optional[str] = ..., operating_status: _Optional[_Union[_status_pb2.OperatingStatus, str]] = ...) -> None: ...
+
+class SetOperatingStatusesRequest(_message.Message):
+    __slots__ = ("loadbalancer_id", "amphora_id", "statuses")
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer_id: str
+    amphora_id: str
+    statuses: _containers.RepeatedCompositeFieldContainer[ObjectStatus]
+    def __init__(self, loadbalancer_id: _Optional[str] = ..., amphora_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[ObjectStatus, _Mapping]]] = ...) -> None: ...
+
+class SetOperatingStatusesResponse(_message.Message):
+    __slots__ = ("changed",)
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    changed: int
+    def __init__(self, changed: _Optional[int] = ...) -> None: ...

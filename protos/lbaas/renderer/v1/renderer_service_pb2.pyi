@@ -1,0 +1,70 @@
+from lbaas.common.v1 import graph_pb2 as _graph_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DescribeRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DescribeResponse(_message.Message):
+    __slots__ = ("backend_type", "renderer_version", "supported_features")
+    BACKEND_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    backend_type: str
+    renderer_version: str
+    supported_features: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, backend_type: _Optional[str] = ..., renderer_version: _Optional[str] = ..., supported_features: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Target(_message.Message):
+    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address")
+    AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    HAPROXY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OPENSSL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    NGINX_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KEEPALIVED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_DIR_FIELD_NUMBER: _ClassVar[int]
+    VIP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    amphora_id: str
+    agent_api_version: str
+    haproxy_version: str
+    openssl_version: str
+    nginx_version: str
+    keepalived_version: str
+    runtime_dir: str
+    vip_address: str
+    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ...) -> None: ...
+
+class RenderRequest(_message.Message):
+    __slots__ = ("loadbalancer", "target")
+    LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer: _graph_pb2.LoadBalancer
+    target: Target
+    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ...) -> None: ...
+
+class RenderedFile(_message.Message):
+    __slots__ = ("path", "content", "mode")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    content: bytes
+    mode: int
+    def __init__(self, path: _Optional[str] = ..., content: _Optional[bytes] = ..., mode: _Optional[int] = ...) -> None: ...
+
+class RenderResponse(_message.Message):
+    __slots__ = ("files", "renderer_version", "config_hash")
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[RenderedFile]
+    renderer_version: str
+    config_hash: str
+    def __init__(self, files: _Optional[_Iterable[_Union[RenderedFile, _Mapping]]] = ..., renderer_version: _Optional[str] = ..., config_hash: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""The controller services of the LBaaS control plane."""

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure shared by the controller services (never by the amphora agent)."""

@@ -1,0 +1,1 @@
+"""The orchestrator: owner of desired state, driver of reconcile jobs."""

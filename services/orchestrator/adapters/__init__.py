@@ -1,0 +1,1 @@
+"""Adapters: database, drivers, gRPC clients."""

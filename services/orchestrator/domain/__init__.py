@@ -1,0 +1,1 @@
+"""Plain-Python domain of the orchestrator: models, rules, ports."""

@@ -1,0 +1,108 @@
+"""Interfaces (ports) of the drivers the orchestrator uses; adapters implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """PEM-encoded certificate and private key, plus the CA certificate that signed it."""
+
+    cert_pem: bytes
+    key_pem: bytes
+    ca_pem: bytes
+
+
+class CertificateAuthority(Protocol):
+    """The controller's internal CA (mTLS between the orchestrator and amphora agents)."""
+
+    def ca_certificate_pem(self) -> bytes: ...
+
+    def issue_amphora_certificate(self, amphora_id: str) -> IssuedCertificate:
+        """A server certificate (EKU serverAuth only) whose subject CN is the amphora id."""
+        ...
+
+    def controller_credentials(self) -> IssuedCertificate:
+        """The controller's client certificate (EKU clientAuth only), created once and reused."""
+        ...
+
+
+@dataclass(frozen=True)
+class AmphoraSpec:
+    """What the compute driver needs to start one amphora."""
+
+    amphora_id: str
+    loadbalancer_id: str
+    backend_type: str  # "haproxy" (later "nginx")
+    vip_address: str
+    certificate: IssuedCertificate
+    # Where the agent listens; the local driver picks a free loopback port when None.
+    agent_port: int | None = None
+
+
+@dataclass(frozen=True)
+class ComputeInstance:
+    """A running (or recorded) amphora as the compute driver sees it."""
+
+    compute_id: str  # local driver: "<pid>:<process start time>"
+    agent_address: str  # host:port of the agent's mTLS gRPC endpoint
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class ComputeDriver(Protocol):
+    async def create_amphora(self, spec: AmphoraSpec) -> ComputeInstance:
+        """Starts an amphora and returns once its process exists (not necessarily serving)."""
+        ...
+
+    async def is_alive(self, compute_id: str) -> bool: ...
+
+    async def delete_amphora(self, amphora_id: str, compute_id: str) -> None:
+        """Stops the amphora (and the haproxy it runs) and removes its files. Idempotent."""
+        ...
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    amphora_id: str
+    api_version: str
+    backend_type: str
+    haproxy_version: str
+    openssl_version: str
+    nginx_version: str
+    runtime_dir: str
+    applied_config_hash: str
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    result: str  # "APPLIED", "UNCHANGED", "INVALID", "ROLLED_BACK", "BROKEN"
+    applied_config_hash: str
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.result in ("APPLIED", "UNCHANGED")
+
+
+class AgentClient(Protocol):
+    """Talks to one amphora agent over mTLS. Raises services.common.errors.Unavailable when the
+    agent cannot be reached within the deadline."""
+
+    async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo: ...
+
+    async def apply_config(
+        self,
+        agent_address: str,
+        amphora_id: str,
+        files: list[tuple[str, bytes, int]],
+        config_hash: str,
+        renderer_version: str,
+    ) -> ApplyOutcome: ...
+
+
+def run_dir_amphora_path(run_dir: Path, amphora_id: str) -> Path:
+    """Directory of one local amphora: certificates, agent pid file, haproxy runtime files."""
+    return run_dir / "amphorae" / amphora_id
