@@ -106,3 +106,24 @@ class AgentClient(Protocol):
 def run_dir_amphora_path(run_dir: Path, amphora_id: str) -> Path:
     """Directory of one local amphora: certificates, agent pid file, haproxy runtime files."""
     return run_dir / "amphorae" / amphora_id
+
+
+@dataclass(frozen=True)
+class RenderedConfig:
+    files: list[tuple[str, bytes, int]]  # (path, content, mode)
+    config_hash: str
+    renderer_version: str
+
+
+class Renderer(Protocol):
+    """A renderer service for one backend type. Raises InvalidInput / Precondition (from
+    services.common.errors) when the graph cannot be rendered for the target, Unavailable when the
+    renderer cannot be reached."""
+
+    async def describe(self) -> tuple[str, str, list[str]]:
+        """(backend_type, renderer_version, supported_features)."""
+        ...
+
+    async def render(self, loadbalancer: object, target: AgentInfo, vip_address: str) -> RenderedConfig:
+        """loadbalancer is a lbaas.common.v1.LoadBalancer message with listeners and pools."""
+        ...
