@@ -1,0 +1,25 @@
+"""Entry point: python -m services.renderer (settings -> bootstrap -> serve)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services.common.logs import configure
+from services.common.server import run_until_signalled
+from services.renderer.config import Settings
+from services.renderer.server import serve
+
+log = logging.getLogger("services.renderer")
+
+
+async def main() -> None:
+    settings = Settings.from_env()
+    configure(f"renderer-{settings.backend}")
+    server, port = await serve(settings)
+    log.info("renderer %s serving on %s (port %d)", settings.backend, settings.bind_address, port)
+    await run_until_signalled(server)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Backend renderers, one package per appliance software."""

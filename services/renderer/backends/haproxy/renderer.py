@@ -1,0 +1,109 @@
+"""The haproxy renderer: transform, then render haproxy.cfg with strict filters only."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+from lbaas.common.v1 import graph_pb2
+from lbaas.renderer.v1 import renderer_service_pb2
+
+from services.renderer.backends.haproxy.features import RENDERER_VERSION, SUPPORTED_FEATURES
+from services.renderer.backends.haproxy.transform import transform
+from services.renderer.domain import filters
+from services.renderer.domain.hashing import config_hash
+from services.renderer.domain.ports import Description, RenderedFile, Rendering
+
+TEMPLATES = Path(__file__).parent / "templates"
+CONFIG_PATH = "haproxy.cfg"
+CONFIG_MODE = 0o644
+TEMPLATE_FIELD = "haproxy template value"
+
+
+class Checked(str):
+    """A string that went through one of the strict filters below."""
+
+
+def _ip(value: object) -> Checked:
+    address = (
+        value
+        if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address)
+        else filters.ip_address(value, TEMPLATE_FIELD)
+    )
+    # haproxy reads "host:port" splitting at the last colon; brackets keep IPv6 unambiguous,
+    # and "addr" on a server line needs them.
+    return Checked(f"[{address}]" if address.version == 6 else str(address))
+
+
+def _int(value: object) -> Checked:
+    return Checked(str(filters.int_range(value, TEMPLATE_FIELD, -(2**31), 2**31 - 1)))
+
+
+def _strict(check: Callable[[object], Checked]) -> Callable[[object], Checked]:
+    def apply(value: object) -> Checked:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()  # StrictUndefined: a missing key is a bug
+        return check(value)
+
+    return apply
+
+
+FILTERS = {
+    name: _strict(check)
+    for name, check in {
+        "hx_id": lambda v: Checked(filters.uuid_id(v, TEMPLATE_FIELD)),
+        "hx_addr": _ip,
+        "hx_int": _int,
+        "hx_word": lambda v: Checked(filters.token(v, TEMPLATE_FIELD)),
+        "hx_path": lambda v: Checked(filters.url_path(v, TEMPLATE_FIELD)),
+        "hx_host": lambda v: Checked(filters.hostname(v, TEMPLATE_FIELD)),
+        "hx_codes": lambda v: Checked(filters.expected_codes(v, TEMPLATE_FIELD)),
+        "hx_dir": lambda v: Checked(filters.runtime_dir(v, TEMPLATE_FIELD)),
+    }.items()
+}
+
+
+def _only_checked(value: object) -> object:
+    # Every {{ }} must end in a strict filter; a bare value here is a template bug.
+    if not isinstance(value, Checked):
+        raise TypeError(f"unfiltered value reached the haproxy template: {value!r}")
+    return value
+
+
+def build_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=_only_checked,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+class HaproxyRenderer:
+    def __init__(self) -> None:
+        self._template = build_environment().get_template("haproxy.cfg.j2")
+
+    def describe(self) -> Description:
+        return Description(
+            backend_type="haproxy",
+            renderer_version=RENDERER_VERSION,
+            supported_features=SUPPORTED_FEATURES,
+        )
+
+    def render(
+        self, loadbalancer: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target
+    ) -> Rendering:
+        data = transform(loadbalancer, target)
+        text = self._template.render(lb=data, renderer_version=RENDERER_VERSION)
+        content = text.encode("utf-8")
+        files = (RenderedFile(CONFIG_PATH, content, CONFIG_MODE),)
+        return Rendering(
+            files=files,
+            renderer_version=RENDERER_VERSION,
+            config_hash=config_hash((f.path, f.content) for f in files),
+        )

@@ -1,0 +1,1 @@
+"""Domain of the renderer: rendered files, hashing, strict value filters, version gating."""

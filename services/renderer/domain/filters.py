@@ -1,0 +1,129 @@
+"""Strict shape checks for every value that may reach a config file.
+
+Each check either returns the value in canonical form or raises InvalidInput naming the field.
+Nothing is escaped or quoted: a value that could need quoting is rejected instead. Patterns are
+applied with fullmatch: "$" alone would accept a trailing newline.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection
+
+from services.common.errors import InvalidInput
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# RFC 3986 path characters minus those haproxy's config parser gives a meaning to: quotes
+# (quoting), '$' (environment expansion), '#' (comment), backslash (escape), whitespace. Percent
+# encoding still expresses them. '?' and a query string are allowed.
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$")
+_EXPECTED_CODES = re.compile(r"^(\d{3})(?:-(\d{3})|((?:,\d{3})*))$")
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_RUNTIME_DIR = re.compile(r"^/[A-Za-z0-9._/-]*$")
+# A bare word: what keywords chosen by the renderer itself look like.
+_TOKEN = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
+
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "PATCH", "CONNECT"}
+)
+HTTP_VERSIONS = frozenset({"1.0", "1.1"})
+MAX_URL_PATH = 1024
+# sockaddr_un.sun_path is 108 bytes; leave room for the longest socket name we append.
+MAX_RUNTIME_DIR = 80
+
+
+def _require_str(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field=field)
+    return value
+
+
+def uuid_id(value: object, field: str) -> str:
+    text = _require_str(value, field)
+    if not _UUID.fullmatch(text):
+        raise InvalidInput(f"{field} must be a UUID", field=field)
+    return text
+
+
+def ip_address(value: object, field: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    text = _require_str(value, field)
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an IPv4 or IPv6 address", field=field) from None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        raise InvalidInput(f"{field} must not carry an IPv6 zone", field=field)
+    return address
+
+
+def int_range(value: object, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{field} must be an integer", field=field)
+    if not low <= value <= high:
+        raise InvalidInput(f"{field} must be between {low} and {high}", field=field)
+    return value
+
+
+def one_of(value: object, field: str, allowed: Collection[str]) -> str:
+    text = _require_str(value, field)
+    if text not in allowed:
+        raise InvalidInput(f"{field} must be one of {', '.join(sorted(allowed))}", field=field)
+    return text
+
+
+def url_path(value: object, field: str) -> str:
+    text = _require_str(value, field)
+    if len(text) > MAX_URL_PATH or not _URL_PATH.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be an absolute URL path without spaces, quotes, '$', '#' or '\\'",
+            field=field,
+        )
+    return text
+
+
+def expected_codes(value: object, field: str) -> str:
+    """Octavia's forms: "200", "200,202,204" or "200-204", codes 100-599."""
+    text = _require_str(value, field)
+    match = _EXPECTED_CODES.fullmatch(text)
+    if match is None:
+        raise InvalidInput(f"{field} must look like 200, 200,202 or 200-204", field=field)
+    codes = [int(code) for code in re.findall(r"\d{3}", text)]
+    if any(not 100 <= code <= 599 for code in codes):
+        raise InvalidInput(f"{field} codes must be between 100 and 599", field=field)
+    if match.group(2) is not None and codes[0] > codes[1]:
+        raise InvalidInput(f"{field} range must be low-high", field=field)
+    return text
+
+
+def hostname(value: object, field: str) -> str:
+    text = _require_str(value, field)
+    labels = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    if len(text) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise InvalidInput(f"{field} must be a DNS host name", field=field)
+    return text
+
+
+def runtime_dir(value: object, field: str) -> str:
+    text = _require_str(value, field)
+    parts = text.split("/")
+    if (
+        len(text) > MAX_RUNTIME_DIR
+        or not _RUNTIME_DIR.fullmatch(text)
+        or ".." in parts
+        or text.endswith("/")
+        and text != "/"
+    ):
+        raise InvalidInput(
+            f"{field} must be an absolute path of at most {MAX_RUNTIME_DIR} characters "
+            "made of letters, digits, '.', '_', '-' and '/'",
+            field=field,
+        )
+    return text
+
+
+def token(value: object, field: str) -> str:
+    text = _require_str(value, field)
+    if not _TOKEN.fullmatch(text):
+        raise InvalidInput(f"{field} must be a bare word", field=field)
+    return text

@@ -1,0 +1,1 @@
+"""The renderer's gRPC handlers."""

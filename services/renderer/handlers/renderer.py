@@ -1,0 +1,42 @@
+"""RendererService handlers: decode, call the backend renderer, encode."""
+
+from __future__ import annotations
+
+import grpc
+from lbaas.renderer.v1 import renderer_service_pb2 as pb
+from lbaas.renderer.v1 import renderer_service_pb2_grpc
+
+from services.common.errors import InvalidInput
+from services.renderer.domain.ports import Renderer
+
+
+class RendererServicer(renderer_service_pb2_grpc.RendererServiceServicer):
+    def __init__(self, renderer: Renderer) -> None:
+        self._renderer = renderer
+
+    async def Describe(
+        self, request: pb.DescribeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DescribeResponse:
+        description = self._renderer.describe()
+        return pb.DescribeResponse(
+            backend_type=description.backend_type,
+            renderer_version=description.renderer_version,
+            supported_features=list(description.supported_features),
+        )
+
+    async def Render(
+        self, request: pb.RenderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenderResponse:
+        if not request.HasField("loadbalancer"):
+            raise InvalidInput("loadbalancer is required", field="loadbalancer")
+        if not request.HasField("target"):
+            raise InvalidInput("target is required", field="target")
+        rendering = self._renderer.render(request.loadbalancer, request.target)
+        return pb.RenderResponse(
+            files=[
+                pb.RenderedFile(path=f.path, content=f.content, mode=f.mode)
+                for f in rendering.files
+            ],
+            renderer_version=rendering.renderer_version,
+            config_hash=rendering.config_hash,
+        )

@@ -1,0 +1,176 @@
+"""haproxy renderer output: golden files, naming contract, gating and the template's filter rule."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+import pytest
+from jinja2 import nodes
+
+from services.common.errors import InvalidInput, Precondition
+from services.renderer.backends.haproxy.renderer import FILTERS, HaproxyRenderer, build_environment
+from services.renderer.domain.hashing import config_hash
+from tests.unit.renderer import renderer_samples as samples
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {
+    "full.cfg": samples.full_lb,
+    "empty.cfg": samples.empty_lb,
+    "ipv6_https_admin_down.cfg": samples.source_ip_lb,
+}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> HaproxyRenderer:
+    return HaproxyRenderer()
+
+
+def _render(renderer: HaproxyRenderer, lb, **target) -> str:
+    rendering = renderer.render(lb, samples.target(**target))
+    assert [(f.path, f.mode) for f in rendering.files] == [("haproxy.cfg", 0o644)]
+    return rendering.files[0].content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_golden(renderer: HaproxyRenderer, name: str) -> None:
+    text = _render(renderer, CASES[name]())
+    golden = GOLDEN / name
+    if os.environ.get("LBAAS_UPDATE_GOLDEN") == "1":
+        golden.write_text(text)
+    assert text == golden.read_text(), f"rendered config differs from {golden}"
+
+
+def test_names_are_ids_and_user_names_never_rendered(renderer: HaproxyRenderer) -> None:
+    text = _render(renderer, samples.full_lb())
+    assert f"frontend {samples.HTTP_LISTENER_ID}\n" in text
+    assert f"frontend {samples.TCP_LISTENER_ID}\n" in text
+    assert f"backend {samples.HTTP_POOL_ID}\n" in text
+    for member_id in samples.MEMBER_IDS:
+        assert f"    server {member_id} " in text
+    for user_name in ("web pool", "full", "\n    # web", "db\n"):
+        assert user_name not in text.split("load balancer", 1)[1].replace("full=1", "")
+    # Only pools reachable from a listener are rendered.
+    assert samples.ORPHAN_POOL_ID not in text
+
+
+def test_global_and_defaults_carry_the_agent_contract(renderer: HaproxyRenderer) -> None:
+    text = _render(renderer, samples.empty_lb(), runtime_dir="/run/amp")
+    assert "stats socket /run/amp/haproxy.sock mode 600 level admin expose-fd listeners\n" in text
+    assert "server-state-file /run/amp/servers.state\n" in text
+    for line in ("load-server-state-from-file global", "option redispatch", "retries 3"):
+        assert f"    {line}\n" in text
+    assert "bind unix@/run/amp/internal.sock" in text
+    assert "daemon" not in text and "master-worker" not in text
+
+
+def test_loadbalancer_admin_down_disables_every_frontend(renderer: HaproxyRenderer) -> None:
+    lb = samples.full_lb()
+    lb.meta.admin_state_up = False
+    text = _render(renderer, lb)
+    assert text.count("    disabled\n") == 2
+    assert "    disabled\n" not in _render(renderer, samples.full_lb())
+
+
+def test_target_vip_wins_over_graph_vip(renderer: HaproxyRenderer) -> None:
+    text = _render(renderer, samples.full_lb(), vip_address="10.1.2.3")
+    assert "bind 10.1.2.3:80\n" in text and "203.0.113.10" not in text
+
+
+def test_connection_limit_and_unset_timeouts(renderer: HaproxyRenderer) -> None:
+    lb = samples.full_lb()
+    listener = next(li for li in lb.listeners if li.protocol == "TCP")
+    listener.connection_limit = -1
+    listener.timeout_client_data = 0
+    listener.timeout_member_connect = 0
+    text = _render(renderer, lb)
+    tcp_frontend = text.split(f"frontend {samples.TCP_LISTENER_ID}\n")[1].split("\n\n")[0]
+    assert "maxconn 50000" in tcp_frontend and "timeout client 50000" in tcp_frontend
+    tcp_backend = text.split(f"backend {samples.TCP_POOL_ID}\n")[1]
+    assert "timeout connect 5000" in tcp_backend
+
+
+def test_config_hash_covers_the_files(renderer: HaproxyRenderer) -> None:
+    rendering = renderer.render(samples.full_lb(), samples.target())
+    assert rendering.config_hash == config_hash([("haproxy.cfg", rendering.files[0].content)])
+    other = renderer.render(samples.full_lb(), samples.target(vip_address="10.0.0.1"))
+    assert other.config_hash != rendering.config_hash
+    assert rendering.renderer_version == "haproxy-1.0.0"
+
+
+def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRenderer) -> None:
+    with pytest.raises(Precondition) as err:
+        renderer.render(samples.empty_lb(), samples.target(haproxy_version="2.0.33"))
+    assert "haproxy >= 2.2.0" in err.value.user_message
+    assert "2.0.33" in err.value.user_message
+    renderer.render(samples.empty_lb(), samples.target(haproxy_version="2.2.0"))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "feature"),
+    [
+        (lambda lb: setattr(lb.listeners[0], "protocol", "UDP"), "listener.protocol.UDP"),
+        (lambda lb: setattr(lb.listeners[0], "protocol", "HTTPS"), "listener.protocol.HTTPS"),
+        (lambda lb: setattr(lb.pools[2], "protocol", "PROXY"), "pool.protocol.PROXY"),
+        (
+            lambda lb: setattr(lb.pools[2], "lb_algorithm", "SOURCE_IP_PORT"),
+            "pool.lb_algorithm.SOURCE_IP_PORT",
+        ),
+        (
+            lambda lb: setattr(lb.pools[1].healthmonitor, "type", "PING"),
+            "healthmonitor.type.PING",
+        ),
+        (
+            lambda lb: setattr(lb.pools[1].session_persistence, "type", "HTTP_COOKIE"),
+            "pool.session_persistence.HTTP_COOKIE",
+        ),
+        (lambda lb: lb.listeners[0].allowed_cidrs.append("10.0.0.0/8"), "listener.allowed_cidrs"),
+    ],
+)
+def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> None:
+    lb = samples.full_lb()
+    mutate(lb)
+    with pytest.raises(Precondition) as err:
+        renderer.render(lb, samples.target())
+    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.0.0"
+
+
+def test_graph_consistency_errors(renderer: HaproxyRenderer) -> None:
+    lb = samples.full_lb()
+    lb.listeners[0].default_pool_id = "9f9f9f9f-0000-4000-8000-000000000009"
+    with pytest.raises(InvalidInput, match="not in the graph"):
+        renderer.render(lb, samples.target())
+    lb = samples.full_lb()
+    lb.listeners[0].default_pool_id = lb.listeners[1].default_pool_id
+    with pytest.raises(InvalidInput, match="default pool of listeners"):
+        renderer.render(lb, samples.target())
+    lb = samples.full_lb()
+    http_listener = next(li for li in lb.listeners if li.protocol == "HTTP")
+    http_listener.default_pool_id = samples.TCP_POOL_ID
+    lb.listeners[0].default_pool_id = ""
+    with pytest.raises(InvalidInput, match="cannot be the default pool of HTTP listener"):
+        renderer.render(lb, samples.target())
+
+
+def test_every_template_output_ends_in_a_strict_filter() -> None:
+    env = build_environment()
+    source = env.loader.get_source(env, "haproxy.cfg.j2")[0]
+    outputs = [
+        node
+        for output in env.parse(source).find_all(nodes.Output)
+        for node in output.nodes
+        if not isinstance(node, nodes.TemplateData)
+    ]
+    assert len(outputs) > 20
+    for node in outputs:
+        assert isinstance(node, nodes.Filter), f"line {node.lineno}: output without filter"
+        assert node.name in FILTERS, f"line {node.lineno}: filter {node.name} is not strict"
+
+
+def test_unfiltered_values_are_refused_at_render_time() -> None:
+    env = build_environment()
+    with pytest.raises(TypeError, match="unfiltered"):
+        env.from_string("{{ value }}").render(value="x\nbind :1")
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing | hx_int }}").render()
