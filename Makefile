@@ -43,7 +43,7 @@ test: $(STAMP) proto-check
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)
-	$(PY) bench/lifecycle.py
+	$(PY) -m bench.lifecycle
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench

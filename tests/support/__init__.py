@@ -1,0 +1,1 @@
+"""Helpers shared by the end-to-end and compatibility tests: the stack as processes, backends."""

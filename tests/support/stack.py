@@ -1,0 +1,129 @@
+"""The whole system started as processes through the real launcher, on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tests.support.backends import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningStack:
+    run_dir: Path
+    api_url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+
+    @property
+    def tokens(self) -> dict:
+        return yaml.safe_load((self.run_dir / "tokens.yaml").read_text())["tokens"]
+
+    def token(self, role: str) -> str:
+        return next(t for t, v in self.tokens.items() if role in v["roles"])
+
+    def project(self, role: str) -> str:
+        return next(v["project_id"] for v in self.tokens.values() if role in v["roles"])
+
+    def service_pid(self, name: str) -> int:
+        return int((self.run_dir / "pids" / f"{name}.pid").read_text())
+
+    def log(self, name: str) -> str:
+        path = self.run_dir / "logs" / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def start_stack(run_dir: Path, timeout: float = 120.0) -> RunningStack:
+    api_port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "LBAAS_RUN_DIR": str(run_dir),
+            "LBAAS_API_PORT": str(api_port),
+            "LBAAS_ORCHESTRATOR_ADDR": f"127.0.0.1:{free_port()}",
+            "LBAAS_RENDERER_HAPROXY_ADDR": f"127.0.0.1:{free_port()}",
+            "LBAAS_HEALTH_ADDR": f"127.0.0.1:{free_port()}",
+            "LBAAS_HEALTH_UDP_ADDR": f"127.0.0.1:{free_port()}",
+        }
+    )
+    env.pop("DATABASE_URL", None)
+    return _launch(run_dir, env, f"http://127.0.0.1:{api_port}", timeout)
+
+
+def restart_stack(old: RunningStack, timeout: float = 120.0) -> RunningStack:
+    return _launch(old.run_dir, old.env, old.api_url, timeout)
+
+
+def _launch(run_dir: Path, env: dict[str, str], api_url: str, timeout: float) -> RunningStack:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out = open(run_dir / "stack.out", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploy.local.stack"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    out.close()
+    stack = RunningStack(run_dir, api_url, env, proc)
+    deadline = time.monotonic() + timeout
+    while not (run_dir / "ready").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_stack(stack)
+            raise RuntimeError("stack did not start:\n" + _tail(run_dir))
+        time.sleep(0.2)
+    return stack
+
+
+def stop_stack(stack: RunningStack, timeout: float = 60.0) -> None:
+    """Stops the launcher, then makes sure nothing it or its services started is left."""
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGTERM)
+        try:
+            stack.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
+            stack.process.wait()
+    for pid in leftover_pids(stack.run_dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def leftover_pids(run_dir: Path) -> list[int]:
+    """Pids of processes started for this run dir: its path is in their command line (agents,
+    haproxy, postgres) or their environment names it (the services)."""
+    found = []
+    marker = str(run_dir).encode()
+    env_marker = b"LBAAS_RUN_DIR=" + marker + b"\0"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "cmdline").read_bytes() or env_marker in (
+                (entry / "environ").read_bytes()
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _tail(run_dir: Path, lines: int = 60) -> str:
+    parts = []
+    for path in [run_dir / "stack.out", *sorted((run_dir / "logs").glob("*.log"))]:
+        if path.exists():
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path.name}\n" + "\n".join(text))
+    return "\n".join(parts)
