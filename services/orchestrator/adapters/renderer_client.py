@@ -1,0 +1,93 @@
+"""gRPC client of one renderer service (one backend type), plaintext on the control network."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from lbaas.renderer.v1 import renderer_service_pb2, renderer_service_pb2_grpc
+
+from services.common.errors import DomainError, Unavailable, from_rpc_error
+from services.orchestrator.domain.ports import AgentInfo, RenderedConfig
+
+# A renderer is redeployed for every template fix (a minor update); gRPC's default reconnect
+# backoff (up to 120 s of failing fast) would outlast the redeploy by far.
+_CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
+
+def build_target(target: AgentInfo, vip_address: str) -> renderer_service_pb2.Target:
+    """What the renderer needs to know about the appliance, from the agent's GetInfo."""
+    return renderer_service_pb2.Target(
+        amphora_id=target.amphora_id,
+        agent_api_version=target.api_version,
+        haproxy_version=target.haproxy_version,
+        openssl_version=target.openssl_version,
+        nginx_version=target.nginx_version,
+        runtime_dir=target.runtime_dir,
+        vip_address=vip_address,
+    )
+
+
+def map_renderer_error(err: grpc.RpcError, address: str) -> DomainError:
+    """INVALID_ARGUMENT -> InvalidInput, FAILED_PRECONDITION -> Precondition (with the server's
+    ErrorDetail); UNAVAILABLE / DEADLINE_EXCEEDED -> Unavailable naming the renderer."""
+    error = from_rpc_error(err)
+    if isinstance(error, Unavailable) and not error.operator_detail:
+        error.operator_detail = f"renderer at {address}: {err.code().name}: {err.details()}"
+    return error
+
+
+class GrpcRenderer:
+    """Renderer port over grpc.aio; every call has a deadline of `timeout` seconds."""
+
+    def __init__(self, address: str, timeout: float = 10.0):
+        self._address = address
+        self._timeout = timeout
+        self._channel: grpc.aio.Channel | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    def _stub(self) -> renderer_service_pb2_grpc.RendererServiceStub:
+        loop = asyncio.get_running_loop()
+        if self._channel is None or self._loop is not loop:
+            # aio channels belong to the loop that made them.
+            self._channel = grpc.aio.insecure_channel(self._address, options=_CHANNEL_OPTIONS)
+            self._loop = loop
+        return renderer_service_pb2_grpc.RendererServiceStub(self._channel)
+
+    async def describe(self) -> tuple[str, str, list[str]]:
+        try:
+            resp = await self._stub().Describe(
+                renderer_service_pb2.DescribeRequest(), timeout=self._timeout
+            )
+        except grpc.RpcError as err:
+            raise map_renderer_error(err, self._address) from err
+        return resp.backend_type, resp.renderer_version, list(resp.supported_features)
+
+    async def render(
+        self, loadbalancer: object, target: AgentInfo, vip_address: str
+    ) -> RenderedConfig:
+        request = renderer_service_pb2.RenderRequest(
+            loadbalancer=loadbalancer, target=build_target(target, vip_address)
+        )
+        try:
+            resp = await self._stub().Render(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise map_renderer_error(err, self._address) from err
+        return RenderedConfig(
+            files=[(f.path, f.content, f.mode) for f in resp.files],
+            config_hash=resp.config_hash,
+            renderer_version=resp.renderer_version,
+        )
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            channel, self._channel = self._channel, None
+            await channel.close()
