@@ -1,0 +1,1 @@
+"""Adapters the gateway talks through: the orchestrator client (gRPC) and an in-memory stand-in."""

@@ -1,0 +1,80 @@
+"""The orchestrator port the routes call, and its gRPC implementation."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import grpc
+from google.protobuf.message import Message
+from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc
+
+from services.common.errors import Conflict, DomainError, from_rpc_error
+
+# The RPCs the gateway uses; anything else is a programming error caught before the wire.
+GATEWAY_RPCS = frozenset(
+    [
+        *(
+            f"{verb}{noun}"
+            for noun in ("LoadBalancer", "Listener", "Pool", "Member", "HealthMonitor")
+            for verb in ("Create", "Get", "Update", "Delete")
+        ),
+        "ListLoadBalancers",
+        "ListListeners",
+        "ListPools",
+        "ListMembers",
+        "ListHealthMonitors",
+        "GetLoadBalancerStatusTree",
+        "ListNetworks",
+        "ListSubnets",
+        "ListPorts",
+    ]
+)
+
+
+class OrchestratorPort(Protocol):
+    """Calls one orchestrator RPC by name; raises services.common.errors.DomainError on failure."""
+
+    async def call(self, rpc: str, request: Message) -> Message: ...
+
+    async def close(self) -> None: ...
+
+
+class GrpcOrchestrator:
+    """OrchestratorPort over grpc.aio; every call carries a deadline."""
+
+    def __init__(self, address: str, timeout: float):
+        self._address = address
+        self._timeout = timeout
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: orchestrator_service_pb2_grpc.OrchestratorServiceStub | None = None
+
+    def _ensure(self) -> orchestrator_service_pb2_grpc.OrchestratorServiceStub:
+        # The channel is made on first use so that it binds to the serving event loop.
+        if self._stub is None:
+            self._channel = grpc.aio.insecure_channel(self._address)
+            self._stub = orchestrator_service_pb2_grpc.OrchestratorServiceStub(self._channel)
+        return self._stub
+
+    async def call(self, rpc: str, request: Message) -> Message:
+        if rpc not in GATEWAY_RPCS:
+            raise ValueError(f"unknown orchestrator RPC {rpc}")
+        method = getattr(self._ensure(), rpc)
+        try:
+            return await method(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as err:
+            raise _domain_error(err) from None
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel, self._stub = None, None
+
+
+def _domain_error(err: grpc.aio.AioRpcError) -> DomainError:
+    domain = from_rpc_error(err)
+    # The contract names ABORTED as a conflict too; the shared mapping only knows ALREADY_EXISTS.
+    if err.code() == grpc.StatusCode.ABORTED and type(domain) is DomainError:
+        return Conflict(
+            domain.user_message, field=domain.field, operator_detail=domain.operator_detail
+        )
+    return domain

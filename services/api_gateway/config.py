@@ -1,0 +1,33 @@
+"""Gateway settings, read once from the environment into a frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_host: str = "127.0.0.1"
+    api_port: int = 9876
+    orchestrator_addr: str = "127.0.0.1:9890"
+    run_dir: Path = Path(".run").absolute()
+    tokens_file: Path = Path(".run/tokens.yaml").absolute()
+    # Deadline, in seconds, of every call to the orchestrator.
+    rpc_timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        run_dir = Path(env.get("LBAAS_RUN_DIR") or ".run").absolute()
+        tokens = env.get("LBAAS_TOKENS_FILE") or str(run_dir / "tokens.yaml")
+        return cls(
+            api_host=env.get("LBAAS_API_HOST") or "127.0.0.1",
+            api_port=int(env.get("LBAAS_API_PORT") or 9876),
+            orchestrator_addr=env.get("LBAAS_ORCHESTRATOR_ADDR") or "127.0.0.1:9890",
+            run_dir=run_dir,
+            tokens_file=Path(tokens).absolute(),
+            rpc_timeout=float(env.get("LBAAS_API_RPC_TIMEOUT") or 10.0),
+        )

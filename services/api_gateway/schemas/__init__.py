@@ -1,0 +1,1 @@
+"""Request models (pydantic v2, extra="forbid") for each Octavia resource."""

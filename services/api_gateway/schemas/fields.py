@@ -1,0 +1,160 @@
+"""Field types with Octavia's ranges and enumerations, and strict shapes for values that reach
+rendered configs. Each validator raises ValueError with the WSME-style reason text."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainValidator
+
+MAX_TIMEOUT_MS = 31536000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_URL_PATH = re.compile(r"/(?:[A-Za-z0-9\-._~!$&()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
+_EXPECTED_CODES = re.compile(r"\d{3}(?:,\d{3})*|\d{3}-\d{3}")
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?")
+_COOKIE = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+class Strict(BaseModel):
+    """Base of every request model: unknown attributes are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _typed(fn: Callable[[Any], Any]) -> PlainValidator:
+    return PlainValidator(fn)
+
+
+def integer(lo: int | None = None, hi: int | None = None, *, also: Iterable[int] = ()) -> Any:
+    extra = frozenset(also)
+
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError("Wrong type. Expected an integer.")
+        if v in extra:
+            return v
+        if lo is not None and hi is not None and not lo <= v <= hi:
+            raise ValueError(f"Value must be between {lo} and {hi}.")
+        if lo is not None and v < lo:
+            raise ValueError(f"Value should be greater or equal to {lo}.")
+        if hi is not None and v > hi:
+            raise ValueError(f"Value should be lower or equal to {hi}.")
+        return v
+
+    return Annotated[int, _typed(check)]
+
+
+def text(max_length: int = 255, *, pattern: re.Pattern[str] | None = None, what: str = "") -> Any:
+    def check(v: Any) -> str:
+        if not isinstance(v, str):
+            raise ValueError("Wrong type. Expected a string.")
+        if len(v) > max_length:
+            raise ValueError(f"Value should have a maximum character requirement of {max_length}.")
+        if pattern is not None and not pattern.fullmatch(v):
+            raise ValueError(f"Value is not a valid {what}.")
+        if pattern is None and _CONTROL.search(v):
+            raise ValueError("Value must not contain control characters.")
+        return v
+
+    return Annotated[str, _typed(check)]
+
+
+def enum(*values: str) -> Any:
+    allowed = ", ".join(values)
+
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or v not in values:
+            raise ValueError(f"Value should be one of: {allowed}")
+        return v
+
+    return Annotated[str, _typed(check)]
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError("Wrong type. Expected a boolean.")
+    return v
+
+
+def _uuid(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError("Value should be UUID format")
+    try:
+        return str(uuid.UUID(v))
+    except ValueError:
+        raise ValueError("Value should be UUID format") from None
+
+
+def _ip(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError("Value should be IPv4 or IPv6 format")
+    try:
+        return str(ipaddress.ip_address(v))
+    except ValueError:
+        raise ValueError("Value should be IPv4 or IPv6 format") from None
+
+
+def _cidr(v: Any) -> str:
+    if not isinstance(v, str) or "/" not in v:
+        raise ValueError("Value should be IPv4 or IPv6 CIDR format")
+    try:
+        return str(ipaddress.ip_network(v, strict=False))
+    except ValueError:
+        raise ValueError("Value should be IPv4 or IPv6 CIDR format") from None
+
+
+def _http_version(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or float(v) not in (1.0, 1.1):
+        raise ValueError("Value should be one of: 1.0, 1.1")
+    return float(v)
+
+
+def list_of(item: Any, *, max_items: int = 1000) -> Any:
+    """A JSON array of item; each element is validated by item's own validator."""
+    return Annotated[list[item], PlainValidator(_list_check(item, max_items))]
+
+
+def _list_check(item: Any, max_items: int) -> Callable[[Any], list]:
+    from pydantic import TypeAdapter  # local: one adapter per list type, built once
+
+    adapter = TypeAdapter(item)
+
+    def check(v: Any) -> list:
+        if not isinstance(v, list):
+            raise ValueError("Wrong type. Expected a list.")
+        if len(v) > max_items:
+            raise ValueError(f"Value should have at most {max_items} items.")
+        out = []
+        for element in v:
+            try:
+                out.append(adapter.validate_python(element))
+            except Exception as err:  # pydantic ValidationError: keep its first reason
+                errors = getattr(err, "errors", lambda: [])()
+                reason = errors[0].get("ctx", {}).get("error") if errors else None
+                raise ValueError(str(reason or err)) from None
+        return out
+
+    return check
+
+
+Bool = Annotated[bool, _typed(_bool)]
+UUID = Annotated[str, _typed(_uuid)]
+IPAddress = Annotated[str, _typed(_ip)]
+Cidr = Annotated[str, _typed(_cidr)]
+HttpVersion = Annotated[float, _typed(_http_version)]
+Name = text(255)
+Description = text(255)
+ProjectId = text(36)
+Tags = list_of(text(255))
+PortNumber = integer(1, 65535)
+TimeoutMs = integer(0, MAX_TIMEOUT_MS)
+UrlPath = text(2048, pattern=_URL_PATH, what="URL path")
+ExpectedCodes = text(64, pattern=_EXPECTED_CODES, what="HTTP status code list or range")
+DomainName = text(255, pattern=_DOMAIN, what="domain name")
+CookieName = text(255, pattern=_COOKIE, what="cookie name")
+ContainerRef = text(255)

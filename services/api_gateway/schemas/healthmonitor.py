@@ -1,0 +1,134 @@
+"""Health monitor request models and their translation to the contract."""
+
+from __future__ import annotations
+
+from lbaas.common.v1 import graph_pb2 as g
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from pydantic import model_validator
+
+from services.api_gateway.auth import Principal
+from services.api_gateway.faults import invalid_field
+from services.api_gateway.schemas.body import FieldError, mask, require_set
+from services.api_gateway.schemas.common import META_PATHS, fill_meta, owner_project
+from services.api_gateway.schemas.fields import (
+    UUID,
+    Bool,
+    DomainName,
+    ExpectedCodes,
+    HttpVersion,
+    Name,
+    ProjectId,
+    Strict,
+    Tags,
+    UrlPath,
+    enum,
+    integer,
+)
+
+TYPES = ("HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO", "UDP-CONNECT", "SCTP")
+HTTP_TYPES = ("HTTP", "HTTPS")
+HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
+HTTP_DEFAULTS = {"http_method": "GET", "url_path": "/", "expected_codes": "200"}
+DEFAULT_MAX_RETRIES_DOWN = 3
+Retries = integer(1, 10)
+Seconds = integer(0, 2147483647)
+
+
+class _MonitorFields(Strict):
+    name: Name | None = None
+    admin_state_up: Bool | None = None
+    delay: Seconds | None = None
+    timeout: Seconds | None = None
+    max_retries: Retries | None = None
+    max_retries_down: Retries | None = None
+    http_method: enum(*HTTP_METHODS) | None = None
+    url_path: UrlPath | None = None
+    expected_codes: ExpectedCodes | None = None
+    http_version: HttpVersion | None = None
+    domain_name: DomainName | None = None
+    tags: Tags | None = None
+
+    @model_validator(mode="after")
+    def _domain_needs_http11(self) -> _MonitorFields:
+        if self.domain_name and self.http_version != 1.1:
+            raise FieldError(
+                "http_version",
+                self.http_version,
+                "http_version 1.1 is required when domain_name is set.",
+            )
+        return self
+
+
+class HealthMonitorCreate(_MonitorFields):
+    type: enum(*TYPES) | None
+    delay: Seconds | None
+    timeout: Seconds | None
+    max_retries: Retries | None
+    pool_id: UUID | None
+    project_id: ProjectId | None = None
+
+    @model_validator(mode="after")
+    def _mandatory(self) -> HealthMonitorCreate:
+        for field in ("type", "delay", "timeout", "max_retries", "pool_id"):
+            require_set(self, field, getattr(self, field))
+        if self.type not in HTTP_TYPES:
+            for field in (*HTTP_DEFAULTS, "http_version", "domain_name"):
+                if getattr(self, field) is not None:
+                    raise FieldError(
+                        field,
+                        getattr(self, field),
+                        f"{field} is not a valid option for health monitors of type {self.type}",
+                    )
+        return self
+
+
+class HealthMonitorUpdate(_MonitorFields):
+    pass
+
+
+_UPDATE_PATHS = {
+    **{k: v for k, v in META_PATHS.items() if k != "description"},
+    **{k: k for k in ("delay", "timeout", "max_retries", "max_retries_down")},
+    **{k: k for k in ("http_method", "url_path", "expected_codes", "http_version", "domain_name")},
+}
+
+
+def _fill(hm: g.HealthMonitor, body: _MonitorFields, http: bool) -> None:
+    for field in ("delay", "timeout", "max_retries"):
+        if getattr(body, field) is not None:
+            setattr(hm, field, getattr(body, field))
+    down = body.max_retries_down
+    hm.max_retries_down = DEFAULT_MAX_RETRIES_DOWN if down is None else down
+    for field, default in HTTP_DEFAULTS.items():
+        setattr(hm, field, getattr(body, field) or (default if http else ""))
+    hm.http_version = "" if body.http_version is None else f"{body.http_version:.1f}"
+    hm.domain_name = body.domain_name or ""
+
+
+def create_request(
+    body: HealthMonitorCreate, principal: Principal
+) -> pb.CreateHealthMonitorRequest:
+    hm = g.HealthMonitor(pool_id=body.pool_id, type=body.type)
+    fill_meta(hm.meta, body, owner_project(principal, body))
+    _fill(hm, body, body.type in HTTP_TYPES)
+    return pb.CreateHealthMonitorRequest(scope=principal.scope(), healthmonitor=hm)
+
+
+def update_request(
+    hm_id: str, body: HealthMonitorUpdate, principal: Principal, current_type: str
+) -> pb.UpdateHealthMonitorRequest:
+    """current_type is the monitor's type; HTTP fields default only for HTTP types."""
+    for field in (*HTTP_DEFAULTS, "http_version", "domain_name"):
+        if current_type not in HTTP_TYPES and getattr(body, field) is not None:
+            raise invalid_field(
+                field,
+                getattr(body, field),
+                f"{field} is not a valid option for health monitors of type {current_type}",
+            )
+    hm = g.HealthMonitor()
+    hm.meta.id = hm_id
+    fill_meta(hm.meta, body)
+    _fill(hm, body, current_type in HTTP_TYPES)
+    return pb.UpdateHealthMonitorRequest(
+        scope=principal.scope(), healthmonitor=hm, update_mask=mask(body, _UPDATE_PATHS)
+    )
