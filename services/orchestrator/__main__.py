@@ -1,0 +1,25 @@
+"""python -m services.orchestrator: settings -> bootstrap -> serve until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.common import logs
+from services.common.server import run_until_signalled
+from services.orchestrator.bootstrap import build
+from services.orchestrator.config import Settings
+from services.orchestrator.server import serve
+
+
+async def main() -> None:
+    settings = Settings.from_env()
+    running = await serve(build(settings))
+    await run_until_signalled(running.server, on_stop=running.stop_worker)
+    await running.orchestrator.worker_app.close_async()
+    running.orchestrator.queue.close()
+    running.orchestrator.engine.dispose()
+
+
+if __name__ == "__main__":
+    logs.configure("orchestrator")
+    asyncio.run(main())

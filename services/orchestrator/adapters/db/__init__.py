@@ -1,0 +1,1 @@
+"""PostgreSQL persistence of the orchestrator: tables, migrations, engine and sessions."""

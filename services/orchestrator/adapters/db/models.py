@@ -1,0 +1,194 @@
+"""SQLAlchemy tables of the load-balancer model (Octavia's columns and status names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Resource:
+    """Columns every tenant resource carries (Octavia's base model)."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    provisioning_status: Mapped[str] = mapped_column(String(16))
+    operating_status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), onupdate=_now)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+
+
+class LoadBalancerRow(_Resource, Base):
+    __tablename__ = "load_balancer"
+
+    provider: Mapped[str] = mapped_column(String(64), default="amphora")
+    flavor_id: Mapped[str] = mapped_column(String(36), default="")
+    availability_zone: Mapped[str] = mapped_column(String(255), default="")
+    topology: Mapped[str] = mapped_column(String(16), default="SINGLE")
+    vip_address: Mapped[str] = mapped_column(String(64), default="")
+    vip_port_id: Mapped[str] = mapped_column(String(36), default="")
+    vip_subnet_id: Mapped[str] = mapped_column(String(36), default="")
+    vip_network_id: Mapped[str] = mapped_column(String(36), default="")
+    vip_qos_policy_id: Mapped[str] = mapped_column(String(36), default="")
+    # Every accepted change increments desired_version; a successful reconcile of version V
+    # records applied_version = V. They differ exactly while a change is in flight.
+    desired_version: Mapped[int] = mapped_column(BigInteger, default=1)
+    applied_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Consecutive reconcile passes that failed with a transient error (reset on success/change).
+    reconcile_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+    listeners: Mapped[list[ListenerRow]] = relationship(
+        back_populates="loadbalancer", order_by="ListenerRow.created_at", passive_deletes=True
+    )
+    pools: Mapped[list[PoolRow]] = relationship(
+        back_populates="loadbalancer", order_by="PoolRow.created_at", passive_deletes=True
+    )
+
+
+class ListenerRow(_Resource, Base):
+    __tablename__ = "listener"
+
+    load_balancer_id: Mapped[str] = mapped_column(
+        ForeignKey("load_balancer.id", ondelete="CASCADE"), index=True
+    )
+    protocol: Mapped[str] = mapped_column(String(32))
+    protocol_port: Mapped[int] = mapped_column(Integer)
+    connection_limit: Mapped[int] = mapped_column(Integer, default=-1)
+    default_pool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pool.id", ondelete="SET NULL", use_alter=True, name="fk_listener_default_pool")
+    )
+    timeout_client_data: Mapped[int] = mapped_column(Integer, default=50000)
+    timeout_member_connect: Mapped[int] = mapped_column(Integer, default=5000)
+    timeout_member_data: Mapped[int] = mapped_column(Integer, default=50000)
+    timeout_tcp_inspect: Mapped[int] = mapped_column(Integer, default=0)
+    insert_headers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    allowed_cidrs: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+
+    loadbalancer: Mapped[LoadBalancerRow] = relationship(back_populates="listeners")
+
+
+class PoolRow(_Resource, Base):
+    __tablename__ = "pool"
+
+    load_balancer_id: Mapped[str] = mapped_column(
+        ForeignKey("load_balancer.id", ondelete="CASCADE"), index=True
+    )
+    protocol: Mapped[str] = mapped_column(String(32))
+    lb_algorithm: Mapped[str] = mapped_column(String(32))
+    # {"type", "cookie_name", "persistence_timeout", "persistence_granularity"} or None.
+    session_persistence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    loadbalancer: Mapped[LoadBalancerRow] = relationship(back_populates="pools")
+    members: Mapped[list[MemberRow]] = relationship(
+        back_populates="pool", order_by="MemberRow.created_at", passive_deletes=True
+    )
+    health_monitors: Mapped[list[HealthMonitorRow]] = relationship(
+        back_populates="pool", passive_deletes=True
+    )
+
+
+class MemberRow(_Resource, Base):
+    __tablename__ = "member"
+
+    pool_id: Mapped[str] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    protocol_port: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    backup: Mapped[bool] = mapped_column(Boolean, default=False)
+    subnet_id: Mapped[str] = mapped_column(String(36), default="")
+    monitor_address: Mapped[str] = mapped_column(String(64), default="")
+    monitor_port: Mapped[int | None] = mapped_column(Integer)
+
+    pool: Mapped[PoolRow] = relationship(back_populates="members")
+
+
+class HealthMonitorRow(_Resource, Base):
+    __tablename__ = "health_monitor"
+
+    pool_id: Mapped[str] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    delay: Mapped[int] = mapped_column(Integer)
+    timeout: Mapped[int] = mapped_column(Integer)
+    max_retries: Mapped[int] = mapped_column(Integer)
+    max_retries_down: Mapped[int] = mapped_column(Integer, default=3)
+    http_method: Mapped[str] = mapped_column(String(16), default="")
+    url_path: Mapped[str] = mapped_column(String(2048), default="")
+    expected_codes: Mapped[str] = mapped_column(String(64), default="")
+    http_version: Mapped[str] = mapped_column(String(8), default="")
+    domain_name: Mapped[str] = mapped_column(String(255), default="")
+
+    pool: Mapped[PoolRow] = relationship(back_populates="health_monitors")
+
+
+class AmphoraRow(Base):
+    __tablename__ = "amphora"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    load_balancer_id: Mapped[str] = mapped_column(
+        ForeignKey("load_balancer.id", ondelete="CASCADE"), index=True
+    )
+    # Octavia's amphora statuses: BOOTING, ALLOCATED, READY, ERROR, DELETED.
+    status: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16), default="STANDALONE")
+    backend_type: Mapped[str] = mapped_column(String(16), default="haproxy")
+    compute_id: Mapped[str] = mapped_column(String(255), default="")
+    agent_address: Mapped[str] = mapped_column(String(255), default="")
+    # Kept so a recreated amphora listens where it did before.
+    agent_port: Mapped[int | None] = mapped_column(Integer)
+    vip_address: Mapped[str] = mapped_column(String(64), default="")
+    applied_config_hash: Mapped[str] = mapped_column(String(64), default="")
+    # The amphora's server certificate, reused when the amphora is recreated after a restart.
+    cert_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), onupdate=_now)
+
+
+class VipPortRow(Base):
+    """A port of the network driver: the VIP of one load balancer."""
+
+    __tablename__ = "vip_port"
+    __table_args__ = (UniqueConstraint("network_id", "ip_address", name="uq_vip_port_address"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    project_id: Mapped[str] = mapped_column(String(255), default="")
+    network_id: Mapped[str] = mapped_column(String(36))
+    subnet_id: Mapped[str] = mapped_column(String(36))
+    ip_address: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(255), default="")
+    device_owner: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )

@@ -1,0 +1,47 @@
+"""Deferring reconcile jobs (procrastinate) inside the caller's SQLAlchemy transaction."""
+
+from __future__ import annotations
+
+import procrastinate
+from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+RECONCILE_TASK = "reconcile_loadbalancer"
+
+
+class ProcrastinateReconcileQueue:
+    """Defers `reconcile_loadbalancer(loadbalancer_id)` with lock = queueing_lock = the id.
+
+    The job row is written through the session's own connection, so it commits with the change
+    that caused it (no lost job if the process dies right after commit, no job for a rolled-back
+    change). queueing_lock allows one waiting job per load balancer: a second defer while one
+    waits is dropped (that job will read the newer state). lock serializes running jobs of one
+    load balancer across every worker and replica.
+    """
+
+    def __init__(self, engine: Engine):
+        # A deferring-only app: it shares the database with the worker app, not its connector.
+        self._app = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
+        self._app.open(engine)
+
+    def enqueue(
+        self, session: Session, loadbalancer_id: str, *, delay: float | None = None
+    ) -> bool:
+        options: dict = {"lock": loadbalancer_id, "queueing_lock": loadbalancer_id}
+        if delay:
+            options["schedule_in"] = {"seconds": delay}
+        try:
+            # A savepoint: the unique violation of a duplicate must not abort the transaction.
+            with session.begin_nested():
+                options["connection"] = session.connection()
+                self._app.configure_task(RECONCILE_TASK, **options).defer(
+                    loadbalancer_id=loadbalancer_id
+                )
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._app.close()

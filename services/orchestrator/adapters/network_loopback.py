@@ -1,0 +1,166 @@
+"""The `loopback` network driver: one network and subnet on 127.0.0.0/8, VIPs as port rows."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from services.common.errors import Conflict, InvalidInput
+from services.orchestrator.adapters.db.models import VipPortRow
+
+_NAMESPACE = uuid.UUID("6f1c9a51-0d4e-4f53-9a43-6b1f0c2d7e10")
+NETWORK_ID = str(uuid.uuid5(_NAMESPACE, "lbaas-loopback-network"))
+SUBNET_ID = str(uuid.uuid5(_NAMESPACE, "lbaas-loopback-subnet"))
+_CIDR = ipaddress.ip_network("127.0.0.0/8")
+# 127.0.0.0/24 holds 127.0.0.1 and the control plane's own listeners; VIPs never come from it.
+_RESERVED = ipaddress.ip_network("127.0.0.0/24")
+_FIRST = int(ipaddress.ip_address("127.0.1.1"))
+_LAST = int(ipaddress.ip_address("127.255.255.254"))
+# Serializes VIP allocations so two concurrent creates cannot pick the same address.
+_ALLOCATION_LOCK = 7355609
+DEVICE_OWNER = "Octavia"
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    id: str
+    name: str
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubnetView:
+    id: str
+    name: str
+    network_id: str
+    cidr: str
+    ip_version: int
+    gateway_ip: str
+
+
+@dataclass(frozen=True)
+class VipAllocation:
+    port_id: str
+    address: str
+    subnet_id: str
+    network_id: str
+
+
+class LoopbackNetworkDriver:
+    """VIPs are addresses on the host's loopback (Linux answers on all of 127.0.0.0/8)."""
+
+    network = NetworkView(id=NETWORK_ID, name="lbaas-loopback", subnet_ids=(SUBNET_ID,))
+    subnet = SubnetView(
+        id=SUBNET_ID,
+        name="lbaas-loopback-subnet",
+        network_id=NETWORK_ID,
+        cidr=str(_CIDR),
+        ip_version=4,
+        gateway_ip="",
+    )
+
+    def list_networks(self, id: str = "", name: str = "") -> list[NetworkView]:
+        net = self.network
+        if (id and id != net.id) or (name and name != net.name):
+            return []
+        return [net]
+
+    def list_subnets(self, id: str = "", name: str = "", network_id: str = "") -> list[SubnetView]:
+        sub = self.subnet
+        if (id and id != sub.id) or (name and name != sub.name):
+            return []
+        if network_id and network_id != sub.network_id:
+            return []
+        return [sub]
+
+    def list_ports(
+        self, session: Session, id: str = "", name: str = "", network_id: str = ""
+    ) -> list[VipPortRow]:
+        query = select(VipPortRow).order_by(VipPortRow.created_at)
+        if id:
+            query = query.where(VipPortRow.id == id)
+        if name:
+            query = query.where(VipPortRow.name == name)
+        if network_id:
+            query = query.where(VipPortRow.network_id == network_id)
+        return list(session.scalars(query))
+
+    def resolve(self, subnet_id: str, network_id: str) -> tuple[str, str]:
+        """(subnet_id, network_id) for a VIP request; unknown ids are the caller's error."""
+        if subnet_id and subnet_id != SUBNET_ID:
+            raise InvalidInput(f"Subnet {subnet_id} not found.", field="vip_subnet_id")
+        if network_id and network_id != NETWORK_ID:
+            raise InvalidInput(f"Network {network_id} not found.", field="vip_network_id")
+        if not subnet_id and not network_id:
+            raise InvalidInput(
+                "One of vip_subnet_id or vip_network_id is required.", field="vip_subnet_id"
+            )
+        return SUBNET_ID, NETWORK_ID
+
+    def allocate_vip(
+        self,
+        session: Session,
+        *,
+        loadbalancer_id: str,
+        project_id: str,
+        subnet_id: str,
+        network_id: str,
+        requested_address: str = "",
+    ) -> VipAllocation:
+        subnet_id, network_id = self.resolve(subnet_id, network_id)
+        existing = session.scalar(select(VipPortRow).where(VipPortRow.device_id == loadbalancer_id))
+        if existing is not None:
+            return VipAllocation(existing.id, existing.ip_address, subnet_id, network_id)
+        session.execute(select(func.pg_advisory_xact_lock(_ALLOCATION_LOCK)))
+        used = set(session.scalars(select(VipPortRow.ip_address)))
+        if requested_address:
+            address = _check_requested(requested_address)
+            if address in used:
+                raise Conflict(
+                    f"IP address {address} is already allocated on subnet {subnet_id}.",
+                    field="vip_address",
+                )
+        else:
+            address = _first_free(used)
+        port = VipPortRow(
+            id=str(uuid.uuid4()),
+            name=f"octavia-lb-{loadbalancer_id}",
+            project_id=project_id,
+            network_id=network_id,
+            subnet_id=subnet_id,
+            ip_address=address,
+            device_id=loadbalancer_id,
+            device_owner=DEVICE_OWNER,
+        )
+        session.add(port)
+        session.flush()
+        return VipAllocation(port.id, address, subnet_id, network_id)
+
+    def release_vip(self, session: Session, loadbalancer_id: str) -> None:
+        session.execute(delete(VipPortRow).where(VipPortRow.device_id == loadbalancer_id))
+
+
+def _check_requested(text: str) -> str:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise InvalidInput(f"Invalid VIP address {text!r}.", field="vip_address") from None
+    if address not in _CIDR or address in _RESERVED or int(address) > _LAST:
+        raise InvalidInput(
+            f"VIP address {text} is not in the allocation range of the subnet "
+            "(127.0.0.0/8 outside 127.0.0.0/24).",
+            field="vip_address",
+        )
+    return str(address)
+
+
+def _first_free(used: set[str]) -> str:
+    taken = {int(ipaddress.ip_address(a)) for a in used}
+    for candidate in range(_FIRST, _LAST + 1):
+        if candidate not in taken and candidate & 0xFF not in (0, 255):
+            return str(ipaddress.ip_address(candidate))
+    raise Conflict("No free VIP address left on the loopback subnet.", field="vip_address")

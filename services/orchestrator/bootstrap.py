@@ -1,0 +1,88 @@
+"""The one place the orchestrator's adapters are built and injected (tests inject fakes here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import procrastinate
+from sqlalchemy import Engine
+
+from services.orchestrator.adapters.db.engine import UnitOfWork, make_engine
+from services.orchestrator.adapters.job_queue import ProcrastinateReconcileQueue
+from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
+from services.orchestrator.adapters.pki import FileCertificateAuthority
+from services.orchestrator.config import Settings
+from services.orchestrator.domain.ports import (
+    AgentClient,
+    CertificateAuthority,
+    ComputeDriver,
+    Renderer,
+)
+from services.orchestrator.handlers.orchestrator import OrchestratorServicer
+from services.orchestrator.jobs.reconcile import Drivers, Reconciler
+from services.orchestrator.jobs.sweep import Sweeper
+from services.orchestrator.jobs.worker import build_worker_app
+from services.orchestrator.service_layer.common import Deps
+
+
+@dataclass
+class Orchestrator:
+    settings: Settings
+    engine: Engine
+    uow: UnitOfWork
+    queue: ProcrastinateReconcileQueue
+    reconciler: Reconciler
+    worker_app: procrastinate.App
+    sweeper: Sweeper
+    servicer: OrchestratorServicer
+
+
+def build(
+    settings: Settings,
+    *,
+    compute: ComputeDriver | None = None,
+    agent: AgentClient | None = None,
+    renderer: Renderer | None = None,
+    ca: CertificateAuthority | None = None,
+) -> Orchestrator:
+    """Builds every adapter; the real compute/agent/renderer adapters are imported lazily so a
+    test that injects fakes does not need them."""
+    ca = ca or FileCertificateAuthority(settings.run_dir / "ca")
+    if compute is None:
+        from services.orchestrator.adapters.compute_local import LocalComputeDriver
+
+        compute = LocalComputeDriver(
+            settings.run_dir,
+            settings.health_udp_addr,
+            settings.heartbeat_key_file,
+            settings.heartbeat_interval,
+        )
+    if agent is None:
+        from services.orchestrator.adapters.agent_client import GrpcAgentClient
+
+        agent = GrpcAgentClient(ca)
+    if renderer is None:
+        from services.orchestrator.adapters.renderer_client import GrpcRenderer
+
+        renderer = GrpcRenderer(settings.renderer_haproxy_addr)
+    engine = make_engine(settings.sqlalchemy_url)
+    uow = UnitOfWork(engine)
+    network = LoopbackNetworkDriver()
+    queue = ProcrastinateReconcileQueue(engine)
+    drivers = Drivers(
+        compute=compute, agent=agent, renderer=renderer, ca=ca, network=network, queue=queue
+    )
+    reconciler = Reconciler(uow, drivers, settings)
+    worker_app = build_worker_app(settings.database_url, reconciler)
+    sweeper = Sweeper(uow, queue, worker_app, settings.stalled_worker_timeout)
+    servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue))
+    return Orchestrator(
+        settings=settings,
+        engine=engine,
+        uow=uow,
+        queue=queue,
+        reconciler=reconciler,
+        worker_app=worker_app,
+        sweeper=sweeper,
+        servicer=servicer,
+    )

@@ -1,0 +1,1 @@
+"""Translation between the lbaas.common.v1 messages and plain column values / database rows."""

@@ -1,0 +1,206 @@
+"""Database rows -> lbaas.common.v1 / lbaas.orchestrator.v1 messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lbaas.common.v1 import graph_pb2, status_pb2
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+
+from services.orchestrator.adapters.db.models import (
+    AmphoraRow,
+    HealthMonitorRow,
+    ListenerRow,
+    LoadBalancerRow,
+    MemberRow,
+    PoolRow,
+)
+
+RowFilter = Callable[[Any], bool]
+
+
+def _everything(_: Any) -> bool:
+    return True
+
+
+def provisioning_status(name: str) -> int:
+    return status_pb2.ProvisioningStatus.Value(f"PROVISIONING_STATUS_{name}")
+
+
+def operating_status(name: str) -> int:
+    return status_pb2.OperatingStatus.Value(f"OPERATING_STATUS_{name}")
+
+
+def operating_status_name(value: int) -> str:
+    return status_pb2.OperatingStatus.Name(value).removeprefix("OPERATING_STATUS_")
+
+
+def meta(row: Any) -> graph_pb2.ResourceMeta:
+    m = graph_pb2.ResourceMeta(
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        description=row.description,
+        admin_state_up=row.admin_state_up,
+        provisioning_status=provisioning_status(row.provisioning_status),
+        operating_status=operating_status(row.operating_status),
+        tags=list(row.tags or ()),
+    )
+    m.created_at.FromDatetime(row.created_at)
+    if row.updated_at is not None:
+        m.updated_at.FromDatetime(row.updated_at)
+    return m
+
+
+def health_monitor(row: HealthMonitorRow) -> graph_pb2.HealthMonitor:
+    return graph_pb2.HealthMonitor(
+        meta=meta(row),
+        pool_id=row.pool_id,
+        type=row.type,
+        delay=row.delay,
+        timeout=row.timeout,
+        max_retries=row.max_retries,
+        max_retries_down=row.max_retries_down,
+        http_method=row.http_method,
+        url_path=row.url_path,
+        expected_codes=row.expected_codes,
+        http_version=row.http_version,
+        domain_name=row.domain_name,
+    )
+
+
+def member(row: MemberRow) -> graph_pb2.Member:
+    msg = graph_pb2.Member(
+        meta=meta(row),
+        pool_id=row.pool_id,
+        address=row.address,
+        protocol_port=row.protocol_port,
+        weight=row.weight,
+        backup=row.backup,
+        subnet_id=row.subnet_id,
+        monitor_address=row.monitor_address,
+    )
+    if row.monitor_port is not None:
+        msg.monitor_port = row.monitor_port
+    return msg
+
+
+def pool(row: PoolRow, include: RowFilter = _everything, *, nested: bool = True) -> graph_pb2.Pool:
+    """A pool; with nested, its members and health monitor (those `include` accepts)."""
+    msg = graph_pb2.Pool(
+        meta=meta(row),
+        loadbalancer_id=row.load_balancer_id,
+        protocol=row.protocol,
+        lb_algorithm=row.lb_algorithm,
+        listener_ids=[
+            listener.id
+            for listener in row.loadbalancer.listeners
+            if listener.default_pool_id == row.id and include(listener)
+        ],
+    )
+    sp = row.session_persistence
+    if sp:
+        msg.session_persistence.type = sp.get("type", "")
+        msg.session_persistence.cookie_name = sp.get("cookie_name") or ""
+        if sp.get("persistence_timeout") is not None:
+            msg.session_persistence.persistence_timeout = sp["persistence_timeout"]
+        msg.session_persistence.persistence_granularity = sp.get("persistence_granularity") or ""
+    if nested:
+        msg.members.extend(member(m) for m in row.members if include(m))
+        monitors = [hm for hm in row.health_monitors if include(hm)]
+        if monitors:
+            msg.healthmonitor.CopyFrom(health_monitor(monitors[0]))
+    return msg
+
+
+def listener(row: ListenerRow, include: RowFilter = _everything) -> graph_pb2.Listener:
+    default_pool = row.default_pool_id or ""
+    if default_pool:
+        pools = {p.id: p for p in row.loadbalancer.pools}
+        if default_pool in pools and not include(pools[default_pool]):
+            default_pool = ""
+    return graph_pb2.Listener(
+        meta=meta(row),
+        loadbalancer_id=row.load_balancer_id,
+        protocol=row.protocol,
+        protocol_port=row.protocol_port,
+        connection_limit=row.connection_limit,
+        default_pool_id=default_pool,
+        timeout_client_data=row.timeout_client_data,
+        timeout_member_connect=row.timeout_member_connect,
+        timeout_member_data=row.timeout_member_data,
+        timeout_tcp_inspect=row.timeout_tcp_inspect,
+        insert_headers=dict(row.insert_headers or {}),
+        allowed_cidrs=list(row.allowed_cidrs or ()),
+    )
+
+
+def loadbalancer(
+    row: LoadBalancerRow, include: RowFilter = _everything, *, nested: bool = True
+) -> graph_pb2.LoadBalancer:
+    """A load balancer; with nested, its listeners and pools (with members and monitor).
+    `include` drops rows, e.g. those being deleted when building the graph to render."""
+    msg = graph_pb2.LoadBalancer(
+        meta=meta(row),
+        vip=graph_pb2.Vip(
+            address=row.vip_address,
+            port_id=row.vip_port_id,
+            subnet_id=row.vip_subnet_id,
+            network_id=row.vip_network_id,
+            qos_policy_id=row.vip_qos_policy_id,
+        ),
+        provider=row.provider,
+        flavor_id=row.flavor_id,
+        availability_zone=row.availability_zone,
+        topology=row.topology,
+        desired_version=row.desired_version,
+    )
+    if nested:
+        msg.listeners.extend(listener(li, include) for li in row.listeners if include(li))
+        msg.pools.extend(pool(p, include) for p in row.pools if include(p))
+    return msg
+
+
+def amphora(row: AmphoraRow) -> pb.Amphora:
+    return pb.Amphora(
+        id=row.id,
+        loadbalancer_id=row.load_balancer_id,
+        status=row.status,
+        agent_address=row.agent_address,
+        compute_id=row.compute_id,
+        vip_address=row.vip_address,
+        role=row.role,
+        applied_config_hash=row.applied_config_hash,
+        backend_type=row.backend_type,
+    )
+
+
+def _node(row: Any, **attributes: str) -> pb.StatusNode:
+    return pb.StatusNode(
+        id=row.id,
+        name=row.name,
+        provisioning_status=provisioning_status(row.provisioning_status),
+        operating_status=operating_status(row.operating_status),
+        attributes=attributes,
+    )
+
+
+def status_tree(lb: LoadBalancerRow) -> pb.StatusTree:
+    """Octavia's status tree: load balancer -> listeners -> (default) pools -> monitor, members."""
+    pools = {p.id: p for p in lb.pools}
+    tree = pb.StatusTree(loadbalancer=_node(lb))
+    for li in lb.listeners:
+        entry = pb.ListenerStatus(listener=_node(li))
+        p = pools.get(li.default_pool_id or "")
+        if p is not None:
+            ps = pb.PoolStatus(pool=_node(p))
+            if p.health_monitors:
+                hm = p.health_monitors[0]
+                ps.healthmonitor.CopyFrom(_node(hm, type=hm.type))
+            ps.members.extend(
+                _node(m, address=m.address, protocol_port=str(m.protocol_port)) for m in p.members
+            )
+            entry.pools.append(ps)
+        tree.listeners.append(entry)
+    return tree

@@ -1,0 +1,75 @@
+"""Orchestrator settings, read once from the environment into a frozen object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+def sqlalchemy_url(libpq_uri: str) -> str:
+    """The SQLAlchemy (psycopg2) URL for a libpq URI such as postgresql://u:@/db?host=/sock."""
+    parts = urlsplit(libpq_uri)
+    if parts.scheme not in ("postgresql", "postgres") and not parts.scheme.startswith(
+        "postgresql+"
+    ):
+        raise ValueError(f"not a PostgreSQL URL: {parts.scheme!r}")
+    return urlunsplit(("postgresql+psycopg2", *parts[1:]))
+
+
+def libpq_uri(url: str) -> str:
+    """The plain libpq URI (what psycopg 3 and procrastinate take) for any of our URL forms."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", *parts[1:]))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str  # libpq URI
+    run_dir: Path
+    bind_addr: str
+    renderer_haproxy_addr: str
+    health_udp_addr: str
+    heartbeat_key_file: Path
+    heartbeat_interval: float
+    sweep_interval: float = 3.0
+    # Unavailable errors (agent, renderer, compute) are retried this many times, with exponential
+    # backoff capped at retry_max_delay, before the load balancer goes to ERROR.
+    job_max_attempts: int = 8
+    job_retry_base_delay: float = 1.0
+    job_retry_max_delay: float = 30.0
+    # How long a job waits for a freshly started agent to answer GetInfo.
+    agent_wait_timeout: float = 30.0
+    worker_concurrency: int = 8
+    worker_heartbeat_interval: float = 2.0
+    # A worker silent for this long is dead; its "doing" jobs are released by the sweep.
+    stalled_worker_timeout: float = 10.0
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return sqlalchemy_url(self.database_url)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        url = env.get("DATABASE_URL", "")
+        if not url:
+            raise ValueError("DATABASE_URL is required (the launcher provides it)")
+        run_dir = Path(env.get("LBAAS_RUN_DIR", "./.run")).resolve()
+        return cls(
+            database_url=libpq_uri(url),
+            run_dir=run_dir,
+            bind_addr=env.get("LBAAS_ORCHESTRATOR_ADDR", "127.0.0.1:9890"),
+            renderer_haproxy_addr=env.get("LBAAS_RENDERER_HAPROXY_ADDR", "127.0.0.1:9891"),
+            health_udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),
+            heartbeat_key_file=Path(
+                env.get("LBAAS_HEARTBEAT_KEY_FILE", str(run_dir / "heartbeat.keys"))
+            ),
+            heartbeat_interval=float(env.get("LBAAS_HEARTBEAT_INTERVAL", "1.0")),
+            sweep_interval=float(env.get("LBAAS_ORCHESTRATOR_SWEEP_INTERVAL", "3.0")),
+            job_max_attempts=int(env.get("LBAAS_ORCHESTRATOR_JOB_MAX_ATTEMPTS", "8")),
+            job_retry_base_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_DELAY", "1.0")),
+            job_retry_max_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_MAX_DELAY", "30.0")),
+            agent_wait_timeout=float(env.get("LBAAS_ORCHESTRATOR_AGENT_WAIT", "30.0")),
+        )

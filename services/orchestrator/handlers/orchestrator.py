@@ -1,0 +1,344 @@
+"""OrchestratorService: thin handlers over the service layer (one transaction per call)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
+from sqlalchemy.orm import Session
+
+from services.orchestrator.adapters.db.engine import UnitOfWork
+from services.orchestrator.codec import decode, encode
+from services.orchestrator.service_layer import (
+    listeners,
+    loadbalancers,
+    members,
+    operations,
+    pools,
+)
+from services.orchestrator.service_layer.common import Deps, Scope
+
+T = TypeVar("T")
+
+
+def _scope(request: Any) -> Scope:
+    return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
+
+
+class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
+    def __init__(self, uow: UnitOfWork, deps: Deps):
+        self._uow = uow
+        self._deps = deps
+
+    async def _tx(self, work: Callable[[Session], T]) -> T:
+        """Runs work in one transaction on a worker thread (the engine is synchronous)."""
+
+        def run() -> T:
+            with self._uow.transaction() as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    # -- load balancers --------------------------------------------------------------------
+
+    async def CreateLoadBalancer(self, request, context):
+        fields = decode.loadbalancer_fields(request.loadbalancer)
+        lb = await self._tx(
+            lambda s: encode.loadbalancer(
+                loadbalancers.create(s, self._deps, _scope(request), fields)
+            )
+        )
+        return pb.CreateLoadBalancerResponse(loadbalancer=lb)
+
+    async def GetLoadBalancer(self, request, context):
+        lb = await self._tx(
+            lambda s: encode.loadbalancer(loadbalancers.get(s, _scope(request), request.id))
+        )
+        return pb.GetLoadBalancerResponse(loadbalancer=lb)
+
+    async def ListLoadBalancers(self, request, context):
+        lbs = await self._tx(
+            lambda s: [
+                encode.loadbalancer(row, nested=False)
+                for row in loadbalancers.list_(s, _scope(request))
+            ]
+        )
+        return pb.ListLoadBalancersResponse(loadbalancers=lbs)
+
+    async def UpdateLoadBalancer(self, request, context):
+        changes = decode.changes(
+            request.loadbalancer, request.update_mask.paths, decode.LOADBALANCER_PATHS
+        )
+        lb = await self._tx(
+            lambda s: encode.loadbalancer(
+                loadbalancers.update(
+                    s, self._deps, _scope(request), request.loadbalancer.meta.id, changes
+                )
+            )
+        )
+        return pb.UpdateLoadBalancerResponse(loadbalancer=lb)
+
+    async def DeleteLoadBalancer(self, request, context):
+        await self._tx(
+            lambda s: loadbalancers.delete(
+                s, self._deps, _scope(request), request.id, request.cascade
+            )
+        )
+        return pb.DeleteLoadBalancerResponse()
+
+    async def GetLoadBalancerStatusTree(self, request, context):
+        tree = await self._tx(
+            lambda s: encode.status_tree(loadbalancers.get(s, _scope(request), request.id))
+        )
+        return pb.GetLoadBalancerStatusTreeResponse(tree=tree)
+
+    # -- listeners -------------------------------------------------------------------------
+
+    async def CreateListener(self, request, context):
+        fields = decode.listener_fields(request.listener)
+        out = await self._tx(
+            lambda s: encode.listener(listeners.create(s, self._deps, _scope(request), fields))
+        )
+        return pb.CreateListenerResponse(listener=out)
+
+    async def GetListener(self, request, context):
+        out = await self._tx(
+            lambda s: encode.listener(listeners.get(s, _scope(request), request.id))
+        )
+        return pb.GetListenerResponse(listener=out)
+
+    async def ListListeners(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.listener(row)
+                for row in listeners.list_(s, _scope(request), request.loadbalancer_id)
+            ]
+        )
+        return pb.ListListenersResponse(listeners=out)
+
+    async def UpdateListener(self, request, context):
+        changes = decode.changes(request.listener, request.update_mask.paths, decode.LISTENER_PATHS)
+        out = await self._tx(
+            lambda s: encode.listener(
+                listeners.update(s, self._deps, _scope(request), request.listener.meta.id, changes)
+            )
+        )
+        return pb.UpdateListenerResponse(listener=out)
+
+    async def DeleteListener(self, request, context):
+        await self._tx(lambda s: listeners.delete(s, self._deps, _scope(request), request.id))
+        return pb.DeleteListenerResponse()
+
+    # -- pools -----------------------------------------------------------------------------
+
+    async def CreatePool(self, request, context):
+        fields = decode.pool_fields(request.pool)
+        out = await self._tx(
+            lambda s: encode.pool(
+                pools.create(s, self._deps, _scope(request), fields, request.listener_id)
+            )
+        )
+        return pb.CreatePoolResponse(pool=out)
+
+    async def GetPool(self, request, context):
+        out = await self._tx(lambda s: encode.pool(pools.get(s, _scope(request), request.id)))
+        return pb.GetPoolResponse(pool=out)
+
+    async def ListPools(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.pool(row) for row in pools.list_(s, _scope(request), request.loadbalancer_id)
+            ]
+        )
+        return pb.ListPoolsResponse(pools=out)
+
+    async def UpdatePool(self, request, context):
+        changes = decode.changes(request.pool, request.update_mask.paths, decode.POOL_PATHS)
+        out = await self._tx(
+            lambda s: encode.pool(
+                pools.update(s, self._deps, _scope(request), request.pool.meta.id, changes)
+            )
+        )
+        return pb.UpdatePoolResponse(pool=out)
+
+    async def DeletePool(self, request, context):
+        await self._tx(lambda s: pools.delete(s, self._deps, _scope(request), request.id))
+        return pb.DeletePoolResponse()
+
+    # -- members ---------------------------------------------------------------------------
+
+    async def CreateMember(self, request, context):
+        fields = decode.member_fields(request.member)
+        out = await self._tx(
+            lambda s: encode.member(members.create_member(s, self._deps, _scope(request), fields))
+        )
+        return pb.CreateMemberResponse(member=out)
+
+    async def GetMember(self, request, context):
+        out = await self._tx(
+            lambda s: encode.member(
+                members.get_member(s, _scope(request), request.pool_id, request.id)
+            )
+        )
+        return pb.GetMemberResponse(member=out)
+
+    async def ListMembers(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.member(row)
+                for row in members.list_members(s, _scope(request), request.pool_id)
+            ]
+        )
+        return pb.ListMembersResponse(members=out)
+
+    async def UpdateMember(self, request, context):
+        changes = decode.changes(request.member, request.update_mask.paths, decode.MEMBER_PATHS)
+        m = request.member
+        out = await self._tx(
+            lambda s: encode.member(
+                members.update_member(s, self._deps, _scope(request), m.pool_id, m.meta.id, changes)
+            )
+        )
+        return pb.UpdateMemberResponse(member=out)
+
+    async def DeleteMember(self, request, context):
+        await self._tx(
+            lambda s: members.delete_member(
+                s, self._deps, _scope(request), request.pool_id, request.id
+            )
+        )
+        return pb.DeleteMemberResponse()
+
+    # -- health monitors -------------------------------------------------------------------
+
+    async def CreateHealthMonitor(self, request, context):
+        fields = decode.health_monitor_fields(request.healthmonitor)
+        out = await self._tx(
+            lambda s: encode.health_monitor(
+                members.create_health_monitor(s, self._deps, _scope(request), fields)
+            )
+        )
+        return pb.CreateHealthMonitorResponse(healthmonitor=out)
+
+    async def GetHealthMonitor(self, request, context):
+        out = await self._tx(
+            lambda s: encode.health_monitor(
+                members.get_health_monitor(s, _scope(request), request.id)
+            )
+        )
+        return pb.GetHealthMonitorResponse(healthmonitor=out)
+
+    async def ListHealthMonitors(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.health_monitor(row)
+                for row in members.list_health_monitors(s, _scope(request))
+            ]
+        )
+        return pb.ListHealthMonitorsResponse(healthmonitors=out)
+
+    async def UpdateHealthMonitor(self, request, context):
+        changes = decode.changes(
+            request.healthmonitor, request.update_mask.paths, decode.HEALTH_MONITOR_PATHS
+        )
+        out = await self._tx(
+            lambda s: encode.health_monitor(
+                members.update_health_monitor(
+                    s, self._deps, _scope(request), request.healthmonitor.meta.id, changes
+                )
+            )
+        )
+        return pb.UpdateHealthMonitorResponse(healthmonitor=out)
+
+    async def DeleteHealthMonitor(self, request, context):
+        await self._tx(
+            lambda s: members.delete_health_monitor(s, self._deps, _scope(request), request.id)
+        )
+        return pb.DeleteHealthMonitorResponse()
+
+    # -- network view ----------------------------------------------------------------------
+
+    async def ListNetworks(self, request, context):
+        nets = self._deps.network.list_networks(id=request.id, name=request.name)
+        return pb.ListNetworksResponse(
+            networks=[
+                pb.Network(
+                    id=n.id,
+                    name=n.name,
+                    subnet_ids=list(n.subnet_ids),
+                    admin_state_up=True,
+                    status="ACTIVE",
+                    shared=True,
+                )
+                for n in nets
+            ]
+        )
+
+    async def ListSubnets(self, request, context):
+        subs = self._deps.network.list_subnets(
+            id=request.id, name=request.name, network_id=request.network_id
+        )
+        return pb.ListSubnetsResponse(
+            subnets=[
+                pb.Subnet(
+                    id=s.id,
+                    name=s.name,
+                    network_id=s.network_id,
+                    cidr=s.cidr,
+                    ip_version=s.ip_version,
+                    gateway_ip=s.gateway_ip,
+                )
+                for s in subs
+            ]
+        )
+
+    async def ListPorts(self, request, context):
+        scope = _scope(request)
+
+        def work(session: Session) -> list[pb.Port]:
+            rows = self._deps.network.list_ports(
+                session, id=request.id, name=request.name, network_id=request.network_id
+            )
+            return [
+                pb.Port(
+                    id=r.id,
+                    name=r.name,
+                    network_id=r.network_id,
+                    project_id=r.project_id,
+                    fixed_ips=[pb.FixedIp(subnet_id=r.subnet_id, ip_address=r.ip_address)],
+                    device_owner=r.device_owner,
+                    device_id=r.device_id,
+                    admin_state_up=True,
+                    status="ACTIVE",
+                )
+                for r in rows
+                if scope.sees(r.project_id)
+            ]
+
+        return pb.ListPortsResponse(ports=await self._tx(work))
+
+    # -- health service --------------------------------------------------------------------
+
+    async def GetAmphora(self, request, context):
+        out = await self._tx(lambda s: encode.amphora(operations.get_amphora(s, request.id)))
+        return pb.GetAmphoraResponse(amphora=out)
+
+    async def ListAmphorae(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.amphora(r) for r in operations.list_amphorae(s, request.loadbalancer_id)
+            ]
+        )
+        return pb.ListAmphoraeResponse(amphorae=out)
+
+    async def SetOperatingStatuses(self, request, context):
+        statuses = {
+            s.id: encode.operating_status_name(s.operating_status)
+            for s in request.statuses
+            if s.operating_status
+        }
+        changed = await self._tx(lambda s: operations.set_operating_statuses(s, statuses))
+        return pb.SetOperatingStatusesResponse(changed=changed)

@@ -1,0 +1,1 @@
+"""Background work: the reconcile job, the worker app, the crash-safety sweep."""

@@ -1,0 +1,322 @@
+"""The reconcile job: make the appliances of one load balancer match its desired state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
+from services.orchestrator.adapters.db.engine import UnitOfWork
+from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
+from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
+from services.orchestrator.codec import encode
+from services.orchestrator.config import Settings
+from services.orchestrator.domain import status
+from services.orchestrator.domain.ports import (
+    AgentClient,
+    AmphoraSpec,
+    CertificateAuthority,
+    ComputeDriver,
+    IssuedCertificate,
+    Renderer,
+)
+from services.orchestrator.service_layer.common import ReconcileQueue, alive
+
+log = logging.getLogger(__name__)
+
+
+class ApplyRejected(DomainError):
+    """The agent refused or rolled back the config: retrying the same config cannot help."""
+
+
+@dataclass(frozen=True)
+class Amphora:
+    id: str
+    compute_id: str
+    agent_address: str
+    agent_port: int | None
+    cert_pem: bytes
+    key_pem: bytes
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Desired state of one load balancer as read at `version`."""
+
+    lb_id: str
+    version: int
+    deleting: bool
+    vip_address: str
+    graph: Any  # lbaas.common.v1.LoadBalancer without objects being deleted
+    amphorae: tuple[Amphora, ...]
+
+
+@dataclass(frozen=True)
+class Drivers:
+    compute: ComputeDriver
+    agent: AgentClient
+    renderer: Renderer
+    ca: CertificateAuthority
+    network: LoopbackNetworkDriver
+    queue: ReconcileQueue
+
+
+def _amphora(row: AmphoraRow) -> Amphora:
+    return Amphora(
+        row.id,
+        row.compute_id,
+        row.agent_address,
+        row.agent_port,
+        row.cert_pem or b"",
+        row.key_pem or b"",
+    )
+
+
+def _every_object(lb: LoadBalancerRow) -> list[Any]:
+    """Children first (members, monitors, pools, listeners), the load balancer last: the order
+    rows can be deleted in."""
+    out: list[Any] = []
+    for pool in lb.pools:
+        out.extend(pool.members)
+        out.extend(pool.health_monitors)
+    out.extend(lb.pools)
+    out.extend(lb.listeners)
+    out.append(lb)
+    return out
+
+
+def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
+    return session.execute(
+        select(LoadBalancerRow).where(LoadBalancerRow.id == lb_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+class Reconciler:
+    def __init__(self, uow: UnitOfWork, drivers: Drivers, settings: Settings):
+        self._uow = uow
+        self._d = drivers
+        self._settings = settings
+
+    async def run(self, lb_id: str) -> None:
+        snap = await asyncio.to_thread(self._load, lb_id)
+        if snap is None:
+            return
+        try:
+            if snap.deleting:
+                await self._teardown(snap)
+            else:
+                await self._converge(snap)
+        except (InvalidInput, Precondition, ApplyRejected) as err:
+            reason = f"{type(err).__name__}: {err.user_message}"
+            log.warning("load balancer %s version %d failed: %s", lb_id, snap.version, reason)
+            await asyncio.to_thread(self._fail, lb_id, snap.version, reason)
+        except Exception as err:  # Unavailable and anything unexpected: retried, then ERROR
+            log.warning(
+                "load balancer %s version %d: transient failure: %r", lb_id, snap.version, err
+            )
+            await asyncio.to_thread(self._transient_failure, lb_id, snap.version, err)
+
+    # -- reading desired state ---------------------------------------------------------------
+
+    def _load(self, lb_id: str) -> Snapshot | None:
+        with self._uow.transaction() as session:
+            lb = session.get(LoadBalancerRow, lb_id)
+            if lb is None:
+                return None
+            amphorae = session.scalars(
+                select(AmphoraRow).where(AmphoraRow.load_balancer_id == lb_id)
+            ).all()
+            return Snapshot(
+                lb_id=lb.id,
+                version=lb.desired_version,
+                deleting=lb.provisioning_status == status.PENDING_DELETE,
+                vip_address=lb.vip_address,
+                graph=encode.loadbalancer(lb, include=alive),
+                amphorae=tuple(_amphora(a) for a in amphorae),
+            )
+
+    # -- acting ----------------------------------------------------------------------------
+
+    async def _converge(self, snap: Snapshot) -> None:
+        amphora = await self._ensure_amphora(snap)
+        info = await self._wait_for_agent(amphora)
+        rendered = await self._d.renderer.render(snap.graph, info, snap.vip_address)
+        outcome = await self._d.agent.apply_config(
+            amphora.agent_address,
+            amphora.id,
+            rendered.files,
+            rendered.config_hash,
+            rendered.renderer_version,
+        )
+        if not outcome.ok:
+            raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
+        applied_hash = outcome.applied_config_hash or rendered.config_hash
+        await asyncio.to_thread(self._succeed, snap.lb_id, snap.version, amphora.id, applied_hash)
+
+    async def _ensure_amphora(self, snap: Snapshot) -> Amphora:
+        """The load balancer's amphora, alive. Its id, certificate and agent port are recorded
+        before the compute driver is called, so a restart reuses them instead of leaking one."""
+        amphora = (
+            snap.amphorae[0]
+            if snap.amphorae
+            else await asyncio.to_thread(self._record_amphora, snap)
+        )
+        if amphora.compute_id and await self._d.compute.is_alive(amphora.compute_id):
+            return amphora
+        if amphora.compute_id:
+            log.info("amphora %s (%s) is gone; recreating it", amphora.id, amphora.compute_id)
+            await self._d.compute.delete_amphora(amphora.id, amphora.compute_id)
+        instance = await self._d.compute.create_amphora(
+            AmphoraSpec(
+                amphora_id=amphora.id,
+                loadbalancer_id=snap.lb_id,
+                backend_type="haproxy",
+                vip_address=snap.vip_address,
+                certificate=IssuedCertificate(
+                    amphora.cert_pem, amphora.key_pem, self._d.ca.ca_certificate_pem()
+                ),
+                agent_port=amphora.agent_port,
+            )
+        )
+        port = int(instance.agent_address.rsplit(":", 1)[1])
+        await asyncio.to_thread(
+            self._update_amphora,
+            amphora.id,
+            compute_id=instance.compute_id,
+            agent_address=instance.agent_address,
+            agent_port=port,
+            status="BOOTING",
+        )
+        return Amphora(
+            amphora.id,
+            instance.compute_id,
+            instance.agent_address,
+            port,
+            amphora.cert_pem,
+            amphora.key_pem,
+        )
+
+    def _record_amphora(self, snap: Snapshot) -> Amphora:
+        amphora_id = str(uuid.uuid4())
+        cert = self._d.ca.issue_amphora_certificate(amphora_id)
+        with self._uow.transaction() as session:
+            row = AmphoraRow(
+                id=amphora_id,
+                load_balancer_id=snap.lb_id,
+                status="BOOTING",
+                role="STANDALONE",
+                backend_type="haproxy",
+                compute_id="",
+                agent_address="",
+                vip_address=snap.vip_address,
+                applied_config_hash="",
+                cert_pem=cert.cert_pem,
+                key_pem=cert.key_pem,
+            )
+            session.add(row)
+            session.flush()
+            return _amphora(row)
+
+    def _update_amphora(self, amphora_id: str, **values: Any) -> None:
+        with self._uow.transaction() as session:
+            row = session.get(AmphoraRow, amphora_id)
+            if row is not None:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    async def _wait_for_agent(self, amphora: Amphora):
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Unavailable),
+            stop=stop_after_delay(self._settings.agent_wait_timeout),
+            wait=wait_exponential(multiplier=0.05, max=2.0),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._d.agent.get_info(amphora.agent_address, amphora.id)
+        raise AssertionError("unreachable")
+
+    async def _teardown(self, snap: Snapshot) -> None:
+        for amphora in snap.amphorae:
+            await self._d.compute.delete_amphora(amphora.id, amphora.compute_id)
+        await asyncio.to_thread(self._remove, snap.lb_id)
+
+    # -- recording the outcome -------------------------------------------------------------
+
+    def _remove(self, lb_id: str) -> None:
+        with self._uow.transaction() as session:
+            lb = _lock(session, lb_id)
+            if lb is None:
+                return
+            self._d.network.release_vip(session, lb_id)
+            session.delete(lb)  # children and amphora rows go by ON DELETE CASCADE
+        log.info("load balancer %s deleted", lb_id)
+
+    def _succeed(self, lb_id: str, version: int, amphora_id: str, config_hash: str) -> None:
+        with self._uow.transaction() as session:
+            lb = _lock(session, lb_id)
+            if lb is None:
+                return
+            amphora = session.get(AmphoraRow, amphora_id)
+            if amphora is not None:
+                amphora.applied_config_hash = config_hash
+                amphora.status = "ALLOCATED"  # Octavia: an amphora serving a load balancer
+            outcome = status.fold(version, lb.desired_version)
+            if outcome.requeue:
+                # Changes arrived while this pass ran: they are folded into the next pass and
+                # the objects stay PENDING until a pass applies the newest version.
+                self._d.queue.enqueue(session, lb_id)
+                return
+            for row in _every_object(lb):
+                new = status.after_success(row.provisioning_status)
+                if new is None:
+                    session.delete(row)
+                    continue
+                if (
+                    row.provisioning_status == status.PENDING_CREATE
+                    and row.operating_status == status.OFFLINE
+                ):
+                    row.operating_status = status.ONLINE if row.admin_state_up else status.OFFLINE
+                row.provisioning_status = new
+            lb.applied_version = version
+            lb.status_reason = None
+            lb.reconcile_failures = 0
+        log.info("load balancer %s version %d applied (%s)", lb_id, version, config_hash[:12])
+
+    def _fail(self, lb_id: str, version: int, reason: str) -> None:
+        with self._uow.transaction() as session:
+            lb = _lock(session, lb_id)
+            if lb is None:
+                return
+            if lb.desired_version != version:
+                # A newer change may fix what failed: try it rather than report a stale error.
+                self._d.queue.enqueue(session, lb_id)
+                return
+            for row in _every_object(lb):
+                row.provisioning_status = status.after_failure(row.provisioning_status)
+            lb.status_reason = reason
+            lb.reconcile_failures = 0
+
+    def _transient_failure(self, lb_id: str, version: int, err: Exception) -> None:
+        reason = err.user_message if isinstance(err, DomainError) else repr(err)
+        with self._uow.transaction() as session:
+            lb = _lock(session, lb_id)
+            if lb is None:
+                return
+            lb.reconcile_failures += 1
+            failures = lb.reconcile_failures
+            if failures < self._settings.job_max_attempts or lb.desired_version != version:
+                delay = status.retry_delay(
+                    failures,
+                    self._settings.job_retry_base_delay,
+                    self._settings.job_retry_max_delay,
+                )
+                self._d.queue.enqueue(session, lb_id, delay=delay)
+                return
+        self._fail(lb_id, version, f"Unavailable after {failures} attempts: {reason}")

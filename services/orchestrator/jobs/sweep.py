@@ -1,0 +1,87 @@
+"""The crash-safety net: re-enqueue reconciles nobody is running, release jobs of dead workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import procrastinate
+from procrastinate.jobs import Status
+from sqlalchemy import text
+
+from services.orchestrator.adapters.db.engine import UnitOfWork
+from services.orchestrator.adapters.job_queue import RECONCILE_TASK
+from services.orchestrator.service_layer.common import ReconcileQueue
+
+log = logging.getLogger(__name__)
+
+# Load balancers with an object in PENDING_* and no waiting or running job (procrastinate's
+# job table is in the same database; lock = load balancer id).
+_ORPHANED = text(
+    """
+    SELECT lb.id FROM load_balancer lb
+     WHERE (lb.provisioning_status LIKE 'PENDING%'
+        OR EXISTS (SELECT 1 FROM listener x WHERE x.load_balancer_id = lb.id
+                     AND x.provisioning_status LIKE 'PENDING%')
+        OR EXISTS (SELECT 1 FROM pool x WHERE x.load_balancer_id = lb.id
+                     AND x.provisioning_status LIKE 'PENDING%')
+        OR EXISTS (SELECT 1 FROM member m JOIN pool p ON p.id = m.pool_id
+                    WHERE p.load_balancer_id = lb.id AND m.provisioning_status LIKE 'PENDING%')
+        OR EXISTS (SELECT 1 FROM health_monitor h JOIN pool p ON p.id = h.pool_id
+                    WHERE p.load_balancer_id = lb.id AND h.provisioning_status LIKE 'PENDING%'))
+       AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
+                        WHERE j.lock = lb.id AND j.status IN ('todo', 'doing'))
+    """
+)
+_ALL = text("SELECT id FROM load_balancer")
+
+
+class Sweeper:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        queue: ReconcileQueue,
+        worker_app: procrastinate.App,
+        stalled_worker_timeout: float,
+    ):
+        self._uow = uow
+        self._queue = queue
+        self._app = worker_app
+        self._stalled_after = stalled_worker_timeout
+
+    def enqueue_orphaned(self, *, everything: bool = False) -> list[str]:
+        """Defers a reconcile for each load balancer left PENDING without a job; with
+        everything, for every load balancer (at startup: amphorae that died with the host are
+        recreated, configs re-pushed). Returns the ids that got a new job."""
+        with self._uow.transaction() as session:
+            ids = list(session.scalars(_ALL if everything else _ORPHANED))
+            return [lb_id for lb_id in ids if self._queue.enqueue(session, lb_id)]
+
+    async def release_stalled_jobs(self) -> int:
+        """Jobs left `doing` by a worker whose heartbeat stopped (killed process or host) hold
+        their load balancer's lock forever. They are marked failed, which frees the lock; the
+        load balancer is still PENDING, so enqueue_orphaned gives it a fresh job."""
+        stalled = await self._app.job_manager.get_stalled_jobs(
+            task_name=RECONCILE_TASK, seconds_since_heartbeat=self._stalled_after
+        )
+        count = 0
+        for job in stalled:
+            log.warning("releasing job %s of a dead worker (lock %s)", job.id, job.lock)
+            await self._app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            count += 1
+        return count
+
+    async def sweep_once(self) -> list[str]:
+        await self.release_stalled_jobs()
+        enqueued = await asyncio.to_thread(self.enqueue_orphaned)
+        if enqueued:
+            log.info("sweep re-enqueued reconciles for %s", ", ".join(enqueued))
+        return enqueued
+
+    async def run_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:
+                log.exception("sweep failed; trying again in %.1fs", interval)
+            await asyncio.sleep(interval)

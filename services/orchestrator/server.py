@@ -1,0 +1,86 @@
+"""Runs the orchestrator: schema upgrade, gRPC server, in-process worker, sweep; clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
+
+from services.common.server import ServiceBinding, full_name, start_server
+from services.orchestrator.adapters.db.engine import upgrade_to_head
+from services.orchestrator.bootstrap import Orchestrator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Running:
+    orchestrator: Orchestrator
+    server: grpc.aio.Server
+    port: int
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def stop_worker(self) -> None:
+        """Stops the job worker and the sweep (running jobs are aborted; the sweep of this or
+        another replica re-enqueues what they left PENDING)."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks.clear()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self.server.stop(grace)
+        await self.stop_worker()
+        await self.orchestrator.worker_app.close_async()
+        self.orchestrator.queue.close()
+        self.orchestrator.engine.dispose()
+
+
+def start_worker(orch: Orchestrator, *, sweep: bool = True) -> list[asyncio.Task]:
+    s = orch.settings
+    tasks = [
+        asyncio.create_task(
+            orch.worker_app.run_worker_async(
+                concurrency=s.worker_concurrency,
+                install_signal_handlers=False,
+                update_heartbeat_interval=s.worker_heartbeat_interval,
+                stalled_worker_timeout=s.stalled_worker_timeout,
+                fetch_job_polling_interval=1.0,
+            ),
+            name="procrastinate-worker",
+        )
+    ]
+    if sweep:
+        tasks.append(asyncio.create_task(orch.sweeper.run_forever(s.sweep_interval), name="sweep"))
+    return tasks
+
+
+async def serve(orch: Orchestrator, address: str | None = None, *, worker: bool = True) -> Running:
+    await asyncio.to_thread(upgrade_to_head, orch.engine)
+    await orch.worker_app.open_async()
+    server, port = await start_server(
+        [
+            ServiceBinding(
+                orch.servicer,
+                pb_grpc.add_OrchestratorServiceServicer_to_server,
+                full_name(pb, "OrchestratorService"),
+            )
+        ],
+        address or orch.settings.bind_addr,
+    )
+    running = Running(orch, server, port)
+    if worker:
+        # After a restart every load balancer is reconciled once: amphorae that died with the
+        # host are recreated (is_alive is false) and their config pushed again.
+        enqueued = await asyncio.to_thread(orch.sweeper.enqueue_orphaned, everything=True)
+        log.info("startup: reconcile enqueued for %d load balancers", len(enqueued))
+        running.tasks = start_worker(orch)
+    log.info("orchestrator serving on port %d", port)
+    return running

@@ -1,0 +1,1 @@
+"""Use cases of the orchestrator API: each runs inside one database transaction."""

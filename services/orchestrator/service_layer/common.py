@@ -1,0 +1,121 @@
+"""What every use case shares: scoping, locking the owning load balancer, accepting a change."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import InvalidInput, NotFound, Precondition
+from services.orchestrator.adapters.db.models import LoadBalancerRow
+from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
+from services.orchestrator.domain import status
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """all_projects: an administrator acting on every project; else only project_id's objects."""
+
+    project_id: str = ""
+    all_projects: bool = False
+
+    def sees(self, project_id: str) -> bool:
+        return self.all_projects or (bool(self.project_id) and project_id == self.project_id)
+
+    def owner_for_create(self, requested: str) -> str:
+        if self.all_projects:
+            owner = requested or self.project_id
+        else:
+            if requested and requested != self.project_id:
+                raise InvalidInput("Cannot create objects in another project.", field="project_id")
+            owner = self.project_id
+        if not owner:
+            raise InvalidInput("A project_id is required.", field="project_id")
+        return owner
+
+
+class ReconcileQueue(Protocol):
+    def enqueue(
+        self, session: Session, loadbalancer_id: str, *, delay: float | None = None
+    ) -> bool:
+        """Defers a reconcile of the load balancer in the session's transaction; False when one
+        is already queued (the queued one will see this change)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    network: LoopbackNetworkDriver
+    queue: ReconcileQueue
+
+
+def new_id(requested: str) -> str:
+    if not requested:
+        return str(uuid.uuid4())
+    try:
+        return str(uuid.UUID(requested))
+    except ValueError:
+        raise InvalidInput(f"Invalid id {requested!r}.", field="id") from None
+
+
+def get_scoped(
+    session: Session, model: type[Row], id: str, scope: Scope, what: str, field: str = "id"
+) -> Row:
+    row = session.get(model, id) if id else None
+    if row is None or not scope.sees(row.project_id):  # type: ignore[attr-defined]
+        raise NotFound(f"{what} {id} not found.", field=field)
+    return row
+
+
+def lock_loadbalancer(
+    session: Session, lb_id: str, scope: Scope, field: str = "loadbalancer_id"
+) -> LoadBalancerRow:
+    """The load balancer, locked FOR UPDATE: changes to one load balancer are serialized, so
+    conflict checks and version bumps cannot race."""
+    lb = (
+        session.execute(
+            select(LoadBalancerRow).where(LoadBalancerRow.id == lb_id).with_for_update()
+        ).scalar_one_or_none()
+        if lb_id
+        else None
+    )
+    if lb is None or not scope.sees(lb.project_id):
+        raise NotFound(f"Load Balancer {lb_id} not found.", field=field)
+    return lb
+
+
+def ensure_mutable(lb: LoadBalancerRow, row: Any | None = None) -> None:
+    if lb.provisioning_status == status.PENDING_DELETE:
+        raise Precondition(f"Load Balancer {lb.id} is being deleted.", field="loadbalancer_id")
+    if row is not None and row.provisioning_status == status.PENDING_DELETE:
+        raise Precondition(f"{type(row).__name__.removesuffix('Row')} {row.id} is being deleted.")
+
+
+def accept_change(session: Session, deps: Deps, lb: LoadBalancerRow) -> None:
+    """Records that the load balancer's desired state changed and defers its reconcile, in the
+    caller's transaction: the change and its job commit (or roll back) together."""
+    if lb.provisioning_status != status.PENDING_DELETE:
+        lb.provisioning_status = status.lb_after_child_change(lb.provisioning_status)
+    lb.desired_version += 1
+    lb.reconcile_failures = 0
+    session.flush()
+    deps.queue.enqueue(session, lb.id)
+
+
+def mark_updated(row: Any) -> None:
+    row.provisioning_status = status.after_update(row.provisioning_status)
+
+
+def apply_changes(row: Any, changes: dict[str, Any]) -> None:
+    for column, value in changes.items():
+        setattr(row, column, value)
+
+
+def alive(row: Any) -> bool:
+    """Rows that still count for conflicts and children checks (not being deleted)."""
+    return row.provisioning_status != status.PENDING_DELETE

@@ -1,0 +1,123 @@
+"""Listener use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import Conflict, InvalidInput
+from services.orchestrator.adapters.db.models import ListenerRow, LoadBalancerRow, PoolRow
+from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer.common import (
+    Deps,
+    Scope,
+    accept_change,
+    alive,
+    apply_changes,
+    ensure_mutable,
+    get_scoped,
+    lock_loadbalancer,
+    mark_updated,
+    new_id,
+)
+
+
+def _check_default_pool(lb: LoadBalancerRow, protocol: str, pool_id: str | None) -> None:
+    if not pool_id:
+        return
+    pool = next((p for p in lb.pools if p.id == pool_id and alive(p)), None)
+    if pool is None:
+        raise InvalidInput(
+            f"Pool {pool_id} not found on load balancer {lb.id}.", field="default_pool_id"
+        )
+    if not rules.pool_protocol_allowed(protocol, pool.protocol):
+        raise InvalidInput(
+            f"Listener protocol {protocol} and pool protocol {pool.protocol} are not compatible.",
+            field="default_pool_id",
+        )
+
+
+def _check_limits(values: dict[str, Any]) -> None:
+    if values.get("connection_limit", -1) < -1:
+        raise InvalidInput("connection_limit must be -1 or more.", field="connection_limit")
+    for name in ("timeout_client_data", "timeout_member_connect", "timeout_member_data"):
+        if values.get(name, 0) < 0:
+            raise InvalidInput(f"{name} must not be negative.", field=name)
+
+
+def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> ListenerRow:
+    lb = lock_loadbalancer(session, fields["load_balancer_id"], scope)
+    ensure_mutable(lb)
+    protocol, port = fields["protocol"], fields["protocol_port"]
+    if protocol not in rules.LISTENER_PROTOCOLS:
+        raise InvalidInput(f"Invalid listener protocol {protocol!r}.", field="protocol")
+    if not rules.valid_port(port):
+        raise InvalidInput(f"Invalid protocol_port {port}.", field="protocol_port")
+    _check_limits(fields)
+    for other in filter(alive, lb.listeners):
+        if other.protocol_port == port and rules.transport(other.protocol) == rules.transport(
+            protocol
+        ):
+            raise Conflict(
+                f"Another listener on load balancer {lb.id} already uses port {port}.",
+                field="protocol_port",
+            )
+    _check_default_pool(lb, protocol, fields["default_pool_id"])
+    listener = ListenerRow(
+        **{k: v for k, v in fields.items() if k != "id"},
+        id=new_id(fields["id"]),
+        project_id=lb.project_id,
+        provisioning_status=status.PENDING_CREATE,
+        operating_status=status.OFFLINE,
+    )
+    session.add(listener)
+    session.flush()
+    session.refresh(lb)
+    accept_change(session, deps, lb)
+    return listener
+
+
+def get(session: Session, scope: Scope, listener_id: str) -> ListenerRow:
+    return get_scoped(session, ListenerRow, listener_id, scope, "Listener")
+
+
+def list_(session: Session, scope: Scope, lb_id: str = "") -> list[ListenerRow]:
+    query = select(ListenerRow).order_by(ListenerRow.created_at, ListenerRow.id)
+    if not scope.all_projects:
+        query = query.where(ListenerRow.project_id == scope.project_id)
+    if lb_id:
+        query = query.where(ListenerRow.load_balancer_id == lb_id)
+    return list(session.scalars(query))
+
+
+def update(
+    session: Session, deps: Deps, scope: Scope, listener_id: str, changes: dict[str, Any]
+) -> ListenerRow:
+    listener = get(session, scope, listener_id)
+    lb = lock_loadbalancer(session, listener.load_balancer_id, scope)
+    if not changes:
+        return listener
+    ensure_mutable(lb, listener)
+    _check_limits(changes)
+    if "default_pool_id" in changes:
+        _check_default_pool(lb, listener.protocol, changes["default_pool_id"])
+    apply_changes(listener, changes)
+    mark_updated(listener)
+    accept_change(session, deps, lb)
+    return listener
+
+
+def delete(session: Session, deps: Deps, scope: Scope, listener_id: str) -> None:
+    listener = get(session, scope, listener_id)
+    lb = lock_loadbalancer(session, listener.load_balancer_id, scope)
+    if listener.provisioning_status == status.PENDING_DELETE:
+        return
+    ensure_mutable(lb)
+    listener.provisioning_status = status.PENDING_DELETE
+    accept_change(session, deps, lb)
+
+
+def pool_listeners(lb: LoadBalancerRow, pool: PoolRow) -> list[ListenerRow]:
+    return [li for li in lb.listeners if li.default_pool_id == pool.id and alive(li)]

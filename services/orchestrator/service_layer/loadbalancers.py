@@ -1,0 +1,114 @@
+"""Load balancer use cases: create (with VIP allocation), read, update, delete (cascade)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import InvalidInput, Precondition
+from services.orchestrator.adapters.db.models import LoadBalancerRow
+from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer.common import (
+    Deps,
+    Scope,
+    accept_change,
+    alive,
+    apply_changes,
+    ensure_mutable,
+    get_scoped,
+    lock_loadbalancer,
+    mark_updated,
+    new_id,
+)
+
+
+def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> LoadBalancerRow:
+    topology = fields.get("topology") or "SINGLE"
+    if topology not in rules.TOPOLOGIES:
+        raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
+    if topology != "SINGLE":
+        raise InvalidInput(
+            "Only the SINGLE topology is available with the local compute driver.",
+            field="topology",
+        )
+    lb_id = new_id(fields["id"])
+    owner = scope.owner_for_create(fields["project_id"])
+    vip = deps.network.allocate_vip(
+        session,
+        loadbalancer_id=lb_id,
+        project_id=owner,
+        subnet_id=fields["vip_subnet_id"],
+        network_id=fields["vip_network_id"],
+        requested_address=fields["vip_address"],
+    )
+    lb = LoadBalancerRow(
+        id=lb_id,
+        project_id=owner,
+        name=fields["name"],
+        description=fields["description"],
+        admin_state_up=fields["admin_state_up"],
+        tags=fields["tags"],
+        provider=fields["provider"] or "amphora",
+        flavor_id=fields["flavor_id"],
+        availability_zone=fields["availability_zone"],
+        topology=topology,
+        vip_address=vip.address,
+        vip_port_id=vip.port_id,
+        vip_subnet_id=vip.subnet_id,
+        vip_network_id=vip.network_id,
+        vip_qos_policy_id=fields["vip_qos_policy_id"],
+        provisioning_status=status.PENDING_CREATE,
+        operating_status=status.OFFLINE,
+        desired_version=0,
+        applied_version=0,
+        reconcile_failures=0,
+    )
+    session.add(lb)
+    session.flush()
+    accept_change(session, deps, lb)
+    return lb
+
+
+def get(session: Session, scope: Scope, lb_id: str) -> LoadBalancerRow:
+    return get_scoped(session, LoadBalancerRow, lb_id, scope, "Load Balancer")
+
+
+def list_(session: Session, scope: Scope) -> list[LoadBalancerRow]:
+    query = select(LoadBalancerRow).order_by(LoadBalancerRow.created_at, LoadBalancerRow.id)
+    if not scope.all_projects:
+        query = query.where(LoadBalancerRow.project_id == scope.project_id)
+    return list(session.scalars(query))
+
+
+def update(
+    session: Session, deps: Deps, scope: Scope, lb_id: str, changes: dict[str, Any]
+) -> LoadBalancerRow:
+    lb = lock_loadbalancer(session, lb_id, scope, field="id")
+    if not changes:
+        return lb
+    ensure_mutable(lb)
+    apply_changes(lb, changes)
+    mark_updated(lb)
+    accept_change(session, deps, lb)
+    return lb
+
+
+def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool) -> None:
+    lb = lock_loadbalancer(session, lb_id, scope, field="id")
+    if lb.provisioning_status == status.PENDING_DELETE:
+        return  # already being deleted: deleting again is a no-op
+    children = [*filter(alive, lb.listeners), *filter(alive, lb.pools)]
+    if children and not cascade:
+        raise Precondition("Load Balancer has children; delete them or use cascade.", field="id")
+    for listener in lb.listeners:
+        listener.provisioning_status = status.PENDING_DELETE
+    for pool in lb.pools:
+        pool.provisioning_status = status.PENDING_DELETE
+        for member in pool.members:
+            member.provisioning_status = status.PENDING_DELETE
+        for hm in pool.health_monitors:
+            hm.provisioning_status = status.PENDING_DELETE
+    lb.provisioning_status = status.PENDING_DELETE
+    accept_change(session, deps, lb)

@@ -1,0 +1,138 @@
+"""Pool use cases (a pool belongs to a load balancer, optionally as a listener's default pool)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import Conflict, InvalidInput
+from services.orchestrator.adapters.db.models import ListenerRow, PoolRow
+from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer.common import (
+    Deps,
+    Scope,
+    accept_change,
+    apply_changes,
+    ensure_mutable,
+    get_scoped,
+    lock_loadbalancer,
+    mark_updated,
+    new_id,
+)
+from services.orchestrator.service_layer.listeners import pool_listeners
+
+
+def _check_settings(values: dict[str, Any]) -> None:
+    if "lb_algorithm" in values and values["lb_algorithm"] not in rules.LB_ALGORITHMS:
+        raise InvalidInput(
+            f"Invalid lb_algorithm {values['lb_algorithm']!r}.", field="lb_algorithm"
+        )
+    sp = values.get("session_persistence")
+    if sp:
+        if sp["type"] not in rules.SESSION_PERSISTENCE_TYPES:
+            raise InvalidInput(
+                f"Invalid session persistence type {sp['type']!r}.",
+                field="session_persistence.type",
+            )
+        if sp["type"] == "APP_COOKIE" and not sp.get("cookie_name"):
+            raise InvalidInput(
+                "APP_COOKIE session persistence needs a cookie_name.",
+                field="session_persistence.cookie_name",
+            )
+
+
+def create(
+    session: Session, deps: Deps, scope: Scope, fields: dict[str, Any], listener_id: str = ""
+) -> PoolRow:
+    listener = None
+    lb_id = fields["load_balancer_id"]
+    if listener_id:
+        listener = get_scoped(session, ListenerRow, listener_id, scope, "Listener", "listener_id")
+        if lb_id and lb_id != listener.load_balancer_id:
+            raise InvalidInput(
+                "The listener belongs to another load balancer.", field="loadbalancer_id"
+            )
+        lb_id = listener.load_balancer_id
+    if not lb_id:
+        raise InvalidInput("loadbalancer_id or listener_id is required.", field="loadbalancer_id")
+    lb = lock_loadbalancer(session, lb_id, scope)
+    ensure_mutable(lb, listener)
+    protocol = fields["protocol"]
+    if protocol not in rules.POOL_PROTOCOLS:
+        raise InvalidInput(f"Invalid pool protocol {protocol!r}.", field="protocol")
+    _check_settings(fields)
+    if listener is not None:
+        if not rules.pool_protocol_allowed(listener.protocol, protocol):
+            raise InvalidInput(
+                f"Listener protocol {listener.protocol} and pool protocol {protocol} "
+                "are not compatible.",
+                field="protocol",
+            )
+        if listener.default_pool_id:
+            raise Conflict(
+                f"Listener {listener.id} already has a default pool.", field="listener_id"
+            )
+    pool = PoolRow(
+        **{k: v for k, v in fields.items() if k not in ("id", "load_balancer_id")},
+        id=new_id(fields["id"]),
+        load_balancer_id=lb.id,
+        project_id=lb.project_id,
+        provisioning_status=status.PENDING_CREATE,
+        operating_status=status.OFFLINE,
+    )
+    session.add(pool)
+    session.flush()
+    if listener is not None:
+        listener.default_pool_id = pool.id
+        mark_updated(listener)
+    session.refresh(lb)
+    accept_change(session, deps, lb)
+    return pool
+
+
+def get(session: Session, scope: Scope, pool_id: str) -> PoolRow:
+    return get_scoped(session, PoolRow, pool_id, scope, "Pool")
+
+
+def list_(session: Session, scope: Scope, lb_id: str = "") -> list[PoolRow]:
+    query = select(PoolRow).order_by(PoolRow.created_at, PoolRow.id)
+    if not scope.all_projects:
+        query = query.where(PoolRow.project_id == scope.project_id)
+    if lb_id:
+        query = query.where(PoolRow.load_balancer_id == lb_id)
+    return list(session.scalars(query))
+
+
+def update(
+    session: Session, deps: Deps, scope: Scope, pool_id: str, changes: dict[str, Any]
+) -> PoolRow:
+    pool = get(session, scope, pool_id)
+    lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
+    if not changes:
+        return pool
+    ensure_mutable(lb, pool)
+    _check_settings(changes)
+    apply_changes(pool, changes)
+    mark_updated(pool)
+    accept_change(session, deps, lb)
+    return pool
+
+
+def delete(session: Session, deps: Deps, scope: Scope, pool_id: str) -> None:
+    """The pool goes with its members and health monitor; listeners using it as their default
+    pool lose it when the row is removed."""
+    pool = get(session, scope, pool_id)
+    lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
+    if pool.provisioning_status == status.PENDING_DELETE:
+        return
+    ensure_mutable(lb)
+    for listener in pool_listeners(lb, pool):
+        mark_updated(listener)
+    for member in pool.members:
+        member.provisioning_status = status.PENDING_DELETE
+    for hm in pool.health_monitors:
+        hm.provisioning_status = status.PENDING_DELETE
+    pool.provisioning_status = status.PENDING_DELETE
+    accept_change(session, deps, lb)

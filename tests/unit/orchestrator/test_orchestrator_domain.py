@@ -1,0 +1,89 @@
+"""Pure rules of the orchestrator: status transitions, version folding, protocol rules, masks."""
+
+from __future__ import annotations
+
+import pytest
+from lbaas.common.v1 import graph_pb2 as g
+
+from services.common.errors import InvalidInput
+from services.orchestrator.codec import decode
+from services.orchestrator.config import Settings, sqlalchemy_url
+from services.orchestrator.domain import rules, status
+
+
+def test_update_folds_into_pending_create_and_refuses_deleted_objects():
+    assert status.after_update(status.PENDING_CREATE) == status.PENDING_CREATE
+    assert status.after_update(status.ACTIVE) == status.PENDING_UPDATE
+    assert status.after_update(status.ERROR) == status.PENDING_UPDATE
+    with pytest.raises(ValueError):
+        status.after_update(status.PENDING_DELETE)
+
+
+def test_success_and_failure_transitions():
+    assert status.after_success(status.PENDING_CREATE) == status.ACTIVE
+    assert status.after_success(status.PENDING_UPDATE) == status.ACTIVE
+    assert status.after_success(status.PENDING_DELETE) is None
+    assert status.after_success(status.ACTIVE) == status.ACTIVE
+    assert {status.after_failure(s) for s in status.PENDING} == {status.ERROR}
+    assert status.after_failure(status.ACTIVE) == status.ACTIVE
+
+
+def test_version_folding():
+    assert status.fold(5, 5) == status.Outcome(finalize=True, requeue=False)
+    assert status.fold(5, 9) == status.Outcome(finalize=False, requeue=True)
+    with pytest.raises(ValueError):
+        status.fold(6, 5)
+
+
+def test_backoff_is_exponential_and_capped():
+    assert [status.retry_delay(n, 1.0, 5.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("listener", "pool", "ok"),
+    [
+        ("HTTP", "HTTP", True),
+        ("HTTP", "PROXYV2", True),
+        ("HTTP", "TCP", False),
+        ("TCP", "HTTP", True),
+        ("TCP", "PROXY", True),
+        ("UDP", "TCP", False),
+        ("TERMINATED_HTTPS", "HTTP", True),
+        ("PROMETHEUS", "HTTP", False),
+    ],
+)
+def test_listener_pool_protocols(listener, pool, ok):
+    assert rules.pool_protocol_allowed(listener, pool) is ok
+
+
+def test_listeners_share_a_port_only_across_transports():
+    assert rules.transport("HTTP") == rules.transport("TCP") == rules.transport("HTTPS")
+    assert rules.transport("UDP") != rules.transport("TCP")
+
+
+def test_update_mask_maps_paths_to_columns_and_rejects_immutable_ones():
+    member = g.Member(meta=g.ResourceMeta(name="m"), weight=3, address="10.0.0.9")
+    assert decode.changes(member, ["meta.name", "weight"], decode.MEMBER_PATHS) == {
+        "name": "m",
+        "weight": 3,
+    }
+    assert decode.changes(member, ["monitor_port"], decode.MEMBER_PATHS) == {"monitor_port": None}
+    with pytest.raises(InvalidInput) as err:
+        decode.changes(member, ["address"], decode.MEMBER_PATHS)
+    assert err.value.field == "address"
+    pool = g.Pool(session_persistence=g.SessionPersistence(type="SOURCE_IP"))
+    assert (
+        decode.changes(pool, ["session_persistence.type"], decode.POOL_PATHS)[
+            "session_persistence"
+        ]["type"]
+        == "SOURCE_IP"
+    )
+
+
+def test_settings_convert_the_libpq_uri():
+    url = "postgresql://postgres:@/postgres?host=/tmp/pg"
+    assert sqlalchemy_url(url) == "postgresql+psycopg2://postgres:@/postgres?host=/tmp/pg"
+    settings = Settings.from_env({"DATABASE_URL": url, "LBAAS_RUN_DIR": "/tmp/r"})
+    assert settings.database_url == url and settings.bind_addr == "127.0.0.1:9890"
+    with pytest.raises(ValueError):
+        Settings.from_env({})
