@@ -1,0 +1,1 @@
+"""The health service: receives signed amphora heartbeats, rolls them up into operating statuses."""

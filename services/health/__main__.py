@@ -1,0 +1,20 @@
+"""Entry point: python -m services.health (settings -> bootstrap -> serve)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.common import logs
+from services.common.server import run_until_signalled
+from services.health import bootstrap
+from services.health.config import Settings
+
+
+async def main(settings: Settings) -> None:
+    app = await bootstrap.start(settings)
+    await run_until_signalled(app.grpc_server, on_stop=app.close)
+
+
+if __name__ == "__main__":
+    logs.configure("health")
+    asyncio.run(main(Settings.from_env()))

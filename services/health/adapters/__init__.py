@@ -1,0 +1,1 @@
+"""Adapters of the health service: UDP receiver, orchestrator client, key file."""

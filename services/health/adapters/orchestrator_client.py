@@ -1,0 +1,58 @@
+"""The orchestrator, as the health service calls it: gRPC with a deadline on every call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from lbaas.common.v1 import graph_pb2
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
+
+from services.common.errors import from_rpc_error
+from services.health.domain.rollup import ObjectStatus
+
+_ADMIN = pb.Scope(all_projects=True)
+
+
+class GrpcOrchestrator:
+    """Implements domain.ports.Orchestrator; raises DomainError subclasses on failure."""
+
+    def __init__(self, address: str, *, timeout: float = 3.0):
+        self._channel = grpc.aio.insecure_channel(address)
+        self._stub = pb_grpc.OrchestratorServiceStub(self._channel)
+        self._timeout = timeout
+
+    async def loadbalancer_of_amphora(self, amphora_id: str) -> str:
+        try:
+            response = await self._stub.GetAmphora(
+                pb.GetAmphoraRequest(id=amphora_id), timeout=self._timeout
+            )
+        except grpc.RpcError as err:
+            raise from_rpc_error(err) from None
+        return response.amphora.loadbalancer_id
+
+    async def get_loadbalancer(self, loadbalancer_id: str) -> graph_pb2.LoadBalancer:
+        try:
+            response = await self._stub.GetLoadBalancer(
+                pb.GetLoadBalancerRequest(scope=_ADMIN, id=loadbalancer_id), timeout=self._timeout
+            )
+        except grpc.RpcError as err:
+            raise from_rpc_error(err) from None
+        return response.loadbalancer
+
+    async def set_operating_statuses(
+        self, loadbalancer_id: str, amphora_id: str, statuses: Sequence[ObjectStatus]
+    ) -> None:
+        request = pb.SetOperatingStatusesRequest(
+            loadbalancer_id=loadbalancer_id,
+            amphora_id=amphora_id,
+            statuses=[pb.ObjectStatus(id=i, operating_status=s) for i, s in statuses],
+        )
+        try:
+            await self._stub.SetOperatingStatuses(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err) from None
+
+    async def close(self) -> None:
+        await self._channel.close()

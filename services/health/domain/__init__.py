@@ -1,0 +1,1 @@
+"""Plain-Python rules of the health service: envelopes, replay, registry, roll-up, reporting."""
