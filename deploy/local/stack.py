@@ -282,7 +282,7 @@ LBaaS is running. API: {settings.api_url}   (run dir: {settings.run_dir})
   member token: {token_for(tokens, "member")}  (project {project_id("demo")})
 Try it:
   export OS_CLIENT_CONFIG_FILE={clouds}
-  openstack --os-cloud lbaas loadbalancer create --name lb1 --vip-subnet-id lbaas-vip-subnet
+  openstack --os-cloud lbaas loadbalancer create --name lb1 --vip-subnet-id lbaas-loopback-subnet
   openstack --os-cloud lbaas loadbalancer list
 Logs: {settings.run_dir}/logs/   Stop: Ctrl-C
 """,
