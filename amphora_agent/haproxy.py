@@ -1,0 +1,210 @@
+"""The haproxy process: version probes, validation, master-worker start, hitless reload, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import re
+import signal
+import subprocess
+import time
+
+from amphora_agent import stats
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+START_TIMEOUT = 10.0
+RELOAD_TIMEOUT = 10.0
+
+
+def _die_with_parent(parent_pid: int):
+    """preexec_fn: haproxy's master gets SIGTERM (and stops its workers) when the agent dies.
+
+    libc is resolved here, in the parent: the forked child of a threaded process must not dlopen.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def _set() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the agent died before prctl took effect
+            os._exit(1)
+
+    return _set
+
+
+def _run(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout + done.stderr
+
+
+def probe_versions(binary: str) -> tuple[str, str]:
+    """(haproxy version, OpenSSL version in use), "" when unknown."""
+    found = re.search(r"version (\d+\.\d+\.\d+)", _run([binary, "-v"]))
+    haproxy_version = found.group(1) if found else ""
+    found = re.search(r"Running on OpenSSL version\s*:\s*OpenSSL (\S+)", _run([binary, "-vv"]))
+    if not found:
+        found = re.search(r"OpenSSL (\S+)", _run(["openssl", "version"]))
+    return haproxy_version, found.group(1) if found else ""
+
+
+class HaproxyError(Exception):
+    """haproxy failed to start or reload; str() is the operator detail."""
+
+
+class Haproxy:
+    """One haproxy master (-W) running as the agent's child, reading {conf_link}/haproxy.cfg."""
+
+    def __init__(self, binary: str, runtime_dir: str) -> None:
+        self.binary = binary
+        self.runtime_dir = runtime_dir
+        self.master_sock = os.path.join(runtime_dir, "master.sock")
+        self.stats_sock = os.path.join(runtime_dir, "haproxy.sock")
+        self.pid_file = os.path.join(runtime_dir, "haproxy.pid")
+        self.state_file = os.path.join(runtime_dir, "servers.state")
+        self.log_file = os.path.join(runtime_dir, "haproxy.log")
+        self.main_cfg = os.path.join(runtime_dir, "conf", "haproxy.cfg")
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    async def validate(self, cfg_path: str, cwd: str) -> tuple[bool, str]:
+        proc = await asyncio.create_subprocess_exec(
+            self.binary,
+            "-c",
+            "-f",
+            cfg_path,
+            cwd=cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return False, "haproxy -c timed out"
+        return proc.returncode == 0, out.decode("utf-8", "replace").strip()
+
+    def _log_size(self) -> int:
+        try:
+            return os.path.getsize(self.log_file)
+        except OSError:
+            return 0
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_file, "rb") as fh:
+                fh.seek(offset)
+                return fh.read(16384).decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def stop_stale(self) -> None:
+        """Stop a master left behind by an earlier agent run on this runtime dir."""
+        try:
+            pid = int(open(self.pid_file).read().split()[0])
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode("utf-8", "replace")
+        except (OSError, ValueError, IndexError):
+            return
+        if self.master_sock in cmdline and pid != os.getpid():
+            log.warning("stopping stale haproxy master %d", pid)
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+                time.sleep(0.05)
+
+    async def start(self) -> None:
+        """Start the master and wait until it reports a worker; raise HaproxyError otherwise."""
+        if self.running:
+            return
+        offset = self._log_size()
+        argv = [self.binary, "-W", "-S", self.master_sock, "-f", self.main_cfg, "-p", self.pid_file]
+        with open(self.log_file, "ab") as log_fh:
+            # Popen from the event loop thread: PDEATHSIG fires when the forking *thread* exits.
+            self._proc = subprocess.Popen(
+                argv,
+                cwd=self.runtime_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fh,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
+        log.info("started haproxy master pid %d", self._proc.pid)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.running:
+                self._proc = None
+                raise HaproxyError(f"haproxy exited at start: {self._log_since(offset)}")
+            table = await self._show_proc()
+            if table is not None and table.workers:
+                return
+            await asyncio.sleep(0.05)
+        await self.stop()
+        raise HaproxyError(f"haproxy did not start in {START_TIMEOUT}s: {self._log_since(offset)}")
+
+    async def _show_proc(self) -> stats.ProcTable | None:
+        try:
+            return stats.parse_show_proc(await stats.runtime_command(self.master_sock, "show proc"))
+        except (OSError, TimeoutError, ValueError):
+            return None
+
+    async def save_server_state(self) -> None:
+        """Dump member health so the next worker starts from it (load-server-state-from-file)."""
+        try:
+            state = await stats.runtime_command(self.stats_sock, "show servers state")
+        except (OSError, TimeoutError) as exc:
+            log.warning("could not dump server state: %s", exc)
+            return
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as fh:
+            fh.write(state)
+        os.replace(tmp, self.state_file)
+
+    async def reload(self) -> None:
+        """Hitless reload (SIGUSR2); wait for a new worker, or the master reporting a failure."""
+        if not self.running:
+            await self.start()
+            return
+        before = await self._show_proc()
+        if before is None:
+            raise HaproxyError("haproxy master CLI does not answer; cannot reload safely")
+        await self.save_server_state()
+        offset = self._log_size()
+        self._proc.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            if not self.running:
+                self._proc = None
+                raise HaproxyError(f"haproxy master exited on reload: {self._log_since(offset)}")
+            now = await self._show_proc()
+            if now is None or now.master_reloads <= before.master_reloads:
+                continue  # master is still re-executing
+            if now.master_failed > 0:
+                raise HaproxyError(f"haproxy reload failed: {self._log_since(offset)}")
+            if set(now.workers) - set(before.workers):
+                return
+        raise HaproxyError(
+            f"haproxy reload not confirmed in {RELOAD_TIMEOUT}s: {self._log_since(offset)}"
+        )
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()  # the master stops its workers
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.info("haproxy master %d stopped", proc.pid)

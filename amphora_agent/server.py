@@ -1,0 +1,166 @@
+"""The agent's gRPC server: mutual TLS, controller-only peers, health, reflection, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import signal
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
+
+from amphora_agent.applier import Applier
+from amphora_agent.config import Settings
+from amphora_agent.haproxy import Haproxy, probe_versions
+from amphora_agent.heartbeat import HeartbeatSender, KeyFile
+from amphora_agent.service import AgentService
+from amphora_agent.stats import LiveStats
+
+log = logging.getLogger(__name__)
+
+CONTROLLER_CN = b"lbaas-controller"
+
+
+async def _require_controller(context: grpc.aio.ServicerContext) -> None:
+    names = (context.auth_context() or {}).get("x509_common_name", [])
+    if CONTROLLER_CN not in names:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, "controller certificate required")
+
+
+def _guard(behavior):
+    if inspect.isasyncgenfunction(behavior):
+
+        async def guarded_stream(request, context):
+            await _require_controller(context)
+            async for item in behavior(request, context):
+                yield item
+
+        return guarded_stream
+
+    async def guarded(request, context):
+        await _require_controller(context)
+        result = behavior(request, context)
+        return await result if inspect.isawaitable(result) else result
+
+    return guarded
+
+
+class ControllerOnly(grpc.aio.ServerInterceptor):
+    """mTLS proves the CA; this also demands the controller's CN on every RPC."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        for kind, factory in (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler),
+        ):
+            behavior = getattr(handler, kind)
+            if behavior is not None:
+                return factory(
+                    _guard(behavior), handler.request_deserializer, handler.response_serializer
+                )
+        return handler
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _write_atomic(path: str, text: str) -> None:
+    with open(path + ".tmp", "w") as fh:
+        fh.write(text)
+    os.replace(path + ".tmp", path)
+
+
+async def serve(settings: Settings) -> None:
+    run_dir = settings.runtime_dir
+    os.makedirs(run_dir, exist_ok=True)
+    _write_atomic(os.path.join(run_dir, "agent.pid"), f"{os.getpid()}\n")
+
+    haproxy = Haproxy(settings.haproxy_bin, run_dir)
+    haproxy_version, openssl_version = probe_versions(settings.haproxy_bin)
+    applier = Applier(run_dir, haproxy)
+    live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
+    service = AgentService(
+        amphora_id=settings.amphora_id,
+        runtime_dir=run_dir,
+        backend=settings.backend,
+        versions={"haproxy": haproxy_version, "openssl": openssl_version},
+        applier=applier,
+        stats=live,
+    )
+
+    server = grpc.aio.server(interceptors=[ControllerOnly()])
+    amphora_service_pb2_grpc.add_AmphoraAgentServiceServicer_to_server(service, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (
+            amphora_service_pb2.DESCRIPTOR.services_by_name["AmphoraAgentService"].full_name,
+            health.SERVICE_NAME,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    credentials = grpc.ssl_server_credentials(
+        [(_read(settings.tls_key), _read(settings.tls_cert))],
+        root_certificates=_read(settings.client_ca),
+        require_client_auth=True,
+    )
+    port = server.add_secure_port(settings.listen, credentials)
+    if port == 0:
+        raise SystemExit(f"cannot listen on {settings.listen}")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    await applier.recover()
+    await server.start()
+    host = settings.listen.rpartition(":")[0]
+    _write_atomic(os.path.join(run_dir, "agent.port"), f"{port}\n")
+    for name in (
+        "",
+        amphora_service_pb2.DESCRIPTOR.services_by_name["AmphoraAgentService"].full_name,
+    ):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info(
+        "amphora agent %s serving on %s:%d (haproxy %s)",
+        settings.amphora_id,
+        host,
+        port,
+        haproxy_version,
+    )
+
+    sender = HeartbeatSender(
+        settings.amphora_id,
+        settings.heartbeat_target,
+        KeyFile(settings.heartbeat_key_file),
+        settings.heartbeat_interval,
+        live.snapshot,
+        lambda: applier.applied_hash,
+    )
+    beats = asyncio.create_task(sender.run())
+    try:
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        beats.cancel()
+        await asyncio.gather(beats, return_exceptions=True)
+        await server.stop(grace=1.0)
+        await haproxy.stop()
+        for name in ("agent.pid", "agent.port"):
+            try:
+                os.unlink(os.path.join(run_dir, name))
+            except OSError:
+                pass

@@ -1,0 +1,92 @@
+"""AmphoraAgentService handlers: decode protobuf, call the applier / stats, encode."""
+
+from __future__ import annotations
+
+import grpc
+from lbaas.amphora.v1 import amphora_service_pb2 as pb
+from lbaas.amphora.v1 import amphora_service_pb2_grpc as pb_grpc
+
+from amphora_agent.applier import Applier, ConfigFile, RequestError
+from amphora_agent.confighash import UnsafePathError
+from amphora_agent.stats import LiveStats
+
+API_VERSION = "1.0"
+CAPABILITIES = (
+    "apply-config",
+    "config-rollback",
+    "hitless-reload",
+    "server-state-preserve",
+    "heartbeat-hmac-v1",
+    "listener-stats",
+)
+
+
+class AgentService(pb_grpc.AmphoraAgentServiceServicer):
+    def __init__(
+        self,
+        *,
+        amphora_id: str,
+        runtime_dir: str,
+        backend: str,
+        versions: dict[str, str],
+        applier: Applier,
+        stats: LiveStats,
+    ) -> None:
+        self.amphora_id = amphora_id
+        self.runtime_dir = runtime_dir
+        self.backend = backend
+        self.versions = versions
+        self.applier = applier
+        self.stats = stats
+
+    async def GetInfo(self, request, context):
+        return pb.GetInfoResponse(
+            amphora_id=self.amphora_id,
+            api_version=API_VERSION,
+            haproxy_version=self.versions.get("haproxy", ""),
+            openssl_version=self.versions.get("openssl", ""),
+            runtime_dir=self.runtime_dir,
+            backend_type=self.backend,
+            applied_config_hash=self.applier.applied_hash,
+            capabilities=list(CAPABILITIES),
+        )
+
+    async def ApplyConfig(self, request, context):
+        files = [ConfigFile(f.path, f.content, f.mode) for f in request.files]
+        try:
+            outcome = await self.applier.apply(files, request.config_hash, request.renderer_version)
+        except (RequestError, UnsafePathError) as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return pb.ApplyConfigResponse(
+            result=pb.ApplyResult.Value("APPLY_RESULT_" + outcome.result.value),
+            applied_config_hash=outcome.applied_hash,
+            detail=outcome.detail,
+        )
+
+    async def GetAppliedConfig(self, request, context):
+        applied = self.applier.applied()
+        if applied is None:
+            return pb.GetAppliedConfigResponse()
+        return pb.GetAppliedConfigResponse(
+            files=[
+                pb.ConfigFile(path=f.path, content=f.content, mode=f.mode) for f in applied.files
+            ],
+            config_hash=applied.config_hash,
+            renderer_version=applied.renderer_version,
+        )
+
+    async def GetStats(self, request, context):
+        snapshot = await self.stats.snapshot()
+        return pb.GetStatsResponse(
+            listeners=[
+                pb.ListenerStats(
+                    listener_id=fe.name,
+                    active_connections=fe.active_connections,
+                    total_connections=fe.total_connections,
+                    bytes_in=fe.bytes_in,
+                    bytes_out=fe.bytes_out,
+                    request_errors=fe.request_errors,
+                )
+                for fe in snapshot.frontends
+            ]
+        )

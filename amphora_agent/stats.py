@@ -1,0 +1,186 @@
+"""HAProxy runtime API client (stats socket, master CLI) and `show stat` CSV parsing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+# `show stat` "type" column
+TYPE_FRONTEND, TYPE_BACKEND, TYPE_SERVER = "0", "1", "2"
+
+
+async def runtime_command(socket_path: str, command: str, timeout: float = 3.0) -> str:
+    """Send one command to a haproxy unix CLI socket and return its whole answer."""
+
+    async def _talk() -> str:
+        reader, writer = await asyncio.open_unix_connection(socket_path)
+        try:
+            writer.write(command.encode() + b"\n")
+            await writer.drain()
+            # The master CLI waits for EOF before it answers and closes.
+            if writer.can_write_eof():
+                writer.write_eof()
+            return (await reader.read()).decode("utf-8", "replace")
+        finally:
+            writer.close()
+
+    return await asyncio.wait_for(_talk(), timeout)
+
+
+def is_resource_id(name: str) -> bool:
+    """Frontends/backends/servers the controller named (UUIDs); others are internal."""
+    return bool(_UUID.match(name))
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def normalize_status(raw: str) -> str:
+    """'UP 1/3' -> 'UP', 'MAINT (via x/y)' -> 'MAINT'; 'no check' stays as it is."""
+    raw = raw.strip()
+    if raw.lower().startswith("no check"):
+        return "no check"
+    return re.split(r"[\s(]", raw, maxsplit=1)[0] if raw else ""
+
+
+@dataclass(frozen=True)
+class FrontendStat:
+    name: str
+    status: str
+    active_connections: int
+    total_connections: int
+    bytes_in: int
+    bytes_out: int
+    request_errors: int
+
+
+@dataclass(frozen=True)
+class MemberStat:
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PoolStat:
+    name: str
+    status: str
+    members: tuple[MemberStat, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class StatSnapshot:
+    frontends: tuple[FrontendStat, ...] = ()
+    pools: tuple[PoolStat, ...] = ()
+
+
+def parse_show_stat(text: str) -> list[dict[str, str]]:
+    """Rows of `show stat` as dicts keyed by the header's column names."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("# "):
+        raise ValueError("not a `show stat` CSV answer")
+    header = lines[0][2:].rstrip(",").split(",")
+    rows = []
+    for record in csv.reader(io.StringIO("\n".join(lines[1:]))):
+        if record:
+            rows.append(dict(zip(header, record, strict=False)))
+    return rows
+
+
+def snapshot_from_rows(rows: list[dict[str, str]]) -> StatSnapshot:
+    """Keep only controller-named objects; group servers under their backend."""
+    frontends: list[FrontendStat] = []
+    backend_status: dict[str, str] = {}
+    members: dict[str, list[MemberStat]] = {}
+    for row in rows:
+        proxy, kind = row.get("pxname", ""), row.get("type", "")
+        if not is_resource_id(proxy):
+            continue
+        if kind == TYPE_FRONTEND:
+            frontends.append(
+                FrontendStat(
+                    name=proxy,
+                    status=normalize_status(row.get("status", "")),
+                    active_connections=_int(row.get("scur", "")),
+                    total_connections=_int(row.get("stot", "")),
+                    bytes_in=_int(row.get("bin", "")),
+                    bytes_out=_int(row.get("bout", "")),
+                    request_errors=_int(row.get("ereq", "")),
+                )
+            )
+        elif kind == TYPE_BACKEND:
+            backend_status[proxy] = normalize_status(row.get("status", ""))
+            members.setdefault(proxy, [])
+        elif kind == TYPE_SERVER and is_resource_id(row.get("svname", "")):
+            status = normalize_status(row.get("status", ""))
+            members.setdefault(proxy, []).append(MemberStat(row["svname"], status))
+    pools = tuple(
+        PoolStat(name, backend_status.get(name, ""), tuple(found))
+        for name, found in members.items()
+    )
+    return StatSnapshot(tuple(frontends), pools)
+
+
+async def read_snapshot(stats_socket: str) -> StatSnapshot:
+    return snapshot_from_rows(parse_show_stat(await runtime_command(stats_socket, "show stat")))
+
+
+@dataclass(frozen=True)
+class ProcTable:
+    """`show proc` on the master CLI."""
+
+    master_pid: int
+    master_reloads: int
+    master_failed: int
+    workers: dict[int, int]  # pid -> reloads survived
+
+
+def parse_show_proc(text: str) -> ProcTable:
+    master = (0, 0, 0)
+    workers: dict[int, int] = {}
+    section = ""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section = line.strip("# ").split()[0] if line.strip("# ") else ""
+            continue
+        cols = line.split()
+        if len(cols) < 3 or not cols[0].isdigit():
+            continue
+        if cols[1] == "master":
+            failed = re.search(r"\[failed:\s*(\d+)\]", line)
+            master = (int(cols[0]), _int(cols[2]), int(failed.group(1)) if failed else 0)
+        elif cols[1] == "worker" and section == "workers":
+            workers[int(cols[0])] = _int(cols[2])
+    return ProcTable(master[0], master[1], master[2], workers)
+
+
+class LiveStats:
+    """Snapshots for heartbeats and GetStats: empty while haproxy is down; during a reload
+    (stats socket briefly gone) the last good snapshot, so a reload does not look like an outage."""
+
+    def __init__(self, stats_socket: str, is_running, max_stale: float = 10.0) -> None:
+        self.stats_socket = stats_socket
+        self.is_running = is_running
+        self.max_stale = max_stale
+        self._last: StatSnapshot = StatSnapshot()
+        self._last_at = 0.0
+
+    async def snapshot(self) -> StatSnapshot:
+        loop = asyncio.get_running_loop()
+        if not self.is_running():
+            return StatSnapshot()
+        try:
+            self._last = await read_snapshot(self.stats_socket)
+            self._last_at = loop.time()
+        except (OSError, TimeoutError, ValueError):
+            if loop.time() - self._last_at > self.max_stale:
+                return StatSnapshot()
+        return self._last
