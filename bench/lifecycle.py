@@ -58,7 +58,8 @@ def bench_create(api: Api, subnet: str, runs: int) -> list[float]:
     for i in range(runs):
         t0 = time.perf_counter()
         lb = api.post(
-            "/v2/lbaas/loadbalancers", {"loadbalancer": {"name": f"bench-{i}", "vip_subnet_id": subnet}}
+            "/v2/lbaas/loadbalancers",
+            {"loadbalancer": {"name": f"bench-{i}", "vip_subnet_id": subnet}},
         )["loadbalancer"]
         wait_active(api, lb["id"])
         times.append(time.perf_counter() - t0)
@@ -71,7 +72,8 @@ def bench_member_add(api: Api, subnet: str, runs: int) -> list[float]:
     extra = [Backend(f"bench-new-{i}").start() for i in range(runs)]
     try:
         lb = api.post(
-            "/v2/lbaas/loadbalancers", {"loadbalancer": {"name": "bench-m", "vip_subnet_id": subnet}}
+            "/v2/lbaas/loadbalancers",
+            {"loadbalancer": {"name": "bench-m", "vip_subnet_id": subnet}},
         )["loadbalancer"]
         wait_active(api, lb["id"])
         listener = api.post(
@@ -80,7 +82,13 @@ def bench_member_add(api: Api, subnet: str, runs: int) -> list[float]:
         )["listener"]
         pool = api.post(
             "/v2/lbaas/pools",
-            {"pool": {"listener_id": listener["id"], "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}},
+            {
+                "pool": {
+                    "listener_id": listener["id"],
+                    "protocol": "HTTP",
+                    "lb_algorithm": "ROUND_ROBIN",
+                }
+            },
         )["pool"]
         api.post(
             f"/v2/lbaas/pools/{pool['id']}/members",
@@ -138,8 +146,10 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "lifecycle.json").write_text(json.dumps(results, indent=2))
     for name, s in results.items():
-        print(f"{name:24s} runs={s['runs']} p50={s['p50_ms']} ms p95={s['p95_ms']} ms "
-              f"(min {s['min_ms']}, max {s['max_ms']})")
+        print(
+            f"{name:24s} runs={s['runs']} p50={s['p50_ms']} ms p95={s['p95_ms']} ms "
+            f"(min {s['min_ms']}, max {s['max_ms']})"
+        )
 
 
 if __name__ == "__main__":

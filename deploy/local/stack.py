@@ -156,6 +156,14 @@ class Stack:
 
     def prepare(self) -> dict:
         s = self.s
+        # Each amphora keeps haproxy's unix sockets in <run dir>/amphorae/<uuid>/, and a socket
+        # path may not exceed 107 bytes; say so now rather than fail on the first load balancer.
+        longest = len(str(s.run_dir)) + len("/amphorae/") + 36 + len("/internal.sock")
+        if longest > 107:
+            raise ValueError(
+                f"LBAAS_RUN_DIR {s.run_dir} is too long for unix socket paths; "
+                f"use one of at most {len(str(s.run_dir)) - (longest - 107)} characters"
+            )
         (s.run_dir / "logs").mkdir(parents=True, exist_ok=True)
         (s.run_dir / "pids").mkdir(parents=True, exist_ok=True)
         tokens = ensure_secrets(s.run_dir)
@@ -251,7 +259,9 @@ def _ready(svc: Service) -> bool:
     if svc.grpc_addr:
         try:
             with grpc.insecure_channel(svc.grpc_addr) as ch:
-                resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                resp = health_pb2_grpc.HealthStub(ch).Check(
+                    health_pb2.HealthCheckRequest(), timeout=1
+                )
                 return resp.status == health_pb2.HealthCheckResponse.SERVING
         except grpc.RpcError:
             return False

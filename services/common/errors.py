@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import grpc
-
 from lbaas.common.v1 import error_pb2
 
 ERROR_METADATA_KEY = "lbaas-error-bin"
@@ -63,8 +62,11 @@ class Unavailable(DomainError):
 
 
 _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
-    cls.code: cls for cls in (InvalidInput, NotFound, Conflict, Precondition, QuotaExceeded, Unavailable)
+    cls.code: cls
+    for cls in (InvalidInput, NotFound, Conflict, Precondition, QuotaExceeded, Unavailable)
 }
+_BY_CODE[grpc.StatusCode.ABORTED] = Conflict
+_BY_CODE[grpc.StatusCode.DEADLINE_EXCEEDED] = Unavailable
 
 
 async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> None:
@@ -74,13 +76,26 @@ async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> N
 
 
 def from_rpc_error(err: grpc.RpcError) -> DomainError:
-    """Rebuilds the domain error a server raised, from a failed client call."""
+    """Rebuilds the domain error a server raised, from a failed client call.
+
+    A failure that carries no ErrorDetail did not come from a handler (the peer is down, the
+    deadline passed, the transport failed): its text is for operators only, so the user-facing
+    message stays generic.
+    """
     detail = error_pb2.ErrorDetail()
     trailing = err.trailing_metadata() if hasattr(err, "trailing_metadata") else None
     for key, value in trailing or ():
         if key == ERROR_METADATA_KEY:
             detail.ParseFromString(value)
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
-    cls = _BY_CODE.get(code, Unavailable if code == grpc.StatusCode.DEADLINE_EXCEEDED else DomainError)
-    message = detail.user_message or (err.details() if hasattr(err, "details") else "") or str(code)
-    return cls(message, field=detail.field, operator_detail=detail.operator_detail)
+    cls = _BY_CODE.get(code, DomainError)
+    transport_text = (err.details() if hasattr(err, "details") else "") or str(code)
+    if detail.user_message:
+        return cls(detail.user_message, field=detail.field, operator_detail=detail.operator_detail)
+    if cls is Unavailable:
+        message = "The service is temporarily unavailable; retry later."
+    elif cls is DomainError:
+        message = "Internal error."
+    else:
+        message = transport_text
+    return cls(message, operator_detail=transport_text)

@@ -16,21 +16,16 @@ import pytest
 
 from tests.support.api import wait_for
 from tests.support.backends import Backend
-from tests.support.stack import RunningStack, leftover_pids, start_stack, stop_stack
+from tests.support.stack import RunningStack, running_stack
 
 pytestmark = pytest.mark.compat
 OPENSTACK = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory):
-    run_dir = tmp_path_factory.mktemp("compat")
-    running = start_stack(run_dir)
-    try:
+def stack():
+    with running_stack("lbaas-compat-") as running:
         yield running
-    finally:
-        stop_stack(running)
-    assert leftover_pids(run_dir) == []
 
 
 def cli(stack: RunningStack, *args: str, parse: bool = True):
@@ -52,26 +47,88 @@ def test_openstack_loadbalancer_cli_flow(stack: RunningStack):
         assert len(subnets) == 1
         subnet = subnets[0]
 
-        lb = cli(stack, "loadbalancer", "create", "--name", "cli-lb", "--vip-subnet-id",
-                 subnet["ID"], "--wait")
+        lb = cli(
+            stack,
+            "loadbalancer",
+            "create",
+            "--name",
+            "cli-lb",
+            "--vip-subnet-id",
+            subnet["ID"],
+            "--wait",
+        )
         assert lb["name"] == "cli-lb"
         assert lb["vip_subnet_id"] == subnet["ID"]
         lb = cli(stack, "loadbalancer", "show", "cli-lb")
         assert lb["provisioning_status"] == "ACTIVE"
 
-        listener = cli(stack, "loadbalancer", "listener", "create", "--name", "cli-listener",
-                       "--protocol", "HTTP", "--protocol-port", "8080", "--wait", "cli-lb")
+        listener = cli(
+            stack,
+            "loadbalancer",
+            "listener",
+            "create",
+            "--name",
+            "cli-listener",
+            "--protocol",
+            "HTTP",
+            "--protocol-port",
+            "8080",
+            "--wait",
+            "cli-lb",
+        )
         assert listener["protocol"] == "HTTP" and listener["protocol_port"] == 8080
-        pool = cli(stack, "loadbalancer", "pool", "create", "--name", "cli-pool", "--listener",
-                   "cli-listener", "--protocol", "HTTP", "--lb-algorithm", "ROUND_ROBIN", "--wait")
+        pool = cli(
+            stack,
+            "loadbalancer",
+            "pool",
+            "create",
+            "--name",
+            "cli-pool",
+            "--listener",
+            "cli-listener",
+            "--protocol",
+            "HTTP",
+            "--lb-algorithm",
+            "ROUND_ROBIN",
+            "--wait",
+        )
         assert pool["lb_algorithm"] == "ROUND_ROBIN"
         for b in (b1, b2):
-            member = cli(stack, "loadbalancer", "member", "create", "--name", b.name, "--address",
-                         b.host, "--protocol-port", str(b.port), "--wait", "cli-pool")
+            member = cli(
+                stack,
+                "loadbalancer",
+                "member",
+                "create",
+                "--name",
+                b.name,
+                "--address",
+                b.host,
+                "--protocol-port",
+                str(b.port),
+                "--wait",
+                "cli-pool",
+            )
             assert member["address"] == b.host and member["protocol_port"] == b.port
-        hm = cli(stack, "loadbalancer", "healthmonitor", "create", "--name", "cli-hm", "--delay",
-                 "1", "--timeout", "1", "--max-retries", "1", "--type", "HTTP", "--url-path", "/",
-                 "--wait", "cli-pool")
+        hm = cli(
+            stack,
+            "loadbalancer",
+            "healthmonitor",
+            "create",
+            "--name",
+            "cli-hm",
+            "--delay",
+            "1",
+            "--timeout",
+            "1",
+            "--max-retries",
+            "1",
+            "--type",
+            "HTTP",
+            "--url-path",
+            "/",
+            "--wait",
+            "cli-pool",
+        )
         assert hm["type"] == "HTTP" and hm["url_path"] == "/"
 
         members = cli(stack, "loadbalancer", "member", "list", "cli-pool")

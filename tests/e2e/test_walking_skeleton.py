@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
 import socket
 from collections import Counter
@@ -14,21 +15,24 @@ import pytest
 
 from tests.support.api import Api, member_of, wait_for
 from tests.support.backends import Backend
-from tests.support.stack import RunningStack, leftover_pids, restart_stack, start_stack, stop_stack
+from tests.support.stack import (
+    RunningStack,
+    leftover_pids,
+    restart_stack,
+    running_stack,
+    short_run_dir,
+    start_stack,
+    stop_stack,
+)
 
 pytestmark = pytest.mark.e2e
 LISTENER_PORT = 8080
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory):
-    run_dir = tmp_path_factory.mktemp("e2e")
-    running = start_stack(run_dir)
-    try:
+def stack():
+    with running_stack("lbaas-e2e-") as running:
         yield running
-    finally:
-        stop_stack(running)
-    assert leftover_pids(run_dir) == [], "processes left behind after the stack stopped"
 
 
 @pytest.fixture
@@ -111,7 +115,13 @@ def build_lb(api: Api, backends: list[Backend], name: str) -> dict:
     api.wait_lb(lb["id"])
     pool = api.post(
         "/v2/lbaas/pools",
-        {"pool": {"listener_id": listener["id"], "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}},
+        {
+            "pool": {
+                "listener_id": listener["id"],
+                "protocol": "HTTP",
+                "lb_algorithm": "ROUND_ROBIN",
+            }
+        },
     )["pool"]
     api.wait_lb(lb["id"])
     members = []
@@ -150,13 +160,14 @@ def test_load_balancer_lifecycle_with_real_traffic(stack: RunningStack, api: Api
     assert vip not in ipaddress.ip_network("127.0.0.0/24")
     url = f"http://{vip}:{LISTENER_PORT}/"
 
-    wait_for(
-        lambda: api.lb(lb["id"])["operating_status"] == "ONLINE", 30, "load balancer ONLINE"
-    )
-    tree = api.status_tree(lb["id"])
-    assert tree["provisioning_status"] == "ACTIVE"
-    for m in graph["members"]:
-        assert member_of(tree, m["id"])["operating_status"] == "ONLINE"
+    def all_online() -> bool:
+        tree = api.status_tree(lb["id"])
+        return tree["operating_status"] == "ONLINE" and all(
+            member_of(tree, m["id"])["operating_status"] == "ONLINE" for m in graph["members"]
+        )
+
+    wait_for(all_online, 30, "load balancer and members ONLINE")
+    assert api.status_tree(lb["id"])["provisioning_status"] == "ACTIVE"
 
     seen = answers(url, 40)
     assert set(seen) == {"backend-1", "backend-2"}, seen
@@ -201,7 +212,11 @@ def test_bad_input_is_rejected_and_nothing_is_written(api: Api):
     subnet = vip_subnet(api)
     cases = [
         ("/v2/lbaas/loadbalancers", {"loadbalancer": {"name": "x"}}, "vip_subnet_id"),
-        ("/v2/lbaas/loadbalancers", {"loadbalancer": {"vip_subnet_id": "not-a-uuid"}}, "vip_subnet_id"),
+        (
+            "/v2/lbaas/loadbalancers",
+            {"loadbalancer": {"vip_subnet_id": "not-a-uuid"}},
+            "vip_subnet_id",
+        ),
         (
             "/v2/lbaas/loadbalancers",
             {"loadbalancer": {"vip_subnet_id": subnet, "admin_state_up": "maybe"}},
@@ -234,7 +249,10 @@ def test_bad_input_is_rejected_and_nothing_is_written(api: Api):
     api.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")
     ids = {x["id"] for x in before} | {lb["id"]}
     wait_for(
-        lambda: {x["id"] for x in api.get("/v2/lbaas/loadbalancers")["loadbalancers"]} <= ids - {lb["id"]},
+        lambda: (
+            {x["id"] for x in api.get("/v2/lbaas/loadbalancers")["loadbalancers"]}
+            <= ids - {lb["id"]}
+        ),
         60,
         "load balancer list back to where it was",
     )
@@ -263,11 +281,23 @@ def test_orchestrator_sigkill_while_pending_create(stack: RunningStack, api: Api
 
     listener = api.post(
         "/v2/lbaas/listeners",
-        {"listener": {"loadbalancer_id": lb["id"], "protocol": "HTTP", "protocol_port": LISTENER_PORT}},
+        {
+            "listener": {
+                "loadbalancer_id": lb["id"],
+                "protocol": "HTTP",
+                "protocol_port": LISTENER_PORT,
+            }
+        },
     )["listener"]
     pool = api.post(
         "/v2/lbaas/pools",
-        {"pool": {"listener_id": listener["id"], "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}},
+        {
+            "pool": {
+                "listener_id": listener["id"],
+                "protocol": "HTTP",
+                "lb_algorithm": "ROUND_ROBIN",
+            }
+        },
     )["pool"]
     api.post(
         f"/v2/lbaas/pools/{pool['id']}/members",
@@ -284,27 +314,33 @@ def test_orchestrator_sigkill_while_pending_create(stack: RunningStack, api: Api
     )
 
 
-def test_state_survives_a_restart_of_the_whole_system(tmp_path: Path, backends):
-    run_dir = tmp_path / "restart"
-    first = start_stack(run_dir)
+def test_state_survives_a_restart_of_the_whole_system(backends):
+    """A stop and a second start find the load balancer, and its amphora carries traffic again."""
+    run_dir = short_run_dir("lbaas-restart-")
     try:
-        api = Api(first.api_url, first.token("member"))
-        b1 = backends("survivor")
-        lb = build_lb(api, [b1], "survivor")["lb"]
-        url = f"http://{lb['vip_address']}:{LISTENER_PORT}/"
-        assert answers(url, 5) == Counter({"survivor": 5})
-        api.close()
-    finally:
-        stop_stack(first)
-    assert leftover_pids(run_dir) == []
-    assert not port_open(lb["vip_address"], LISTENER_PORT)
+        first = start_stack(run_dir)
+        try:
+            api = Api(first.api_url, first.token("member"))
+            b1 = backends("survivor")
+            lb = build_lb(api, [b1], "survivor")["lb"]
+            url = f"http://{lb['vip_address']}:{LISTENER_PORT}/"
+            assert answers(url, 5) == Counter({"survivor": 5})
+            api.close()
+        finally:
+            stop_stack(first)
+        assert leftover_pids(run_dir) == []
+        assert not port_open(lb["vip_address"], LISTENER_PORT)
 
-    second = restart_stack(first)
-    try:
-        api = Api(second.api_url, second.token("member"))
-        assert api.lb(lb["id"])["name"] == "survivor"
-        wait_for(lambda: answers(url, 5) == Counter({"survivor": 5}), 60, "traffic after restart")
-        api.close()
+        second = restart_stack(first)
+        try:
+            api = Api(second.api_url, second.token("member"))
+            assert api.lb(lb["id"])["name"] == "survivor"
+            wait_for(
+                lambda: answers(url, 5) == Counter({"survivor": 5}), 60, "traffic after restart"
+            )
+            api.close()
+        finally:
+            stop_stack(second)
+        assert leftover_pids(run_dir) == []
     finally:
-        stop_stack(second)
-    assert leftover_pids(run_dir) == []
+        shutil.rmtree(run_dir, ignore_errors=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,11 @@ import yaml
 from tests.support.backends import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def short_run_dir(prefix: str = "lbaas-") -> Path:
+    """A run dir short enough for haproxy's unix socket paths (pytest's tmp paths are not)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
 
 
 @dataclass
@@ -127,3 +135,18 @@ def _tail(run_dir: Path, lines: int = 60) -> str:
             text = path.read_text(errors="replace").splitlines()[-lines:]
             parts.append(f"--- {path.name}\n" + "\n".join(text))
     return "\n".join(parts)
+
+
+@contextlib.contextmanager
+def running_stack(prefix: str = "lbaas-"):
+    """A stack in a fresh short run dir; stopped, checked for leftovers and removed afterwards."""
+    run_dir = short_run_dir(prefix)
+    try:
+        stack = start_stack(run_dir)
+        try:
+            yield stack
+        finally:
+            stop_stack(stack)
+        assert leftover_pids(run_dir) == [], "processes left behind after the stack stopped"
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)

@@ -8,7 +8,7 @@ import grpc
 from google.protobuf.message import Message
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc
 
-from services.common.errors import Conflict, DomainError, from_rpc_error
+from services.common.errors import from_rpc_error
 
 # The RPCs the gateway uses; anything else is a programming error caught before the wire.
 GATEWAY_RPCS = frozenset(
@@ -39,6 +39,13 @@ class OrchestratorPort(Protocol):
     async def close(self) -> None: ...
 
 
+# Reconnect quickly after an orchestrator restart (gRPC's default backoff grows to 120 s).
+_CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
+
 class GrpcOrchestrator:
     """OrchestratorPort over grpc.aio; every call carries a deadline."""
 
@@ -51,7 +58,7 @@ class GrpcOrchestrator:
     def _ensure(self) -> orchestrator_service_pb2_grpc.OrchestratorServiceStub:
         # The channel is made on first use so that it binds to the serving event loop.
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self._address)
+            self._channel = grpc.aio.insecure_channel(self._address, options=_CHANNEL_OPTIONS)
             self._stub = orchestrator_service_pb2_grpc.OrchestratorServiceStub(self._channel)
         return self._stub
 
@@ -60,21 +67,13 @@ class GrpcOrchestrator:
             raise ValueError(f"unknown orchestrator RPC {rpc}")
         method = getattr(self._ensure(), rpc)
         try:
-            return await method(request, timeout=self._timeout)
+            # wait_for_ready: a request that arrives while the orchestrator restarts waits for it
+            # (within the deadline) instead of failing; nothing was sent, so writes are safe too.
+            return await method(request, timeout=self._timeout, wait_for_ready=True)
         except grpc.aio.AioRpcError as err:
-            raise _domain_error(err) from None
+            raise from_rpc_error(err) from None
 
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
             self._channel, self._stub = None, None
-
-
-def _domain_error(err: grpc.aio.AioRpcError) -> DomainError:
-    domain = from_rpc_error(err)
-    # The contract names ABORTED as a conflict too; the shared mapping only knows ALREADY_EXISTS.
-    if err.code() == grpc.StatusCode.ABORTED and type(domain) is DomainError:
-        return Conflict(
-            domain.user_message, field=domain.field, operator_detail=domain.operator_detail
-        )
-    return domain

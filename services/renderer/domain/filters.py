@@ -29,8 +29,8 @@ HTTP_METHODS = frozenset(
 )
 HTTP_VERSIONS = frozenset({"1.0", "1.1"})
 MAX_URL_PATH = 1024
-# sockaddr_un.sun_path is 108 bytes; leave room for the longest socket name we append.
-MAX_RUNTIME_DIR = 80
+# sockaddr_un.sun_path is 108 bytes with its NUL; the longest name appended is "/internal.sock".
+MAX_RUNTIME_DIR = 107 - len("/internal.sock")
 
 
 def _require_str(value: object, field: str) -> str:
