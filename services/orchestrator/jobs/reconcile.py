@@ -24,7 +24,6 @@ from services.orchestrator.domain.ports import (
     AmphoraSpec,
     CertificateAuthority,
     ComputeDriver,
-    IssuedCertificate,
     Renderer,
 )
 from services.orchestrator.service_layer.common import ReconcileQueue, alive
@@ -42,8 +41,6 @@ class Amphora:
     compute_id: str
     agent_address: str
     agent_port: int | None
-    cert_pem: bytes
-    key_pem: bytes
 
 
 @dataclass(frozen=True)
@@ -74,8 +71,6 @@ def _amphora(row: AmphoraRow) -> Amphora:
         row.compute_id,
         row.agent_address,
         row.agent_port,
-        row.cert_pem or b"",
-        row.key_pem or b"",
     )
 
 
@@ -161,8 +156,9 @@ class Reconciler:
         await asyncio.to_thread(self._succeed, snap.lb_id, snap.version, amphora.id, applied_hash)
 
     async def _ensure_amphora(self, snap: Snapshot) -> Amphora:
-        """The load balancer's amphora, alive. Its id, certificate and agent port are recorded
-        before the compute driver is called, so a restart reuses them instead of leaking one."""
+        """The load balancer's amphora, alive. Its id and agent port are recorded before the
+        compute driver is called, so a restart reuses them instead of leaking one. Each start gets
+        a freshly issued certificate, so no amphora private key is ever stored."""
         amphora = (
             snap.amphorae[0]
             if snap.amphorae
@@ -179,8 +175,8 @@ class Reconciler:
                 loadbalancer_id=snap.lb_id,
                 backend_type="haproxy",
                 vip_address=snap.vip_address,
-                certificate=IssuedCertificate(
-                    amphora.cert_pem, amphora.key_pem, self._d.ca.ca_certificate_pem()
+                certificate=await asyncio.to_thread(
+                    self._d.ca.issue_amphora_certificate, amphora.id
                 ),
                 agent_port=amphora.agent_port,
             )
@@ -199,13 +195,10 @@ class Reconciler:
             instance.compute_id,
             instance.agent_address,
             port,
-            amphora.cert_pem,
-            amphora.key_pem,
         )
 
     def _record_amphora(self, snap: Snapshot) -> Amphora:
         amphora_id = str(uuid.uuid4())
-        cert = self._d.ca.issue_amphora_certificate(amphora_id)
         with self._uow.transaction() as session:
             row = AmphoraRow(
                 id=amphora_id,
@@ -217,8 +210,6 @@ class Reconciler:
                 agent_address="",
                 vip_address=snap.vip_address,
                 applied_config_hash="",
-                cert_pem=cert.cert_pem,
-                key_pem=cert.key_pem,
             )
             session.add(row)
             session.flush()

@@ -6,6 +6,8 @@ import asyncio
 
 import grpc
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from google.protobuf.field_mask_pb2 import FieldMask
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
@@ -304,13 +306,15 @@ def test_set_operating_statuses_and_restart_recreates_dead_amphorae(database_url
             again = (
                 await st2.stub.ListAmphorae(pb.ListAmphoraeRequest(loadbalancer_id=lb.meta.id))
             ).amphorae
-            assert [a.id for a in again] == [amp.id]  # same amphora id, port and certificate
+            assert [a.id for a in again] == [amp.id]  # same amphora id and port
             assert (
                 compute.created[-1].agent_port == compute.created[0].agent_port
                 or compute.created[0].agent_port is None
             )
-            assert (
-                compute.created[-1].certificate.cert_pem == compute.created[0].certificate.cert_pem
-            )
+            # A fresh certificate for the same amphora id: no private key is kept in the database.
+            recreated = compute.created[-1].certificate
+            assert recreated.cert_pem != compute.created[0].certificate.cert_pem
+            cert = x509.load_pem_x509_certificate(recreated.cert_pem)
+            assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == amp.id
 
     asyncio.run(scenario())

@@ -11,7 +11,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -166,9 +165,6 @@ class AmphoraRow(Base):
     agent_port: Mapped[int | None] = mapped_column(Integer)
     vip_address: Mapped[str] = mapped_column(String(64), default="")
     applied_config_hash: Mapped[str] = mapped_column(String(64), default="")
-    # The amphora's server certificate, reused when the amphora is recreated after a restart.
-    cert_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
-    key_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_now, server_default=func.now()
     )

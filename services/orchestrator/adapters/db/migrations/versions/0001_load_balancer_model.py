@@ -145,8 +145,6 @@ def upgrade() -> None:
         sa.Column("agent_port", sa.Integer),
         sa.Column("vip_address", sa.String(64), nullable=False),
         sa.Column("applied_config_hash", sa.String(64), nullable=False),
-        sa.Column("cert_pem", sa.LargeBinary),
-        sa.Column("key_pem", sa.LargeBinary),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
