@@ -36,7 +36,7 @@ def map_renderer_error(err: grpc.RpcError, address: str) -> DomainError:
     """INVALID_ARGUMENT -> InvalidInput, FAILED_PRECONDITION -> Precondition (with the server's
     ErrorDetail); UNAVAILABLE / DEADLINE_EXCEEDED -> Unavailable naming the renderer."""
     error = from_rpc_error(err)
-    if isinstance(error, Unavailable) and not error.operator_detail:
+    if isinstance(error, Unavailable):
         error.operator_detail = f"renderer at {address}: {err.code().name}: {err.details()}"
     return error
 
