@@ -23,25 +23,34 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from lbaas.health.v1 import stats_pb2 as lbaas_dot_health_dot_v1_dot_stats__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$lbaas/health/v1/health_service.proto\x12\x0flbaas.health.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\rAmphoraHealth\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12-\n\tlast_seen\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\r\n\x05stale\x18\x05 \x01(\x08\"-\n\x17GetAmphoraHealthRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"J\n\x18GetAmphoraHealthResponse\x12.\n\x06health\x18\x01 \x01(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"\x1a\n\x18ListAmphoraHealthRequest\"M\n\x19ListAmphoraHealthResponse\x12\x30\n\x08\x61mphorae\x18\x01 \x03(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth2\xe4\x01\n\rHealthService\x12g\n\x10GetAmphoraHealth\x12(.lbaas.health.v1.GetAmphoraHealthRequest\x1a).lbaas.health.v1.GetAmphoraHealthResponse\x12j\n\x11ListAmphoraHealth\x12).lbaas.health.v1.ListAmphoraHealthRequest\x1a*.lbaas.health.v1.ListAmphoraHealthResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$lbaas/health/v1/health_service.proto\x12\x0flbaas.health.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1blbaas/health/v1/stats.proto\"\x95\x01\n\rAmphoraHealth\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12-\n\tlast_seen\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\r\n\x05stale\x18\x05 \x01(\x08\"-\n\x17GetAmphoraHealthRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"J\n\x18GetAmphoraHealthResponse\x12.\n\x06health\x18\x01 \x01(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"\x1a\n\x18ListAmphoraHealthRequest\"M\n\x19ListAmphoraHealthResponse\x12\x30\n\x08\x61mphorae\x18\x01 \x03(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"/\n\x17GetListenerStatsRequest\x12\x14\n\x0clistener_ids\x18\x01 \x03(\t\"R\n\x18GetListenerStatsResponse\x12\x36\n\tlisteners\x18\x01 \x03(\x0b\x32#.lbaas.health.v1.ListenerStatsEntry\",\n\x16GetAmphoraStatsRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"Q\n\x17GetAmphoraStatsResponse\x12\x36\n\tlisteners\x18\x01 \x03(\x0b\x32#.lbaas.health.v1.ListenerStatsEntry2\xb3\x03\n\rHealthService\x12g\n\x10GetAmphoraHealth\x12(.lbaas.health.v1.GetAmphoraHealthRequest\x1a).lbaas.health.v1.GetAmphoraHealthResponse\x12j\n\x11ListAmphoraHealth\x12).lbaas.health.v1.ListAmphoraHealthRequest\x1a*.lbaas.health.v1.ListAmphoraHealthResponse\x12g\n\x10GetListenerStats\x12(.lbaas.health.v1.GetListenerStatsRequest\x1a).lbaas.health.v1.GetListenerStatsResponse\x12\x64\n\x0fGetAmphoraStats\x12\'.lbaas.health.v1.GetAmphoraStatsRequest\x1a(.lbaas.health.v1.GetAmphoraStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lbaas.health.v1.health_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AMPHORAHEALTH']._serialized_start=91
-  _globals['_AMPHORAHEALTH']._serialized_end=240
-  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_start=242
-  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_end=287
-  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_start=289
-  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_end=363
-  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_start=365
-  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_end=391
-  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_start=393
-  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_end=470
-  _globals['_HEALTHSERVICE']._serialized_start=473
-  _globals['_HEALTHSERVICE']._serialized_end=701
+  _globals['_AMPHORAHEALTH']._serialized_start=120
+  _globals['_AMPHORAHEALTH']._serialized_end=269
+  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_start=271
+  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_end=316
+  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_start=318
+  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_end=392
+  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_start=394
+  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_end=420
+  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_start=422
+  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_end=499
+  _globals['_GETLISTENERSTATSREQUEST']._serialized_start=501
+  _globals['_GETLISTENERSTATSREQUEST']._serialized_end=548
+  _globals['_GETLISTENERSTATSRESPONSE']._serialized_start=550
+  _globals['_GETLISTENERSTATSRESPONSE']._serialized_end=632
+  _globals['_GETAMPHORASTATSREQUEST']._serialized_start=634
+  _globals['_GETAMPHORASTATSREQUEST']._serialized_end=678
+  _globals['_GETAMPHORASTATSRESPONSE']._serialized_start=680
+  _globals['_GETAMPHORASTATSRESPONSE']._serialized_end=761
+  _globals['_HEALTHSERVICE']._serialized_start=764
+  _globals['_HEALTHSERVICE']._serialized_end=1199
 # @@protoc_insertion_point(module_scope)

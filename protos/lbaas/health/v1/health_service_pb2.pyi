@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from lbaas.health.v1 import stats_pb2 as _stats_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -44,3 +45,27 @@ class ListAmphoraHealthResponse(_message.Message):
     AMPHORAE_FIELD_NUMBER: _ClassVar[int]
     amphorae: _containers.RepeatedCompositeFieldContainer[AmphoraHealth]
     def __init__(self, amphorae: _Optional[_Iterable[_Union[AmphoraHealth, _Mapping]]] = ...) -> None: ...
+
+class GetListenerStatsRequest(_message.Message):
+    __slots__ = ("listener_ids",)
+    LISTENER_IDS_FIELD_NUMBER: _ClassVar[int]
+    listener_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, listener_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetListenerStatsResponse(_message.Message):
+    __slots__ = ("listeners",)
+    LISTENERS_FIELD_NUMBER: _ClassVar[int]
+    listeners: _containers.RepeatedCompositeFieldContainer[_stats_pb2.ListenerStatsEntry]
+    def __init__(self, listeners: _Optional[_Iterable[_Union[_stats_pb2.ListenerStatsEntry, _Mapping]]] = ...) -> None: ...
+
+class GetAmphoraStatsRequest(_message.Message):
+    __slots__ = ("amphora_id",)
+    AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
+    amphora_id: str
+    def __init__(self, amphora_id: _Optional[str] = ...) -> None: ...
+
+class GetAmphoraStatsResponse(_message.Message):
+    __slots__ = ("listeners",)
+    LISTENERS_FIELD_NUMBER: _ClassVar[int]
+    listeners: _containers.RepeatedCompositeFieldContainer[_stats_pb2.ListenerStatsEntry]
+    def __init__(self, listeners: _Optional[_Iterable[_Union[_stats_pb2.ListenerStatsEntry, _Mapping]]] = ...) -> None: ...

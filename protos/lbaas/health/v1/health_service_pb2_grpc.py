@@ -44,6 +44,16 @@ class HealthServiceStub:
                 request_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.ListAmphoraHealthRequest.SerializeToString,
                 response_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.ListAmphoraHealthResponse.FromString,
                 _registered_method=True)
+        self.GetListenerStats = channel.unary_unary(
+                '/lbaas.health.v1.HealthService/GetListenerStats',
+                request_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetListenerStatsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetListenerStatsResponse.FromString,
+                _registered_method=True)
+        self.GetAmphoraStats = channel.unary_unary(
+                '/lbaas.health.v1.HealthService/GetAmphoraStats',
+                request_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsResponse.FromString,
+                _registered_method=True)
 
 
 class HealthServiceServicer:
@@ -61,6 +71,21 @@ class HealthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetListenerStats(self, request, context):
+        """Cumulative counters per listener, summed over the amphorae that reported them. Counters
+        survive haproxy reloads and agent restarts (a counter that goes down starts a new epoch).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAmphoraStats(self, request, context):
+        """Per-listener counters as one amphora reported them (the admin amphora stats view).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HealthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +98,16 @@ def add_HealthServiceServicer_to_server(servicer, server):
                     servicer.ListAmphoraHealth,
                     request_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.ListAmphoraHealthRequest.FromString,
                     response_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.ListAmphoraHealthResponse.SerializeToString,
+            ),
+            'GetListenerStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetListenerStats,
+                    request_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetListenerStatsRequest.FromString,
+                    response_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetListenerStatsResponse.SerializeToString,
+            ),
+            'GetAmphoraStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAmphoraStats,
+                    request_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsRequest.FromString,
+                    response_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +164,60 @@ class HealthService:
             '/lbaas.health.v1.HealthService/ListAmphoraHealth',
             lbaas_dot_health_dot_v1_dot_health__service__pb2.ListAmphoraHealthRequest.SerializeToString,
             lbaas_dot_health_dot_v1_dot_health__service__pb2.ListAmphoraHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetListenerStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.health.v1.HealthService/GetListenerStats',
+            lbaas_dot_health_dot_v1_dot_health__service__pb2.GetListenerStatsRequest.SerializeToString,
+            lbaas_dot_health_dot_v1_dot_health__service__pb2.GetListenerStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAmphoraStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.health.v1.HealthService/GetAmphoraStats',
+            lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsRequest.SerializeToString,
+            lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

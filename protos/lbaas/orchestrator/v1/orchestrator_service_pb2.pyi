@@ -1,6 +1,10 @@
+import datetime
+
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from lbaas.common.v1 import graph_pb2 as _graph_pb2
 from lbaas.common.v1 import status_pb2 as _status_pb2
+from lbaas.orchestrator.v1 import admin_pb2 as _admin_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -551,7 +555,7 @@ class ListPortsResponse(_message.Message):
     def __init__(self, ports: _Optional[_Iterable[_Union[Port, _Mapping]]] = ...) -> None: ...
 
 class Amphora(_message.Message):
-    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type")
+    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -561,6 +565,11 @@ class Amphora(_message.Message):
     ROLE_FIELD_NUMBER: _ClassVar[int]
     APPLIED_CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
     BACKEND_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CERT_EXPIRATION_FIELD_NUMBER: _ClassVar[int]
+    LB_NETWORK_IP_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     loadbalancer_id: str
     status: str
@@ -570,7 +579,12 @@ class Amphora(_message.Message):
     role: str
     applied_config_hash: str
     backend_type: str
-    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ...) -> None: ...
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    cert_expiration: _timestamp_pb2.Timestamp
+    lb_network_ip: str
+    status_reason: str
+    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ...) -> None: ...
 
 class GetAmphoraRequest(_message.Message):
     __slots__ = ("id",)
@@ -619,3 +633,519 @@ class SetOperatingStatusesResponse(_message.Message):
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     changed: int
     def __init__(self, changed: _Optional[int] = ...) -> None: ...
+
+class BatchUpdateMembersRequest(_message.Message):
+    __slots__ = ("scope", "pool_id", "members", "additive_only")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    POOL_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    ADDITIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    pool_id: str
+    members: _containers.RepeatedCompositeFieldContainer[_graph_pb2.Member]
+    additive_only: bool
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., pool_id: _Optional[str] = ..., members: _Optional[_Iterable[_Union[_graph_pb2.Member, _Mapping]]] = ..., additive_only: _Optional[bool] = ...) -> None: ...
+
+class BatchUpdateMembersResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateL7PolicyRequest(_message.Message):
+    __slots__ = ("scope", "l7policy")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7POLICY_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7policy: _graph_pb2.L7Policy
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7policy: _Optional[_Union[_graph_pb2.L7Policy, _Mapping]] = ...) -> None: ...
+
+class CreateL7PolicyResponse(_message.Message):
+    __slots__ = ("l7policy",)
+    L7POLICY_FIELD_NUMBER: _ClassVar[int]
+    l7policy: _graph_pb2.L7Policy
+    def __init__(self, l7policy: _Optional[_Union[_graph_pb2.L7Policy, _Mapping]] = ...) -> None: ...
+
+class GetL7PolicyRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetL7PolicyResponse(_message.Message):
+    __slots__ = ("l7policy",)
+    L7POLICY_FIELD_NUMBER: _ClassVar[int]
+    l7policy: _graph_pb2.L7Policy
+    def __init__(self, l7policy: _Optional[_Union[_graph_pb2.L7Policy, _Mapping]] = ...) -> None: ...
+
+class ListL7PoliciesRequest(_message.Message):
+    __slots__ = ("scope", "listener_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    LISTENER_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    listener_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., listener_id: _Optional[str] = ...) -> None: ...
+
+class ListL7PoliciesResponse(_message.Message):
+    __slots__ = ("l7policies",)
+    L7POLICIES_FIELD_NUMBER: _ClassVar[int]
+    l7policies: _containers.RepeatedCompositeFieldContainer[_graph_pb2.L7Policy]
+    def __init__(self, l7policies: _Optional[_Iterable[_Union[_graph_pb2.L7Policy, _Mapping]]] = ...) -> None: ...
+
+class UpdateL7PolicyRequest(_message.Message):
+    __slots__ = ("scope", "l7policy", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7POLICY_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7policy: _graph_pb2.L7Policy
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7policy: _Optional[_Union[_graph_pb2.L7Policy, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateL7PolicyResponse(_message.Message):
+    __slots__ = ("l7policy",)
+    L7POLICY_FIELD_NUMBER: _ClassVar[int]
+    l7policy: _graph_pb2.L7Policy
+    def __init__(self, l7policy: _Optional[_Union[_graph_pb2.L7Policy, _Mapping]] = ...) -> None: ...
+
+class DeleteL7PolicyRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteL7PolicyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateL7RuleRequest(_message.Message):
+    __slots__ = ("scope", "l7rule")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7RULE_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7rule: _graph_pb2.L7Rule
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7rule: _Optional[_Union[_graph_pb2.L7Rule, _Mapping]] = ...) -> None: ...
+
+class CreateL7RuleResponse(_message.Message):
+    __slots__ = ("l7rule",)
+    L7RULE_FIELD_NUMBER: _ClassVar[int]
+    l7rule: _graph_pb2.L7Rule
+    def __init__(self, l7rule: _Optional[_Union[_graph_pb2.L7Rule, _Mapping]] = ...) -> None: ...
+
+class GetL7RuleRequest(_message.Message):
+    __slots__ = ("scope", "l7policy_id", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7policy_id: str
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7policy_id: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetL7RuleResponse(_message.Message):
+    __slots__ = ("l7rule",)
+    L7RULE_FIELD_NUMBER: _ClassVar[int]
+    l7rule: _graph_pb2.L7Rule
+    def __init__(self, l7rule: _Optional[_Union[_graph_pb2.L7Rule, _Mapping]] = ...) -> None: ...
+
+class ListL7RulesRequest(_message.Message):
+    __slots__ = ("scope", "l7policy_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7policy_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7policy_id: _Optional[str] = ...) -> None: ...
+
+class ListL7RulesResponse(_message.Message):
+    __slots__ = ("l7rules",)
+    L7RULES_FIELD_NUMBER: _ClassVar[int]
+    l7rules: _containers.RepeatedCompositeFieldContainer[_graph_pb2.L7Rule]
+    def __init__(self, l7rules: _Optional[_Iterable[_Union[_graph_pb2.L7Rule, _Mapping]]] = ...) -> None: ...
+
+class UpdateL7RuleRequest(_message.Message):
+    __slots__ = ("scope", "l7rule", "update_mask")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7RULE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7rule: _graph_pb2.L7Rule
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7rule: _Optional[_Union[_graph_pb2.L7Rule, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateL7RuleResponse(_message.Message):
+    __slots__ = ("l7rule",)
+    L7RULE_FIELD_NUMBER: _ClassVar[int]
+    l7rule: _graph_pb2.L7Rule
+    def __init__(self, l7rule: _Optional[_Union[_graph_pb2.L7Rule, _Mapping]] = ...) -> None: ...
+
+class DeleteL7RuleRequest(_message.Message):
+    __slots__ = ("scope", "l7policy_id", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    L7POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    l7policy_id: str
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., l7policy_id: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteL7RuleResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FailoverLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class FailoverLoadBalancerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FailoverAmphoraRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class FailoverAmphoraResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ConfigureAmphoraRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ConfigureAmphoraResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DeleteAmphoraRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteAmphoraResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetQuotaRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class GetQuotaResponse(_message.Message):
+    __slots__ = ("quota", "usage")
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    quota: _admin_pb2.Quota
+    usage: _admin_pb2.QuotaUsage
+    def __init__(self, quota: _Optional[_Union[_admin_pb2.Quota, _Mapping]] = ..., usage: _Optional[_Union[_admin_pb2.QuotaUsage, _Mapping]] = ...) -> None: ...
+
+class ListQuotasRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class ListQuotasResponse(_message.Message):
+    __slots__ = ("quotas",)
+    QUOTAS_FIELD_NUMBER: _ClassVar[int]
+    quotas: _containers.RepeatedCompositeFieldContainer[_admin_pb2.Quota]
+    def __init__(self, quotas: _Optional[_Iterable[_Union[_admin_pb2.Quota, _Mapping]]] = ...) -> None: ...
+
+class UpdateQuotaRequest(_message.Message):
+    __slots__ = ("quota", "update_mask")
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    quota: _admin_pb2.Quota
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, quota: _Optional[_Union[_admin_pb2.Quota, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateQuotaResponse(_message.Message):
+    __slots__ = ("quota",)
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    quota: _admin_pb2.Quota
+    def __init__(self, quota: _Optional[_Union[_admin_pb2.Quota, _Mapping]] = ...) -> None: ...
+
+class ResetQuotaRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class ResetQuotaResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetQuotaDefaultsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetQuotaDefaultsResponse(_message.Message):
+    __slots__ = ("quota",)
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    quota: _admin_pb2.Quota
+    def __init__(self, quota: _Optional[_Union[_admin_pb2.Quota, _Mapping]] = ...) -> None: ...
+
+class CreateFlavorProfileRequest(_message.Message):
+    __slots__ = ("flavorprofile",)
+    FLAVORPROFILE_FIELD_NUMBER: _ClassVar[int]
+    flavorprofile: _admin_pb2.FlavorProfile
+    def __init__(self, flavorprofile: _Optional[_Union[_admin_pb2.FlavorProfile, _Mapping]] = ...) -> None: ...
+
+class CreateFlavorProfileResponse(_message.Message):
+    __slots__ = ("flavorprofile",)
+    FLAVORPROFILE_FIELD_NUMBER: _ClassVar[int]
+    flavorprofile: _admin_pb2.FlavorProfile
+    def __init__(self, flavorprofile: _Optional[_Union[_admin_pb2.FlavorProfile, _Mapping]] = ...) -> None: ...
+
+class GetFlavorProfileRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetFlavorProfileResponse(_message.Message):
+    __slots__ = ("flavorprofile",)
+    FLAVORPROFILE_FIELD_NUMBER: _ClassVar[int]
+    flavorprofile: _admin_pb2.FlavorProfile
+    def __init__(self, flavorprofile: _Optional[_Union[_admin_pb2.FlavorProfile, _Mapping]] = ...) -> None: ...
+
+class ListFlavorProfilesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListFlavorProfilesResponse(_message.Message):
+    __slots__ = ("flavorprofiles",)
+    FLAVORPROFILES_FIELD_NUMBER: _ClassVar[int]
+    flavorprofiles: _containers.RepeatedCompositeFieldContainer[_admin_pb2.FlavorProfile]
+    def __init__(self, flavorprofiles: _Optional[_Iterable[_Union[_admin_pb2.FlavorProfile, _Mapping]]] = ...) -> None: ...
+
+class UpdateFlavorProfileRequest(_message.Message):
+    __slots__ = ("flavorprofile", "update_mask")
+    FLAVORPROFILE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    flavorprofile: _admin_pb2.FlavorProfile
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, flavorprofile: _Optional[_Union[_admin_pb2.FlavorProfile, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateFlavorProfileResponse(_message.Message):
+    __slots__ = ("flavorprofile",)
+    FLAVORPROFILE_FIELD_NUMBER: _ClassVar[int]
+    flavorprofile: _admin_pb2.FlavorProfile
+    def __init__(self, flavorprofile: _Optional[_Union[_admin_pb2.FlavorProfile, _Mapping]] = ...) -> None: ...
+
+class DeleteFlavorProfileRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteFlavorProfileResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateFlavorRequest(_message.Message):
+    __slots__ = ("flavor",)
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    flavor: _admin_pb2.Flavor
+    def __init__(self, flavor: _Optional[_Union[_admin_pb2.Flavor, _Mapping]] = ...) -> None: ...
+
+class CreateFlavorResponse(_message.Message):
+    __slots__ = ("flavor",)
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    flavor: _admin_pb2.Flavor
+    def __init__(self, flavor: _Optional[_Union[_admin_pb2.Flavor, _Mapping]] = ...) -> None: ...
+
+class GetFlavorRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetFlavorResponse(_message.Message):
+    __slots__ = ("flavor",)
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    flavor: _admin_pb2.Flavor
+    def __init__(self, flavor: _Optional[_Union[_admin_pb2.Flavor, _Mapping]] = ...) -> None: ...
+
+class ListFlavorsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListFlavorsResponse(_message.Message):
+    __slots__ = ("flavors",)
+    FLAVORS_FIELD_NUMBER: _ClassVar[int]
+    flavors: _containers.RepeatedCompositeFieldContainer[_admin_pb2.Flavor]
+    def __init__(self, flavors: _Optional[_Iterable[_Union[_admin_pb2.Flavor, _Mapping]]] = ...) -> None: ...
+
+class UpdateFlavorRequest(_message.Message):
+    __slots__ = ("flavor", "update_mask")
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    flavor: _admin_pb2.Flavor
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, flavor: _Optional[_Union[_admin_pb2.Flavor, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateFlavorResponse(_message.Message):
+    __slots__ = ("flavor",)
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    flavor: _admin_pb2.Flavor
+    def __init__(self, flavor: _Optional[_Union[_admin_pb2.Flavor, _Mapping]] = ...) -> None: ...
+
+class DeleteFlavorRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteFlavorResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateAvailabilityZoneProfileRequest(_message.Message):
+    __slots__ = ("availability_zone_profile",)
+    AVAILABILITY_ZONE_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone_profile: _admin_pb2.AvailabilityZoneProfile
+    def __init__(self, availability_zone_profile: _Optional[_Union[_admin_pb2.AvailabilityZoneProfile, _Mapping]] = ...) -> None: ...
+
+class CreateAvailabilityZoneProfileResponse(_message.Message):
+    __slots__ = ("availability_zone_profile",)
+    AVAILABILITY_ZONE_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone_profile: _admin_pb2.AvailabilityZoneProfile
+    def __init__(self, availability_zone_profile: _Optional[_Union[_admin_pb2.AvailabilityZoneProfile, _Mapping]] = ...) -> None: ...
+
+class GetAvailabilityZoneProfileRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetAvailabilityZoneProfileResponse(_message.Message):
+    __slots__ = ("availability_zone_profile",)
+    AVAILABILITY_ZONE_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone_profile: _admin_pb2.AvailabilityZoneProfile
+    def __init__(self, availability_zone_profile: _Optional[_Union[_admin_pb2.AvailabilityZoneProfile, _Mapping]] = ...) -> None: ...
+
+class ListAvailabilityZoneProfilesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAvailabilityZoneProfilesResponse(_message.Message):
+    __slots__ = ("availability_zone_profiles",)
+    AVAILABILITY_ZONE_PROFILES_FIELD_NUMBER: _ClassVar[int]
+    availability_zone_profiles: _containers.RepeatedCompositeFieldContainer[_admin_pb2.AvailabilityZoneProfile]
+    def __init__(self, availability_zone_profiles: _Optional[_Iterable[_Union[_admin_pb2.AvailabilityZoneProfile, _Mapping]]] = ...) -> None: ...
+
+class UpdateAvailabilityZoneProfileRequest(_message.Message):
+    __slots__ = ("availability_zone_profile", "update_mask")
+    AVAILABILITY_ZONE_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    availability_zone_profile: _admin_pb2.AvailabilityZoneProfile
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, availability_zone_profile: _Optional[_Union[_admin_pb2.AvailabilityZoneProfile, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateAvailabilityZoneProfileResponse(_message.Message):
+    __slots__ = ("availability_zone_profile",)
+    AVAILABILITY_ZONE_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone_profile: _admin_pb2.AvailabilityZoneProfile
+    def __init__(self, availability_zone_profile: _Optional[_Union[_admin_pb2.AvailabilityZoneProfile, _Mapping]] = ...) -> None: ...
+
+class DeleteAvailabilityZoneProfileRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteAvailabilityZoneProfileResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateAvailabilityZoneRequest(_message.Message):
+    __slots__ = ("availability_zone",)
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone: _admin_pb2.AvailabilityZone
+    def __init__(self, availability_zone: _Optional[_Union[_admin_pb2.AvailabilityZone, _Mapping]] = ...) -> None: ...
+
+class CreateAvailabilityZoneResponse(_message.Message):
+    __slots__ = ("availability_zone",)
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone: _admin_pb2.AvailabilityZone
+    def __init__(self, availability_zone: _Optional[_Union[_admin_pb2.AvailabilityZone, _Mapping]] = ...) -> None: ...
+
+class GetAvailabilityZoneRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetAvailabilityZoneResponse(_message.Message):
+    __slots__ = ("availability_zone",)
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone: _admin_pb2.AvailabilityZone
+    def __init__(self, availability_zone: _Optional[_Union[_admin_pb2.AvailabilityZone, _Mapping]] = ...) -> None: ...
+
+class ListAvailabilityZonesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAvailabilityZonesResponse(_message.Message):
+    __slots__ = ("availability_zones",)
+    AVAILABILITY_ZONES_FIELD_NUMBER: _ClassVar[int]
+    availability_zones: _containers.RepeatedCompositeFieldContainer[_admin_pb2.AvailabilityZone]
+    def __init__(self, availability_zones: _Optional[_Iterable[_Union[_admin_pb2.AvailabilityZone, _Mapping]]] = ...) -> None: ...
+
+class UpdateAvailabilityZoneRequest(_message.Message):
+    __slots__ = ("availability_zone", "update_mask")
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    availability_zone: _admin_pb2.AvailabilityZone
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, availability_zone: _Optional[_Union[_admin_pb2.AvailabilityZone, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateAvailabilityZoneResponse(_message.Message):
+    __slots__ = ("availability_zone",)
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    availability_zone: _admin_pb2.AvailabilityZone
+    def __init__(self, availability_zone: _Optional[_Union[_admin_pb2.AvailabilityZone, _Mapping]] = ...) -> None: ...
+
+class DeleteAvailabilityZoneRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteAvailabilityZoneResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListProvidersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListProvidersResponse(_message.Message):
+    __slots__ = ("providers",)
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    providers: _containers.RepeatedCompositeFieldContainer[_admin_pb2.Provider]
+    def __init__(self, providers: _Optional[_Iterable[_Union[_admin_pb2.Provider, _Mapping]]] = ...) -> None: ...
+
+class ListProviderCapabilitiesRequest(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    def __init__(self, provider: _Optional[str] = ...) -> None: ...
+
+class ListProviderCapabilitiesResponse(_message.Message):
+    __slots__ = ("capabilities",)
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    capabilities: _containers.RepeatedCompositeFieldContainer[_admin_pb2.ProviderCapability]
+    def __init__(self, capabilities: _Optional[_Iterable[_Union[_admin_pb2.ProviderCapability, _Mapping]]] = ...) -> None: ...

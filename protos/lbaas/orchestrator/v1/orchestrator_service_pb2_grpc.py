@@ -164,6 +164,221 @@ class OrchestratorServiceStub:
                 request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteHealthMonitorRequest.SerializeToString,
                 response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteHealthMonitorResponse.FromString,
                 _registered_method=True)
+        self.BatchUpdateMembers = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/BatchUpdateMembers',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.BatchUpdateMembersRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.BatchUpdateMembersResponse.FromString,
+                _registered_method=True)
+        self.CreateL7Policy = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateL7Policy',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7PolicyRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7PolicyResponse.FromString,
+                _registered_method=True)
+        self.GetL7Policy = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetL7Policy',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7PolicyRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7PolicyResponse.FromString,
+                _registered_method=True)
+        self.ListL7Policies = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListL7Policies',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7PoliciesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7PoliciesResponse.FromString,
+                _registered_method=True)
+        self.UpdateL7Policy = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateL7Policy',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7PolicyRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7PolicyResponse.FromString,
+                _registered_method=True)
+        self.DeleteL7Policy = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteL7Policy',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7PolicyRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7PolicyResponse.FromString,
+                _registered_method=True)
+        self.CreateL7Rule = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateL7Rule',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7RuleRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7RuleResponse.FromString,
+                _registered_method=True)
+        self.GetL7Rule = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetL7Rule',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7RuleRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7RuleResponse.FromString,
+                _registered_method=True)
+        self.ListL7Rules = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListL7Rules',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7RulesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7RulesResponse.FromString,
+                _registered_method=True)
+        self.UpdateL7Rule = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateL7Rule',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7RuleRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7RuleResponse.FromString,
+                _registered_method=True)
+        self.DeleteL7Rule = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteL7Rule',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7RuleRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7RuleResponse.FromString,
+                _registered_method=True)
+        self.FailoverLoadBalancer = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/FailoverLoadBalancer',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverLoadBalancerRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverLoadBalancerResponse.FromString,
+                _registered_method=True)
+        self.FailoverAmphora = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/FailoverAmphora',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraResponse.FromString,
+                _registered_method=True)
+        self.ConfigureAmphora = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ConfigureAmphora',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraResponse.FromString,
+                _registered_method=True)
+        self.DeleteAmphora = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteAmphora',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAmphoraRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAmphoraResponse.FromString,
+                _registered_method=True)
+        self.GetQuota = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetQuota',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaResponse.FromString,
+                _registered_method=True)
+        self.ListQuotas = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListQuotas',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListQuotasRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListQuotasResponse.FromString,
+                _registered_method=True)
+        self.UpdateQuota = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateQuota',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateQuotaRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateQuotaResponse.FromString,
+                _registered_method=True)
+        self.ResetQuota = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ResetQuota',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResetQuotaRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResetQuotaResponse.FromString,
+                _registered_method=True)
+        self.GetQuotaDefaults = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetQuotaDefaults',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaDefaultsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaDefaultsResponse.FromString,
+                _registered_method=True)
+        self.CreateFlavorProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateFlavorProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorProfileResponse.FromString,
+                _registered_method=True)
+        self.GetFlavorProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetFlavorProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorProfileResponse.FromString,
+                _registered_method=True)
+        self.ListFlavorProfiles = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListFlavorProfiles',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorProfilesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorProfilesResponse.FromString,
+                _registered_method=True)
+        self.UpdateFlavorProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateFlavorProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorProfileResponse.FromString,
+                _registered_method=True)
+        self.DeleteFlavorProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteFlavorProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorProfileResponse.FromString,
+                _registered_method=True)
+        self.CreateFlavor = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateFlavor',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorResponse.FromString,
+                _registered_method=True)
+        self.GetFlavor = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetFlavor',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorResponse.FromString,
+                _registered_method=True)
+        self.ListFlavors = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListFlavors',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorsResponse.FromString,
+                _registered_method=True)
+        self.UpdateFlavor = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateFlavor',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorResponse.FromString,
+                _registered_method=True)
+        self.DeleteFlavor = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteFlavor',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorResponse.FromString,
+                _registered_method=True)
+        self.CreateAvailabilityZoneProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateAvailabilityZoneProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneProfileResponse.FromString,
+                _registered_method=True)
+        self.GetAvailabilityZoneProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetAvailabilityZoneProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneProfileResponse.FromString,
+                _registered_method=True)
+        self.ListAvailabilityZoneProfiles = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListAvailabilityZoneProfiles',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZoneProfilesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZoneProfilesResponse.FromString,
+                _registered_method=True)
+        self.UpdateAvailabilityZoneProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateAvailabilityZoneProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneProfileResponse.FromString,
+                _registered_method=True)
+        self.DeleteAvailabilityZoneProfile = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteAvailabilityZoneProfile',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneProfileRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneProfileResponse.FromString,
+                _registered_method=True)
+        self.CreateAvailabilityZone = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateAvailabilityZone',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneResponse.FromString,
+                _registered_method=True)
+        self.GetAvailabilityZone = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetAvailabilityZone',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneResponse.FromString,
+                _registered_method=True)
+        self.ListAvailabilityZones = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListAvailabilityZones',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZonesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZonesResponse.FromString,
+                _registered_method=True)
+        self.UpdateAvailabilityZone = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/UpdateAvailabilityZone',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneResponse.FromString,
+                _registered_method=True)
+        self.DeleteAvailabilityZone = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteAvailabilityZone',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneResponse.FromString,
+                _registered_method=True)
+        self.ListProviders = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListProviders',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProvidersRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProvidersResponse.FromString,
+                _registered_method=True)
+        self.ListProviderFlavorCapabilities = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListProviderFlavorCapabilities',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesResponse.FromString,
+                _registered_method=True)
+        self.ListProviderAvailabilityZoneCapabilities = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListProviderAvailabilityZoneCapabilities',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesResponse.FromString,
+                _registered_method=True)
         self.ListNetworks = channel.unary_unary(
                 '/lbaas.orchestrator.v1.OrchestratorService/ListNetworks',
                 request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListNetworksRequest.SerializeToString,
@@ -355,6 +570,268 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchUpdateMembers(self, request, context):
+        """Replaces a pool's members with the given list (or, with additive_only, adds and updates
+        only). Members are matched by (address, protocol_port); one reconcile pass applies it all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateL7Policy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetL7Policy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListL7Policies(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateL7Policy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteL7Policy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateL7Rule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetL7Rule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListL7Rules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateL7Rule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteL7Rule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FailoverLoadBalancer(self, request, context):
+        """Replaces the load balancer's amphorae (build the new one, push config, then delete the old).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FailoverAmphora(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfigureAmphora(self, request, context):
+        """Re-renders and re-pushes the amphora's configuration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAmphora(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuota(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQuotas(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateQuota(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetQuota(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuotaDefaults(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateFlavorProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFlavorProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFlavorProfiles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateFlavorProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteFlavorProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateFlavor(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFlavor(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFlavors(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateFlavor(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteFlavor(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAvailabilityZoneProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAvailabilityZoneProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAvailabilityZoneProfiles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAvailabilityZoneProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAvailabilityZoneProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAvailabilityZone(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAvailabilityZone(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAvailabilityZones(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAvailabilityZone(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAvailabilityZone(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProviders(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProviderFlavorCapabilities(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProviderAvailabilityZoneCapabilities(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListNetworks(self, request, context):
         """The read-only, Neutron-shaped view of the networks the network driver offers.
         """
@@ -526,6 +1003,221 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.DeleteHealthMonitor,
                     request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteHealthMonitorRequest.FromString,
                     response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteHealthMonitorResponse.SerializeToString,
+            ),
+            'BatchUpdateMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateMembers,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.BatchUpdateMembersRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.BatchUpdateMembersResponse.SerializeToString,
+            ),
+            'CreateL7Policy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateL7Policy,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7PolicyRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7PolicyResponse.SerializeToString,
+            ),
+            'GetL7Policy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetL7Policy,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7PolicyRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7PolicyResponse.SerializeToString,
+            ),
+            'ListL7Policies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListL7Policies,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7PoliciesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7PoliciesResponse.SerializeToString,
+            ),
+            'UpdateL7Policy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateL7Policy,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7PolicyRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7PolicyResponse.SerializeToString,
+            ),
+            'DeleteL7Policy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteL7Policy,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7PolicyRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7PolicyResponse.SerializeToString,
+            ),
+            'CreateL7Rule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateL7Rule,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7RuleRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7RuleResponse.SerializeToString,
+            ),
+            'GetL7Rule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetL7Rule,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7RuleRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7RuleResponse.SerializeToString,
+            ),
+            'ListL7Rules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListL7Rules,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7RulesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7RulesResponse.SerializeToString,
+            ),
+            'UpdateL7Rule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateL7Rule,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7RuleRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7RuleResponse.SerializeToString,
+            ),
+            'DeleteL7Rule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteL7Rule,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7RuleRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7RuleResponse.SerializeToString,
+            ),
+            'FailoverLoadBalancer': grpc.unary_unary_rpc_method_handler(
+                    servicer.FailoverLoadBalancer,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverLoadBalancerRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverLoadBalancerResponse.SerializeToString,
+            ),
+            'FailoverAmphora': grpc.unary_unary_rpc_method_handler(
+                    servicer.FailoverAmphora,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraResponse.SerializeToString,
+            ),
+            'ConfigureAmphora': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigureAmphora,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraResponse.SerializeToString,
+            ),
+            'DeleteAmphora': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAmphora,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAmphoraRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAmphoraResponse.SerializeToString,
+            ),
+            'GetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuota,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'ListQuotas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuotas,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListQuotasRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListQuotasResponse.SerializeToString,
+            ),
+            'UpdateQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateQuota,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateQuotaRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateQuotaResponse.SerializeToString,
+            ),
+            'ResetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetQuota,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResetQuotaRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResetQuotaResponse.SerializeToString,
+            ),
+            'GetQuotaDefaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuotaDefaults,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaDefaultsRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaDefaultsResponse.SerializeToString,
+            ),
+            'CreateFlavorProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateFlavorProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorProfileResponse.SerializeToString,
+            ),
+            'GetFlavorProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFlavorProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorProfileResponse.SerializeToString,
+            ),
+            'ListFlavorProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFlavorProfiles,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorProfilesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorProfilesResponse.SerializeToString,
+            ),
+            'UpdateFlavorProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateFlavorProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorProfileResponse.SerializeToString,
+            ),
+            'DeleteFlavorProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteFlavorProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorProfileResponse.SerializeToString,
+            ),
+            'CreateFlavor': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateFlavor,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorResponse.SerializeToString,
+            ),
+            'GetFlavor': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFlavor,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorResponse.SerializeToString,
+            ),
+            'ListFlavors': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFlavors,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorsRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorsResponse.SerializeToString,
+            ),
+            'UpdateFlavor': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateFlavor,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorResponse.SerializeToString,
+            ),
+            'DeleteFlavor': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteFlavor,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorResponse.SerializeToString,
+            ),
+            'CreateAvailabilityZoneProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAvailabilityZoneProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneProfileResponse.SerializeToString,
+            ),
+            'GetAvailabilityZoneProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAvailabilityZoneProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneProfileResponse.SerializeToString,
+            ),
+            'ListAvailabilityZoneProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAvailabilityZoneProfiles,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZoneProfilesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZoneProfilesResponse.SerializeToString,
+            ),
+            'UpdateAvailabilityZoneProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAvailabilityZoneProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneProfileResponse.SerializeToString,
+            ),
+            'DeleteAvailabilityZoneProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAvailabilityZoneProfile,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneProfileRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneProfileResponse.SerializeToString,
+            ),
+            'CreateAvailabilityZone': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAvailabilityZone,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneResponse.SerializeToString,
+            ),
+            'GetAvailabilityZone': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAvailabilityZone,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneResponse.SerializeToString,
+            ),
+            'ListAvailabilityZones': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAvailabilityZones,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZonesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZonesResponse.SerializeToString,
+            ),
+            'UpdateAvailabilityZone': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAvailabilityZone,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneResponse.SerializeToString,
+            ),
+            'DeleteAvailabilityZone': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAvailabilityZone,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneResponse.SerializeToString,
+            ),
+            'ListProviders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProviders,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProvidersRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProvidersResponse.SerializeToString,
+            ),
+            'ListProviderFlavorCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProviderFlavorCapabilities,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesResponse.SerializeToString,
+            ),
+            'ListProviderAvailabilityZoneCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProviderAvailabilityZoneCapabilities,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesResponse.SerializeToString,
             ),
             'ListNetworks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListNetworks,
@@ -1260,6 +1952,1167 @@ class OrchestratorService:
             '/lbaas.orchestrator.v1.OrchestratorService/DeleteHealthMonitor',
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteHealthMonitorRequest.SerializeToString,
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteHealthMonitorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/BatchUpdateMembers',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.BatchUpdateMembersRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.BatchUpdateMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateL7Policy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateL7Policy',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7PolicyRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7PolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetL7Policy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetL7Policy',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7PolicyRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7PolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListL7Policies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListL7Policies',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7PoliciesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7PoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateL7Policy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateL7Policy',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7PolicyRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7PolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteL7Policy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteL7Policy',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7PolicyRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7PolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateL7Rule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateL7Rule',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7RuleRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateL7RuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetL7Rule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetL7Rule',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7RuleRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetL7RuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListL7Rules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListL7Rules',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7RulesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListL7RulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateL7Rule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateL7Rule',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7RuleRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateL7RuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteL7Rule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteL7Rule',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7RuleRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteL7RuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FailoverLoadBalancer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/FailoverLoadBalancer',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverLoadBalancerRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverLoadBalancerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FailoverAmphora(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/FailoverAmphora',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigureAmphora(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ConfigureAmphora',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAmphora(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteAmphora',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAmphoraRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAmphoraResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetQuota',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQuotas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListQuotas',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListQuotasRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListQuotasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateQuota',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateQuotaRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ResetQuota',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResetQuotaRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuotaDefaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetQuotaDefaults',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaDefaultsRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetQuotaDefaultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateFlavorProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateFlavorProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFlavorProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetFlavorProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFlavorProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListFlavorProfiles',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorProfilesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateFlavorProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateFlavorProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteFlavorProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteFlavorProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateFlavor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateFlavor',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateFlavorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFlavor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetFlavor',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetFlavorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFlavors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListFlavors',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorsRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListFlavorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateFlavor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateFlavor',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateFlavorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteFlavor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteFlavor',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteFlavorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAvailabilityZoneProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateAvailabilityZoneProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAvailabilityZoneProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetAvailabilityZoneProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAvailabilityZoneProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListAvailabilityZoneProfiles',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZoneProfilesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZoneProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAvailabilityZoneProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateAvailabilityZoneProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAvailabilityZoneProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteAvailabilityZoneProfile',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneProfileRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAvailabilityZone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateAvailabilityZone',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateAvailabilityZoneResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAvailabilityZone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetAvailabilityZone',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAvailabilityZoneResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAvailabilityZones(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListAvailabilityZones',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZonesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListAvailabilityZonesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAvailabilityZone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/UpdateAvailabilityZone',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.UpdateAvailabilityZoneResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAvailabilityZone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteAvailabilityZone',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteAvailabilityZoneResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProviders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListProviders',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProvidersRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProvidersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProviderFlavorCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListProviderFlavorCapabilities',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProviderAvailabilityZoneCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListProviderAvailabilityZoneCapabilities',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListProviderCapabilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,
