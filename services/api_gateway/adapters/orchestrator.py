@@ -6,28 +6,13 @@ from typing import Protocol
 
 import grpc
 from google.protobuf.message import Message
-from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc
+from lbaas.orchestrator.v1 import orchestrator_service_pb2, orchestrator_service_pb2_grpc
 
 from services.common.errors import from_rpc_error
 
-# The RPCs the gateway uses; anything else is a programming error caught before the wire.
-GATEWAY_RPCS = frozenset(
-    [
-        *(
-            f"{verb}{noun}"
-            for noun in ("LoadBalancer", "Listener", "Pool", "Member", "HealthMonitor")
-            for verb in ("Create", "Get", "Update", "Delete")
-        ),
-        "ListLoadBalancers",
-        "ListListeners",
-        "ListPools",
-        "ListMembers",
-        "ListHealthMonitors",
-        "GetLoadBalancerStatusTree",
-        "ListNetworks",
-        "ListSubnets",
-        "ListPorts",
-    ]
+# Every RPC of the orchestrator's contract, by name.
+ORCHESTRATOR_RPCS = frozenset(
+    orchestrator_service_pb2.DESCRIPTOR.services_by_name["OrchestratorService"].methods_by_name
 )
 
 
@@ -63,7 +48,7 @@ class GrpcOrchestrator:
         return self._stub
 
     async def call(self, rpc: str, request: Message) -> Message:
-        if rpc not in GATEWAY_RPCS:
+        if rpc not in ORCHESTRATOR_RPCS:
             raise ValueError(f"unknown orchestrator RPC {rpc}")
         method = getattr(self._ensure(), rpc)
         try:

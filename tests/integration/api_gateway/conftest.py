@@ -17,7 +17,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
 from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
-from services.api_gateway.adapters.orchestrator import GATEWAY_RPCS
+from services.api_gateway.adapters.orchestrator import ORCHESTRATOR_RPCS
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.common.server import ServiceBinding, full_name, start_server
@@ -40,7 +40,7 @@ def _servicer(memory: MemoryOrchestrator) -> pb_grpc.OrchestratorServiceServicer
     cls = type(
         "FakeOrchestrator",
         (pb_grpc.OrchestratorServiceServicer,),
-        {n: rpc(n) for n in GATEWAY_RPCS},
+        {n: rpc(n) for n in ORCHESTRATOR_RPCS},
     )
     return cls()
 
