@@ -23,6 +23,7 @@ from services.orchestrator.jobs.reconcile import Drivers, Reconciler
 from services.orchestrator.jobs.sweep import Sweeper
 from services.orchestrator.jobs.worker import build_worker_app
 from services.orchestrator.service_layer.common import Deps
+from services.orchestrator.service_layer.quotas import SESSION_DEFAULTS_KEY
 
 
 @dataclass
@@ -46,8 +47,17 @@ def build(
     ca: CertificateAuthority | None = None,
 ) -> Orchestrator:
     """Builds every adapter; the real compute/agent/renderer adapters are imported lazily so a
-    test that injects fakes does not need them."""
+    test that injects fakes does not need them.
+
+    settings.compute_driver (LBAAS_COMPUTE_DRIVER) "noop" pairs the noop compute driver with the
+    noop agent client (there is no agent to talk to); the renderer stays the real one."""
     ca = ca or FileCertificateAuthority(settings.run_dir / "ca")
+    if settings.compute_driver == "noop":
+        from services.orchestrator.adapters.agent_noop import NoopAgentClient
+        from services.orchestrator.adapters.compute_noop import NoopComputeDriver
+
+        compute = compute or NoopComputeDriver()
+        agent = agent or NoopAgentClient()
     if compute is None:
         from services.orchestrator.adapters.compute_local import LocalComputeDriver
 
@@ -66,7 +76,7 @@ def build(
 
         renderer = GrpcRenderer(settings.renderer_haproxy_addr)
     engine = make_engine(settings.sqlalchemy_url)
-    uow = UnitOfWork(engine)
+    uow = UnitOfWork(engine, session_info={SESSION_DEFAULTS_KEY: dict(settings.quota_defaults)})
     network = LoopbackNetworkDriver()
     queue = ProcrastinateReconcileQueue(engine)
     drivers = Drivers(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,6 +45,11 @@ class Settings:
     worker_heartbeat_interval: float = 2.0
     # A worker silent for this long is dead; its "doing" jobs are released by the sweep.
     stalled_worker_timeout: float = 10.0
+    # "local" (agent processes on this host) or "noop" (amphorae that exist only in the
+    # database, with an agent that accepts every config: for API tests and benchmarks).
+    compute_driver: str = "local"
+    # Default per-project limits (-1 = unlimited, as Octavia), by quota resource name.
+    quota_defaults: dict[str, int] = field(default_factory=dict)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -72,4 +77,36 @@ class Settings:
             job_retry_base_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_DELAY", "1.0")),
             job_retry_max_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_MAX_DELAY", "30.0")),
             agent_wait_timeout=float(env.get("LBAAS_ORCHESTRATOR_AGENT_WAIT", "30.0")),
+            compute_driver=compute_driver(env.get("LBAAS_COMPUTE_DRIVER", "local")),
+            quota_defaults=quota_defaults(env),
         )
+
+
+COMPUTE_DRIVERS = ("local", "noop")
+QUOTA_RESOURCES = (
+    "load_balancer",
+    "listener",
+    "pool",
+    "health_monitor",
+    "member",
+    "l7policy",
+    "l7rule",
+)
+
+
+def compute_driver(name: str) -> str:
+    if name not in COMPUTE_DRIVERS:
+        raise ValueError(f"LBAAS_COMPUTE_DRIVER must be one of {COMPUTE_DRIVERS}, not {name!r}")
+    return name
+
+
+def quota_defaults(env: dict[str, str]) -> dict[str, int]:
+    """LBAAS_QUOTA_<RESOURCE> (for example LBAAS_QUOTA_LOAD_BALANCER=10); unset means -1."""
+    out = {}
+    for resource in QUOTA_RESOURCES:
+        raw = env.get(f"LBAAS_QUOTA_{resource.upper()}", "-1")
+        value = int(raw)
+        if value < -1:
+            raise ValueError(f"LBAAS_QUOTA_{resource.upper()} must be -1 or more, not {raw!r}")
+        out[resource] = value
+    return out

@@ -11,6 +11,8 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from services.orchestrator.adapters.db.models import (
     AmphoraRow,
     HealthMonitorRow,
+    L7PolicyRow,
+    L7RuleRow,
     ListenerRow,
     LoadBalancerRow,
     MemberRow,
@@ -80,6 +82,7 @@ def member(row: MemberRow) -> graph_pb2.Member:
         backup=row.backup,
         subnet_id=row.subnet_id,
         monitor_address=row.monitor_address,
+        vnic_type=row.vnic_type,
     )
     if row.monitor_port is not None:
         msg.monitor_port = row.monitor_port
@@ -98,6 +101,13 @@ def pool(row: PoolRow, include: RowFilter = _everything, *, nested: bool = True)
             for listener in row.loadbalancer.listeners
             if listener.default_pool_id == row.id and include(listener)
         ],
+        tls_enabled=row.tls_enabled,
+        tls_container_ref=row.tls_container_ref,
+        ca_tls_container_ref=row.ca_tls_container_ref,
+        crl_container_ref=row.crl_container_ref,
+        tls_versions=list(row.tls_versions or ()),
+        tls_ciphers=row.tls_ciphers,
+        alpn_protocols=list(row.alpn_protocols or ()),
     )
     sp = row.session_persistence
     if sp:
@@ -120,7 +130,7 @@ def listener(row: ListenerRow, include: RowFilter = _everything) -> graph_pb2.Li
         pools = {p.id: p for p in row.loadbalancer.pools}
         if default_pool in pools and not include(pools[default_pool]):
             default_pool = ""
-    return graph_pb2.Listener(
+    msg = graph_pb2.Listener(
         meta=meta(row),
         loadbalancer_id=row.load_balancer_id,
         protocol=row.protocol,
@@ -133,7 +143,50 @@ def listener(row: ListenerRow, include: RowFilter = _everything) -> graph_pb2.Li
         timeout_tcp_inspect=row.timeout_tcp_inspect,
         insert_headers=dict(row.insert_headers or {}),
         allowed_cidrs=list(row.allowed_cidrs or ()),
+        default_tls_container_ref=row.default_tls_container_ref,
+        sni_container_refs=list(row.sni_container_refs or ()),
+        client_authentication=row.client_authentication,
+        client_ca_tls_container_ref=row.client_ca_tls_container_ref,
+        client_crl_container_ref=row.client_crl_container_ref,
+        tls_versions=list(row.tls_versions or ()),
+        tls_ciphers=row.tls_ciphers,
+        alpn_protocols=list(row.alpn_protocols or ()),
+        hsts_include_subdomains=row.hsts_include_subdomains,
+        hsts_preload=row.hsts_preload,
+        l7policies=[l7policy(p, include) for p in row.l7policies if include(p)],
     )
+    if row.hsts_max_age is not None:
+        msg.hsts_max_age = row.hsts_max_age
+    return msg
+
+
+def l7rule(row: L7RuleRow) -> graph_pb2.L7Rule:
+    return graph_pb2.L7Rule(
+        meta=meta(row),
+        l7policy_id=row.l7policy_id,
+        type=row.type,
+        compare_type=row.compare_type,
+        key=row.key,
+        value=row.value,
+        invert=row.invert,
+    )
+
+
+def l7policy(row: L7PolicyRow, include: RowFilter = _everything) -> graph_pb2.L7Policy:
+    """An L7 policy with its rules (those `include` accepts)."""
+    msg = graph_pb2.L7Policy(
+        meta=meta(row),
+        listener_id=row.listener_id,
+        action=row.action,
+        position=row.position,
+        redirect_pool_id=row.redirect_pool_id or "",
+        redirect_url=row.redirect_url,
+        redirect_prefix=row.redirect_prefix,
+        rules=[l7rule(r) for r in row.rules if include(r)],
+    )
+    if row.redirect_http_code is not None:
+        msg.redirect_http_code = row.redirect_http_code
+    return msg
 
 
 def loadbalancer(
@@ -155,6 +208,13 @@ def loadbalancer(
         availability_zone=row.availability_zone,
         topology=row.topology,
         desired_version=row.desired_version,
+        vip_vnic_type=row.vip_vnic_type,
+        vip_sg_ids=list(row.vip_sg_ids or ()),
+        additional_vips=[
+            graph_pb2.AdditionalVip(subnet_id=v["subnet_id"], ip_address=v["ip_address"])
+            for v in row.additional_vips or ()
+        ],
+        status_reason=row.status_reason or "",
     )
     if nested:
         msg.listeners.extend(listener(li, include) for li in row.listeners if include(li))
@@ -186,14 +246,23 @@ def _node(row: Any, **attributes: str) -> pb.StatusNode:
     )
 
 
+def _listener_pools(li: ListenerRow, pools: dict[str, PoolRow]) -> list[PoolRow]:
+    """Octavia's listener.pools: the default pool, then the pools its L7 policies redirect to."""
+    ids = [li.default_pool_id or ""] + [p.redirect_pool_id or "" for p in li.l7policies]
+    out: list[PoolRow] = []
+    for pool_id in ids:
+        if pool_id in pools and pools[pool_id] not in out:
+            out.append(pools[pool_id])
+    return out
+
+
 def status_tree(lb: LoadBalancerRow) -> pb.StatusTree:
     """Octavia's status tree: load balancer -> listeners -> (default) pools -> monitor, members."""
     pools = {p.id: p for p in lb.pools}
     tree = pb.StatusTree(loadbalancer=_node(lb))
     for li in lb.listeners:
         entry = pb.ListenerStatus(listener=_node(li))
-        p = pools.get(li.default_pool_id or "")
-        if p is not None:
+        for p in _listener_pools(li, pools):
             ps = pb.PoolStatus(pool=_node(p))
             if p.health_monitors:
                 hm = p.health_monitors[0]

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
+from services.orchestrator.handlers.admin import AdminHandlers
 from services.orchestrator.service_layer import (
+    l7,
     listeners,
     loadbalancers,
     members,
@@ -28,7 +30,7 @@ def _scope(request: Any) -> Scope:
     return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
 
 
-class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
+class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     def __init__(self, uow: UnitOfWork, deps: Deps):
         self._uow = uow
         self._deps = deps
@@ -259,6 +261,93 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
         )
         return pb.DeleteHealthMonitorResponse()
 
+    async def BatchUpdateMembers(self, request, context):
+        wanted = [decode.member_fields(m) for m in request.members]
+        await self._tx(
+            lambda s: members.batch_update_members(
+                s, self._deps, _scope(request), request.pool_id, wanted, request.additive_only
+            )
+        )
+        return pb.BatchUpdateMembersResponse()
+
+    # -- L7 policies and rules -------------------------------------------------------------
+
+    async def CreateL7Policy(self, request, context):
+        fields = decode.l7policy_fields(request.l7policy)
+        out = await self._tx(
+            lambda s: encode.l7policy(l7.create_policy(s, self._deps, _scope(request), fields))
+        )
+        return pb.CreateL7PolicyResponse(l7policy=out)
+
+    async def GetL7Policy(self, request, context):
+        out = await self._tx(
+            lambda s: encode.l7policy(l7.get_policy(s, _scope(request), request.id))
+        )
+        return pb.GetL7PolicyResponse(l7policy=out)
+
+    async def ListL7Policies(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.l7policy(row)
+                for row in l7.list_policies(s, _scope(request), request.listener_id)
+            ]
+        )
+        return pb.ListL7PoliciesResponse(l7policies=out)
+
+    async def UpdateL7Policy(self, request, context):
+        changes = decode.changes(request.l7policy, request.update_mask.paths, decode.L7POLICY_PATHS)
+        out = await self._tx(
+            lambda s: encode.l7policy(
+                l7.update_policy(s, self._deps, _scope(request), request.l7policy.meta.id, changes)
+            )
+        )
+        return pb.UpdateL7PolicyResponse(l7policy=out)
+
+    async def DeleteL7Policy(self, request, context):
+        await self._tx(lambda s: l7.delete_policy(s, self._deps, _scope(request), request.id))
+        return pb.DeleteL7PolicyResponse()
+
+    async def CreateL7Rule(self, request, context):
+        fields = decode.l7rule_fields(request.l7rule)
+        out = await self._tx(
+            lambda s: encode.l7rule(l7.create_rule(s, self._deps, _scope(request), fields))
+        )
+        return pb.CreateL7RuleResponse(l7rule=out)
+
+    async def GetL7Rule(self, request, context):
+        out = await self._tx(
+            lambda s: encode.l7rule(
+                l7.get_rule(s, _scope(request), request.l7policy_id, request.id)
+            )
+        )
+        return pb.GetL7RuleResponse(l7rule=out)
+
+    async def ListL7Rules(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                encode.l7rule(row) for row in l7.list_rules(s, _scope(request), request.l7policy_id)
+            ]
+        )
+        return pb.ListL7RulesResponse(l7rules=out)
+
+    async def UpdateL7Rule(self, request, context):
+        changes = decode.changes(request.l7rule, request.update_mask.paths, decode.L7RULE_PATHS)
+        r = request.l7rule
+        out = await self._tx(
+            lambda s: encode.l7rule(
+                l7.update_rule(s, self._deps, _scope(request), r.l7policy_id, r.meta.id, changes)
+            )
+        )
+        return pb.UpdateL7RuleResponse(l7rule=out)
+
+    async def DeleteL7Rule(self, request, context):
+        await self._tx(
+            lambda s: l7.delete_rule(
+                s, self._deps, _scope(request), request.l7policy_id, request.id
+            )
+        )
+        return pb.DeleteL7RuleResponse()
+
     # -- network view ----------------------------------------------------------------------
 
     async def ListNetworks(self, request, context):
@@ -322,17 +411,7 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
 
     # -- health service --------------------------------------------------------------------
 
-    async def GetAmphora(self, request, context):
-        out = await self._tx(lambda s: encode.amphora(operations.get_amphora(s, request.id)))
-        return pb.GetAmphoraResponse(amphora=out)
-
-    async def ListAmphorae(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.amphora(r) for r in operations.list_amphorae(s, request.loadbalancer_id)
-            ]
-        )
-        return pb.ListAmphoraeResponse(amphorae=out)
+    # GetAmphora and ListAmphorae are in AdminHandlers (with the operator fields).
 
     async def SetOperatingStatuses(self, request, context):
         statuses = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
+from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.engine import UnitOfWork
-from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
+from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow, every_object
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
@@ -41,6 +43,11 @@ class Amphora:
     compute_id: str
     agent_address: str
     agent_port: int | None
+    status: str = "BOOTING"
+    # Marked for replacement (failover) or removal (DeleteAmphora): the pass builds or picks
+    # another amphora, pushes the config to it, and only then deletes these.
+    doomed: bool = False
+    configure_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,20 +78,19 @@ def _amphora(row: AmphoraRow) -> Amphora:
         row.compute_id,
         row.agent_address,
         row.agent_port,
+        status=row.status,
+        doomed=bool(row.failover_requested) or row.status == "PENDING_DELETE",  # type: ignore[attr-defined]
+        configure_requested=bool(row.configure_requested),  # type: ignore[attr-defined]
     )
 
 
-def _every_object(lb: LoadBalancerRow) -> list[Any]:
-    """Children first (members, monitors, pools, listeners), the load balancer last: the order
-    rows can be deleted in."""
-    out: list[Any] = []
-    for pool in lb.pools:
-        out.extend(pool.members)
-        out.extend(pool.health_monitors)
-    out.extend(lb.pools)
-    out.extend(lb.listeners)
-    out.append(lb)
-    return out
+def _cert_expiration(cert_pem: bytes) -> dt.datetime | None:
+    try:
+        from cryptography import x509
+
+        return x509.load_pem_x509_certificate(cert_pem).not_valid_after_utc
+    except Exception:  # a fake CA in tests may not issue a parseable certificate
+        return None
 
 
 def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
@@ -126,7 +132,9 @@ class Reconciler:
             if lb is None:
                 return None
             amphorae = session.scalars(
-                select(AmphoraRow).where(AmphoraRow.load_balancer_id == lb_id)
+                select(AmphoraRow)
+                .where(AmphoraRow.load_balancer_id == lb_id)
+                .order_by(AmphoraRow.created_at, AmphoraRow.id)
             ).all()
             return Snapshot(
                 lb_id=lb.id,
@@ -140,6 +148,10 @@ class Reconciler:
     # -- acting ----------------------------------------------------------------------------
 
     async def _converge(self, snap: Snapshot) -> None:
+        """Pushes the config to a live amphora that is not marked for replacement (building one
+        when needed), then deletes the replaced ones: failover builds first, as Octavia does.
+        The push always happens, also when the amphora already has this config (ConfigureAmphora
+        relies on that); the agent answers UNCHANGED when nothing differs."""
         amphora = await self._ensure_amphora(snap)
         info = await self._wait_for_agent(amphora)
         rendered = await self._d.renderer.render(snap.graph, info, snap.vip_address)
@@ -153,35 +165,43 @@ class Reconciler:
         if not outcome.ok:
             raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
         applied_hash = outcome.applied_config_hash or rendered.config_hash
-        await asyncio.to_thread(self._succeed, snap.lb_id, snap.version, amphora.id, applied_hash)
+        retired = [a for a in snap.amphorae if a.doomed and a.id != amphora.id]
+        for old in retired:
+            log.info("amphora %s replaced by %s; deleting it", old.id, amphora.id)
+            await self._d.compute.delete_amphora(old.id, old.compute_id)
+        await asyncio.to_thread(
+            self._succeed,
+            snap.lb_id,
+            snap.version,
+            amphora.id,
+            applied_hash,
+            [a.id for a in retired],
+        )
 
     async def _ensure_amphora(self, snap: Snapshot) -> Amphora:
         """The load balancer's amphora, alive. Its id and agent port are recorded before the
         compute driver is called, so a restart reuses them instead of leaking one. Each start gets
         a freshly issued certificate, so no amphora private key is ever stored."""
-        amphora = (
-            snap.amphorae[0]
-            if snap.amphorae
-            else await asyncio.to_thread(self._record_amphora, snap)
-        )
+        serving = [a for a in snap.amphorae if not a.doomed]
+        amphora = serving[0] if serving else await asyncio.to_thread(self._record_amphora, snap)
         if amphora.compute_id and await self._d.compute.is_alive(amphora.compute_id):
             return amphora
         if amphora.compute_id:
             log.info("amphora %s (%s) is gone; recreating it", amphora.id, amphora.compute_id)
             await self._d.compute.delete_amphora(amphora.id, amphora.compute_id)
+        certificate = await asyncio.to_thread(self._d.ca.issue_amphora_certificate, amphora.id)
         instance = await self._d.compute.create_amphora(
             AmphoraSpec(
                 amphora_id=amphora.id,
                 loadbalancer_id=snap.lb_id,
                 backend_type="haproxy",
                 vip_address=snap.vip_address,
-                certificate=await asyncio.to_thread(
-                    self._d.ca.issue_amphora_certificate, amphora.id
-                ),
+                certificate=certificate,
                 agent_port=amphora.agent_port,
             )
         )
-        port = int(instance.agent_address.rsplit(":", 1)[1])
+        host, _, port_text = instance.agent_address.rpartition(":")
+        port = int(port_text)
         await asyncio.to_thread(
             self._update_amphora,
             amphora.id,
@@ -189,6 +209,8 @@ class Reconciler:
             agent_address=instance.agent_address,
             agent_port=port,
             status="BOOTING",
+            lb_network_ip=host,
+            cert_expiration=_cert_expiration(certificate.cert_pem),
         )
         return Amphora(
             amphora.id,
@@ -249,7 +271,14 @@ class Reconciler:
             session.delete(lb)  # children and amphora rows go by ON DELETE CASCADE
         log.info("load balancer %s deleted", lb_id)
 
-    def _succeed(self, lb_id: str, version: int, amphora_id: str, config_hash: str) -> None:
+    def _succeed(
+        self,
+        lb_id: str,
+        version: int,
+        amphora_id: str,
+        config_hash: str,
+        retired: list[str] | None = None,
+    ) -> None:
         with self._uow.transaction() as session:
             lb = _lock(session, lb_id)
             if lb is None:
@@ -258,13 +287,21 @@ class Reconciler:
             if amphora is not None:
                 amphora.applied_config_hash = config_hash
                 amphora.status = "ALLOCATED"  # Octavia: an amphora serving a load balancer
+                amphora.status_reason = ""  # type: ignore[attr-defined]
+                amphora.configure_requested = False  # type: ignore[attr-defined]
+            for old_id in retired or ():
+                # Their compute resources are gone: the rows go even if a newer change is
+                # still to be applied (the new amphora serves the load balancer now).
+                old = session.get(AmphoraRow, old_id)
+                if old is not None:
+                    session.delete(old)
             outcome = status.fold(version, lb.desired_version)
             if outcome.requeue:
                 # Changes arrived while this pass ran: they are folded into the next pass and
                 # the objects stay PENDING until a pass applies the newest version.
                 self._d.queue.enqueue(session, lb_id)
                 return
-            for row in _every_object(lb):
+            for row in every_object(lb):
                 new = status.after_success(row.provisioning_status)
                 if new is None:
                     session.delete(row)
@@ -289,10 +326,19 @@ class Reconciler:
                 # A newer change may fix what failed: try it rather than report a stale error.
                 self._d.queue.enqueue(session, lb_id)
                 return
-            for row in _every_object(lb):
+            for row in every_object(lb):
                 row.provisioning_status = status.after_failure(row.provisioning_status)
             lb.status_reason = reason
             lb.reconcile_failures = 0
+            # An amphora that never came up (a failed create or failover) is broken: ERROR,
+            # which DeleteAmphora accepts. The amphora it was to replace keeps serving.
+            for amphora in session.scalars(
+                select(AmphoraRow).where(
+                    AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == "BOOTING"
+                )
+            ):
+                amphora.status = "ERROR"
+                amphora.status_reason = reason  # type: ignore[attr-defined]
 
     def _transient_failure(self, lb_id: str, version: int, err: Exception) -> None:
         reason = err.user_message if isinstance(err, DomainError) else repr(err)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, InvalidInput
 from services.orchestrator.adapters.db.models import ListenerRow, LoadBalancerRow, PoolRow
 from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer import l7, quotas
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -23,6 +24,48 @@ from services.orchestrator.service_layer.common import (
     new_id,
 )
 
+_TLS_COLUMNS = (
+    "default_tls_container_ref",
+    "sni_container_refs",
+    "client_authentication",
+    "client_ca_tls_container_ref",
+    "client_crl_container_ref",
+    "tls_versions",
+    "tls_ciphers",
+    "alpn_protocols",
+    "hsts_max_age",
+    "hsts_include_subdomains",
+    "hsts_preload",
+)
+
+
+def check_listener(values: dict[str, Any], at: str = "") -> None:
+    """Checks of a new listener's own values (no database needed); `at` prefixes field names
+    (e.g. "listeners[0].") when the listener is nested in a load balancer create."""
+    protocol, port = values["protocol"], values["protocol_port"]
+    if protocol not in rules.LISTENER_PROTOCOLS:
+        raise InvalidInput(f"Invalid listener protocol {protocol!r}.", field=f"{at}protocol")
+    if not rules.valid_port(port):
+        raise InvalidInput(f"Invalid protocol_port {port}.", field=f"{at}protocol_port")
+    _check_limits(values, at)
+    check_tls(values, at)
+
+
+def check_tls(values: dict[str, Any], at: str = "") -> None:
+    problem = rules.listener_tls_problem(values)
+    if problem is not None:
+        raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
+
+
+def check_pool_protocol(protocol: str, pool_protocol: str, field: str) -> None:
+    if protocol in rules.LISTENERS_WITHOUT_POOLS:
+        raise InvalidInput(f"A {protocol} listener cannot have pools.", field=field)
+    if not rules.pool_protocol_allowed(protocol, pool_protocol):
+        raise InvalidInput(
+            f"Listener protocol {protocol} and pool protocol {pool_protocol} are not compatible.",
+            field=field,
+        )
+
 
 def _check_default_pool(lb: LoadBalancerRow, protocol: str, pool_id: str | None) -> None:
     if not pool_id:
@@ -32,30 +75,22 @@ def _check_default_pool(lb: LoadBalancerRow, protocol: str, pool_id: str | None)
         raise InvalidInput(
             f"Pool {pool_id} not found on load balancer {lb.id}.", field="default_pool_id"
         )
-    if not rules.pool_protocol_allowed(protocol, pool.protocol):
-        raise InvalidInput(
-            f"Listener protocol {protocol} and pool protocol {pool.protocol} are not compatible.",
-            field="default_pool_id",
-        )
+    check_pool_protocol(protocol, pool.protocol, "default_pool_id")
 
 
-def _check_limits(values: dict[str, Any]) -> None:
+def _check_limits(values: dict[str, Any], at: str = "") -> None:
     if values.get("connection_limit", -1) < -1:
-        raise InvalidInput("connection_limit must be -1 or more.", field="connection_limit")
+        raise InvalidInput("connection_limit must be -1 or more.", field=f"{at}connection_limit")
     for name in ("timeout_client_data", "timeout_member_connect", "timeout_member_data"):
         if values.get(name, 0) < 0:
-            raise InvalidInput(f"{name} must not be negative.", field=name)
+            raise InvalidInput(f"{name} must not be negative.", field=f"{at}{name}")
 
 
 def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> ListenerRow:
     lb = lock_loadbalancer(session, fields["load_balancer_id"], scope)
     ensure_mutable(lb)
     protocol, port = fields["protocol"], fields["protocol_port"]
-    if protocol not in rules.LISTENER_PROTOCOLS:
-        raise InvalidInput(f"Invalid listener protocol {protocol!r}.", field="protocol")
-    if not rules.valid_port(port):
-        raise InvalidInput(f"Invalid protocol_port {port}.", field="protocol_port")
-    _check_limits(fields)
+    check_listener(fields)
     for other in filter(alive, lb.listeners):
         if other.protocol_port == port and rules.transport(other.protocol) == rules.transport(
             protocol
@@ -72,6 +107,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         provisioning_status=status.PENDING_CREATE,
         operating_status=status.OFFLINE,
     )
+    quotas.reserve(session, listener.project_id, "listener")
     session.add(listener)
     session.flush()
     session.refresh(lb)
@@ -101,6 +137,9 @@ def update(
         return listener
     ensure_mutable(lb, listener)
     _check_limits(changes)
+    if any(name in changes for name in _TLS_COLUMNS):
+        current = {name: getattr(listener, name) for name in _TLS_COLUMNS}
+        check_tls({**current, **changes, "protocol": listener.protocol})
     if "default_pool_id" in changes:
         _check_default_pool(lb, listener.protocol, changes["default_pool_id"])
     apply_changes(listener, changes)
@@ -116,6 +155,7 @@ def delete(session: Session, deps: Deps, scope: Scope, listener_id: str) -> None
         return
     ensure_mutable(lb)
     listener.provisioning_status = status.PENDING_DELETE
+    l7.mark_listener_policies_deleted(listener)
     accept_change(session, deps, lb)
 
 

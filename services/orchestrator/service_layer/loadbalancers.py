@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import InvalidInput, Precondition
 from services.orchestrator.adapters.db.models import LoadBalancerRow
 from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer import catalog, graph, l7, quotas
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -25,6 +26,9 @@ from services.orchestrator.service_layer.common import (
 
 
 def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> LoadBalancerRow:
+    """A load balancer, optionally fully populated: fields["listeners"] / fields["pools"] hold
+    nested specs (codec.decode.loadbalancer_fields). Everything is checked before any write;
+    every object starts PENDING_CREATE and one reconcile builds them all."""
     topology = fields.get("topology") or "SINGLE"
     if topology not in rules.TOPOLOGIES:
         raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
@@ -33,8 +37,19 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
             "Only the SINGLE topology is available with the local compute driver.",
             field="topology",
         )
+    vnic_type = fields.get("vip_vnic_type") or "normal"
+    if vnic_type not in rules.VNIC_TYPES:
+        raise InvalidInput(f"Invalid vip_vnic_type {vnic_type!r}.", field="vip_vnic_type")
+    for index, extra in enumerate(fields.get("additional_vips") or ()):
+        if not extra["subnet_id"]:
+            raise InvalidInput(
+                "An additional VIP needs a subnet_id.", field=f"additional_vips[{index}].subnet_id"
+            )
     lb_id = new_id(fields["id"])
     owner = scope.owner_for_create(fields["project_id"])
+    plan = graph.plan(fields.get("listeners") or [], fields.get("pools") or [])
+    catalog.validate_loadbalancer(session, fields)
+    quotas.reserve_loadbalancer(session, owner, plan)
     vip = deps.network.allocate_vip(
         session,
         loadbalancer_id=lb_id,
@@ -59,6 +74,9 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         vip_subnet_id=vip.subnet_id,
         vip_network_id=vip.network_id,
         vip_qos_policy_id=fields["vip_qos_policy_id"],
+        vip_vnic_type=vnic_type,
+        vip_sg_ids=fields.get("vip_sg_ids") or [],
+        additional_vips=fields.get("additional_vips") or [],
         provisioning_status=status.PENDING_CREATE,
         operating_status=status.OFFLINE,
         desired_version=0,
@@ -67,6 +85,8 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     )
     session.add(lb)
     session.flush()
+    graph.write(session, lb, plan)
+    session.refresh(lb)
     accept_change(session, deps, lb)
     return lb
 
@@ -104,6 +124,7 @@ def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool
         raise Precondition("Load Balancer has children; delete them or use cascade.", field="id")
     for listener in lb.listeners:
         listener.provisioning_status = status.PENDING_DELETE
+        l7.mark_listener_policies_deleted(listener)
     for pool in lb.pools:
         pool.provisioning_status = status.PENDING_DELETE
         for member in pool.members:

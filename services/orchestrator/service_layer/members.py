@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.orchestrator.adapters.db.models import HealthMonitorRow, MemberRow, PoolRow
 from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer import quotas
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -24,24 +25,38 @@ from services.orchestrator.service_layer.common import (
 )
 
 
-def _check_member(values: dict[str, Any]) -> None:
+def _check_member(values: dict[str, Any], at: str = "") -> None:
     if "weight" in values and not 0 <= values["weight"] <= 256:
-        raise InvalidInput("weight must be between 0 and 256.", field="weight")
+        raise InvalidInput("weight must be between 0 and 256.", field=f"{at}weight")
     if values.get("monitor_port") is not None and not rules.valid_port(values["monitor_port"]):
-        raise InvalidInput("Invalid monitor_port.", field="monitor_port")
+        raise InvalidInput("Invalid monitor_port.", field=f"{at}monitor_port")
+
+
+def check_new_member(values: dict[str, Any], at: str = "") -> None:
+    """Checks of a new member's own values; `at` prefixes field names of a nested member."""
+    if not values["address"]:
+        raise InvalidInput("address is required.", field=f"{at}address")
+    if not rules.valid_port(values["protocol_port"]):
+        raise InvalidInput(
+            f"Invalid protocol_port {values['protocol_port']}.", field=f"{at}protocol_port"
+        )
+    if values.get("vnic_type", "normal") not in rules.VNIC_TYPES:
+        raise InvalidInput(f"Invalid vnic_type {values['vnic_type']!r}.", field=f"{at}vnic_type")
+    _check_member(values, at)
+
+
+def initial_member_status(pool: Any, has_monitor: bool | None = None) -> str:
+    """Octavia: without a health monitor a member's health is unknown (NO_MONITOR)."""
+    if has_monitor is None:
+        has_monitor = any(map(alive, pool.health_monitors))
+    return status.OFFLINE if has_monitor else status.NO_MONITOR
 
 
 def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> MemberRow:
     pool = get_scoped(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
     lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
     ensure_mutable(lb, pool)
-    if not fields["address"]:
-        raise InvalidInput("address is required.", field="address")
-    if not rules.valid_port(fields["protocol_port"]):
-        raise InvalidInput(
-            f"Invalid protocol_port {fields['protocol_port']}.", field="protocol_port"
-        )
-    _check_member(fields)
+    check_new_member(fields)
     for other in filter(alive, pool.members):
         if (other.address, other.protocol_port) == (fields["address"], fields["protocol_port"]):
             raise Conflict(
@@ -54,11 +69,9 @@ def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, 
         id=new_id(fields["id"]),
         project_id=pool.project_id,
         provisioning_status=status.PENDING_CREATE,
-        # Octavia: without a health monitor a member's health is unknown (NO_MONITOR).
-        operating_status=(
-            status.OFFLINE if any(map(alive, pool.health_monitors)) else status.NO_MONITOR
-        ),
+        operating_status=initial_member_status(pool),
     )
+    quotas.reserve(session, member.project_id, "member")
     session.add(member)
     accept_change(session, deps, lb)
     return member
@@ -102,16 +115,91 @@ def delete_member(session: Session, deps: Deps, scope: Scope, pool_id: str, memb
     accept_change(session, deps, lb)
 
 
-def _check_monitor(values: dict[str, Any]) -> None:
+# Columns a batch update replaces on a member it matches (Octavia's batch member update).
+_BATCH_UPDATED = (
+    "name",
+    "description",
+    "admin_state_up",
+    "tags",
+    "weight",
+    "backup",
+    "monitor_address",
+    "monitor_port",
+)
+
+
+def batch_update_members(
+    session: Session,
+    deps: Deps,
+    scope: Scope,
+    pool_id: str,
+    wanted: list[dict[str, Any]],
+    additive_only: bool,
+) -> None:
+    """Replaces the pool's members with `wanted` (matched by address and protocol_port), all
+    checked before anything is written; one version bump and one reconcile for the whole set."""
+    pool = get_scoped(session, PoolRow, pool_id, scope, "Pool", "pool_id")
+    lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
+    ensure_mutable(lb, pool)
+    seen: set[tuple[str, int]] = set()
+    for index, values in enumerate(wanted):
+        at = f"members[{index}]."
+        check_new_member(values, at)
+        key = (values["address"], values["protocol_port"])
+        if key in seen:
+            raise InvalidInput(
+                f"Member {key[0]}:{key[1]} is listed more than once.", field=f"{at}address"
+            )
+        seen.add(key)
+    current = {(m.address, m.protocol_port): m for m in pool.members if alive(m)}
+    quotas.reserve_member_batch(session, pool.project_id, current, wanted, additive_only)
+    for values in wanted:
+        existing = current.get((values["address"], values["protocol_port"]))
+        if existing is not None:
+            apply_changes(existing, {name: values[name] for name in _BATCH_UPDATED})
+            mark_updated(existing)
+            continue
+        session.add(
+            MemberRow(
+                **{k: v for k, v in values.items() if k not in ("id", "pool_id")},
+                id=new_id(values["id"]),
+                pool_id=pool.id,
+                project_id=pool.project_id,
+                provisioning_status=status.PENDING_CREATE,
+                operating_status=initial_member_status(pool),
+            )
+        )
+    if not additive_only:
+        for key, member in current.items():
+            if key not in seen:
+                member.provisioning_status = status.PENDING_DELETE
+    mark_updated(pool)
+    accept_change(session, deps, lb)
+
+
+def _check_monitor(values: dict[str, Any], at: str = "") -> None:
     for name in ("delay", "timeout"):
         if name in values and values[name] < 1:
-            raise InvalidInput(f"{name} must be at least 1.", field=name)
+            raise InvalidInput(f"{name} must be at least 1.", field=f"{at}{name}")
     if "max_retries" in values and not 1 <= values["max_retries"] <= 10:
-        raise InvalidInput("max_retries must be between 1 and 10.", field="max_retries")
+        raise InvalidInput("max_retries must be between 1 and 10.", field=f"{at}max_retries")
     if "max_retries_down" in values and not 1 <= values["max_retries_down"] <= 10:
-        raise InvalidInput("max_retries_down must be between 1 and 10.", field="max_retries_down")
+        raise InvalidInput(
+            "max_retries_down must be between 1 and 10.", field=f"{at}max_retries_down"
+        )
     if "timeout" in values and "delay" in values and values["timeout"] > values["delay"]:
-        raise InvalidInput("timeout must not exceed delay.", field="timeout")
+        raise InvalidInput("timeout must not exceed delay.", field=f"{at}timeout")
+
+
+def check_new_monitor(values: dict[str, Any], pool_protocol: str, at: str = "") -> None:
+    if values["type"] not in rules.HEALTH_MONITOR_TYPES:
+        raise InvalidInput(f"Invalid health monitor type {values['type']!r}.", field=f"{at}type")
+    if not rules.health_monitor_allowed(pool_protocol, values["type"]):
+        raise InvalidInput(
+            f"A {values['type']} health monitor cannot monitor a {pool_protocol} pool.",
+            field=f"{at}type",
+        )
+    _check_monitor(values, at)
 
 
 def create_health_monitor(
@@ -120,14 +208,7 @@ def create_health_monitor(
     pool = get_scoped(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
     lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
     ensure_mutable(lb, pool)
-    if fields["type"] not in rules.HEALTH_MONITOR_TYPES:
-        raise InvalidInput(f"Invalid health monitor type {fields['type']!r}.", field="type")
-    if not rules.health_monitor_allowed(pool.protocol, fields["type"]):
-        raise InvalidInput(
-            f"A {fields['type']} health monitor cannot monitor a {pool.protocol} pool.",
-            field="type",
-        )
-    _check_monitor(fields)
+    check_new_monitor(fields, pool.protocol)
     if any(alive(hm) for hm in pool.health_monitors):
         raise Conflict(f"Pool {pool.id} already has a health monitor.", field="pool_id")
     hm = HealthMonitorRow(
@@ -137,6 +218,7 @@ def create_health_monitor(
         provisioning_status=status.PENDING_CREATE,
         operating_status=status.OFFLINE,
     )
+    quotas.reserve(session, hm.project_id, "health_monitor")
     session.add(hm)
     accept_change(session, deps, lb)
     return hm

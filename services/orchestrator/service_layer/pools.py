@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, InvalidInput
 from services.orchestrator.adapters.db.models import ListenerRow, PoolRow
 from services.orchestrator.domain import rules, status
+from services.orchestrator.service_layer import l7, quotas
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -21,26 +22,46 @@ from services.orchestrator.service_layer.common import (
     mark_updated,
     new_id,
 )
-from services.orchestrator.service_layer.listeners import pool_listeners
+from services.orchestrator.service_layer.listeners import check_pool_protocol, pool_listeners
+
+_TLS_COLUMNS = (
+    "tls_enabled",
+    "tls_container_ref",
+    "ca_tls_container_ref",
+    "crl_container_ref",
+    "tls_versions",
+    "tls_ciphers",
+    "alpn_protocols",
+)
 
 
-def _check_settings(values: dict[str, Any]) -> None:
+def check_settings(values: dict[str, Any], at: str = "") -> None:
+    """Checks of a pool's own values; `at` prefixes field names of a nested pool."""
     if "lb_algorithm" in values and values["lb_algorithm"] not in rules.LB_ALGORITHMS:
         raise InvalidInput(
-            f"Invalid lb_algorithm {values['lb_algorithm']!r}.", field="lb_algorithm"
+            f"Invalid lb_algorithm {values['lb_algorithm']!r}.", field=f"{at}lb_algorithm"
         )
     sp = values.get("session_persistence")
     if sp:
         if sp["type"] not in rules.SESSION_PERSISTENCE_TYPES:
             raise InvalidInput(
                 f"Invalid session persistence type {sp['type']!r}.",
-                field="session_persistence.type",
+                field=f"{at}session_persistence.type",
             )
         if sp["type"] == "APP_COOKIE" and not sp.get("cookie_name"):
             raise InvalidInput(
                 "APP_COOKIE session persistence needs a cookie_name.",
-                field="session_persistence.cookie_name",
+                field=f"{at}session_persistence.cookie_name",
             )
+    problem = rules.pool_tls_problem(values)
+    if problem is not None:
+        raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
+
+
+def check_pool(values: dict[str, Any], at: str = "") -> None:
+    if values["protocol"] not in rules.POOL_PROTOCOLS:
+        raise InvalidInput(f"Invalid pool protocol {values['protocol']!r}.", field=f"{at}protocol")
+    check_settings(values, at)
 
 
 def create(
@@ -60,16 +81,9 @@ def create(
     lb = lock_loadbalancer(session, lb_id, scope)
     ensure_mutable(lb, listener)
     protocol = fields["protocol"]
-    if protocol not in rules.POOL_PROTOCOLS:
-        raise InvalidInput(f"Invalid pool protocol {protocol!r}.", field="protocol")
-    _check_settings(fields)
+    check_pool(fields)
     if listener is not None:
-        if not rules.pool_protocol_allowed(listener.protocol, protocol):
-            raise InvalidInput(
-                f"Listener protocol {listener.protocol} and pool protocol {protocol} "
-                "are not compatible.",
-                field="protocol",
-            )
+        check_pool_protocol(listener.protocol, protocol, "protocol")
         if listener.default_pool_id:
             raise Conflict(
                 f"Listener {listener.id} already has a default pool.", field="listener_id"
@@ -82,6 +96,7 @@ def create(
         provisioning_status=status.PENDING_CREATE,
         operating_status=status.OFFLINE,
     )
+    quotas.reserve(session, pool.project_id, "pool")
     session.add(pool)
     session.flush()
     if listener is not None:
@@ -113,7 +128,10 @@ def update(
     if not changes:
         return pool
     ensure_mutable(lb, pool)
-    _check_settings(changes)
+    if any(name in changes for name in _TLS_COLUMNS):
+        check_settings({**{n: getattr(pool, n) for n in _TLS_COLUMNS}, **changes})
+    else:
+        check_settings(changes)
     apply_changes(pool, changes)
     mark_updated(pool)
     accept_change(session, deps, lb)
@@ -128,6 +146,9 @@ def delete(session: Session, deps: Deps, scope: Scope, pool_id: str) -> None:
     if pool.provisioning_status == status.PENDING_DELETE:
         return
     ensure_mutable(lb)
+    policy = l7.pool_in_use(lb, pool.id)
+    if policy is not None:
+        raise Conflict(f"Pool {pool.id} is in use by L7 policy {policy.id}.", field="id")
     for listener in pool_listeners(lb, pool):
         mark_updated(listener)
     for member in pool.members:

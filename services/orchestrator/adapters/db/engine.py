@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -31,9 +32,11 @@ def upgrade_to_head(engine: Engine) -> None:
 class UnitOfWork:
     """Opens one transaction per `with uow.transaction() as session:` block."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, session_info: dict[str, Any] | None = None):
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # session_info: read-only settings every use case may need (Session.info), for example
+        # the quota defaults that quotas.reserve() reads.
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info=session_info or {})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

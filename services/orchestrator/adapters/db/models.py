@@ -64,6 +64,10 @@ class LoadBalancerRow(_Resource, Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # Consecutive reconcile passes that failed with a transient error (reset on success/change).
     reconcile_failures: Mapped[int] = mapped_column(Integer, default=0)
+    vip_vnic_type: Mapped[str] = mapped_column(String(64), default="normal")
+    vip_sg_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    # [{"subnet_id": ..., "ip_address": ...}] in the order given.
+    additional_vips: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
 
     listeners: Mapped[list[ListenerRow]] = relationship(
         back_populates="loadbalancer", order_by="ListenerRow.created_at", passive_deletes=True
@@ -91,8 +95,24 @@ class ListenerRow(_Resource, Base):
     timeout_tcp_inspect: Mapped[int] = mapped_column(Integer, default=0)
     insert_headers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     allowed_cidrs: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    default_tls_container_ref: Mapped[str] = mapped_column(String(255), default="")
+    sni_container_refs: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    client_authentication: Mapped[str] = mapped_column(String(10), default="NONE")
+    client_ca_tls_container_ref: Mapped[str] = mapped_column(String(255), default="")
+    client_crl_container_ref: Mapped[str] = mapped_column(String(255), default="")
+    tls_versions: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    tls_ciphers: Mapped[str] = mapped_column(String(2048), default="")
+    alpn_protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    hsts_max_age: Mapped[int | None] = mapped_column(Integer)
+    hsts_include_subdomains: Mapped[bool] = mapped_column(Boolean, default=False)
+    hsts_preload: Mapped[bool] = mapped_column(Boolean, default=False)
 
     loadbalancer: Mapped[LoadBalancerRow] = relationship(back_populates="listeners")
+    l7policies: Mapped[list[L7PolicyRow]] = relationship(
+        back_populates="listener",
+        order_by="[L7PolicyRow.position, L7PolicyRow.created_at]",
+        passive_deletes=True,
+    )
 
 
 class PoolRow(_Resource, Base):
@@ -105,6 +125,13 @@ class PoolRow(_Resource, Base):
     lb_algorithm: Mapped[str] = mapped_column(String(32))
     # {"type", "cookie_name", "persistence_timeout", "persistence_granularity"} or None.
     session_persistence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    tls_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    tls_container_ref: Mapped[str] = mapped_column(String(255), default="")
+    ca_tls_container_ref: Mapped[str] = mapped_column(String(255), default="")
+    crl_container_ref: Mapped[str] = mapped_column(String(255), default="")
+    tls_versions: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    tls_ciphers: Mapped[str] = mapped_column(String(2048), default="")
+    alpn_protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
 
     loadbalancer: Mapped[LoadBalancerRow] = relationship(back_populates="pools")
     members: Mapped[list[MemberRow]] = relationship(
@@ -126,6 +153,7 @@ class MemberRow(_Resource, Base):
     subnet_id: Mapped[str] = mapped_column(String(36), default="")
     monitor_address: Mapped[str] = mapped_column(String(64), default="")
     monitor_port: Mapped[int | None] = mapped_column(Integer)
+    vnic_type: Mapped[str] = mapped_column(String(64), default="normal")
 
     pool: Mapped[PoolRow] = relationship(back_populates="members")
 
@@ -146,6 +174,62 @@ class HealthMonitorRow(_Resource, Base):
     domain_name: Mapped[str] = mapped_column(String(255), default="")
 
     pool: Mapped[PoolRow] = relationship(back_populates="health_monitors")
+
+
+class L7PolicyRow(_Resource, Base):
+    __tablename__ = "l7policy"
+
+    listener_id: Mapped[str] = mapped_column(
+        ForeignKey("listener.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(36))
+    # 1-based and contiguous among the listener's policies that are not being deleted.
+    position: Mapped[int] = mapped_column(Integer)
+    redirect_pool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pool.id", ondelete="SET NULL", name="fk_l7policy_redirect_pool"), index=True
+    )
+    redirect_url: Mapped[str] = mapped_column(String(2048), default="")
+    redirect_prefix: Mapped[str] = mapped_column(String(2048), default="")
+    redirect_http_code: Mapped[int | None] = mapped_column(Integer)
+
+    listener: Mapped[ListenerRow] = relationship(back_populates="l7policies")
+    rules: Mapped[list[L7RuleRow]] = relationship(
+        back_populates="policy",
+        order_by="[L7RuleRow.created_at, L7RuleRow.id]",
+        passive_deletes=True,
+    )
+
+
+class L7RuleRow(_Resource, Base):
+    __tablename__ = "l7rule"
+
+    l7policy_id: Mapped[str] = mapped_column(
+        ForeignKey("l7policy.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(36))
+    compare_type: Mapped[str] = mapped_column(String(36))
+    key: Mapped[str] = mapped_column(String(255), default="")
+    value: Mapped[str] = mapped_column(String(255))
+    invert: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    policy: Mapped[L7PolicyRow] = relationship(back_populates="rules")
+
+
+def every_object(lb: LoadBalancerRow) -> list[Any]:
+    """Every row of a load balancer's graph, children first and the load balancer last: the
+    order rows can be deleted in (rules, policies, members, monitors, pools, listeners, LB)."""
+    out: list[Any] = []
+    for listener in lb.listeners:
+        for policy in listener.l7policies:
+            out.extend(policy.rules)
+        out.extend(listener.l7policies)
+    for pool in lb.pools:
+        out.extend(pool.members)
+        out.extend(pool.health_monitors)
+    out.extend(lb.pools)
+    out.extend(lb.listeners)
+    out.append(lb)
+    return out
 
 
 class AmphoraRow(Base):

@@ -1,0 +1,57 @@
+"""The `noop` agent client, paired with the noop compute driver: every amphora reports
+haproxy 2.6 and accepts every config it is sent (still rendered by the real renderer). It
+checks the declared hash as a real agent does, so a renderer/orchestrator hash mismatch shows."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from services.orchestrator.domain.ports import AgentInfo, ApplyOutcome
+
+HAPROXY_VERSION = "2.6.12"
+OPENSSL_VERSION = "3.0.2"
+
+
+def files_hash(files: list[tuple[str, bytes, int]]) -> str:
+    """The agent's config hash (docs/architecture.md, "Config hash")."""
+    digest = hashlib.sha256()
+    for path, content, _mode in sorted(files, key=lambda f: f[0].encode("utf-8")):
+        digest.update(path.encode("utf-8") + b"\x00" + struct.pack(">Q", len(content)))
+        digest.update(content)
+    return digest.hexdigest()
+
+
+class NoopAgentClient:
+    def __init__(self) -> None:
+        self._applied: dict[str, str] = {}  # amphora id -> config hash (this process only)
+
+    async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
+        return AgentInfo(
+            amphora_id=amphora_id,
+            api_version="1.0",
+            backend_type="haproxy",
+            haproxy_version=HAPROXY_VERSION,
+            openssl_version=OPENSSL_VERSION,
+            nginx_version="",
+            runtime_dir=f"/var/lib/lbaas/amphorae/{amphora_id}",
+            applied_config_hash=self._applied.get(amphora_id, ""),
+        )
+
+    async def apply_config(
+        self,
+        agent_address: str,
+        amphora_id: str,
+        files: list[tuple[str, bytes, int]],
+        config_hash: str,
+        renderer_version: str,
+    ) -> ApplyOutcome:
+        actual = files_hash(files)
+        if actual != config_hash:
+            return ApplyOutcome(
+                "INVALID",
+                self._applied.get(amphora_id, ""),
+                f"declared hash {config_hash} does not match the files ({actual})",
+            )
+        self._applied[amphora_id] = config_hash
+        return ApplyOutcome("APPLIED", config_hash, "")

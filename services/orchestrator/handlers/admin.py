@@ -1,0 +1,300 @@
+"""Operator RPCs of OrchestratorService (quotas, catalog, providers, amphorae): a mixin of the
+servicer, thin over service_layer.{quotas,catalog,amphorae}."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from lbaas.orchestrator.v1 import admin_pb2
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from sqlalchemy.orm import Session
+
+from services.orchestrator.adapters.db.admin_models import (
+    QUOTA_RESOURCES,
+    AvailabilityZoneProfileRow,
+    AvailabilityZoneRow,
+    FlavorProfileRow,
+    FlavorRow,
+)
+from services.orchestrator.service_layer import amphorae, catalog, quotas
+from services.orchestrator.service_layer.common import Deps, Scope
+
+T = TypeVar("T")
+
+
+def _scope(request: Any) -> Scope:
+    return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
+
+
+def _paths(message: Any, mask: Any, fields: Iterable[str]) -> list[str]:
+    """The FieldMask's paths; without a mask, every field set to a non-default value."""
+    if mask.paths:
+        return list(mask.paths)
+    return [f for f in fields if getattr(message, f)]
+
+
+def _fields(message: Any, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(message, name) for name in names}
+
+
+def _quota(project_id: str, limits: dict[str, int]) -> admin_pb2.Quota:
+    return admin_pb2.Quota(project_id=project_id, **limits)
+
+
+def _flavor_profile(row: FlavorProfileRow) -> admin_pb2.FlavorProfile:
+    return admin_pb2.FlavorProfile(
+        id=row.id, name=row.name, provider_name=row.provider_name, flavor_data=row.flavor_data
+    )
+
+
+def _flavor(row: FlavorRow) -> admin_pb2.Flavor:
+    return admin_pb2.Flavor(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        enabled=row.enabled,
+        flavor_profile_id=row.flavor_profile_id,
+    )
+
+
+def _az_profile(row: AvailabilityZoneProfileRow) -> admin_pb2.AvailabilityZoneProfile:
+    return admin_pb2.AvailabilityZoneProfile(
+        id=row.id,
+        name=row.name,
+        provider_name=row.provider_name,
+        availability_zone_data=row.availability_zone_data,
+    )
+
+
+def _az(row: AvailabilityZoneRow) -> admin_pb2.AvailabilityZone:
+    return admin_pb2.AvailabilityZone(
+        name=row.name,
+        description=row.description,
+        enabled=row.enabled,
+        availability_zone_profile_id=row.availability_zone_profile_id,
+    )
+
+
+_FP_FIELDS = ("id", "name", "provider_name", "flavor_data")
+_FLAVOR_FIELDS = ("id", "name", "description", "enabled", "flavor_profile_id")
+_AZP_FIELDS = ("id", "name", "provider_name", "availability_zone_data")
+_AZ_FIELDS = ("name", "description", "enabled", "availability_zone_profile_id")
+
+
+class AdminHandlers:
+    """Mixed into OrchestratorServicer, which provides _tx (one transaction on a worker thread)
+    and _deps."""
+
+    _deps: Deps
+    _tx: Callable[..., Any]
+
+    # -- amphorae --------------------------------------------------------------------------
+
+    async def GetAmphora(self, request, context):
+        out = await self._tx(lambda s: amphorae.view(amphorae.get(s, request.id)))
+        return pb.GetAmphoraResponse(amphora=out)
+
+    async def ListAmphorae(self, request, context):
+        out = await self._tx(
+            lambda s: [amphorae.view(r) for r in amphorae.list_(s, request.loadbalancer_id)]
+        )
+        return pb.ListAmphoraeResponse(amphorae=out)
+
+    async def ConfigureAmphora(self, request, context):
+        await self._tx(lambda s: amphorae.configure(s, self._deps, request.id))
+        return pb.ConfigureAmphoraResponse()
+
+    async def FailoverAmphora(self, request, context):
+        await self._tx(lambda s: amphorae.failover_amphora(s, self._deps, request.id))
+        return pb.FailoverAmphoraResponse()
+
+    async def FailoverLoadBalancer(self, request, context):
+        await self._tx(
+            lambda s: amphorae.failover_loadbalancer(s, self._deps, _scope(request), request.id)
+        )
+        return pb.FailoverLoadBalancerResponse()
+
+    async def DeleteAmphora(self, request, context):
+        await self._tx(lambda s: amphorae.delete(s, self._deps, request.id))
+        return pb.DeleteAmphoraResponse()
+
+    # -- quotas ----------------------------------------------------------------------------
+
+    async def GetQuota(self, request, context):
+        def work(s: Session) -> pb.GetQuotaResponse:
+            limits = quotas.effective(s, request.project_id)
+            used = quotas.usage_of(s, request.project_id)
+            return pb.GetQuotaResponse(
+                quota=_quota(request.project_id, limits),
+                usage=admin_pb2.QuotaUsage(project_id=request.project_id, **used),
+            )
+
+        return await self._tx(work)
+
+    async def ListQuotas(self, request, context):
+        out = await self._tx(
+            lambda s: [
+                _quota(row.project_id, quotas.explicit(row))
+                for row in quotas.list_explicit(s, request.project_id)
+            ]
+        )
+        return pb.ListQuotasResponse(quotas=out)
+
+    async def UpdateQuota(self, request, context):
+        q = request.quota
+        values = {r: getattr(q, r) if q.HasField(r) else None for r in QUOTA_RESOURCES}
+        paths = list(request.update_mask.paths) or [r for r in QUOTA_RESOURCES if q.HasField(r)]
+        limits = await self._tx(lambda s: quotas.update(s, q.project_id, values, paths))
+        return pb.UpdateQuotaResponse(quota=_quota(q.project_id, limits))
+
+    async def ResetQuota(self, request, context):
+        await self._tx(lambda s: quotas.reset(s, request.project_id))
+        return pb.ResetQuotaResponse()
+
+    async def GetQuotaDefaults(self, request, context):
+        defaults = await self._tx(quotas.session_defaults)
+        return pb.GetQuotaDefaultsResponse(quota=_quota("", defaults))
+
+    # -- flavor profiles -------------------------------------------------------------------
+
+    async def CreateFlavorProfile(self, request, context):
+        fields = _fields(request.flavorprofile, _FP_FIELDS)
+        out = await self._tx(lambda s: _flavor_profile(catalog.create_flavor_profile(s, fields)))
+        return pb.CreateFlavorProfileResponse(flavorprofile=out)
+
+    async def GetFlavorProfile(self, request, context):
+        out = await self._tx(lambda s: _flavor_profile(catalog.get_flavor_profile(s, request.id)))
+        return pb.GetFlavorProfileResponse(flavorprofile=out)
+
+    async def ListFlavorProfiles(self, request, context):
+        out = await self._tx(
+            lambda s: [_flavor_profile(r) for r in catalog.list_flavor_profiles(s)]
+        )
+        return pb.ListFlavorProfilesResponse(flavorprofiles=out)
+
+    async def UpdateFlavorProfile(self, request, context):
+        m = request.flavorprofile
+        paths = _paths(m, request.update_mask, _FP_FIELDS[1:])
+        out = await self._tx(
+            lambda s: _flavor_profile(
+                catalog.update_flavor_profile(s, m.id, _fields(m, _FP_FIELDS), paths)
+            )
+        )
+        return pb.UpdateFlavorProfileResponse(flavorprofile=out)
+
+    async def DeleteFlavorProfile(self, request, context):
+        await self._tx(lambda s: catalog.delete_flavor_profile(s, request.id))
+        return pb.DeleteFlavorProfileResponse()
+
+    # -- flavors ---------------------------------------------------------------------------
+
+    async def CreateFlavor(self, request, context):
+        fields = _fields(request.flavor, _FLAVOR_FIELDS)
+        out = await self._tx(lambda s: _flavor(catalog.create_flavor(s, fields)))
+        return pb.CreateFlavorResponse(flavor=out)
+
+    async def GetFlavor(self, request, context):
+        out = await self._tx(lambda s: _flavor(catalog.get_flavor(s, request.id)))
+        return pb.GetFlavorResponse(flavor=out)
+
+    async def ListFlavors(self, request, context):
+        out = await self._tx(lambda s: [_flavor(r) for r in catalog.list_flavors(s)])
+        return pb.ListFlavorsResponse(flavors=out)
+
+    async def UpdateFlavor(self, request, context):
+        m = request.flavor
+        paths = _paths(m, request.update_mask, ("name", "description"))
+        out = await self._tx(
+            lambda s: _flavor(catalog.update_flavor(s, m.id, _fields(m, _FLAVOR_FIELDS), paths))
+        )
+        return pb.UpdateFlavorResponse(flavor=out)
+
+    async def DeleteFlavor(self, request, context):
+        await self._tx(lambda s: catalog.delete_flavor(s, request.id))
+        return pb.DeleteFlavorResponse()
+
+    # -- availability zone profiles --------------------------------------------------------
+
+    async def CreateAvailabilityZoneProfile(self, request, context):
+        fields = _fields(request.availability_zone_profile, _AZP_FIELDS)
+        out = await self._tx(
+            lambda s: _az_profile(catalog.create_availability_zone_profile(s, fields))
+        )
+        return pb.CreateAvailabilityZoneProfileResponse(availability_zone_profile=out)
+
+    async def GetAvailabilityZoneProfile(self, request, context):
+        out = await self._tx(
+            lambda s: _az_profile(catalog.get_availability_zone_profile(s, request.id))
+        )
+        return pb.GetAvailabilityZoneProfileResponse(availability_zone_profile=out)
+
+    async def ListAvailabilityZoneProfiles(self, request, context):
+        out = await self._tx(
+            lambda s: [_az_profile(r) for r in catalog.list_availability_zone_profiles(s)]
+        )
+        return pb.ListAvailabilityZoneProfilesResponse(availability_zone_profiles=out)
+
+    async def UpdateAvailabilityZoneProfile(self, request, context):
+        m = request.availability_zone_profile
+        paths = _paths(m, request.update_mask, _AZP_FIELDS[1:])
+        out = await self._tx(
+            lambda s: _az_profile(
+                catalog.update_availability_zone_profile(s, m.id, _fields(m, _AZP_FIELDS), paths)
+            )
+        )
+        return pb.UpdateAvailabilityZoneProfileResponse(availability_zone_profile=out)
+
+    async def DeleteAvailabilityZoneProfile(self, request, context):
+        await self._tx(lambda s: catalog.delete_availability_zone_profile(s, request.id))
+        return pb.DeleteAvailabilityZoneProfileResponse()
+
+    # -- availability zones ----------------------------------------------------------------
+
+    async def CreateAvailabilityZone(self, request, context):
+        fields = _fields(request.availability_zone, _AZ_FIELDS)
+        out = await self._tx(lambda s: _az(catalog.create_availability_zone(s, fields)))
+        return pb.CreateAvailabilityZoneResponse(availability_zone=out)
+
+    async def GetAvailabilityZone(self, request, context):
+        out = await self._tx(lambda s: _az(catalog.get_availability_zone(s, request.name)))
+        return pb.GetAvailabilityZoneResponse(availability_zone=out)
+
+    async def ListAvailabilityZones(self, request, context):
+        out = await self._tx(lambda s: [_az(r) for r in catalog.list_availability_zones(s)])
+        return pb.ListAvailabilityZonesResponse(availability_zones=out)
+
+    async def UpdateAvailabilityZone(self, request, context):
+        m = request.availability_zone
+        paths = _paths(m, request.update_mask, ("description",))
+        out = await self._tx(
+            lambda s: _az(
+                catalog.update_availability_zone(s, m.name, _fields(m, _AZ_FIELDS), paths)
+            )
+        )
+        return pb.UpdateAvailabilityZoneResponse(availability_zone=out)
+
+    async def DeleteAvailabilityZone(self, request, context):
+        await self._tx(lambda s: catalog.delete_availability_zone(s, request.name))
+        return pb.DeleteAvailabilityZoneResponse()
+
+    # -- providers -------------------------------------------------------------------------
+
+    async def ListProviders(self, request, context):
+        return pb.ListProvidersResponse(
+            providers=[
+                admin_pb2.Provider(name=n, description=d) for n, d in catalog.list_providers()
+            ]
+        )
+
+    async def ListProviderFlavorCapabilities(self, request, context):
+        caps = catalog.flavor_capabilities(request.provider)
+        return pb.ListProviderCapabilitiesResponse(
+            capabilities=[admin_pb2.ProviderCapability(name=n, description=d) for n, d in caps]
+        )
+
+    async def ListProviderAvailabilityZoneCapabilities(self, request, context):
+        caps = catalog.availability_zone_capabilities(request.provider)
+        return pb.ListProviderCapabilitiesResponse(
+            capabilities=[admin_pb2.ProviderCapability(name=n, description=d) for n, d in caps]
+        )

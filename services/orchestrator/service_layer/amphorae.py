@@ -1,0 +1,141 @@
+"""Amphora administration: views with operator fields, configure, failover, delete."""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import NotFound, Precondition
+from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
+from services.orchestrator.adapters.db.models import AmphoraRow
+from services.orchestrator.codec import encode
+from services.orchestrator.domain import status
+from services.orchestrator.service_layer.common import (
+    Deps,
+    Scope,
+    accept_change,
+    lock_loadbalancer,
+)
+
+# Octavia's amphora statuses this service uses.
+BOOTING = "BOOTING"
+ALLOCATED = "ALLOCATED"
+READY = "READY"
+ERROR = "ERROR"
+PENDING_DELETE = "PENDING_DELETE"
+DELETABLE = (ERROR, READY)  # as Octavia: a broken or spare amphora, never a serving one
+
+
+def _timestamp(value) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def view(row: AmphoraRow) -> pb.Amphora:
+    out = encode.amphora(row)
+    out.lb_network_ip = row.lb_network_ip or ""  # type: ignore[attr-defined]
+    out.status_reason = row.status_reason or ""  # type: ignore[attr-defined]
+    for name, value in (
+        ("created_at", row.created_at),
+        ("updated_at", row.updated_at),
+        ("cert_expiration", row.cert_expiration),  # type: ignore[attr-defined]
+    ):
+        ts = _timestamp(value)
+        if ts is not None:
+            getattr(out, name).CopyFrom(ts)
+    return out
+
+
+def get(session: Session, amphora_id: str) -> AmphoraRow:
+    row = session.get(AmphoraRow, amphora_id) if amphora_id else None
+    if row is None:
+        raise NotFound(f"Amphora {amphora_id} not found.", field="id")
+    return row
+
+
+def list_(session: Session, lb_id: str = "") -> list[AmphoraRow]:
+    query = select(AmphoraRow).order_by(AmphoraRow.created_at, AmphoraRow.id)
+    if lb_id:
+        query = query.where(AmphoraRow.load_balancer_id == lb_id)
+    return list(session.scalars(query))
+
+
+def _locked(session: Session, amphora_id: str) -> AmphoraRow:
+    row = (
+        session.execute(
+            select(AmphoraRow).where(AmphoraRow.id == amphora_id).with_for_update()
+        ).scalar_one_or_none()
+        if amphora_id
+        else None
+    )
+    if row is None:
+        raise NotFound(f"Amphora {amphora_id} not found.", field="id")
+    return row
+
+
+def _failover_allowed(lb) -> None:
+    """As Octavia: a load balancer that is being changed cannot be failed over (409)."""
+    if status.is_pending(lb.provisioning_status):
+        raise Precondition(
+            f"Invalid state {lb.provisioning_status} of loadbalancer resource {lb.id}.",
+            field="id",
+        )
+
+
+def configure(session: Session, deps: Deps, amphora_id: str) -> None:
+    """Re-renders and re-pushes the amphora's configuration: one reconcile pass, forced to push.
+    The load balancer's status does not change (as Octavia's amphora configure)."""
+    row = get(session, amphora_id)
+    lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
+    if lb.provisioning_status == status.PENDING_DELETE:
+        raise Precondition(f"Load Balancer {lb.id} is being deleted.", field="id")
+    row = _locked(session, amphora_id)
+    row.configure_requested = True  # type: ignore[attr-defined]
+    session.flush()
+    deps.queue.enqueue(session, lb.id)
+
+
+def failover_amphora(session: Session, deps: Deps, amphora_id: str) -> None:
+    """Marks the amphora for replacement; the next pass builds a new amphora (new id, new
+    certificate), pushes the config to it, then deletes this one. The load balancer is
+    PENDING_UPDATE meanwhile."""
+    row = get(session, amphora_id)
+    lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
+    _failover_allowed(lb)
+    row = _locked(session, amphora_id)
+    row.failover_requested = True  # type: ignore[attr-defined]
+    accept_change(session, deps, lb)
+
+
+def failover_loadbalancer(session: Session, deps: Deps, scope: Scope, lb_id: str) -> None:
+    lb = lock_loadbalancer(session, lb_id, scope, field="id")
+    _failover_allowed(lb)
+    for row in session.scalars(
+        select(AmphoraRow).where(AmphoraRow.load_balancer_id == lb.id).with_for_update()
+    ):
+        row.failover_requested = True  # type: ignore[attr-defined]
+    accept_change(session, deps, lb)
+
+
+def delete(session: Session, deps: Deps, amphora_id: str) -> None:
+    """Removes a broken (ERROR) or spare (READY) amphora; a serving one is refused (409). The
+    compute resource goes in the load balancer's next pass, which also builds a replacement if
+    the load balancer is left without one."""
+    row = get(session, amphora_id)
+    lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
+    row = _locked(session, amphora_id)
+    if row.status == PENDING_DELETE:
+        return
+    if row.status not in DELETABLE:
+        raise Precondition(
+            f"Amphora {row.id} is {row.status}; only amphorae in ERROR or READY can be deleted.",
+            field="id",
+        )
+    row.status = PENDING_DELETE
+    session.flush()
+    deps.queue.enqueue(session, lb.id)
