@@ -5,26 +5,54 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.api_gateway import faults
+from services.api_gateway import faults, openapi
 from services.api_gateway.adapters.orchestrator import OrchestratorPort
-from services.api_gateway.auth import TokenStore
+from services.api_gateway.auth import AuthSettings, TokenStore, authenticate, make_authenticator
+from services.api_gateway.policy import PolicyEngine
 from services.api_gateway.routes import (
+    amphorae,
+    availability_zone_profiles,
+    availability_zones,
+    flavorprofiles,
+    flavors,
     healthmonitors,
+    l7policies,
+    l7rules,
     listeners,
     loadbalancers,
     members,
     networks,
     pools,
+    providers,
+    quotas,
     versions,
 )
 from services.common.errors import DomainError
 
-OCTAVIA_ROUTERS = (loadbalancers, listeners, pools, members, healthmonitors)
+OCTAVIA_ROUTERS = (
+    loadbalancers,
+    listeners,
+    pools,
+    members,
+    healthmonitors,
+    l7policies,
+    l7rules,
+)
+# Operator resources (quotas, providers, flavors, availability zones, amphorae).
+ADMIN_ROUTERS = (
+    quotas,
+    providers,
+    flavors,
+    flavorprofiles,
+    availability_zones,
+    availability_zone_profiles,
+    amphorae,
+)
 
 
 async def _request_validation(request, exc) -> JSONResponse:  # type: ignore[no-untyped-def]
@@ -35,7 +63,9 @@ async def _request_validation(request, exc) -> JSONResponse:  # type: ignore[no-
     )
 
 
-def create_app(orchestrator: OrchestratorPort, tokens: TokenStore) -> FastAPI:
+def create_app(
+    orchestrator: OrchestratorPort, tokens: TokenStore, auth: AuthSettings | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -44,17 +74,27 @@ def create_app(orchestrator: OrchestratorPort, tokens: TokenStore) -> FastAPI:
     app = FastAPI(
         title="lbaas api_gateway",
         lifespan=lifespan,
-        openapi_url=None,
+        openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,
     )
+    openapi.install(app)
     app.state.orchestrator = orchestrator
     app.state.tokens = tokens
+    # Authentication strategy and oslo.policy RBAC (LBAAS_AUTH_STRATEGY, LBAAS_POLICY_FILE).
+    auth = auth or AuthSettings.from_env()
+    app.state.authenticator = make_authenticator(auth, tokens)
+    app.state.policy = PolicyEngine(auth.policy_file or None)
+    # Every Octavia route is authenticated and policy-checked, even one without `Caller`.
+    guarded = [Depends(authenticate)]
     app.include_router(versions.router)
     for module in OCTAVIA_ROUTERS:
         for prefix in ("/v2", "/v2.0"):
-            app.include_router(module.router, prefix=prefix)
+            app.include_router(module.router, prefix=prefix, dependencies=guarded)
+    for module in ADMIN_ROUTERS:
+        for prefix in ("/v2", "/v2.0"):
+            app.include_router(module.router, prefix=prefix, dependencies=guarded)
     app.include_router(networks.router)
     app.add_exception_handler(faults.ApiFault, faults.handle_api_fault)
     app.add_exception_handler(DomainError, faults.handle_domain_error)

@@ -13,9 +13,11 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 9876
     orchestrator_addr: str = "127.0.0.1:9890"
+    # The health service, for listener statistics.
+    health_addr: str = "127.0.0.1:9892"
     run_dir: Path = Path(".run").absolute()
     tokens_file: Path = Path(".run/tokens.yaml").absolute()
-    # Deadline, in seconds, of every call to the orchestrator.
+    # Deadline, in seconds, of every call to the orchestrator and the health service.
     rpc_timeout: float = 10.0
 
     @classmethod
@@ -27,6 +29,7 @@ class Settings:
             api_host=env.get("LBAAS_API_HOST") or "127.0.0.1",
             api_port=int(env.get("LBAAS_API_PORT") or 9876),
             orchestrator_addr=env.get("LBAAS_ORCHESTRATOR_ADDR") or "127.0.0.1:9890",
+            health_addr=env.get("LBAAS_HEALTH_ADDR") or "127.0.0.1:9892",
             run_dir=run_dir,
             tokens_file=Path(tokens).absolute(),
             rpc_timeout=float(env.get("LBAAS_API_RPC_TIMEOUT") or 10.0),

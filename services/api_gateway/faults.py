@@ -6,6 +6,7 @@ import logging
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import (
@@ -48,6 +49,14 @@ class BadRequest(ApiFault):
 def invalid_field(field: str, value: object, reason: str) -> BadRequest:
     """WSME's wording, which Octavia clients show to users."""
     return BadRequest(f"Invalid input for field/attribute {field}. Value: '{value}'. {reason}")
+
+
+class Fault(BaseModel):
+    """The body of every Octavia error response (for OpenAPI `responses=`)."""
+
+    faultcode: str
+    faultstring: str
+    debuginfo: str | None = None
 
 
 def fault_body(status: int, faultstring: str) -> dict:
@@ -99,7 +108,11 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 500:
         log.error("orchestrator error on %s: %s (%s)", request.url.path, exc, exc.operator_detail)
         return error_response(request, 500, "An unexpected error occurred; see the service logs.")
-    return error_response(request, status, exc.user_message)
+    message = exc.user_message
+    if status == 400 and exc.field and exc.field not in message:
+        # The orchestrator names the field apart from its message; tenants need both.
+        message = f"Invalid input for field/attribute {exc.field}. {message}"
+    return error_response(request, status, message)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

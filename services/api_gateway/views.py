@@ -51,6 +51,10 @@ def _meta(meta: g.ResourceMeta, *, description: bool = True) -> dict[str, Any]:
     return out
 
 
+def _list_or_none(values: Any) -> list[str] | None:
+    return list(values) or None
+
+
 def loadbalancer(lb: g.LoadBalancer) -> dict[str, Any]:
     return {
         **_meta(lb.meta),
@@ -60,14 +64,26 @@ def loadbalancer(lb: g.LoadBalancer) -> dict[str, Any]:
         "vip_subnet_id": _or_none(lb.vip.subnet_id),
         "vip_network_id": _or_none(lb.vip.network_id),
         "vip_qos_policy_id": _or_none(lb.vip.qos_policy_id),
-        "vip_vnic_type": "normal",
-        "additional_vips": [],
+        "vip_vnic_type": lb.vip_vnic_type or "normal",
+        "vip_sg_ids": _list_or_none(lb.vip_sg_ids),
+        "additional_vips": [
+            {"subnet_id": v.subnet_id, "ip_address": _or_none(v.ip_address)}
+            for v in lb.additional_vips
+        ],
         "listeners": _ids(x.meta.id for x in lb.listeners),
         "pools": _ids(x.meta.id for x in lb.pools),
         "provider": lb.provider or "amphora",
-        "flavor_id": lb.flavor_id,
+        "flavor_id": _or_none(lb.flavor_id),
         "availability_zone": _or_none(lb.availability_zone),
     }
+
+
+def loadbalancer_full(lb: g.LoadBalancer) -> dict[str, Any]:
+    """Octavia's answer to a fully populated create: every child as a whole object."""
+    out = loadbalancer(lb)
+    out["listeners"] = [listener_full(x) for x in lb.listeners]
+    out["pools"] = [pool_full(x) for x in lb.pools]
+    return out
 
 
 def listener(li: g.Listener) -> dict[str, Any]:
@@ -76,27 +92,33 @@ def listener(li: g.Listener) -> dict[str, Any]:
         "protocol": li.protocol,
         "protocol_port": li.protocol_port,
         "connection_limit": li.connection_limit,
-        "default_tls_container_ref": None,
-        "sni_container_refs": [],
+        "default_tls_container_ref": _or_none(li.default_tls_container_ref),
+        "sni_container_refs": list(li.sni_container_refs),
         "default_pool_id": _or_none(li.default_pool_id),
-        "l7policies": [],
+        "l7policies": _ids(p.meta.id for p in li.l7policies),
         "insert_headers": dict(li.insert_headers),
         "loadbalancers": _ids([li.loadbalancer_id]),
         "timeout_client_data": li.timeout_client_data,
         "timeout_member_connect": li.timeout_member_connect,
         "timeout_member_data": li.timeout_member_data,
         "timeout_tcp_inspect": li.timeout_tcp_inspect,
-        "client_ca_tls_container_ref": None,
-        "client_authentication": "NONE",
-        "client_crl_container_ref": None,
-        "allowed_cidrs": list(li.allowed_cidrs) or None,
-        "tls_ciphers": None,
-        "tls_versions": None,
-        "alpn_protocols": None,
-        "hsts_max_age": None,
-        "hsts_include_subdomains": False,
-        "hsts_preload": False,
+        "client_ca_tls_container_ref": _or_none(li.client_ca_tls_container_ref),
+        "client_authentication": li.client_authentication or "NONE",
+        "client_crl_container_ref": _or_none(li.client_crl_container_ref),
+        "allowed_cidrs": _list_or_none(li.allowed_cidrs),
+        "tls_ciphers": _or_none(li.tls_ciphers),
+        "tls_versions": _list_or_none(li.tls_versions),
+        "alpn_protocols": _list_or_none(li.alpn_protocols),
+        "hsts_max_age": li.hsts_max_age if li.HasField("hsts_max_age") else None,
+        "hsts_include_subdomains": li.hsts_include_subdomains,
+        "hsts_preload": li.hsts_preload,
     }
+
+
+def listener_full(li: g.Listener) -> dict[str, Any]:
+    out = listener(li)
+    out["l7policies"] = [l7policy_full(p) for p in li.l7policies]
+    return out
 
 
 def _persistence(sp: g.SessionPersistence) -> dict[str, Any] | None:
@@ -123,14 +145,22 @@ def pool(p: g.Pool) -> dict[str, Any]:
         "listeners": _ids(p.listener_ids),
         "members": _ids(m.meta.id for m in p.members),
         "healthmonitor_id": _or_none(hm_id),
-        "tls_enabled": False,
-        "tls_container_ref": None,
-        "ca_tls_container_ref": None,
-        "crl_container_ref": None,
-        "tls_ciphers": None,
-        "tls_versions": None,
-        "alpn_protocols": None,
+        "tls_enabled": p.tls_enabled,
+        "tls_container_ref": _or_none(p.tls_container_ref),
+        "ca_tls_container_ref": _or_none(p.ca_tls_container_ref),
+        "crl_container_ref": _or_none(p.crl_container_ref),
+        "tls_ciphers": _or_none(p.tls_ciphers),
+        "tls_versions": _list_or_none(p.tls_versions),
+        "alpn_protocols": _list_or_none(p.alpn_protocols),
     }
+
+
+def pool_full(p: g.Pool) -> dict[str, Any]:
+    out = pool(p)
+    out["members"] = [member(m) for m in p.members]
+    has_hm = p.HasField("healthmonitor") and p.healthmonitor.meta.id
+    out["healthmonitor"] = healthmonitor(p.healthmonitor) if has_hm else None
+    return out
 
 
 def member(m: g.Member) -> dict[str, Any]:
@@ -144,7 +174,7 @@ def member(m: g.Member) -> dict[str, Any]:
             "subnet_id": _or_none(m.subnet_id),
             "monitor_address": _or_none(m.monitor_address),
             "monitor_port": m.monitor_port if m.HasField("monitor_port") else None,
-            "vnic_type": "normal",
+            "vnic_type": m.vnic_type or "normal",
         }
     )
     return out
@@ -168,6 +198,59 @@ def healthmonitor(hm: g.HealthMonitor) -> dict[str, Any]:
         }
     )
     return out
+
+
+def l7policy(p: g.L7Policy) -> dict[str, Any]:
+    return {
+        **_meta(p.meta),
+        "listener_id": p.listener_id,
+        "action": p.action,
+        "position": p.position,
+        "redirect_pool_id": _or_none(p.redirect_pool_id),
+        "redirect_url": _or_none(p.redirect_url),
+        "redirect_prefix": _or_none(p.redirect_prefix),
+        "redirect_http_code": p.redirect_http_code if p.HasField("redirect_http_code") else None,
+        "rules": _ids(r.meta.id for r in p.rules),
+    }
+
+
+def l7policy_full(p: g.L7Policy) -> dict[str, Any]:
+    out = l7policy(p)
+    out["rules"] = [l7rule(r) for r in p.rules]
+    return out
+
+
+def l7rule(r: g.L7Rule) -> dict[str, Any]:
+    out = _meta(r.meta, description=False)
+    del out["name"]
+    out.update(
+        {
+            "type": r.type,
+            "compare_type": r.compare_type,
+            "key": _or_none(r.key),
+            "value": r.value,
+            "invert": r.invert,
+        }
+    )
+    return out
+
+
+STATS_FIELDS = (
+    "active_connections",
+    "bytes_in",
+    "bytes_out",
+    "request_errors",
+    "total_connections",
+)
+
+
+def stats(entries: Any) -> dict[str, Any]:
+    """Octavia's {"stats": {...}}: the counters of the given entries, summed."""
+    total = dict.fromkeys(STATS_FIELDS, 0)
+    for entry in entries:
+        for field in STATS_FIELDS:
+            total[field] += getattr(entry.stats, field)
+    return {"stats": total}
 
 
 def _status_node(node: pb.StatusNode, *extra: str) -> dict[str, Any]:

@@ -23,8 +23,19 @@ _KINDS = {
     "Pool": ("pool", g.Pool),
     "Member": ("member", g.Member),
     "HealthMonitor": ("healthmonitor", g.HealthMonitor),
+    "L7Policy": ("l7policy", g.L7Policy),
+    "L7Rule": ("l7rule", g.L7Rule),
 }
-_WRITE_PREFIXES = ("Create", "Update", "Delete")
+_PLURAL = {"L7Policies": "L7Policy"}
+_LIST_FIELD = {
+    "LoadBalancer": "loadbalancers",
+    "HealthMonitor": "healthmonitors",
+    "L7Policy": "l7policies",
+    "L7Rule": "l7rules",
+}
+# Child kind -> the field naming its parent, for Get/List/Delete of nested objects.
+_PARENT = {"Member": "pool_id", "L7Rule": "l7policy_id"}
+_WRITE_PREFIXES = ("Create", "Update", "Delete", "BatchUpdate", "Failover")
 
 
 class MemoryOrchestrator:
@@ -57,6 +68,15 @@ class MemoryOrchestrator:
             handler = None
         if rpc == "GetLoadBalancerStatusTree":
             return self._status_tree(request)
+        if rpc == "BatchUpdateMembers":
+            return self._batch_members(request)
+        if rpc == "FailoverLoadBalancer":
+            self._find("LoadBalancer", request.scope, request.id)
+            return pb.FailoverLoadBalancerResponse()
+        if rpc == "CreateLoadBalancer" and (
+            request.loadbalancer.listeners or request.loadbalancer.pools
+        ):
+            return self._create_graph(request)
         if rpc in ("ListNetworks", "ListSubnets", "ListPorts"):
             return self._list_network(rpc, request)
         if handler is None:
@@ -67,6 +87,8 @@ class MemoryOrchestrator:
     @staticmethod
     def _kind(rpc: str, verb: str) -> str:
         noun = rpc[len(verb) :]
+        if noun in _PLURAL:
+            return _PLURAL[noun]
         return noun[:-1] if verb == "List" and noun.endswith("s") else noun
 
     def _visible(self, scope: pb.Scope, obj: Message) -> bool:
@@ -75,15 +97,16 @@ class MemoryOrchestrator:
     def _find(self, kind: str, scope: pb.Scope, obj_id: str) -> Message:
         obj = self.objects[kind].get(obj_id)
         if obj is None or not self._visible(scope, obj):
-            label = {"LoadBalancer": "Load Balancer", "HealthMonitor": "Health Monitor"}
+            label = {
+                "LoadBalancer": "Load Balancer",
+                "HealthMonitor": "Health Monitor",
+                "L7Policy": "L7 Policy",
+                "L7Rule": "L7 Rule",
+            }
             raise NotFound(f"{label.get(kind, kind)} {obj_id} not found.")
         return obj
 
-    def _create(self, rpc: str, request: Message) -> Message:
-        kind = self._kind(rpc, "Create")
-        field, cls = _KINDS[kind]
-        obj = cls()
-        obj.CopyFrom(getattr(request, field))
+    def _store(self, kind: str, obj: Message, scope: pb.Scope) -> Message:
         now = Timestamp()
         now.GetCurrentTime()
         now.nanos = 0
@@ -92,9 +115,24 @@ class MemoryOrchestrator:
         obj.meta.provisioning_status = st.PROVISIONING_STATUS_ACTIVE
         obj.meta.operating_status = st.OPERATING_STATUS_ONLINE
         if not obj.meta.project_id:
-            obj.meta.project_id = request.scope.project_id
-        self._link(kind, obj, request)
+            obj.meta.project_id = scope.project_id
         self.objects[kind][obj.meta.id] = obj
+        return obj
+
+    def _create(self, rpc: str, request: Message) -> Message:
+        kind = self._kind(rpc, "Create")
+        field, cls = _KINDS[kind]
+        obj = cls()
+        obj.CopyFrom(getattr(request, field))
+        self._link(kind, obj, request)
+        self._store(kind, obj, request.scope)
+        if kind == "L7Policy":
+            self._place_policy(obj)
+            for rule in list(obj.rules):
+                self._store(
+                    "L7Rule", g.L7Rule(l7policy_id=obj.meta.id, **_fields(rule)), request.scope
+                )
+            del obj.rules[:]
         out = cls()
         out.CopyFrom(self._expand(kind, obj))
         out.meta.provisioning_status = st.PROVISIONING_STATUS_PENDING_CREATE
@@ -123,6 +161,18 @@ class MemoryOrchestrator:
             pool = self._find("Pool", scope, obj.pool_id)
             if any(h.pool_id == pool.meta.id for h in self.objects["HealthMonitor"].values()):
                 raise InvalidInput("This pool already has a health monitor", field="pool_id")
+        elif kind == "L7Policy":
+            listener = self._find("Listener", scope, obj.listener_id)
+            if listener.protocol not in ("HTTP", "TERMINATED_HTTPS"):
+                # As the orchestrator does: the error names the field, the gateway shows it.
+                raise InvalidInput(
+                    "L7 policies are only valid on HTTP and TERMINATED_HTTPS listeners.",
+                    field="listener_id",
+                )
+            if obj.redirect_pool_id:
+                self._find("Pool", scope, obj.redirect_pool_id)
+        elif kind == "L7Rule":
+            self._find("L7Policy", scope, obj.l7policy_id)
 
     def _expand(self, kind: str, obj: Message) -> Message:
         """Fills the child references the contract returns (children by id)."""
@@ -135,6 +185,15 @@ class MemoryOrchestrator:
             for child in self.objects["Pool"].values():
                 if child.loadbalancer_id == obj.meta.id:
                     out.pools.add().meta.id = child.meta.id
+        elif kind == "Listener":
+            del out.l7policies[:]
+            for p in self._policies(obj.meta.id):
+                out.l7policies.add().meta.id = p.meta.id
+        elif kind == "L7Policy":
+            del out.rules[:]
+            for r in self.objects["L7Rule"].values():
+                if r.l7policy_id == obj.meta.id:
+                    out.rules.add().meta.id = r.meta.id
         elif kind == "Pool":
             del out.members[:]
             for child in self.objects["Member"].values():
@@ -154,14 +213,17 @@ class MemoryOrchestrator:
     def _get(self, rpc: str, request: Message) -> Message:
         kind = self._kind(rpc, "Get")
         obj = self._find(kind, request.scope, request.id)
-        if kind == "Member" and obj.pool_id != request.pool_id:
-            raise NotFound(f"Member {request.id} not found.")
+        parent = _PARENT.get(kind)
+        if parent and getattr(obj, parent) != getattr(request, parent):
+            raise NotFound(f"{kind} {request.id} not found.")
         return self._response("Get", kind, self._expand(kind, obj))
 
     def _list(self, rpc: str, request: Message) -> Message:
         kind = self._kind(rpc, "List")
         if kind == "Member":
             self._find("Pool", request.scope, request.pool_id)
+        if kind == "L7Rule":
+            self._find("L7Policy", request.scope, request.l7policy_id)
         items = []
         for obj in self.objects[kind].values():
             if not self._visible(request.scope, obj):
@@ -171,13 +233,19 @@ class MemoryOrchestrator:
                 and obj.loadbalancer_id != request.loadbalancer_id
             ):
                 continue
-            if kind == "Member" and obj.pool_id != request.pool_id:
+            parent = _PARENT.get(kind)
+            if parent and getattr(obj, parent) != getattr(request, parent):
+                continue
+            if (
+                kind == "L7Policy"
+                and request.listener_id
+                and obj.listener_id != request.listener_id
+            ):
                 continue
             items.append(self._expand(kind, obj))
-        field = {"LoadBalancer": "loadbalancers", "HealthMonitor": "healthmonitors"}.get(
-            kind, _KINDS[kind][0] + "s"
-        )
-        return getattr(pb, f"List{kind}sResponse")(**{field: items})
+        field = _LIST_FIELD.get(kind, _KINDS[kind][0] + "s")
+        rpc_noun = next((k for k, v in _PLURAL.items() if v == kind), f"{kind}s")
+        return getattr(pb, f"List{rpc_noun}Response")(**{field: items})
 
     def _update(self, rpc: str, request: Message) -> Message:
         kind = self._kind(rpc, "Update")
@@ -187,6 +255,8 @@ class MemoryOrchestrator:
         request.update_mask.MergeMessage(
             incoming, obj, replace_message_field=True, replace_repeated_field=True
         )
+        if kind == "L7Policy" and "position" in request.update_mask.paths:
+            self._place_policy(obj)
         obj.meta.updated_at.GetCurrentTime()
         obj.meta.updated_at.nanos = 0
         return self._response("Update", kind, self._expand(kind, obj))
@@ -205,8 +275,136 @@ class MemoryOrchestrator:
                 raise InvalidInput("Cannot delete Load Balancer - it has children")
             for k, cid in children:
                 self.objects[k].pop(cid, None)
+        if kind == "Listener":
+            for policy in self._policies(obj.meta.id):
+                self._drop_policy(policy.meta.id)
+        if kind == "L7Policy":
+            self._drop_policy(obj.meta.id)
+            return pb.DeleteL7PolicyResponse()
         self.objects[kind].pop(obj.meta.id)
         return getattr(pb, f"Delete{kind}Response")()
+
+    # -- L7 policies, member batches, the fully populated create --------------------------
+    def _policies(self, listener_id: str) -> list[g.L7Policy]:
+        found = [p for p in self.objects["L7Policy"].values() if p.listener_id == listener_id]
+        return sorted(found, key=lambda p: p.position)
+
+    def _place_policy(self, policy: g.L7Policy) -> None:
+        """Positions are 1..n on a listener: 0 (unset) or past the end appends."""
+        others = [p for p in self._policies(policy.listener_id) if p.meta.id != policy.meta.id]
+        at = policy.position if 0 < policy.position <= len(others) else len(others) + 1
+        others.insert(at - 1, policy)
+        for i, p in enumerate(others, start=1):
+            p.position = i
+
+    def _drop_policy(self, policy_id: str) -> None:
+        policy = self.objects["L7Policy"].pop(policy_id)
+        for rule_id in [
+            r.meta.id for r in self.objects["L7Rule"].values() if r.l7policy_id == policy_id
+        ]:
+            self.objects["L7Rule"].pop(rule_id)
+        for i, p in enumerate(self._policies(policy.listener_id), start=1):
+            p.position = i
+
+    def _batch_members(self, request: pb.BatchUpdateMembersRequest) -> Message:
+        pool = self._find("Pool", request.scope, request.pool_id)
+        current = {
+            (m.address, m.protocol_port): m
+            for m in self.objects["Member"].values()
+            if m.pool_id == pool.meta.id
+        }
+        wanted = set()
+        for incoming in request.members:
+            key = (incoming.address, incoming.protocol_port)
+            wanted.add(key)
+            if key in current:
+                kept = current[key]
+                meta = copy.deepcopy(kept.meta)
+                kept.CopyFrom(incoming)
+                kept.meta.id = meta.id
+                kept.meta.created_at.CopyFrom(meta.created_at)
+                kept.meta.provisioning_status = meta.provisioning_status
+                kept.meta.project_id = meta.project_id
+                kept.pool_id = pool.meta.id
+            else:
+                member = g.Member()
+                member.CopyFrom(incoming)
+                member.pool_id = pool.meta.id
+                self._store("Member", member, request.scope)
+        if not request.additive_only:
+            for key, member in current.items():
+                if key not in wanted:
+                    self.objects["Member"].pop(member.meta.id)
+        return pb.BatchUpdateMembersResponse()
+
+    def _create_graph(self, request: pb.CreateLoadBalancerRequest) -> Message:
+        """Creates the load balancer and every child; pools are referenced by NAME."""
+        graph = request.loadbalancer
+        lb = g.LoadBalancer()
+        lb.CopyFrom(graph)
+        del lb.listeners[:], lb.pools[:]
+        self._link("LoadBalancer", lb, request)
+        self._store("LoadBalancer", lb, request.scope)
+        out = copy.deepcopy(lb)
+        pool_ids: dict[str, str] = {}
+        for p in graph.pools:
+            pool = g.Pool()
+            pool.CopyFrom(p)
+            pool.loadbalancer_id = lb.meta.id
+            del pool.members[:]
+            pool.ClearField("healthmonitor")
+            self._store("Pool", pool, request.scope)
+            pool_ids[pool.meta.name] = pool.meta.id
+            full = out.pools.add()
+            full.CopyFrom(pool)
+            for m in p.members:
+                member = g.Member()
+                member.CopyFrom(m)
+                member.pool_id = pool.meta.id
+                full.members.append(self._store("Member", member, request.scope))
+            if p.HasField("healthmonitor"):
+                hm = g.HealthMonitor()
+                hm.CopyFrom(p.healthmonitor)
+                hm.pool_id = pool.meta.id
+                full.healthmonitor.CopyFrom(self._store("HealthMonitor", hm, request.scope))
+
+        def pool_id(ref: str, field: str) -> str:
+            if ref and ref not in pool_ids:
+                raise InvalidInput(f"No pool named {ref} in the load balancer.", field=field)
+            return pool_ids.get(ref, "")
+
+        for li in graph.listeners:
+            listener = g.Listener()
+            listener.CopyFrom(li)
+            listener.loadbalancer_id = lb.meta.id
+            listener.default_pool_id = pool_id(li.default_pool_id, "default_pool")
+            del listener.l7policies[:]
+            self._store("Listener", listener, request.scope)
+            full = out.listeners.add()
+            full.CopyFrom(listener)
+            if listener.default_pool_id:
+                default = self.objects["Pool"][listener.default_pool_id]
+                default.listener_ids.append(listener.meta.id)
+                next(x for x in out.pools if x.meta.id == default.meta.id).listener_ids.append(
+                    listener.meta.id
+                )
+            for position, pol in enumerate(li.l7policies, start=1):
+                policy = g.L7Policy()
+                policy.CopyFrom(pol)
+                policy.listener_id = listener.meta.id
+                policy.position = pol.position or position
+                policy.redirect_pool_id = pool_id(pol.redirect_pool_id, "redirect_pool")
+                del policy.rules[:]
+                self._store("L7Policy", policy, request.scope)
+                full_policy = full.l7policies.add()
+                full_policy.CopyFrom(policy)
+                for r in pol.rules:
+                    rule = g.L7Rule()
+                    rule.CopyFrom(r)
+                    rule.l7policy_id = policy.meta.id
+                    full_policy.rules.append(self._store("L7Rule", rule, request.scope))
+        _pending(out)
+        return pb.CreateLoadBalancerResponse(loadbalancer=out)
 
     # -- status tree and networks -------------------------------------------------------
     def _status_tree(self, request: pb.GetLoadBalancerStatusTreeRequest) -> Message:
@@ -263,3 +461,21 @@ def _node(obj: Message) -> pb.StatusNode:
         provisioning_status=obj.meta.provisioning_status,
         operating_status=obj.meta.operating_status,
     )
+
+
+def _fields(msg: Message) -> dict:
+    """The set fields of a message, as keyword arguments for a new one of the same type."""
+    return {f.name: v for f, v in msg.ListFields()}
+
+
+def _pending(msg: Message) -> None:
+    """Marks a freshly created object and all its children PENDING_CREATE / OFFLINE."""
+    if hasattr(msg, "meta"):
+        msg.meta.provisioning_status = st.PROVISIONING_STATUS_PENDING_CREATE
+        msg.meta.operating_status = st.OPERATING_STATUS_OFFLINE
+    for field, value in msg.ListFields():
+        if field.message_type is None or field.name == "meta":
+            continue
+        for child in [value] if isinstance(value, Message) else value:
+            if isinstance(child, Message):  # map fields iterate over their keys
+                _pending(child)

@@ -1,26 +1,77 @@
-"""Helpers every route uses: the injected orchestrator port and list filtering."""
+"""Helpers every route uses: the injected ports, list queries, documented error responses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse, Response
 from google.protobuf.message import Message
+from pydantic import BaseModel
 
+from services.api_gateway.adapters.health import HealthPort
 from services.api_gateway.adapters.orchestrator import OrchestratorPort
+from services.api_gateway.faults import Fault
+from services.api_gateway.query import apply_list_query, apply_show_query
 
-# Query parameters Octavia accepts that are not equality filters (paging, sorting, fields).
-_NOT_FILTERS = frozenset(
-    ["limit", "marker", "page_reverse", "sort", "sort_key", "sort_dir", "fields", "cascade"]
-)
+# The error statuses every Octavia resource route can answer, all with a Fault body.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Fault, "description": text}
+    for status, text in (
+        (400, "Bad request: a field is invalid (the faultstring names it)."),
+        (401, "Authentication required."),
+        (403, "Policy does not allow this request, or a quota is exceeded."),
+        (404, "Not found."),
+        (409, "Conflict with the object's state."),
+    )
+}
 
 
 def orchestrator(request: Request) -> OrchestratorPort:
     return request.app.state.orchestrator
 
 
+def health(request: Request) -> HealthPort:
+    return request.app.state.health
+
+
 async def call(request: Request, rpc: str, message: Message) -> Any:
     return await orchestrator(request).call(rpc, message)
+
+
+def respond(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    """The body as built (the documented response_model is checked by the unit tests)."""
+    return JSONResponse(body, status_code=status)
+
+
+def accepted() -> Response:
+    return Response(status_code=202)
+
+
+def list_response(
+    request: Request,
+    name: str,
+    items: list[dict[str, Any]],
+    view: type[BaseModel],
+    ignore: Iterable[str] = (),
+) -> JSONResponse:
+    """Octavia's filters, sorting, paging and fields on a collection of views."""
+    body = apply_list_query(request, items, name, ignore=ignore, attributes=view.model_fields)
+    return respond(body)
+
+
+def show_response(
+    request: Request, root: str, item: dict[str, Any], status: int = 200
+) -> JSONResponse:
+    return respond({root: apply_show_query(request, item)}, status)
+
+
+# -- for the Neutron-shaped network routes (Neutron's own list semantics, not Octavia's) ----
+
+_NOT_FILTERS = frozenset(
+    ["limit", "marker", "page_reverse", "sort", "sort_key", "sort_dir", "fields", "cascade"]
+)
 
 
 def _matches(value: Any, wanted: list[str]) -> bool:

@@ -1,56 +1,103 @@
-"""/lbaas/loadbalancers: create, show, list, update, delete (cascade), status tree."""
+"""/lbaas/loadbalancers: create (also fully populated), show, list, update, delete (cascade),
+status tree, statistics, failover."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway import views
 from services.api_gateway.auth import Caller
-from services.api_gateway.routes.common import call, collection, filter_list
+from services.api_gateway.routes.common import (
+    ERRORS,
+    accepted,
+    call,
+    health,
+    list_response,
+    respond,
+    show_response,
+)
+from services.api_gateway.schemas import listener as listener_schema
 from services.api_gateway.schemas import loadbalancer as schema
-from services.api_gateway.schemas.body import parse_body
+from services.api_gateway.schemas.body import parse_body, request_body
 
-router = APIRouter(prefix="/lbaas/loadbalancers")
+router = APIRouter(prefix="/lbaas/loadbalancers", tags=["loadbalancers"])
 
 
-@router.post("", status_code=201)
-async def create(request: Request, who: Caller) -> dict:
+@router.post(
+    "",
+    status_code=201,
+    response_model=schema.LoadBalancerCreatedRoot,
+    responses=ERRORS,
+    openapi_extra=request_body(schema.LoadBalancerCreateRoot),
+)
+async def create(request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.LoadBalancerCreate, "loadbalancer")
     resp = await call(request, "CreateLoadBalancer", schema.create_request(body, who))
-    return {"loadbalancer": views.loadbalancer(resp.loadbalancer)}
+    view = views.loadbalancer_full if schema.is_graph(body) else views.loadbalancer
+    return respond({"loadbalancer": view(resp.loadbalancer)}, 201)
 
 
-@router.get("")
-async def list_(request: Request, who: Caller) -> dict:
+@router.get("", response_model=schema.LoadBalancerList, responses=ERRORS)
+async def list_(request: Request, who: Caller) -> JSONResponse:
     resp = await call(request, "ListLoadBalancers", pb.ListLoadBalancersRequest(scope=who.scope()))
     items = [views.loadbalancer(x) for x in resp.loadbalancers]
-    return collection("loadbalancers", filter_list(items, request))
+    return list_response(request, "loadbalancers", items, schema.LoadBalancerView)
 
 
-@router.get("/{lb_id}")
-async def show(lb_id: str, request: Request, who: Caller) -> dict:
+@router.get("/{lb_id}", response_model=schema.LoadBalancerRoot, responses=ERRORS)
+async def show(lb_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "GetLoadBalancer", pb.GetLoadBalancerRequest(scope=who.scope(), id=lb_id)
     )
-    return {"loadbalancer": views.loadbalancer(resp.loadbalancer)}
+    return show_response(request, "loadbalancer", views.loadbalancer(resp.loadbalancer))
 
 
-@router.get("/{lb_id}/status")
+@router.get("/{lb_id}/status", responses=ERRORS)
 async def status(lb_id: str, request: Request, who: Caller) -> dict:
     req = pb.GetLoadBalancerStatusTreeRequest(scope=who.scope(), id=lb_id)
     resp = await call(request, "GetLoadBalancerStatusTree", req)
     return views.status_tree(resp.tree)
 
 
-@router.put("/{lb_id}")
-async def update(lb_id: str, request: Request, who: Caller) -> dict:
+@router.get("/{lb_id}/stats", response_model=listener_schema.StatsRoot, responses=ERRORS)
+async def stats(lb_id: str, request: Request, who: Caller) -> JSONResponse:
+    """The load balancer's counters: the sum over its listeners (Octavia's definition)."""
+    resp = await call(
+        request, "GetLoadBalancer", pb.GetLoadBalancerRequest(scope=who.scope(), id=lb_id)
+    )
+    listener_ids = [x.meta.id for x in resp.loadbalancer.listeners if x.meta.id]
+    entries = await health(request).listener_stats(listener_ids)
+    return respond(views.stats(entries))
+
+
+@router.put(
+    "/{lb_id}/failover",
+    status_code=202,
+    response_class=Response,
+    responses={**ERRORS, 202: {"description": "Failover accepted."}},
+)
+async def failover(lb_id: str, request: Request, who: Caller) -> Response:
+    await call(
+        request, "FailoverLoadBalancer", pb.FailoverLoadBalancerRequest(scope=who.scope(), id=lb_id)
+    )
+    return accepted()
+
+
+@router.put(
+    "/{lb_id}",
+    response_model=schema.LoadBalancerRoot,
+    responses=ERRORS,
+    openapi_extra=request_body(schema.LoadBalancerUpdateRoot),
+)
+async def update(lb_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.LoadBalancerUpdate, "loadbalancer")
     resp = await call(request, "UpdateLoadBalancer", schema.update_request(lb_id, body, who))
-    return {"loadbalancer": views.loadbalancer(resp.loadbalancer)}
+    return respond({"loadbalancer": views.loadbalancer(resp.loadbalancer)})
 
 
-@router.delete("/{lb_id}", status_code=204)
+@router.delete("/{lb_id}", status_code=204, response_class=Response, responses=ERRORS)
 async def delete(lb_id: str, request: Request, who: Caller) -> Response:
     cascade = request.query_params.get("cascade", "false").lower() in ("true", "1", "yes")
     req = pb.DeleteLoadBalancerRequest(scope=who.scope(), id=lb_id, cascade=cascade)

@@ -3,54 +3,65 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway import views
 from services.api_gateway.auth import Caller
-from services.api_gateway.routes.common import call, collection, filter_list
+from services.api_gateway.routes.common import ERRORS, call, list_response, respond, show_response
 from services.api_gateway.schemas import pool as schema
-from services.api_gateway.schemas.body import parse_body
+from services.api_gateway.schemas.body import parse_body, request_body
 
-router = APIRouter(prefix="/lbaas/pools")
+router = APIRouter(prefix="/lbaas/pools", tags=["pools"])
 
 
-@router.post("", status_code=201)
-async def create(request: Request, who: Caller) -> dict:
+@router.post(
+    "",
+    status_code=201,
+    response_model=schema.PoolRoot,
+    responses=ERRORS,
+    openapi_extra=request_body(schema.PoolCreateRoot),
+)
+async def create(request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.PoolCreate, "pool")
     resp = await call(request, "CreatePool", schema.create_request(body, who))
-    return {"pool": views.pool(resp.pool)}
+    return respond({"pool": views.pool(resp.pool)}, 201)
 
 
-@router.get("")
-async def list_(request: Request, who: Caller) -> dict:
-    lb_id = request.query_params.get("loadbalancer_id", "")
+@router.get("", response_model=schema.PoolList, responses=ERRORS)
+async def list_(request: Request, who: Caller) -> JSONResponse:
+    values = request.query_params.getlist("loadbalancer_id")
+    lb_id = values[0] if len(values) == 1 else ""
     resp = await call(
         request, "ListPools", pb.ListPoolsRequest(scope=who.scope(), loadbalancer_id=lb_id)
     )
     items = [views.pool(x) for x in resp.pools]
-    if lb_id:
-        items = [i for i in items if {"id": lb_id} in i["loadbalancers"]]
-    listener_id = request.query_params.get("listener_id")
-    if listener_id:
-        items = [i for i in items if {"id": listener_id} in i["listeners"]]
-    handled = ("loadbalancer_id", "listener_id")
-    return collection("pools", filter_list(items, request, handled))
+    return list_response(request, "pools", items, schema.PoolView)
 
 
-@router.get("/{pool_id}")
-async def show(pool_id: str, request: Request, who: Caller) -> dict:
+@router.get("/{pool_id}", response_model=schema.PoolRoot, responses=ERRORS)
+async def show(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(request, "GetPool", pb.GetPoolRequest(scope=who.scope(), id=pool_id))
-    return {"pool": views.pool(resp.pool)}
+    return show_response(request, "pool", views.pool(resp.pool))
 
 
-@router.put("/{pool_id}")
-async def update(pool_id: str, request: Request, who: Caller) -> dict:
+@router.put(
+    "/{pool_id}",
+    response_model=schema.PoolRoot,
+    responses=ERRORS,
+    openapi_extra=request_body(schema.PoolUpdateRoot),
+)
+async def update(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.PoolUpdate, "pool")
+    if body.session_persistence is not None:
+        # Which persistence options are valid depends on the pool's protocol.
+        current = await call(request, "GetPool", pb.GetPoolRequest(scope=who.scope(), id=pool_id))
+        schema.check_persistence_or_fault(current.pool.protocol, body.session_persistence)
     resp = await call(request, "UpdatePool", schema.update_request(pool_id, body, who))
-    return {"pool": views.pool(resp.pool)}
+    return respond({"pool": views.pool(resp.pool)})
 
 
-@router.delete("/{pool_id}", status_code=204)
+@router.delete("/{pool_id}", status_code=204, response_class=Response, responses=ERRORS)
 async def delete(pool_id: str, request: Request, who: Caller) -> Response:
     await call(request, "DeletePool", pb.DeletePoolRequest(scope=who.scope(), id=pool_id))
     return Response(status_code=204)

@@ -34,9 +34,10 @@ async def parse_body(request: Request, model: type[M], root: str) -> M:
         raise _fault(err, inner) from None
 
 
-def _fault(err: ValidationError, data: dict) -> BadRequest:
+def _fault(err: ValidationError, data: dict, prefix: str = "") -> BadRequest:
     first = err.errors()[0]
-    loc = [str(p) for p in first["loc"] if not isinstance(p, int)]
+    loc = [prefix] if prefix else []
+    loc += [str(p) for p in first["loc"] if not isinstance(p, int)]
     field = ".".join(loc) or "body"
     kind = first["type"]
     value: Any = first.get("input")
@@ -51,6 +52,10 @@ def _fault(err: ValidationError, data: dict) -> BadRequest:
         reason = str(cause)
         if isinstance(cause, FieldError):
             field = cause.field or field
+            # A rule broken inside a nested object names the field from that object's root.
+            nested = [str(p) for p in first["loc"] if not isinstance(p, int)]
+            if cause.field and (nested or prefix):
+                field = ".".join([*([prefix] if prefix else []), *nested, cause.field])
             value = cause.value
         return invalid_field(field, value, reason)
     return invalid_field(field, value, first["msg"])
@@ -94,3 +99,50 @@ def mask(model: BaseModel, paths: dict[str, str]) -> FieldMask:
         if f in paths and not (f in _NULL_KEEPS and getattr(model, f) is None)
     }
     return FieldMask(paths=sorted({paths[f] for f in sent}))
+
+
+async def parse_list_body(request: Request, model: type[M], root: str) -> list[M]:
+    """A body `{root: [object...]}` (member batch update); each object validated by model."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(data, dict) or root not in data:
+        raise BadRequest(f'Missing argument: "{root}"')
+    extra = sorted(k for k in data if k != root)
+    if extra:
+        raise BadRequest(f"Unknown argument: {extra[0]}")
+    items = data[root]
+    if not isinstance(items, list):
+        raise invalid_field(root, items, "Wrong type. Expected a list.")
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise invalid_field(root, item, "Wrong type. Expected an object.")
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as err:
+            raise _fault(err, item, prefix=root) from None
+    return out
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` documenting a JSON body that the route reads itself with parse_body.
+
+    The schema is inlined (no `$defs`): OpenAPI resolves `$ref`s against the whole document.
+    """
+    schema = model.model_json_schema()
+    body = _inline(schema, schema.get("$defs", {}))
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}

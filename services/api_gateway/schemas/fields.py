@@ -1,5 +1,6 @@
 """Field types with Octavia's ranges and enumerations, and strict shapes for values that reach
-rendered configs. Each validator raises ValueError with the WSME-style reason text."""
+rendered configs. Each validator raises ValueError with the WSME-style reason text; each type
+also carries the JSON schema the OpenAPI document shows for it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,29 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, PlainValidator
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 
 MAX_TIMEOUT_MS = 31536000
+INT32_MAX = 2147483647
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _URL_PATH = re.compile(r"/(?:[A-Za-z0-9\-._~!$&()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
 _EXPECTED_CODES = re.compile(r"\d{3}(?:,\d{3})*|\d{3}-\d{3}")
 _DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?")
 _COOKIE = re.compile(r"[A-Za-z0-9_.\-]+")
+# RFC 7230 token: header (and cookie) names.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
+# Header and cookie values as Octavia's HTTP_*_VALUE_REGEX, minus the characters a config line
+# would need quoting for (double and single quotes, backslash); no spaces, no control characters.
+HEADER_VALUE = re.compile(r"[A-Za-z0-9!#$%&()*+,\-./:;<=>?@\[\]^_`{|}~]+")
+COOKIE_VALUE = re.compile(r"[A-Za-z0-9!#$%&()*+\-./:<=>?@\[\]^_`{|}~]+")
+# A certificate/secret reference (a Barbican href or an opaque id): printable, no spaces/quotes.
+_CONTAINER_REF = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
+# OpenSSL cipher list: names separated by ':' ',' or ' '-free, with !, +, -, @STRENGTH etc.
+_CIPHERS = re.compile(r"[A-Za-z0-9_\-+!:@=.,]+")
+_NO_CONFIG_BREAKERS = re.compile(r"[\s\"'\x00-\x1f\x7f]")
 
 
 class Strict(BaseModel):
@@ -26,8 +40,8 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _typed(fn: Callable[[Any], Any]) -> PlainValidator:
-    return PlainValidator(fn)
+def _typed(fn: Callable[[Any], Any], schema: dict[str, Any]) -> tuple[Any, ...]:
+    return (PlainValidator(fn), WithJsonSchema(schema))
 
 
 def integer(lo: int | None = None, hi: int | None = None, *, also: Iterable[int] = ()) -> Any:
@@ -46,7 +60,12 @@ def integer(lo: int | None = None, hi: int | None = None, *, also: Iterable[int]
             raise ValueError(f"Value should be lower or equal to {hi}.")
         return v
 
-    return Annotated[int, _typed(check)]
+    schema: dict[str, Any] = {"type": "integer"}
+    if lo is not None:
+        schema["minimum"] = min([lo, *extra])
+    if hi is not None:
+        schema["maximum"] = hi
+    return Annotated[int, *_typed(check, schema)]
 
 
 def text(max_length: int = 255, *, pattern: re.Pattern[str] | None = None, what: str = "") -> Any:
@@ -61,7 +80,10 @@ def text(max_length: int = 255, *, pattern: re.Pattern[str] | None = None, what:
             raise ValueError("Value must not contain control characters.")
         return v
 
-    return Annotated[str, _typed(check)]
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if pattern is not None:
+        schema["pattern"] = f"^(?:{pattern.pattern})$"
+    return Annotated[str, *_typed(check, schema)]
 
 
 def enum(*values: str) -> Any:
@@ -72,7 +94,18 @@ def enum(*values: str) -> Any:
             raise ValueError(f"Value should be one of: {allowed}")
         return v
 
-    return Annotated[str, _typed(check)]
+    return Annotated[str, *_typed(check, {"type": "string", "enum": list(values)})]
+
+
+def int_enum(*values: int) -> Any:
+    allowed = ", ".join(str(v) for v in values)
+
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or v not in values:
+            raise ValueError(f"Value should be one of: {allowed}")
+        return v
+
+    return Annotated[int, *_typed(check, {"type": "integer", "enum": list(values)})]
 
 
 def _bool(v: Any) -> bool:
@@ -114,9 +147,50 @@ def _http_version(v: Any) -> float:
     return float(v)
 
 
+def _url(v: Any) -> str:
+    """An absolute http(s) URL that can sit in a config line as is (Octavia's URLType)."""
+    if not isinstance(v, str):
+        raise ValueError("Wrong type. Expected a string.")
+    if len(v) > 255:
+        raise ValueError("Value should have a maximum character requirement of 255.")
+    if _NO_CONFIG_BREAKERS.search(v) or "\\" in v:
+        raise ValueError("Value is not a valid URL: no spaces, quotes or control characters.")
+    try:
+        parts = urlsplit(v)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError("Value is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("Value is not a valid URL: an http or https URL with a host is required.")
+    return v
+
+
+def _regex(v: Any) -> str:
+    """A regular expression for an L7 rule: compiles, and has nothing that ends a config token."""
+    if not isinstance(v, str):
+        raise ValueError("Wrong type. Expected a string.")
+    if len(v) > 255:
+        raise ValueError("Value should have a maximum character requirement of 255.")
+    if _NO_CONFIG_BREAKERS.search(v):
+        raise ValueError(
+            "Value is not a valid regex: no spaces, quotes or control characters "
+            "(write a space as \\x20)."
+        )
+    try:
+        re.compile(v)
+    except re.error as err:
+        raise ValueError(f"Value is not a valid regex: {err}") from None
+    return v
+
+
 def list_of(item: Any, *, max_items: int = 1000) -> Any:
     """A JSON array of item; each element is validated by item's own validator."""
-    return Annotated[list[item], PlainValidator(_list_check(item, max_items))]
+    from pydantic import TypeAdapter  # local: one adapter per list type, built once
+
+    schema = {"type": "array", "items": TypeAdapter(item).json_schema(), "maxItems": max_items}
+    return Annotated[
+        list[item], PlainValidator(_list_check(item, max_items)), WithJsonSchema(schema)
+    ]
 
 
 def _list_check(item: Any, max_items: int) -> Callable[[Any], list]:
@@ -142,11 +216,16 @@ def _list_check(item: Any, max_items: int) -> Callable[[Any], list]:
     return check
 
 
-Bool = Annotated[bool, _typed(_bool)]
-UUID = Annotated[str, _typed(_uuid)]
-IPAddress = Annotated[str, _typed(_ip)]
-Cidr = Annotated[str, _typed(_cidr)]
-HttpVersion = Annotated[float, _typed(_http_version)]
+_UUID_SCHEMA = {"type": "string", "format": "uuid"}
+Bool = Annotated[bool, *_typed(_bool, {"type": "boolean"})]
+UUID = Annotated[str, *_typed(_uuid, _UUID_SCHEMA)]
+IPAddress = Annotated[
+    str, *_typed(_ip, {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
+]
+Cidr = Annotated[str, *_typed(_cidr, {"type": "string", "description": "IPv4 or IPv6 CIDR"})]
+HttpVersion = Annotated[float, *_typed(_http_version, {"type": "number", "enum": [1.0, 1.1]})]
+Url = Annotated[str, *_typed(_url, {"type": "string", "format": "uri", "maxLength": 255})]
+Regex = Annotated[str, *_typed(_regex, {"type": "string", "maxLength": 255})]
 Name = text(255)
 Description = text(255)
 ProjectId = text(36)
@@ -157,4 +236,10 @@ UrlPath = text(2048, pattern=_URL_PATH, what="URL path")
 ExpectedCodes = text(64, pattern=_EXPECTED_CODES, what="HTTP status code list or range")
 DomainName = text(255, pattern=_DOMAIN, what="domain name")
 CookieName = text(255, pattern=_COOKIE, what="cookie name")
-ContainerRef = text(255)
+ContainerRef = text(255, pattern=_CONTAINER_REF, what="container reference")
+TlsCiphers = text(2048, pattern=_CIPHERS, what="OpenSSL cipher string")
+TLS_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+ALPN_PROTOCOLS = ("h2", "http/1.1", "http/1.0")
+TlsVersions = list_of(enum(*TLS_VERSIONS), max_items=len(TLS_VERSIONS))
+AlpnProtocols = list_of(enum(*ALPN_PROTOCOLS), max_items=len(ALPN_PROTOCOLS))
+VNIC_TYPES = ("normal", "direct")

@@ -9,7 +9,16 @@ from pydantic import model_validator
 from services.api_gateway.auth import Principal
 from services.api_gateway.faults import invalid_field
 from services.api_gateway.schemas.body import FieldError, mask, require_set
-from services.api_gateway.schemas.common import META_PATHS, fill_meta, owner_project
+from services.api_gateway.schemas.common import (
+    META_PATHS,
+    IdRef,
+    MetaView,
+    collection_model,
+    fill_meta,
+    owner_project,
+    request_root,
+    root_model,
+)
 from services.api_gateway.schemas.fields import (
     UUID,
     Bool,
@@ -59,26 +68,40 @@ class _MonitorFields(Strict):
         return self
 
 
-class HealthMonitorCreate(_MonitorFields):
+def _http_fields_only_for_http(model: _MonitorFields, type_: str) -> None:
+    if type_ not in HTTP_TYPES:
+        for field in (*HTTP_DEFAULTS, "http_version", "domain_name"):
+            if getattr(model, field) is not None:
+                raise FieldError(
+                    field,
+                    getattr(model, field),
+                    f"{field} is not a valid option for health monitors of type {type_}",
+                )
+
+
+class HealthMonitorSingleCreate(_MonitorFields):
+    """A health monitor inside a pool of a single-call load balancer create (no pool_id)."""
+
     type: enum(*TYPES) | None
     delay: Seconds | None
     timeout: Seconds | None
     max_retries: Retries | None
-    pool_id: UUID | None
     project_id: ProjectId | None = None
 
     @model_validator(mode="after")
-    def _mandatory(self) -> HealthMonitorCreate:
-        for field in ("type", "delay", "timeout", "max_retries", "pool_id"):
+    def _mandatory(self) -> HealthMonitorSingleCreate:
+        for field in ("type", "delay", "timeout", "max_retries"):
             require_set(self, field, getattr(self, field))
-        if self.type not in HTTP_TYPES:
-            for field in (*HTTP_DEFAULTS, "http_version", "domain_name"):
-                if getattr(self, field) is not None:
-                    raise FieldError(
-                        field,
-                        getattr(self, field),
-                        f"{field} is not a valid option for health monitors of type {self.type}",
-                    )
+        _http_fields_only_for_http(self, self.type or "")
+        return self
+
+
+class HealthMonitorCreate(HealthMonitorSingleCreate):
+    pool_id: UUID | None
+
+    @model_validator(mode="after")
+    def _pool(self) -> HealthMonitorCreate:
+        require_set(self, "pool_id", self.pool_id)
         return self
 
 
@@ -105,12 +128,19 @@ def _fill(hm: g.HealthMonitor, body: _MonitorFields, http: bool) -> None:
     hm.domain_name = body.domain_name or ""
 
 
+def to_proto(
+    body: HealthMonitorSingleCreate, pool_id: str = "", project_id: str = ""
+) -> g.HealthMonitor:
+    hm = g.HealthMonitor(pool_id=pool_id, type=body.type)
+    fill_meta(hm.meta, body, project_id)
+    _fill(hm, body, body.type in HTTP_TYPES)
+    return hm
+
+
 def create_request(
     body: HealthMonitorCreate, principal: Principal
 ) -> pb.CreateHealthMonitorRequest:
-    hm = g.HealthMonitor(pool_id=body.pool_id, type=body.type)
-    fill_meta(hm.meta, body, owner_project(principal, body))
-    _fill(hm, body, body.type in HTTP_TYPES)
+    hm = to_proto(body, body.pool_id or "", owner_project(principal, body))
     return pb.CreateHealthMonitorRequest(scope=principal.scope(), healthmonitor=hm)
 
 
@@ -132,3 +162,26 @@ def update_request(
     return pb.UpdateHealthMonitorRequest(
         scope=principal.scope(), healthmonitor=hm, update_mask=mask(body, _UPDATE_PATHS)
     )
+
+
+# -- documented shapes -------------------------------------------------------------------
+
+
+class HealthMonitorView(MetaView):
+    type: str
+    delay: int
+    timeout: int
+    max_retries: int
+    max_retries_down: int
+    http_method: str | None
+    url_path: str | None
+    expected_codes: str | None
+    http_version: float | None
+    domain_name: str | None
+    pools: list[IdRef]
+
+
+HealthMonitorCreateRoot = request_root("healthmonitor", HealthMonitorCreate)
+HealthMonitorUpdateRoot = request_root("healthmonitor", HealthMonitorUpdate)
+HealthMonitorRoot = root_model("healthmonitor", HealthMonitorView)
+HealthMonitorList = collection_model("healthmonitors", HealthMonitorView)

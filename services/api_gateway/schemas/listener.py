@@ -1,4 +1,4 @@
-"""Listener request models and their translation to the contract."""
+"""Listener request models (TLS included), their translation to the contract, and the views."""
 
 from __future__ import annotations
 
@@ -9,10 +9,24 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
+from services.api_gateway.schemas import l7policy as l7policy_schema
+from services.api_gateway.schemas import pool as pool_schema
 from services.api_gateway.schemas.body import FieldError, mask, require_set, unsupported
-from services.api_gateway.schemas.common import META_PATHS, fill_meta, owner_project
+from services.api_gateway.schemas.common import (
+    META_PATHS,
+    IdRef,
+    MetaView,
+    View,
+    collection_model,
+    fill_meta,
+    owner_project,
+    request_root,
+    root_model,
+)
 from services.api_gateway.schemas.fields import (
+    INT32_MAX,
     UUID,
+    AlpnProtocols,
     Bool,
     Cidr,
     ContainerRef,
@@ -23,10 +37,11 @@ from services.api_gateway.schemas.fields import (
     Strict,
     Tags,
     TimeoutMs,
+    TlsCiphers,
+    TlsVersions,
     enum,
     integer,
     list_of,
-    text,
 )
 
 PROTOCOLS = ("HTTP", "HTTPS", "TCP", "TERMINATED_HTTPS", "UDP", "SCTP", "PROMETHEUS")
@@ -38,6 +53,12 @@ TIMEOUT_DEFAULTS = {
     "timeout_member_data": 50000,
     "timeout_tcp_inspect": 0,
 }
+TLS_PROTOCOL = "TERMINATED_HTTPS"
+# Octavia's [api_settings] defaults for TERMINATED_HTTPS listeners.
+DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
+DEFAULT_ALPN = ["h2", "http/1.1", "http/1.0"]
+DEFAULT_CIPHERS = pool_schema.DEFAULT_CIPHERS
+HTTP_PROTOCOLS = ("HTTP", TLS_PROTOCOL)
 INSERT_HEADERS = (
     "X-Forwarded-For",
     "X-Forwarded-Port",
@@ -53,6 +74,23 @@ INSERT_HEADERS = (
 )
 
 
+_SSL_HEADERS = tuple(h for h in INSERT_HEADERS if h.startswith("X-SSL-"))
+# Listener attributes that only a TERMINATED_HTTPS listener may have, with their unset value.
+TLS_ONLY = {
+    "default_tls_container_ref": None,
+    "sni_container_refs": [],
+    "client_ca_tls_container_ref": None,
+    "client_authentication": "NONE",
+    "client_crl_container_ref": None,
+    "tls_ciphers": None,
+    "tls_versions": None,
+    "alpn_protocols": None,
+    "hsts_max_age": None,
+    "hsts_include_subdomains": False,
+    "hsts_preload": False,
+}
+
+
 def _check_headers(headers: dict | None) -> None:
     if headers is None:
         return
@@ -61,6 +99,48 @@ def _check_headers(headers: dict | None) -> None:
             raise FieldError("insert_headers", key, "Unsupported header: " + key)
         if not isinstance(value, str) or value.lower() not in ("true", "false"):
             raise FieldError("insert_headers", value, f"Value for {key} must be 'true' or 'false'.")
+
+
+def check_protocol_rules(protocol: str, values: dict[str, Any]) -> None:
+    """Octavia's per-protocol listener rules, on the listener's values as they will be."""
+    tls = protocol == TLS_PROTOCOL
+    for field, unset in TLS_ONLY.items():
+        value = values.get(field)
+        if not tls and value not in (unset, None, []):
+            raise FieldError(field, value, f"{field} is only valid for TERMINATED_HTTPS listeners.")
+    headers = values.get("insert_headers") or {}
+    if headers and protocol not in HTTP_PROTOCOLS:
+        raise FieldError(
+            "insert_headers", headers, f"Headers cannot be inserted by {protocol} listeners."
+        )
+    for key in headers:
+        if key in _SSL_HEADERS and not tls:
+            raise FieldError("insert_headers", key, f"{key} needs a TERMINATED_HTTPS listener.")
+    if not tls:
+        return
+    if not values.get("default_tls_container_ref") and not values.get("sni_container_refs"):
+        raise FieldError(
+            "default_tls_container_ref",
+            None,
+            "An SNI or default certificate container reference must be provided for "
+            "TERMINATED_HTTPS listeners.",
+        )
+    auth = values.get("client_authentication") or "NONE"
+    if auth != "NONE" and not values.get("client_ca_tls_container_ref"):
+        raise FieldError(
+            "client_ca_tls_container_ref",
+            None,
+            f"A client CA reference is required for client_authentication {auth}.",
+        )
+    if values.get("client_crl_container_ref") and not values.get("client_ca_tls_container_ref"):
+        raise FieldError(
+            "client_crl_container_ref",
+            values["client_crl_container_ref"],
+            "A client CA reference (client_ca_tls_container_ref) is required with a CRL.",
+        )
+    hsts = values.get("hsts_include_subdomains") or values.get("hsts_preload")
+    if hsts and values.get("hsts_max_age") is None:
+        raise FieldError("hsts_max_age", None, "hsts_max_age is required to enable HSTS options.")
 
 
 class _ListenerFields(Strict):
@@ -81,16 +161,34 @@ class _ListenerFields(Strict):
     client_authentication: enum(*CLIENT_AUTH) | None = None
     client_crl_container_ref: ContainerRef | None = None
     allowed_cidrs: list_of(Cidr) | None = None
-    tls_ciphers: text(2048) | None = None
-    tls_versions: list_of(text(32)) | None = None
-    alpn_protocols: list_of(text(32)) | None = None
-    hsts_max_age: integer(0) | None = None
+    tls_ciphers: TlsCiphers | None = None
+    tls_versions: TlsVersions | None = None
+    alpn_protocols: AlpnProtocols | None = None
+    hsts_max_age: integer(0, INT32_MAX) | None = None
     hsts_include_subdomains: Bool | None = None
     hsts_preload: Bool | None = None
 
     @model_validator(mode="after")
     def _headers(self) -> _ListenerFields:
         _check_headers(self.insert_headers)
+        return self
+
+
+class ListenerSingleCreate(_ListenerFields):
+    """A listener of a single-call load balancer create: default_pool names a pool of the
+    load balancer ({"name": ...}) or defines one; the graph resolves both."""
+
+    protocol: enum(*PROTOCOLS) | None
+    protocol_port: PortNumber | None
+    project_id: ProjectId | None = None
+    default_pool: pool_schema.PoolSingleCreate | None = None
+    l7policies: list[l7policy_schema.L7PolicySingleCreate] | None = None
+
+    @model_validator(mode="after")
+    def _mandatory(self) -> ListenerSingleCreate:
+        for field in ("protocol", "protocol_port"):
+            require_set(self, field, getattr(self, field))
+        check_protocol_rules(self.protocol or "", _sent(self))
         return self
 
 
@@ -106,6 +204,7 @@ class ListenerCreate(_ListenerFields):
     def _mandatory(self) -> ListenerCreate:
         for field in ("protocol", "protocol_port", "loadbalancer_id"):
             require_set(self, field, getattr(self, field))
+        check_protocol_rules(self.protocol or "", _sent(self))
         return self
 
 
@@ -113,20 +212,11 @@ class ListenerUpdate(_ListenerFields):
     pass
 
 
-_UNSUPPORTED = {
-    "default_tls_container_ref": None,
-    "sni_container_refs": [],
-    "client_ca_tls_container_ref": None,
-    "client_authentication": "NONE",
-    "client_crl_container_ref": None,
-    "tls_ciphers": None,
-    "tls_versions": [],
-    "alpn_protocols": [],
-    "hsts_max_age": None,
-    "hsts_include_subdomains": False,
-    "hsts_preload": False,
-}
+def _sent(body: _ListenerFields) -> dict[str, Any]:
+    return {k: getattr(body, k) for k in body.model_fields_set}
 
+
+_TLS_PATHS = {k: k for k in TLS_ONLY}
 _UPDATE_PATHS = {
     **META_PATHS,
     "connection_limit": "connection_limit",
@@ -134,10 +224,18 @@ _UPDATE_PATHS = {
     "insert_headers": "insert_headers",
     "allowed_cidrs": "allowed_cidrs",
     **{k: k for k in TIMEOUT_DEFAULTS},
+    **_TLS_PATHS,
 }
 
 
-def _fill(listener: g.Listener, body: _ListenerFields) -> None:
+def check_update(current: dict[str, Any], body: ListenerUpdate) -> None:
+    """The listener as it would be after the update (current = its view) must be valid."""
+    merged = {**current, **_sent(body)}
+    merged["sni_container_refs"] = merged.get("sni_container_refs") or []
+    check_protocol_rules(current.get("protocol", ""), merged)
+
+
+def _fill(listener: g.Listener, body: _ListenerFields, tls: bool) -> None:
     limit = body.connection_limit
     listener.connection_limit = -1 if limit is None else limit
     listener.default_pool_id = body.default_pool_id or ""
@@ -146,28 +244,99 @@ def _fill(listener: g.Listener, body: _ListenerFields) -> None:
         setattr(listener, field, default if value is None else value)
     listener.insert_headers.update(body.insert_headers or {})
     listener.allowed_cidrs.extend(body.allowed_cidrs or [])
+    listener.default_tls_container_ref = body.default_tls_container_ref or ""
+    listener.sni_container_refs.extend(body.sni_container_refs or [])
+    listener.client_authentication = body.client_authentication or "NONE"
+    listener.client_ca_tls_container_ref = body.client_ca_tls_container_ref or ""
+    listener.client_crl_container_ref = body.client_crl_container_ref or ""
+    # Octavia's defaults for a TLS listener; a null in an update also resets to them.
+    listener.tls_ciphers = body.tls_ciphers or (DEFAULT_CIPHERS if tls else "")
+    versions, alpn = body.tls_versions, body.alpn_protocols
+    listener.tls_versions.extend(versions if versions is not None else DEFAULT_TLS_VERSIONS * tls)
+    listener.alpn_protocols.extend(alpn if alpn is not None else DEFAULT_ALPN * tls)
+    if body.hsts_max_age is not None:
+        listener.hsts_max_age = body.hsts_max_age
+    listener.hsts_include_subdomains = bool(body.hsts_include_subdomains)
+    listener.hsts_preload = bool(body.hsts_preload)
+
+
+def to_proto(body: ListenerCreate | ListenerSingleCreate, project_id: str = "") -> g.Listener:
+    listener = g.Listener(protocol=body.protocol, protocol_port=body.protocol_port)
+    fill_meta(listener.meta, body, project_id)
+    _fill(listener, body, body.protocol == TLS_PROTOCOL)
+    return listener
 
 
 def create_request(body: ListenerCreate, principal: Principal) -> pb.CreateListenerRequest:
-    unsupported(body, {**_UNSUPPORTED, "default_pool": None, "l7policies": []})
-    listener = g.Listener(
-        loadbalancer_id=body.loadbalancer_id,
-        protocol=body.protocol,
-        protocol_port=body.protocol_port,
-    )
-    fill_meta(listener.meta, body, owner_project(principal, body))
-    _fill(listener, body)
+    # Children of a standalone listener create have no contract: CreateListener carries no pool,
+    # and its policies could only name pools that already exist (create them one by one).
+    unsupported(body, {"default_pool": None, "l7policies": []})
+    listener = to_proto(body, owner_project(principal, body))
+    listener.loadbalancer_id = body.loadbalancer_id or ""
     return pb.CreateListenerRequest(scope=principal.scope(), listener=listener)
 
 
 def update_request(
-    listener_id: str, body: ListenerUpdate, principal: Principal
+    listener_id: str, body: ListenerUpdate, principal: Principal, protocol: str = ""
 ) -> pb.UpdateListenerRequest:
-    unsupported(body, _UNSUPPORTED)
     listener = g.Listener()
     listener.meta.id = listener_id
     fill_meta(listener.meta, body)
-    _fill(listener, body)
+    _fill(listener, body, protocol == TLS_PROTOCOL)
     return pb.UpdateListenerRequest(
         scope=principal.scope(), listener=listener, update_mask=mask(body, _UPDATE_PATHS)
     )
+
+
+# -- documented shapes -------------------------------------------------------------------
+
+
+class ListenerView(MetaView):
+    description: str
+    protocol: str
+    protocol_port: int
+    connection_limit: int
+    default_tls_container_ref: str | None
+    sni_container_refs: list[str]
+    default_pool_id: str | None
+    l7policies: list[IdRef]
+    insert_headers: dict[str, str]
+    loadbalancers: list[IdRef]
+    timeout_client_data: int
+    timeout_member_connect: int
+    timeout_member_data: int
+    timeout_tcp_inspect: int
+    client_ca_tls_container_ref: str | None
+    client_authentication: str
+    client_crl_container_ref: str | None
+    allowed_cidrs: list[str] | None
+    tls_ciphers: str | None
+    tls_versions: list[str] | None
+    alpn_protocols: list[str] | None
+    hsts_max_age: int | None
+    hsts_include_subdomains: bool
+    hsts_preload: bool
+
+
+class ListenerFullView(ListenerView):
+    """A listener in a fully populated load balancer: its policies as whole objects."""
+
+    l7policies: list[l7policy_schema.L7PolicyFullView]  # type: ignore[assignment]
+
+
+class StatsView(View):
+    active_connections: int
+    bytes_in: int
+    bytes_out: int
+    request_errors: int
+    total_connections: int
+
+
+class StatsRoot(View):
+    stats: StatsView
+
+
+ListenerCreateRoot = request_root("listener", ListenerCreate)
+ListenerUpdateRoot = request_root("listener", ListenerUpdate)
+ListenerRoot = root_model("listener", ListenerView)
+ListenerList = collection_model("listeners", ListenerView)

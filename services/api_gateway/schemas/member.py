@@ -1,14 +1,22 @@
-"""Member request models and their translation to the contract."""
+"""Member request models, their translation to the contract, and the member view model."""
 
 from __future__ import annotations
 
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
-from pydantic import model_validator
+from pydantic import BaseModel, model_validator
 
 from services.api_gateway.auth import Principal
-from services.api_gateway.schemas.body import mask, require_set, unsupported
-from services.api_gateway.schemas.common import META_PATHS, fill_meta, owner_project
+from services.api_gateway.schemas.body import mask, require_set
+from services.api_gateway.schemas.common import (
+    META_PATHS,
+    MetaView,
+    collection_model,
+    fill_meta,
+    owner_project,
+    request_root,
+    root_model,
+)
 from services.api_gateway.schemas.fields import (
     UUID,
     Bool,
@@ -39,6 +47,7 @@ class MemberCreate(_MemberFields):
     protocol_port: PortNumber | None
     subnet_id: UUID | None = None
     project_id: ProjectId | None = None
+    # Octavia's way to ask for an SR-IOV port: the member's vnic_type becomes "direct".
     request_sriov: Bool | None = None
 
     @model_validator(mode="after")
@@ -53,7 +62,7 @@ class MemberUpdate(_MemberFields):
 
 
 _UPDATE_PATHS = {
-    **META_PATHS,
+    **{k: v for k, v in META_PATHS.items() if k != "description"},
     "weight": "weight",
     "backup": "backup",
     "monitor_address": "monitor_address",
@@ -69,19 +78,33 @@ def _fill(member: g.Member, body: _MemberFields) -> None:
         member.monitor_port = body.monitor_port
 
 
-def create_request(
-    pool_id: str, body: MemberCreate, principal: Principal
-) -> pb.CreateMemberRequest:
-    unsupported(body, {"request_sriov": False})
+def to_proto(body: MemberCreate, pool_id: str = "", project_id: str = "") -> g.Member:
     member = g.Member(
         pool_id=pool_id,
         address=body.address,
         protocol_port=body.protocol_port,
         subnet_id=body.subnet_id or "",
+        vnic_type="direct" if body.request_sriov else "normal",
     )
-    fill_meta(member.meta, body, owner_project(principal, body))
+    fill_meta(member.meta, body, project_id)
     _fill(member, body)
+    return member
+
+
+def create_request(
+    pool_id: str, body: MemberCreate, principal: Principal
+) -> pb.CreateMemberRequest:
+    member = to_proto(body, pool_id, owner_project(principal, body))
     return pb.CreateMemberRequest(scope=principal.scope(), member=member)
+
+
+def batch_request(
+    pool_id: str, bodies: list[MemberCreate], principal: Principal, additive_only: bool
+) -> pb.BatchUpdateMembersRequest:
+    members = [to_proto(b, pool_id, owner_project(principal, b)) for b in bodies]
+    return pb.BatchUpdateMembersRequest(
+        scope=principal.scope(), pool_id=pool_id, members=members, additive_only=additive_only
+    )
 
 
 def update_request(
@@ -94,3 +117,29 @@ def update_request(
     return pb.UpdateMemberRequest(
         scope=principal.scope(), member=member, update_mask=mask(body, _UPDATE_PATHS)
     )
+
+
+# -- documented shapes -------------------------------------------------------------------
+
+
+class MemberView(MetaView):
+    address: str
+    protocol_port: int
+    weight: int
+    backup: bool
+    subnet_id: str | None
+    monitor_address: str | None
+    monitor_port: int | None
+    vnic_type: str
+
+
+MemberCreateRoot = request_root("member", MemberCreate)
+MemberUpdateRoot = request_root("member", MemberUpdate)
+MemberRoot = root_model("member", MemberView)
+MemberList = collection_model("members", MemberView)
+
+
+class MembersBatchRoot(BaseModel):
+    """PUT /pools/{pool_id}/members: the pool's members as they should be."""
+
+    members: list[MemberCreate]

@@ -1,4 +1,4 @@
-"""Pool request models and their translation to the contract."""
+"""Pool request models, their translation to the contract, and the pool view models."""
 
 from __future__ import annotations
 
@@ -9,10 +9,24 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
+from services.api_gateway.faults import invalid_field
+from services.api_gateway.schemas import healthmonitor as hm_schema
+from services.api_gateway.schemas import member as member_schema
 from services.api_gateway.schemas.body import FieldError, mask, require_set, unsupported
-from services.api_gateway.schemas.common import META_PATHS, fill_meta, owner_project
+from services.api_gateway.schemas.common import (
+    META_PATHS,
+    IdRef,
+    MetaView,
+    View,
+    collection_model,
+    fill_meta,
+    owner_project,
+    request_root,
+    root_model,
+)
 from services.api_gateway.schemas.fields import (
     UUID,
+    AlpnProtocols,
     Bool,
     ContainerRef,
     CookieName,
@@ -22,15 +36,25 @@ from services.api_gateway.schemas.fields import (
     ProjectId,
     Strict,
     Tags,
+    TlsCiphers,
+    TlsVersions,
     enum,
     integer,
-    list_of,
-    text,
 )
 
 PROTOCOLS = ("HTTP", "HTTPS", "TCP", "PROXY", "PROXYV2", "UDP", "SCTP")
 ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT")
 SP_TYPES = ("SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE")
+DATAGRAM = ("UDP", "SCTP")
+# Octavia's [api_settings] defaults for backend re-encryption, applied when tls_enabled.
+DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
+DEFAULT_ALPN = ["http/1.1", "http/1.0"]
+DEFAULT_CIPHERS = (
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:"
+    "ECDHE-RSA-AES128-SHA256"
+)
 
 
 class SessionPersistence(Strict):
@@ -41,18 +65,35 @@ class SessionPersistence(Strict):
 
     @model_validator(mode="after")
     def _cookie(self) -> SessionPersistence:
-        require_set(self, "session_persistence.type", self.type)
+        require_set(self, "type", self.type)
         if self.type == "APP_COOKIE" and not self.cookie_name:
-            raise FieldError(
-                "session_persistence.cookie_name", None, "A cookie name is required for APP_COOKIE."
-            )
+            raise FieldError("cookie_name", None, "A cookie name is required for APP_COOKIE.")
         if self.type != "APP_COOKIE" and self.cookie_name:
             raise FieldError(
-                "session_persistence.cookie_name",
+                "cookie_name",
                 self.cookie_name,
                 f"Cookie names are not supported for {self.type} persistence.",
             )
         return self
+
+
+def check_persistence(protocol: str, sp: SessionPersistence | None, where: str = "") -> None:
+    """Octavia's protocol rules for session persistence (the protocol is known here)."""
+    if sp is None:
+        return
+    prefix = f"{where}session_persistence"
+    if protocol in DATAGRAM and sp.type != "SOURCE_IP":
+        raise FieldError(
+            f"{prefix}.type", sp.type, f"Only SOURCE_IP persistence is valid for {protocol} pools."
+        )
+    if protocol not in DATAGRAM:
+        for field in ("persistence_timeout", "persistence_granularity"):
+            if getattr(sp, field) is not None:
+                raise FieldError(
+                    f"{prefix}.{field}",
+                    getattr(sp, field),
+                    f"{field} is only valid for UDP and SCTP pools.",
+                )
 
 
 class _PoolFields(Strict):
@@ -65,9 +106,30 @@ class _PoolFields(Strict):
     tls_container_ref: ContainerRef | None = None
     ca_tls_container_ref: ContainerRef | None = None
     crl_container_ref: ContainerRef | None = None
-    tls_ciphers: text(2048) | None = None
-    tls_versions: list_of(text(32)) | None = None
-    alpn_protocols: list_of(text(32)) | None = None
+    tls_ciphers: TlsCiphers | None = None
+    tls_versions: TlsVersions | None = None
+    alpn_protocols: AlpnProtocols | None = None
+
+    @model_validator(mode="after")
+    def _crl_needs_ca(self) -> _PoolFields:
+        if self.crl_container_ref and not self.ca_tls_container_ref:
+            raise FieldError(
+                "crl_container_ref",
+                self.crl_container_ref,
+                "A CA reference (ca_tls_container_ref) is required with a CRL reference.",
+            )
+        return self
+
+
+class PoolSingleCreate(_PoolFields):
+    """A pool of a single-call load balancer create. protocol and lb_algorithm are checked by
+    the graph (a pool given only by name is a reference to one in the load balancer's pools)."""
+
+    protocol: enum(*PROTOCOLS) | None = None
+    lb_algorithm: enum(*ALGORITHMS) | None = None
+    project_id: ProjectId | None = None
+    healthmonitor: hm_schema.HealthMonitorSingleCreate | None = None
+    members: list[member_schema.MemberCreate] | None = None
 
 
 class PoolCreate(_PoolFields):
@@ -89,6 +151,7 @@ class PoolCreate(_PoolFields):
                 None,
                 "Either a listener_id or loadbalancer_id must be specified.",
             )
+        check_persistence(self.protocol or "", self.session_persistence)
         return self
 
 
@@ -96,19 +159,20 @@ class PoolUpdate(_PoolFields):
     lb_algorithm: enum(*ALGORITHMS) | None = None
 
 
-_UNSUPPORTED = {
-    "tls_enabled": False,
-    "tls_container_ref": None,
-    "ca_tls_container_ref": None,
-    "crl_container_ref": None,
-    "tls_ciphers": None,
-    "tls_versions": [],
-    "alpn_protocols": [],
-}
+_TLS_FIELDS = (
+    "tls_enabled",
+    "tls_container_ref",
+    "ca_tls_container_ref",
+    "crl_container_ref",
+    "tls_ciphers",
+    "tls_versions",
+    "alpn_protocols",
+)
 _UPDATE_PATHS = {
     **META_PATHS,
     "lb_algorithm": "lb_algorithm",
     "session_persistence": "session_persistence",
+    **{f: f for f in _TLS_FIELDS},
 }
 
 
@@ -122,26 +186,95 @@ def _persistence(pool: g.Pool, sp: SessionPersistence | None) -> None:
     pool.session_persistence.persistence_granularity = sp.persistence_granularity or ""
 
 
-def create_request(body: PoolCreate, principal: Principal) -> pb.CreatePoolRequest:
-    unsupported(body, {**_UNSUPPORTED, "healthmonitor": None, "members": []})
-    pool = g.Pool(
-        loadbalancer_id=body.loadbalancer_id or "",
-        protocol=body.protocol,
-        lb_algorithm=body.lb_algorithm,
+def _tls(pool: g.Pool, body: _PoolFields, *, defaults: bool) -> None:
+    """Copies the TLS fields; on create, Octavia's defaults fill what a TLS pool left out."""
+    pool.tls_enabled = bool(body.tls_enabled)
+    pool.tls_container_ref = body.tls_container_ref or ""
+    pool.ca_tls_container_ref = body.ca_tls_container_ref or ""
+    pool.crl_container_ref = body.crl_container_ref or ""
+    tls_default = defaults and pool.tls_enabled
+    pool.tls_ciphers = body.tls_ciphers or (DEFAULT_CIPHERS if tls_default else "")
+    versions = body.tls_versions
+    pool.tls_versions.extend(
+        versions if versions is not None else DEFAULT_TLS_VERSIONS * tls_default
     )
-    fill_meta(pool.meta, body, owner_project(principal, body))
+    alpn = body.alpn_protocols
+    pool.alpn_protocols.extend(alpn if alpn is not None else DEFAULT_ALPN * tls_default)
+
+
+def to_proto(body: PoolSingleCreate | PoolCreate, project_id: str = "") -> g.Pool:
+    pool = g.Pool(protocol=body.protocol or "", lb_algorithm=body.lb_algorithm or "")
+    fill_meta(pool.meta, body, project_id)
     _persistence(pool, body.session_persistence)
+    _tls(pool, body, defaults=True)
+    return pool
+
+
+def create_request(body: PoolCreate, principal: Principal) -> pb.CreatePoolRequest:
+    # Children in a standalone pool create have no contract (CreatePool carries no children).
+    unsupported(body, {"healthmonitor": None, "members": []})
+    pool = to_proto(body, owner_project(principal, body))
+    pool.loadbalancer_id = body.loadbalancer_id or ""
     return pb.CreatePoolRequest(
         scope=principal.scope(), pool=pool, listener_id=body.listener_id or ""
     )
 
 
 def update_request(pool_id: str, body: PoolUpdate, principal: Principal) -> pb.UpdatePoolRequest:
-    unsupported(body, _UNSUPPORTED)
     pool = g.Pool(lb_algorithm=body.lb_algorithm or "")
     pool.meta.id = pool_id
     fill_meta(pool.meta, body)
     _persistence(pool, body.session_persistence)
+    _tls(pool, body, defaults=False)
     return pb.UpdatePoolRequest(
         scope=principal.scope(), pool=pool, update_mask=mask(body, _UPDATE_PATHS)
     )
+
+
+# -- documented shapes -------------------------------------------------------------------
+
+
+class SessionPersistenceView(View):
+    type: str
+    cookie_name: str | None
+    persistence_timeout: int | None
+    persistence_granularity: str | None
+
+
+class PoolView(MetaView):
+    description: str
+    protocol: str
+    lb_algorithm: str
+    session_persistence: SessionPersistenceView | None
+    loadbalancers: list[IdRef]
+    listeners: list[IdRef]
+    members: list[IdRef]
+    healthmonitor_id: str | None
+    tls_enabled: bool
+    tls_container_ref: str | None
+    ca_tls_container_ref: str | None
+    crl_container_ref: str | None
+    tls_ciphers: str | None
+    tls_versions: list[str] | None
+    alpn_protocols: list[str] | None
+
+
+class PoolFullView(PoolView):
+    """A pool in a fully populated load balancer: members and monitor as whole objects."""
+
+    members: list[member_schema.MemberView]  # type: ignore[assignment]
+    healthmonitor: hm_schema.HealthMonitorView | None
+
+
+PoolCreateRoot = request_root("pool", PoolCreate)
+PoolUpdateRoot = request_root("pool", PoolUpdate)
+PoolRoot = root_model("pool", PoolView)
+PoolList = collection_model("pools", PoolView)
+
+
+def check_persistence_or_fault(protocol: str, sp: SessionPersistence | None) -> None:
+    """check_persistence for a route (outside model validation): a 400 naming the field."""
+    try:
+        check_persistence(protocol, sp)
+    except FieldError as err:
+        raise invalid_field(err.field, err.value, str(err)) from None

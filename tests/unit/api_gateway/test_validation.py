@@ -240,12 +240,25 @@ def test_bad_update_not_sent(client, orch, lb):
     assert len(orch.writes) == before
 
 
-def test_unsupported_option_is_refused_not_dropped(client, orch):
+def test_tls_options_are_passed_through_not_refused(client, orch, lb):
     body = {
-        "listener": _with(LISTENER, protocol="TERMINATED_HTTPS", default_tls_container_ref="ref")
+        "listener": _with(
+            LISTENER,
+            loadbalancer_id=lb["id"],
+            protocol="TERMINATED_HTTPS",
+            default_tls_container_ref="https://barbican/v1/containers/abc",
+        )
     }
     r = client.post("/v2/lbaas/listeners", json=body)
-    assert r.status_code == 501 and "default_tls_container_ref" in r.json()["faultstring"]
+    assert r.status_code == 201, r.text
+    sent = orch.writes[-1][1].listener
+    assert sent.default_tls_container_ref == "https://barbican/v1/containers/abc"
+
+
+def test_children_of_a_standalone_create_have_no_contract(client, orch):
+    body = {"listener": _with(LISTENER, default_pool={"protocol": "HTTP"})}
+    r = client.post("/v2/lbaas/listeners", json=body)
+    assert r.status_code == 501 and "default_pool" in r.json()["faultstring"]
     assert orch.writes == []
 
 
