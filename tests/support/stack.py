@@ -50,7 +50,10 @@ class RunningStack:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def start_stack(run_dir: Path, timeout: float = 120.0) -> RunningStack:
+def start_stack(
+    run_dir: Path, timeout: float = 120.0, extra_env: dict[str, str] | None = None
+) -> RunningStack:
+    """Starts the launcher; extra_env (e.g. LBAAS_COMPUTE_DRIVER=noop) reaches every service."""
     api_port = free_port()
     env = dict(os.environ)
     env.update(
@@ -64,6 +67,7 @@ def start_stack(run_dir: Path, timeout: float = 120.0) -> RunningStack:
         }
     )
     env.pop("DATABASE_URL", None)
+    env.update(extra_env or {})
     return _launch(run_dir, env, f"http://127.0.0.1:{api_port}", timeout)
 
 
@@ -138,11 +142,11 @@ def _tail(run_dir: Path, lines: int = 60) -> str:
 
 
 @contextlib.contextmanager
-def running_stack(prefix: str = "lbaas-"):
+def running_stack(prefix: str = "lbaas-", extra_env: dict[str, str] | None = None):
     """A stack in a fresh short run dir; stopped, checked for leftovers and removed afterwards."""
     run_dir = short_run_dir(prefix)
     try:
-        stack = start_stack(run_dir)
+        stack = start_stack(run_dir, extra_env=extra_env)
         try:
             yield stack
         finally:

@@ -1,0 +1,256 @@
+"""Benchmark: API create and list latency/throughput with 1,000 load balancers present.
+
+The whole stack runs as processes through the real launcher on the noop compute driver (no
+amphora processes), so what is measured is the API path: gateway -> orchestrator -> database.
+
+  sequential creates      one client, p50/p95 of POST /v2/lbaas/loadbalancers
+  concurrent creates      16 clients until 1,000 load balancers exist: creates/s, p50/p95
+  sequential list         one client, GET /v2/lbaas/loadbalancers (all 1,000), p50/p95
+  concurrent list         16 clients, p50/p95 and lists/s
+
+Run: `python -m bench.api` (options: --total 1000 --sequential 200 --clients 16 --lists 100
+--profile). Prints a table and writes bench/results/api.json. Targets: list p50 < 20 ms with
+1,000 load balancers; >= 300 creates/s with 16 clients. --profile records the gateway and the
+orchestrator with py-spy during the concurrent phases (bench/results/api-*.txt) when py-spy
+is installed and allowed to attach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from tests.support.stack import RunningStack, short_run_dir, start_stack, stop_stack
+
+RESULTS = Path(__file__).resolve().parent / "results" / "api.json"
+TARGET_LIST_P50_MS = 20.0
+TARGET_CREATES_PER_S = 300.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary(values: list[float], elapsed: float | None = None) -> dict:
+    out = {
+        "requests": len(values),
+        "p50_ms": round(percentile(values, 0.5) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+        "max_ms": round(max(values) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2),
+    }
+    if elapsed:
+        out["elapsed_s"] = round(elapsed, 2)
+        out["per_s"] = round(len(values) / elapsed, 1)
+    return out
+
+
+class Clients:
+    """One keep-alive httpx client per thread."""
+
+    def __init__(self, base_url: str, token: str):
+        self._local = threading.local()
+        self._base, self._token = base_url, token
+        self._all: list[httpx.Client] = []
+
+    def get(self) -> httpx.Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = httpx.Client(
+                base_url=self._base, headers={"X-Auth-Token": self._token}, timeout=60
+            )
+            self._local.client = client
+            self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        for c in self._all:
+            c.close()
+
+
+def create_one(clients: Clients, subnet: str, i: int) -> float:
+    body = {"loadbalancer": {"name": f"bench-{i}", "vip_subnet_id": subnet}}
+    t0 = time.perf_counter()
+    r = clients.get().post("/v2/lbaas/loadbalancers", json=body)
+    took = time.perf_counter() - t0
+    if r.status_code != 201:
+        raise RuntimeError(f"create {i}: {r.status_code} {r.text[:300]}")
+    return took
+
+
+def list_once(clients: Clients, expect: int) -> float:
+    t0 = time.perf_counter()
+    r = clients.get().get("/v2/lbaas/loadbalancers")
+    took = time.perf_counter() - t0
+    if r.status_code != 200:
+        raise RuntimeError(f"list: {r.status_code} {r.text[:300]}")
+    n = len(r.json()["loadbalancers"])
+    if n < expect:
+        raise RuntimeError(f"list returned {n} load balancers, expected {expect}")
+    return took
+
+
+def wait_settled(clients: Clients, total: int, timeout: float = 600) -> float:
+    """Waits until every load balancer is ACTIVE, so lists are measured on a quiet system."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        items = clients.get().get("/v2/lbaas/loadbalancers").json()["loadbalancers"]
+        if len(items) >= total and all(x["provisioning_status"] == "ACTIVE" for x in items):
+            return time.monotonic() - t0
+        time.sleep(0.5)
+    raise TimeoutError("load balancers did not all become ACTIVE")
+
+
+class Profiler:
+    def __init__(self, stack: RunningStack, enabled: bool):
+        self.procs: list[subprocess.Popen] = []
+        self.stack, self.enabled = stack, enabled
+        self.pyspy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+
+    def start(self, phase: str, seconds: int) -> None:
+        if not (self.enabled and self.pyspy):
+            return
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        for svc in ("api_gateway", "orchestrator"):
+            out = RESULTS.parent / f"api-{phase}-{svc}.txt"
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        self.pyspy,
+                        "record",
+                        "--pid",
+                        str(self.stack.service_pid(svc)),
+                        "-d",
+                        str(seconds),
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(out),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+            )
+
+    def stop(self) -> None:
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.terminate()
+        self.procs.clear()
+
+
+def run(args: argparse.Namespace) -> dict:
+    run_dir = short_run_dir("lbaas-bench-api-")
+    try:
+        stack = start_stack(run_dir, extra_env={"LBAAS_COMPUTE_DRIVER": "noop"})
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    profiler = Profiler(stack, args.profile)
+    try:
+        clients = Clients(stack.api_url, stack.token("admin"))
+        subnet = clients.get().get("/v2.0/subnets").json()["subnets"][0]["id"]
+        for i in range(5):  # warm-up (connections, caches, first-query plans)
+            create_one(clients, subnet, -1 - i)
+        done = 5
+
+        seq = [create_one(clients, subnet, done + i) for i in range(args.sequential)]
+        done += args.sequential
+
+        remaining = max(0, args.total - done)
+        profiler.start("create", 10)
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            conc = list(pool.map(lambda i: create_one(clients, subnet, i),
+                                 range(done, done + remaining)))  # fmt: skip
+        conc_elapsed = time.perf_counter() - t0
+        profiler.stop()
+        done += remaining
+
+        settle = wait_settled(clients, done)
+        list_seq = [list_once(clients, done) for _ in range(args.lists)]
+        profiler.start("list", 8)
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            list_conc = list(pool.map(lambda _: list_once(clients, done),
+                                      range(args.lists * 2)))  # fmt: skip
+        list_elapsed = time.perf_counter() - t0
+        profiler.stop()
+        clients.close()
+    finally:
+        stop_stack(stack)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    return {
+        "load_balancers": done,
+        "clients": args.clients,
+        "sequential_create": summary(seq),
+        "concurrent_create": summary(conc, conc_elapsed),
+        "settle_to_all_active_s": round(settle, 1),
+        "sequential_list": summary(list_seq),
+        "concurrent_list": summary(list_conc, list_elapsed),
+        "targets": {
+            "list_p50_ms_lt": TARGET_LIST_P50_MS,
+            "creates_per_s_ge": TARGET_CREATES_PER_S,
+            "list_p50_met": percentile(list_seq, 0.5) * 1000 < TARGET_LIST_P50_MS,
+            "creates_per_s_met": (len(conc) / conc_elapsed if conc else 0) >= TARGET_CREATES_PER_S,
+        },
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def print_table(res: dict) -> None:
+    rows = [
+        ("sequential create", res["sequential_create"]),
+        (f"{res['clients']}-client create", res["concurrent_create"]),
+        (f"sequential list ({res['load_balancers']} LBs)", res["sequential_list"]),
+        (f"{res['clients']}-client list ({res['load_balancers']} LBs)", res["concurrent_list"]),
+    ]
+    print(f"{'phase':34} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'per s':>8}")
+    for name, s in rows:
+        per_s = f"{s['per_s']:.1f}" if "per_s" in s else "-"
+        print(f"{name:34} {s['requests']:>6} {s['p50_ms']:>9.2f} {s['p95_ms']:>9.2f} "
+              f"{s['max_ms']:>9.2f} {per_s:>8}")  # fmt: skip
+    t = res["targets"]
+    print(f"targets: list p50 < {t['list_p50_ms_lt']} ms: {'met' if t['list_p50_met'] else 'MISSED'};"
+          f" >= {t['creates_per_s_ge']} creates/s: "
+          f"{'met' if t['creates_per_s_met'] else 'MISSED'}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--total", type=int, default=1000, help="load balancers to create")
+    parser.add_argument("--sequential", type=int, default=200, help="sequential creates")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--lists", type=int, default=100, help="sequential list requests")
+    parser.add_argument("--profile", action="store_true", help="py-spy the services")
+    args = parser.parse_args()
+    res = run(args)
+    print_table(res)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
