@@ -127,3 +127,79 @@ def token(value: object, field: str) -> str:
     if not _TOKEN.fullmatch(text):
         raise InvalidInput(f"{field} must be a bare word", field=field)
     return text
+
+
+# Header and cookie names: the shape Octavia's cookie names have (and every real header name),
+# so they can sit unquoted inside a sample fetch's parentheses.
+_HTTP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+# Printable ASCII except space, quotes and backslash: what may sit inside haproxy's strong
+# (single) quotes, where nothing else is interpreted.
+_PATTERN = re.compile(r"^[!#-&(-\[\]-~]{1,255}$")
+# A regex may also hold backslashes: inside single quotes haproxy passes them through verbatim.
+_REGEX = re.compile(r"^[!#-&(-~]{1,255}$")
+_REDIRECT_URL = re.compile(
+    r"^https?://[A-Za-z0-9._~-]+(?::\d{1,5})?(?:[/?#][A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]*)?$"
+)
+MAX_REDIRECT_URL = 2048
+
+
+def cidr(value: object, field: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An IPv4 or IPv6 network; host bits are cleared (10.1.2.3/8 becomes 10.0.0.0/8)."""
+    text = _require_str(value, field)
+    if "%" in text or not text.isascii() or text.strip() != text:
+        raise InvalidInput(f"{field} must be an IPv4 or IPv6 CIDR", field=field)
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an IPv4 or IPv6 CIDR", field=field) from None
+
+
+def http_name(value: object, field: str) -> str:
+    """A header or cookie name: letters, digits, '_', '.', '-'."""
+    text = _require_str(value, field)
+    if not _HTTP_NAME.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be a header or cookie name of letters, digits, '_', '.' or '-'",
+            field=field,
+        )
+    return text
+
+
+def match_pattern(value: object, field: str) -> str:
+    """A literal ACL pattern: 1-255 printable ASCII characters, no spaces, quotes or '\\'."""
+    text = _require_str(value, field)
+    if not _PATTERN.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be 1-255 printable characters without spaces, quotes or '\\'",
+            field=field,
+        )
+    return text
+
+
+def regex(value: object, field: str) -> str:
+    """A regular expression that compiles and holds no spaces, quotes or control characters."""
+    text = _require_str(value, field)
+    if not _REGEX.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be a regular expression of 1-255 printable characters "
+            "without spaces or quotes",
+            field=field,
+        )
+    try:
+        re.compile(text)
+    except re.error as err:
+        raise InvalidInput(
+            f"{field} is not a valid regular expression: {err}", field=field
+        ) from None
+    return text
+
+
+def redirect_url(value: object, field: str) -> str:
+    """An absolute http(s) URL without spaces, quotes, backslashes or control characters."""
+    text = _require_str(value, field)
+    if len(text) > MAX_REDIRECT_URL or not _REDIRECT_URL.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be an http:// or https:// URL without spaces, quotes or '\\'",
+            field=field,
+        )
+    return text

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,4 +144,87 @@ def test_full_config_starts_and_show_stat_uses_object_ids(runtime_dir: Path, sta
     for member_id in samples.MEMBER_IDS[4:]:
         assert (samples.TCP_POOL_ID, member_id) in names
     assert not any(samples.ORPHAN_POOL_ID in row[0] for row in rows)
+    assert proc.poll() is None
+
+
+class _Named(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.server.name.encode()  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def http_backends() -> Iterator[dict[str, int]]:
+    servers = {}
+    for name in ("web", "api"):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Named)
+        server.name = name  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers[name] = server
+    try:
+        yield {name: server.server_address[1] for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.shutdown()
+            server.server_close()
+
+
+def _get(url: str, deadline: float, **headers: str) -> tuple[int, str, str]:
+    request = urllib.request.Request(url, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    while True:
+        try:
+            with opener.open(request, timeout=5) as reply:
+                return reply.status, reply.read().decode(), reply.headers.get("Location", "")
+        except urllib.error.HTTPError as err:
+            return err.code, "", err.headers.get("Location", "")
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_l7_policies_route_reject_and_redirect(
+    runtime_dir: Path, start_haproxy, http_backends: dict[str, int]
+) -> None:
+    lb = samples.l7_lb()
+    listener = lb.listeners[0]
+    listener.protocol_port = _free_port()
+    listener.allowed_cidrs[:] = ["127.0.0.0/8"]
+    pools = {p.meta.id: p for p in lb.pools}
+    pools[samples.WEB_POOL_ID].members[1].meta.admin_state_up = False
+    for pool_id, name in ((samples.WEB_POOL_ID, "web"), (samples.API_POOL_ID, "api")):
+        for member in pools[pool_id].members:
+            member.address, member.protocol_port = "127.0.0.1", http_backends[name]
+    # Route /api/ by path alone (the sample also wants a *.example.com host).
+    del listener.l7policies[0].rules[1]
+    vip = "127.40.0.1"
+    rendering = HaproxyRenderer().render(
+        lb, samples.target(runtime_dir=str(runtime_dir), vip_address=vip)
+    )
+    cfg = runtime_dir / "haproxy.cfg"
+    cfg.write_bytes(rendering.files[0].content)
+    _check(cfg)
+    proc = start_haproxy(cfg)
+    base = f"http://{vip}:{listener.protocol_port}"
+    deadline = time.monotonic() + 10
+    assert _get(f"{base}/", deadline)[:2] == (200, "web")
+    assert _get(f"{base}/api/v1", deadline)[:2] == (200, "api")
+    assert _get(f"{base}/other/api/", deadline)[:2] == (200, "web")
+    assert _get(f"{base}/admin/x.php", deadline)[0] == 403
+    status, _, location = _get(f"{base}/x", deadline, Host="old.example.com")
+    assert (status, location) == (301, "https://www.example.com/moved?from=old%20site")
+    status, _, location = _get(f"{base}/a.gif?q=1", deadline, **{"User-Agent": "Mozilla/5.0"})
+    assert (status, location) == (302, "https://secure.example.com/a.gif?q=1")
     assert proc.poll() is None

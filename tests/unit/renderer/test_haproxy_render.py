@@ -19,6 +19,8 @@ CASES = {
     "full.cfg": samples.full_lb,
     "empty.cfg": samples.empty_lb,
     "ipv6_https_admin_down.cfg": samples.source_ip_lb,
+    "l7_headers_cidrs_persistence.cfg": samples.l7_lb,
+    "passthrough_proxy_prometheus.cfg": samples.passthrough_lb,
 }
 
 
@@ -96,7 +98,7 @@ def test_config_hash_covers_the_files(renderer: HaproxyRenderer) -> None:
     assert rendering.config_hash == config_hash([("haproxy.cfg", rendering.files[0].content)])
     other = renderer.render(samples.full_lb(), samples.target(vip_address="10.0.0.1"))
     assert other.config_hash != rendering.config_hash
-    assert rendering.renderer_version == "haproxy-1.0.0"
+    assert rendering.renderer_version == "haproxy-1.1.0"
 
 
 def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRenderer) -> None:
@@ -111,8 +113,17 @@ def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRend
     ("mutate", "feature"),
     [
         (lambda lb: setattr(lb.listeners[0], "protocol", "UDP"), "listener.protocol.UDP"),
-        (lambda lb: setattr(lb.listeners[0], "protocol", "HTTPS"), "listener.protocol.HTTPS"),
-        (lambda lb: setattr(lb.pools[2], "protocol", "PROXY"), "pool.protocol.PROXY"),
+        (lambda lb: setattr(lb.listeners[0], "protocol", "SCTP"), "listener.protocol.SCTP"),
+        (
+            lambda lb: setattr(lb.listeners[0], "protocol", "TERMINATED_HTTPS"),
+            "listener.protocol.TERMINATED_HTTPS",
+        ),
+        (
+            lambda lb: setattr(lb.listeners[0], "client_authentication", "MANDATORY"),
+            "listener.client_authentication",
+        ),
+        (lambda lb: setattr(lb.pools[2], "protocol", "UDP"), "pool.protocol.UDP"),
+        (lambda lb: setattr(lb.pools[2], "tls_enabled", True), "pool.tls_enabled"),
         (
             lambda lb: setattr(lb.pools[2], "lb_algorithm", "SOURCE_IP_PORT"),
             "pool.lb_algorithm.SOURCE_IP_PORT",
@@ -122,10 +133,9 @@ def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRend
             "healthmonitor.type.PING",
         ),
         (
-            lambda lb: setattr(lb.pools[1].session_persistence, "type", "HTTP_COOKIE"),
-            "pool.session_persistence.HTTP_COOKIE",
+            lambda lb: setattr(lb.pools[1].healthmonitor, "type", "UDP-CONNECT"),
+            "healthmonitor.type.UDP-CONNECT",
         ),
-        (lambda lb: lb.listeners[0].allowed_cidrs.append("10.0.0.0/8"), "listener.allowed_cidrs"),
     ],
 )
 def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> None:
@@ -133,7 +143,7 @@ def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> Non
     mutate(lb)
     with pytest.raises(Precondition) as err:
         renderer.render(lb, samples.target())
-    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.0.0"
+    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.1.0"
 
 
 def test_graph_consistency_errors(renderer: HaproxyRenderer) -> None:
@@ -174,3 +184,127 @@ def test_unfiltered_values_are_refused_at_render_time() -> None:
         env.from_string("{{ value }}").render(value="x\nbind :1")
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ missing | hx_int }}").render()
+
+
+L7_SSL_TYPES = ["SSL_CONN_HAS_CERT", "SSL_VERIFY_RESULT", "SSL_DN_FIELD"]
+
+
+@pytest.mark.parametrize("kind", L7_SSL_TYPES)
+def test_ssl_l7_rules_are_a_precondition(renderer: HaproxyRenderer, kind: str) -> None:
+    lb = samples.l7_lb()
+    rule = lb.listeners[0].l7policies[0].rules[0]
+    rule.type, rule.compare_type, rule.key, rule.value = kind, "EQUAL_TO", "CN", "1"
+    with pytest.raises(Precondition) as err:
+        renderer.render(lb, samples.target())
+    assert err.value.user_message == (
+        f"feature l7rule.type.{kind} not supported by renderer haproxy-1.1.0"
+    )
+    assert err.value.field == f"l7rule.{rule.meta.id}.type"
+
+
+def test_describe_lists_exactly_the_supported_features(renderer: HaproxyRenderer) -> None:
+    features = set(renderer.describe().supported_features)
+    assert renderer.describe().renderer_version == "haproxy-1.1.0"
+    for present in ("listener.protocol.HTTPS", "listener.protocol.PROMETHEUS",
+                    "listener.insert_headers.X-Forwarded-For", "listener.allowed_cidrs",
+                    "l7policy.action.REDIRECT_TO_POOL", "l7rule.type.COOKIE", "l7rule.invert",
+                    "pool.protocol.PROXYV2", "pool.session_persistence.APP_COOKIE",
+                    "healthmonitor.type.TLS-HELLO"):  # fmt: skip
+        assert present in features
+    for absent in ("listener.protocol.TERMINATED_HTTPS", "listener.protocol.UDP",
+                   "pool.protocol.SCTP", "healthmonitor.type.PING",
+                   "pool.lb_algorithm.SOURCE_IP_PORT", "l7rule.type.SSL_DN_FIELD",
+                   "listener.insert_headers.X-SSL-Client-DN"):  # fmt: skip
+        assert absent not in features
+
+
+def _frontend_text(text: str, listener_id: str) -> str:
+    return text.split(f"frontend {listener_id}\n")[1].split("\n\n")[0]
+
+
+def test_l7_order_is_reject_then_redirects_then_pools(renderer: HaproxyRenderer) -> None:
+    text = _frontend_text(_render(renderer, samples.l7_lb()), samples.L7_LISTENER_ID)
+    lines = [line.split()[0:2] for line in text.splitlines()]
+    actions = [" ".join(w) for w in lines if w[0] in ("http-request", "use_backend")]
+    assert actions[-5:] == [
+        "http-request deny", "http-request redirect", "http-request redirect",
+        f"use_backend {samples.API_POOL_ID}", f"use_backend {samples.STATIC_POOL_ID}",
+    ]  # fmt: skip
+    # Disabled policies, policies without enabled rules and disabled rules are not rendered.
+    for index in (2, 9, 10):
+        assert samples.RULE_IDS[index] not in text
+    assert samples.POLICY_IDS[5] not in text
+
+
+def test_l7_pool_admin_down_is_never_chosen(renderer: HaproxyRenderer) -> None:
+    lb = samples.l7_lb()
+    next(p for p in lb.pools if p.meta.id == samples.API_POOL_ID).meta.admin_state_up = False
+    text = _render(renderer, lb)
+    assert f"use_backend {samples.API_POOL_ID}" not in text
+    assert f"backend {samples.API_POOL_ID}\n" not in text
+
+
+def test_l7_graph_errors(renderer: HaproxyRenderer) -> None:
+    lb = samples.l7_lb()
+    lb.listeners[0].l7policies[0].redirect_pool_id = "9f9f9f9f-0000-4000-8000-000000000009"
+    with pytest.raises(InvalidInput, match="not in the graph"):
+        renderer.render(lb, samples.target())
+    lb = samples.passthrough_lb()
+    lb.listeners[1].l7policies.append(samples.l7_policies()[2])
+    with pytest.raises(InvalidInput, match="need an HTTP listener"):
+        renderer.render(lb, samples.target())
+    lb = samples.l7_lb()
+    next(p for p in lb.pools if p.meta.id == samples.API_POOL_ID).protocol = "TCP"
+    with pytest.raises(InvalidInput, match="cannot be the target of an L7 policy"):
+        renderer.render(lb, samples.target())
+
+
+@pytest.mark.parametrize(
+    ("headers", "match"),
+    [
+        ({"X-SSL-Client-DN": "true"}, "needs a TERMINATED_HTTPS listener"),
+        ({"X-Forwarded-For": "yes"}, "must be true or false"),
+        ({"X-Evil": "true"}, "unsupported header"),
+    ],
+)
+def test_bad_insert_headers(renderer: HaproxyRenderer, headers, match) -> None:
+    lb = samples.l7_lb()
+    lb.listeners[0].insert_headers.clear()
+    lb.listeners[0].insert_headers.update(headers)
+    with pytest.raises(InvalidInput, match=match) as err:
+        renderer.render(lb, samples.target())
+    assert err.value.field == f"listener.{samples.L7_LISTENER_ID}.insert_headers"
+
+
+def test_insert_headers_false_and_tcp_listener(renderer: HaproxyRenderer) -> None:
+    lb = samples.l7_lb()
+    lb.listeners[0].insert_headers["X-Forwarded-For"] = "False"
+    text = _render(renderer, lb)
+    assert "option forwardfor" not in text and "X-Forwarded-Port" in text
+    lb = samples.passthrough_lb()
+    lb.listeners[1].insert_headers["X-Forwarded-For"] = "true"
+    with pytest.raises(InvalidInput, match="cannot be inserted by TCP listeners"):
+        renderer.render(lb, samples.target())
+
+
+def test_cookie_persistence_needs_http_mode(renderer: HaproxyRenderer) -> None:
+    lb = samples.passthrough_lb()
+    lb.pools[0].session_persistence.type = "HTTP_COOKIE"
+    with pytest.raises(InvalidInput, match="needs an HTTP listener"):
+        renderer.render(lb, samples.target())
+    lb = samples.l7_lb()
+    lb.pools[1].session_persistence.cookie_name = ""
+    with pytest.raises(InvalidInput, match="required for APP_COOKIE"):
+        renderer.render(lb, samples.target())
+
+
+def test_source_ip_persistence_on_ipv4_uses_an_ip_table(renderer: HaproxyRenderer) -> None:
+    text = _render(renderer, samples.passthrough_lb(), vip_address="192.0.2.1")
+    assert "stick-table type ip size 10k expire 360s\n    stick on src\n" in text
+
+
+def test_many_cidrs_are_split_over_lines(renderer: HaproxyRenderer) -> None:
+    lb = samples.l7_lb()
+    lb.listeners[0].allowed_cidrs[:] = [f"10.0.{i}.0/24" for i in range(70)]
+    text = _render(renderer, lb)
+    assert text.count("acl allowed-cidr src ") == 3

@@ -41,6 +41,21 @@ def _int(value: object) -> Checked:
     return Checked(str(filters.int_range(value, TEMPLATE_FIELD, -(2**31), 2**31 - 1)))
 
 
+def _cidr(value: object) -> Checked:
+    return Checked(str(filters.cidr(value, TEMPLATE_FIELD)))
+
+
+def _strong_quote(text: str) -> Checked:
+    # Inside haproxy's single quotes nothing is interpreted ('#', '$', '\\' stay literal); the
+    # filters already refused single quotes, so the value cannot end the quoted string early.
+    return Checked(f"'{text}'")
+
+
+def _url(value: object) -> Checked:
+    # Redirect locations are log-format strings: a literal '%' is written '%%'.
+    return _strong_quote(filters.redirect_url(value, TEMPLATE_FIELD).replace("%", "%%"))
+
+
 def _strict(check: Callable[[object], Checked]) -> Callable[[object], Checked]:
     def apply(value: object) -> Checked:
         if isinstance(value, jinja2.Undefined):
@@ -61,6 +76,11 @@ FILTERS = {
         "hx_host": lambda v: Checked(filters.hostname(v, TEMPLATE_FIELD)),
         "hx_codes": lambda v: Checked(filters.expected_codes(v, TEMPLATE_FIELD)),
         "hx_dir": lambda v: Checked(filters.runtime_dir(v, TEMPLATE_FIELD)),
+        "hx_cidr": _cidr,
+        "hx_name": lambda v: Checked(filters.http_name(v, TEMPLATE_FIELD)),
+        "hx_pattern": lambda v: _strong_quote(filters.match_pattern(v, TEMPLATE_FIELD)),
+        "hx_regex": lambda v: _strong_quote(filters.regex(v, TEMPLATE_FIELD)),
+        "hx_url": _url,
     }.items()
 }
 

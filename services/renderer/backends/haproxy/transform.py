@@ -26,6 +26,9 @@ DEFAULT_MAXCONN = 50000
 MAX_CONNECTION_LIMIT = 1_000_000
 MAX_TIMEOUT_MS = 24 * 24 * 3600 * 1000  # Octavia's upper bound (24 days)
 MAX_MONITOR_SECONDS = 24 * 3600
+# Octavia's default stick-table size (haproxy "size", entries).
+STICK_TABLE_SIZE = "10k"
+CIDRS_PER_LINE = 32
 
 
 def transform(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -> dict[str, Any]:
@@ -37,27 +40,43 @@ def transform(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -
     listeners = sorted(lb.listeners, key=lambda listener: listener.meta.id)
     vip = _vip(lb, target) if listeners else None
 
-    frontends, backends, pool_owner = [], [], {}
-    for listener in listeners:
-        frontend = _frontend(listener, vip, lb.meta.admin_state_up)
-        frontends.append(frontend)
+    frontends = [_frontend(li, vip, lb.meta.admin_state_up, pools) for li in listeners]
+    # One backend per pool. Its timeouts and mode come from the listener owning it: the one whose
+    # default pool it is, else the first listener (by id) whose L7 policies route to it.
+    owner: dict[str, tuple[graph_pb2.Listener, dict[str, Any]]] = {}
+    for listener, frontend in zip(listeners, frontends, strict=True):
         pool_id = frontend["default_backend"]
         if pool_id is None:
             continue
-        if pool_id in pool_owner:
+        if pool_id in owner:
             raise InvalidInput(
-                f"pool {pool_id} is the default pool of listeners {pool_owner[pool_id]} "
+                f"pool {pool_id} is the default pool of listeners {owner[pool_id][1]['id']} "
                 f"and {frontend['id']}",
                 field=f"listener.{frontend['id']}.default_pool_id",
             )
-        pool_owner[pool_id] = frontend["id"]
         if pool_id not in pools:
             raise InvalidInput(
                 f"listener {frontend['id']} names default pool {pool_id}, "
                 "which is not in the graph",
                 field=f"listener.{frontend['id']}.default_pool_id",
             )
-        backends.append(_backend(pools[pool_id], listener, frontend, version))
+        owner[pool_id] = (listener, frontend)
+    for listener, frontend in zip(listeners, frontends, strict=True):
+        for policy in frontend["use_backends"]:
+            pool_id = policy["pool"]
+            owner.setdefault(pool_id, (listener, frontend))
+            if owner[pool_id][1]["mode"] != frontend["mode"]:
+                raise InvalidInput(
+                    f"pool {pool_id} is the default pool of {owner[pool_id][1]['mode']} "
+                    f"listener {owner[pool_id][1]['id']} and the target of an L7 policy of "
+                    f"{frontend['mode']} listener {frontend['id']}",
+                    field=f"l7policy.{policy['id']}.redirect_pool_id",
+                )
+    ipv6 = vip is not None and ":" in vip
+    backends = [
+        _backend(pools[pool_id], listener, frontend, version, ipv6)
+        for pool_id, (listener, frontend) in owner.items()
+    ]
     backends.sort(key=lambda backend: backend["id"])
     return {
         "loadbalancer_id": lb_id,
@@ -82,23 +101,34 @@ def _vip(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -> str
     return str(filters.ip_address(lb.vip.address, "loadbalancer.vip.address"))
 
 
-def _frontend(listener: graph_pb2.Listener, vip: str | None, lb_up: bool) -> dict[str, Any]:
+def _frontend(
+    listener: graph_pb2.Listener,
+    vip: str | None,
+    lb_up: bool,
+    pools: dict[str, graph_pb2.Pool],
+) -> dict[str, Any]:
     lid = filters.uuid_id(listener.meta.id, "listener.id")
     field = f"listener.{lid}"
     protocol = filters.one_of(listener.protocol, f"{field}.protocol", f.OCTAVIA_LISTENER_PROTOCOLS)
     if protocol not in f.LISTENER_PROTOCOLS:
         raise f.unsupported(f"listener.protocol.{protocol}", f"{field}.protocol")
-    if listener.insert_headers:
-        raise f.unsupported("listener.insert_headers", f"{field}.insert_headers")
-    if listener.allowed_cidrs:
-        raise f.unsupported("listener.allowed_cidrs", f"{field}.allowed_cidrs")
+    if listener.client_authentication not in ("", "NONE"):
+        raise f.unsupported("listener.client_authentication", f"{field}.client_authentication")
+    mode = f.LISTENER_PROTOCOLS[protocol]
     limit = filters.int_range(
         listener.connection_limit, f"{field}.connection_limit", -1, MAX_CONNECTION_LIMIT
     )
     default_pool = listener.default_pool_id
+    prometheus = protocol == "PROMETHEUS"
+    if prometheus and default_pool:
+        raise InvalidInput(
+            "a PROMETHEUS listener cannot have a default pool", field=f"{field}.default_pool_id"
+        )
+    acls, http_rules, use_backends = _l7policies(listener, field, protocol, pools)
     return {
         "id": lid,
-        "mode": f.LISTENER_PROTOCOLS[protocol],
+        "mode": mode,
+        "prometheus": prometheus,
         "bind_address": vip,
         "port": filters.int_range(listener.protocol_port, f"{field}.protocol_port", 1, 65535),
         "maxconn": DEFAULT_MAXCONN if limit == -1 else limit,
@@ -113,9 +143,160 @@ def _frontend(listener: graph_pb2.Listener, vip: str | None, lb_up: bool) -> dic
             DEFAULT_TIMEOUT_TCP_INSPECT,
         ),
         "disabled": not (lb_up and listener.meta.admin_state_up),
+        "allowed_cidrs": _allowed_cidrs(listener, field),
+        "headers": _insert_headers(listener, field, protocol),
+        "acls": acls,
+        "http_rules": http_rules,
+        "use_backends": use_backends,
         "default_backend": (
             filters.uuid_id(default_pool, f"{field}.default_pool_id") if default_pool else None
         ),
+    }
+
+
+def _allowed_cidrs(listener: graph_pb2.Listener, field: str) -> list[list[str]]:
+    """Normalised, de-duplicated CIDRs in chunks (haproxy reads at most 64 words a line)."""
+    networks = {filters.cidr(text, f"{field}.allowed_cidrs") for text in listener.allowed_cidrs}
+    ordered = [str(n) for n in sorted(networks, key=lambda n: (n.version, n))]
+    return [ordered[i : i + CIDRS_PER_LINE] for i in range(0, len(ordered), CIDRS_PER_LINE)]
+
+
+def _insert_headers(listener: graph_pb2.Listener, field: str, protocol: str) -> dict[str, bool]:
+    hfield = f"{field}.insert_headers"
+    wanted = {}
+    for key, value in sorted(listener.insert_headers.items()):
+        if key not in f.HTTP_INSERT_HEADERS | f.SSL_INSERT_HEADERS:
+            raise InvalidInput(f"{hfield} has an unsupported header", field=hfield)
+        if value.lower() not in ("true", "false"):
+            raise InvalidInput(f"{hfield}: the value of {key} must be true or false", field=hfield)
+        if key in f.SSL_INSERT_HEADERS:
+            raise InvalidInput(f"{hfield}: {key} needs a TERMINATED_HTTPS listener", field=hfield)
+        if protocol != "HTTP":
+            raise InvalidInput(
+                f"{hfield}: headers cannot be inserted by {protocol} listeners", field=hfield
+            )
+        wanted[key] = value.lower() == "true"
+    return {
+        "forwarded_for": wanted.get("X-Forwarded-For", False),
+        "forwarded_port": wanted.get("X-Forwarded-Port", False),
+        "forwarded_proto": wanted.get("X-Forwarded-Proto", False),
+    }
+
+
+def _l7policies(
+    listener: graph_pb2.Listener,
+    field: str,
+    protocol: str,
+    pools: dict[str, graph_pb2.Pool],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """ACLs, http-request rules and use_backend rules, in Octavia's order of evaluation.
+
+    Octavia evaluates REJECT policies first, then REDIRECT_TO_URL/REDIRECT_PREFIX, then
+    REDIRECT_TO_POOL, each group by position; disabled policies and rules are left out, and a
+    policy without an enabled rule is never applied.
+    """
+    if not listener.l7policies:
+        return [], [], []
+    if protocol != "HTTP":
+        raise InvalidInput(
+            f"L7 policies need an HTTP listener, not {protocol}", field=f"{field}.l7policies"
+        )
+    acls: list[dict[str, Any]] = []
+    rejects, redirects, use_backends = [], [], []
+    seen: set[str] = set()
+    for policy in sorted(listener.l7policies, key=lambda p: (p.position, p.meta.id)):
+        pid = filters.uuid_id(policy.meta.id, f"{field}.l7policy.id")
+        pfield = f"l7policy.{pid}"
+        if pid in seen:
+            raise InvalidInput(f"L7 policy {pid} appears twice", field=f"{pfield}.id")
+        seen.add(pid)
+        action = filters.one_of(policy.action, f"{pfield}.action", f.L7_ACTIONS)
+        rules = []
+        for rule in sorted(policy.rules, key=lambda r: r.meta.id):
+            checked = _l7rule(rule, pfield)
+            if checked["id"] in seen:
+                raise InvalidInput(
+                    f"L7 rule {checked['id']} appears twice", field=f"{pfield}.rules"
+                )
+            seen.add(checked["id"])
+            if rule.meta.admin_state_up:
+                rules.append(checked)
+        entry: dict[str, Any] = {"id": pid, "action": action, "conditions": rules}
+        code = 302
+        if policy.HasField("redirect_http_code"):
+            code = policy.redirect_http_code
+            if code not in f.REDIRECT_CODES:
+                raise InvalidInput(
+                    f"{pfield}.redirect_http_code must be one of 301, 302, 303, 307, 308",
+                    field=f"{pfield}.redirect_http_code",
+                )
+        if action == "REDIRECT_TO_URL":
+            entry["location"] = filters.redirect_url(policy.redirect_url, f"{pfield}.redirect_url")
+            entry["code"] = code
+        elif action == "REDIRECT_PREFIX":
+            entry["prefix"] = filters.redirect_url(
+                policy.redirect_prefix, f"{pfield}.redirect_prefix"
+            )
+            entry["code"] = code
+        elif action == "REDIRECT_TO_POOL":
+            pool_id = filters.uuid_id(policy.redirect_pool_id, f"{pfield}.redirect_pool_id")
+            if pool_id not in pools:
+                raise InvalidInput(
+                    f"L7 policy {pid} redirects to pool {pool_id}, which is not in the graph",
+                    field=f"{pfield}.redirect_pool_id",
+                )
+            if pools[pool_id].protocol not in f.HTTP_POOL_PROTOCOLS:
+                raise InvalidInput(
+                    f"pool {pool_id} (protocol {pools[pool_id].protocol}) cannot be the target "
+                    f"of an L7 policy of HTTP listener {field.split('.', 1)[1]}",
+                    field=f"{pfield}.redirect_pool_id",
+                )
+            entry["pool"] = pool_id
+            if not pools[pool_id].meta.admin_state_up:
+                continue  # Octavia: a disabled pool is never chosen by a policy
+        if not policy.meta.admin_state_up or not rules:
+            continue
+        acls.extend(rules)
+        {"REJECT": rejects, "REDIRECT_TO_POOL": use_backends}.get(action, redirects).append(entry)
+    return acls, rejects + redirects, use_backends
+
+
+def _l7rule(rule: graph_pb2.L7Rule, policy_field: str) -> dict[str, Any]:
+    rid = filters.uuid_id(rule.meta.id, f"{policy_field}.rule.id")
+    field = f"l7rule.{rid}"
+    kind = filters.one_of(rule.type, f"{field}.type", f.OCTAVIA_L7_RULE_TYPES)
+    if kind not in f.L7_RULE_TYPES:
+        # SSL_* rules look at the client certificate: only TERMINATED_HTTPS listeners have one.
+        raise f.unsupported(f"l7rule.type.{kind}", f"{field}.type")
+    compare = filters.one_of(rule.compare_type, f"{field}.compare_type", f.L7_COMPARE_TYPES)
+    key = None
+    if kind in ("HEADER", "COOKIE"):
+        key = filters.http_name(rule.key, f"{field}.key")
+    if compare == "REGEX":
+        value = filters.regex(rule.value, f"{field}.value")
+    else:
+        value = filters.match_pattern(rule.value, f"{field}.value")
+    method = f.L7_COMPARE_TYPES[compare]
+    fetch = {"HOST_NAME": "host", "PATH": "path", "FILE_TYPE": "path", "HEADER": "hdr",
+             "COOKIE": "cook"}[kind]  # fmt: skip
+    if kind == "FILE_TYPE":
+        if compare not in ("REGEX", "EQUAL_TO"):
+            raise InvalidInput(
+                f"{field}.compare_type must be REGEX or EQUAL_TO for FILE_TYPE rules",
+                field=f"{field}.compare_type",
+            )
+        if compare == "EQUAL_TO":
+            # The file type "jpg" matches paths ending in ".jpg".
+            method, value = "end", filters.match_pattern("." + value, f"{field}.value")
+    return {
+        "id": rid,
+        "fetch": fetch,
+        "key": key,
+        "ignore_case": kind == "HOST_NAME",
+        "method": method,
+        "regex": method == "reg",
+        "value": value,
+        "invert": rule.invert,
     }
 
 
@@ -130,13 +311,16 @@ def _backend(
     listener: graph_pb2.Listener,
     frontend: dict[str, Any],
     version: tuple[int, int, int],
+    ipv6_vip: bool,
 ) -> dict[str, Any]:
     pid = filters.uuid_id(pool.meta.id, "pool.id")
     field = f"pool.{pid}"
     protocol = filters.one_of(pool.protocol, f"{field}.protocol", f.OCTAVIA_POOL_PROTOCOLS)
     if protocol not in f.POOL_PROTOCOLS:
         raise f.unsupported(f"pool.protocol.{protocol}", f"{field}.protocol")
-    if frontend["mode"] == "http" and protocol != "HTTP":
+    if pool.tls_enabled:
+        raise f.unsupported("pool.tls_enabled", f"{field}.tls_enabled")
+    if frontend["mode"] == "http" and protocol not in f.HTTP_POOL_PROTOCOLS:
         raise InvalidInput(
             f"pool {pid} (protocol {protocol}) cannot be the default pool of HTTP listener "
             f"{frontend['id']}",
@@ -144,15 +328,9 @@ def _backend(
         )
     algorithm = filters.one_of(pool.lb_algorithm, f"{field}.lb_algorithm", f.OCTAVIA_LB_ALGORITHMS)
     if algorithm not in f.LB_ALGORITHMS:
+        # SOURCE_IP_PORT: Octavia only offers it on UDP and SCTP pools (LVS), not in haproxy.
         raise f.unsupported(f"pool.lb_algorithm.{algorithm}", f"{field}.lb_algorithm")
-    persistence = pool.session_persistence.type
-    if persistence:
-        filters.one_of(
-            persistence, f"{field}.session_persistence.type", f.OCTAVIA_PERSISTENCE_TYPES
-        )
-        raise f.unsupported(
-            f"pool.session_persistence.{persistence}", f"{field}.session_persistence.type"
-        )
+    persistence = _persistence(pool, field, frontend["mode"], ipv6_vip)
     monitor = _monitor(pool, field, version)
     members = sorted(pool.members, key=lambda member: member.meta.id)
     return {
@@ -172,8 +350,45 @@ def _backend(
             f"listener.{frontend['id']}.timeout_member_data",
             DEFAULT_TIMEOUT_MEMBER_DATA,
         ),
+        "persistence": persistence,
         "monitor": monitor,
+        "send_proxy": f.POOL_PROTOCOLS[protocol],
         "servers": [_server(member, field) for member in members],
+    }
+
+
+def _persistence(
+    pool: graph_pb2.Pool, pool_field: str, mode: str, ipv6_vip: bool
+) -> dict[str, Any] | None:
+    sp = pool.session_persistence
+    field = f"{pool_field}.session_persistence"
+    if not sp.type:
+        return None
+    kind = filters.one_of(sp.type, f"{field}.type", f.OCTAVIA_PERSISTENCE_TYPES)
+    if kind not in f.PERSISTENCE_TYPES:
+        raise f.unsupported(f"pool.session_persistence.{kind}", f"{field}.type")
+    cookie = filters.http_name(sp.cookie_name, f"{field}.cookie_name") if sp.cookie_name else None
+    if kind == "APP_COOKIE" and cookie is None:
+        raise InvalidInput(
+            f"{field}.cookie_name is required for APP_COOKIE", field=f"{field}.cookie_name"
+        )
+    if kind != "SOURCE_IP" and mode != "http":
+        raise InvalidInput(
+            f"{field}.type {kind} needs an HTTP listener in front of the pool",
+            field=f"{field}.type",
+        )
+    expire = None
+    if sp.HasField("persistence_timeout"):
+        expire = filters.int_range(
+            sp.persistence_timeout, f"{field}.persistence_timeout", 1, MAX_TIMEOUT_MS // 1000
+        )
+    return {
+        "type": kind,
+        # Octavia's "type ip" cannot hold IPv6 clients; an IPv6 VIP gets an ipv6 table.
+        "table": "string len 64" if kind == "APP_COOKIE" else ("ipv6" if ipv6_vip else "ip"),
+        "size": STICK_TABLE_SIZE,
+        "expire": expire,
+        "cookie": cookie,
     }
 
 
@@ -191,6 +406,7 @@ def _monitor(
         return None
     monitor: dict[str, Any] = {
         "ssl": kind == "HTTPS",
+        "ssl_hello": kind == "TLS-HELLO",
         "http": None,
         "inter": filters.int_range(hm.delay, f"{field}.delay", 1, MAX_MONITOR_SECONDS),
         "timeout": filters.int_range(hm.timeout, f"{field}.timeout", 1, MAX_MONITOR_SECONDS),
