@@ -31,6 +31,10 @@ _PROJECT_NAMESPACE = uuid.UUID("3f0c1c55-6d1b-4b8e-9a43-4f5b6c2b7e10")
 RESTART_BACKOFF = 1.0
 
 
+# The projects the launcher makes tokens for (names; ids are project_id(name)).
+LOCAL_PROJECTS = ("admin", "demo")
+
+
 def project_id(name: str) -> str:
     """Stable Keystone-style (32 hex) project id for a local project name."""
     return uuid.uuid5(_PROJECT_NAMESPACE, name).hex
@@ -76,11 +80,30 @@ def ensure_secrets(run_dir: Path) -> dict:
     tokens_file = run_dir / "tokens.yaml"
     if tokens_file.exists():
         tokens = yaml.safe_load(tokens_file.read_text())
+        # Files written before tokens carried `project_name`: name the launcher's own projects
+        # (the gateway's identity view shows a project without a name under its id).
+        names = {project_id(name): name for name in LOCAL_PROJECTS}
+        named = False
+        for entry in (tokens.get("tokens") or {}).values():
+            if isinstance(entry, dict) and "project_name" not in entry:
+                if entry.get("project_id") in names:
+                    entry["project_name"] = names[entry["project_id"]]
+                    named = True
+        if named:
+            _write_private(tokens_file, yaml.safe_dump(tokens))
     else:
         tokens = {
             "tokens": {
-                secrets.token_hex(16): {"project_id": project_id("admin"), "roles": ["admin"]},
-                secrets.token_hex(16): {"project_id": project_id("demo"), "roles": ["member"]},
+                secrets.token_hex(16): {
+                    "project_id": project_id("admin"),
+                    "project_name": "admin",
+                    "roles": ["admin"],
+                },
+                secrets.token_hex(16): {
+                    "project_id": project_id("demo"),
+                    "project_name": "demo",
+                    "roles": ["member"],
+                },
             }
         }
         _write_private(tokens_file, yaml.safe_dump(tokens))

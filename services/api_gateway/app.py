@@ -21,6 +21,7 @@ from services.api_gateway.routes import (
     flavorprofiles,
     flavors,
     healthmonitors,
+    identity,
     l7policies,
     l7rules,
     listeners,
@@ -96,6 +97,8 @@ def create_app(
         for prefix in ("/v2", "/v2.0"):
             app.include_router(module.router, prefix=prefix, dependencies=guarded)
     app.include_router(networks.router)
+    # Keystone-shaped read-only projects for clients pointed at this gateway as their identity.
+    app.include_router(identity.router)
     app.add_exception_handler(faults.ApiFault, faults.handle_api_fault)
     app.add_exception_handler(DomainError, faults.handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, faults.handle_http_exception)

@@ -135,10 +135,17 @@ class TokenStore:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._tokens: dict[str, Principal] = {}
+        self._projects: dict[str, str] = {}
 
     def lookup(self, token: str) -> Principal | None:
         self._refresh()
         return self._tokens.get(token)
+
+    def projects(self) -> dict[str, str]:
+        """project id -> name for every project a token names (the name is the optional
+        `project_name` of a token's entry, else the id): the local identity view's catalog."""
+        self._refresh()
+        return dict(self._projects)
 
     def principal_for(self, request: Request) -> Principal | None:
         token = request.headers.get(TOKEN_HEADER)
@@ -148,7 +155,7 @@ class TokenStore:
         try:
             st = os.stat(self._path)
         except FileNotFoundError:
-            self._stamp, self._tokens = None, {}
+            self._stamp, self._tokens, self._projects = None, {}, {}
             return
         stamp = (st.st_mtime_ns, st.st_size)
         if stamp == self._stamp:
@@ -157,6 +164,7 @@ class TokenStore:
             try:
                 data = yaml.safe_load(self._path.read_text()) or {}
                 self._tokens = _parse(data)
+                self._projects = _project_names(data)
             except (OSError, yaml.YAMLError, ValueError, TypeError) as err:
                 # Keep the last good set: a half-written file must not lock everyone out.
                 log.error("cannot read tokens file %s: %s", self._path, err)
@@ -180,6 +188,18 @@ def _parse(data: dict) -> dict[str, Principal]:
             user_id=str(entry.get("user_id") or ""),
             system_scope=str(entry.get("system_scope") or ""),
         )
+    return out
+
+
+def _project_names(data: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in (data.get("tokens") or {}).values():
+        entry = entry or {}
+        project = str(entry.get("project_id") or "")
+        if project:
+            name = str(entry.get("project_name") or "")
+            if name or project not in out:
+                out[project] = name or project
     return out
 
 

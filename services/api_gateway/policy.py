@@ -92,6 +92,12 @@ class PolicyEngine:
         self.enforcer.load_rules()
         self.table = route_table()
         self._unmapped_warned: set[tuple[str, str]] = set()
+        # Decisions of authorize_request by (principal, route, target project): a decision only
+        # depends on those and the rules, so it is cached until the rules change (oslo.policy
+        # calls set_rules/clear whenever it (re)loads a policy file or directory).
+        self._decisions: dict[tuple, Principal | None] = {}
+        for name in ("set_rules", "clear"):
+            setattr(self.enforcer, name, self._forgetting(getattr(self.enforcer, name)))
 
     # ------------------------------------------------------------------ primitives
 
@@ -158,11 +164,43 @@ class PolicyEngine:
     def _cross_project(self, rule: str, creds: dict[str, Any]) -> bool:
         return self.check(rule, {"project_id": _OTHER_PROJECT}, creds)
 
+    MAX_CACHED_DECISIONS = 10000
+
+    def _forgetting(self, method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self._decisions.clear()
+            return method(*args, **kwargs)
+
+        return wrapper
+
     def authorize_request(self, request: Request, principal: Principal) -> Principal:
         route = request.scope.get("route")
         template = getattr(route, "path", None)
         if not template:
             return principal
-        return self.decide(
-            principal, request.method, template, dict(request.path_params), request.query_params
+        # Picks up a changed policy file (which clears the cached decisions) as enforce would.
+        self.enforcer.load_rules()
+        path_params = request.path_params
+        query = request.query_params
+        key = (
+            principal,
+            request.method,
+            template,
+            path_params.get("project_id"),
+            query.get("project_id"),
         )
+        try:
+            decided = self._decisions[key]
+        except KeyError:
+            try:
+                decided = self.decide(principal, request.method, template, dict(path_params), query)
+            except ApiFault as fault:
+                if fault.status != 403:
+                    raise
+                decided = None
+            if len(self._decisions) >= self.MAX_CACHED_DECISIONS:
+                self._decisions.clear()
+            self._decisions[key] = decided
+        if decided is None:
+            raise ApiFault(403, FORBIDDEN)
+        return decided

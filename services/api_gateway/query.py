@@ -24,7 +24,6 @@ Behaviour follows octavia/api/common/pagination.py:
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import os
@@ -34,8 +33,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
+from fastapi.responses import JSONResponse, Response
 
 from services.api_gateway.faults import BadRequest
+
+try:  # optional: several times faster than json for a page of a thousand objects
+    import orjson
+except ImportError:  # pragma: no cover - the stdlib encoder then
+    orjson = None  # type: ignore[assignment]
 
 ASC, DESC = "asc", "desc"
 DEFAULT_SORT_DIR = ASC
@@ -243,6 +248,32 @@ def _comparator(sort: Sequence[tuple[str, str]]):  # type: ignore[no-untyped-def
     return compare
 
 
+def _sorted(items: list[dict[str, Any]], sort: Sequence[tuple[str, str]]) -> list[dict]:
+    """sorted(items, key=cmp_to_key(_comparator(sort))) with key functions: one key per item
+    instead of a comparator call per comparison. Keys sharing a direction sort together; runs
+    of other directions are applied as successive stable sorts, least significant first, which
+    orders exactly as the comparator does. Input already in order (the orchestrator returns
+    the default order) costs a linear pass."""
+    if not sort:
+        return list(items)
+    groups: list[tuple[list[str], str]] = []
+    for key, direction in sort:
+        if groups and groups[-1][1] == direction:
+            groups[-1][0].append(key)
+        else:
+            groups.append(([key], direction))
+    ordered = list(items)
+    for keys, direction in reversed(groups):
+        if len(keys) == 1:
+            (k,) = keys
+            ordered.sort(key=lambda i: _sortable(i.get(k)), reverse=direction == DESC)
+        else:
+            ordered.sort(
+                key=lambda i: tuple(_sortable(i.get(k)) for k in keys), reverse=direction == DESC
+            )
+    return ordered
+
+
 def _full_sort(
     sort: list[tuple[str, str]], attributes: set[str] | None, id_key: str = "id"
 ) -> list[tuple[str, str]]:
@@ -329,8 +360,8 @@ def apply_list_query(
         if marker_obj is None:
             raise BadRequest(f"Supplied pagination marker '{query.marker}' is not valid.")
 
-    selected = _apply_tags(_apply_filters(list(items), query.filters, attrs), query.tags)
-    ordered = sorted(selected, key=functools.cmp_to_key(compare))
+    selected = _apply_tags(_apply_filters(items, query.filters, attrs), query.tags)
+    ordered = _sorted(selected, sort)
 
     limit = query.limit
     if marker_obj is None:
@@ -362,3 +393,15 @@ def apply_show_query(request: Request, obj: dict[str, Any]) -> dict[str, Any]:
     """`fields=` on a GET of one object (Octavia accepts it there too)."""
     fields = request.query_params.getlist("fields")
     return select_fields(obj, _split_all(fields) if fields else None)
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    """What JSONResponse(body) sends (compact UTF-8 JSON), encoded with orjson when present."""
+    if orjson is not None:
+        try:
+            content = orjson.dumps(body)
+        except TypeError:  # e.g. an integer beyond 64 bits: let the stdlib encoder decide
+            pass
+        else:
+            return Response(content, status_code=status, media_type="application/json")
+    return JSONResponse(body, status_code=status)

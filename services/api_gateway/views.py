@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -9,21 +10,42 @@ from lbaas.common.v1 import graph_pb2 as g
 from lbaas.common.v1 import status_pb2 as st
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
+_EPOCH = dt.datetime(1970, 1, 1)
+_SECOND = dt.timedelta(seconds=1)
+
 
 def timestamp(ts: Timestamp) -> str | None:
-    if ts.seconds == 0 and ts.nanos == 0:
+    """Octavia's format (whole seconds, UTC, no zone); what ts.ToDatetime().strftime gives."""
+    seconds = ts.seconds
+    if seconds == 0 and ts.nanos == 0:
         return None
-    return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%S")
+    return (_EPOCH + seconds * _SECOND).isoformat(timespec="seconds")
+
+
+_PROVISIONING = {
+    value: ("" if value == 0 else name.removeprefix("PROVISIONING_STATUS_"))
+    for name, value in st.ProvisioningStatus.items()
+}
+_OPERATING = {
+    value: ("OFFLINE" if value == 0 else name.removeprefix("OPERATING_STATUS_"))
+    for name, value in st.OperatingStatus.items()
+}
 
 
 def provisioning(value: int) -> str:
-    name = st.ProvisioningStatus.Name(value)
-    return "" if value == 0 else name.removeprefix("PROVISIONING_STATUS_")
+    try:
+        return _PROVISIONING[value]
+    except KeyError:
+        st.ProvisioningStatus.Name(value)  # raises ValueError as before
+        raise
 
 
 def operating(value: int) -> str:
-    name = st.OperatingStatus.Name(value)
-    return "OFFLINE" if value == 0 else name.removeprefix("OPERATING_STATUS_")
+    try:
+        return _OPERATING[value]
+    except KeyError:
+        st.OperatingStatus.Name(value)
+        raise
 
 
 def _or_none(value: str) -> str | None:
@@ -56,25 +78,36 @@ def _list_or_none(values: Any) -> list[str] | None:
 
 
 def loadbalancer(lb: g.LoadBalancer) -> dict[str, Any]:
+    # One dict literal (no _meta merge): lists build a thousand of these per request.
+    meta, vip = lb.meta, lb.vip
     return {
-        **_meta(lb.meta),
-        "tenant_id": lb.meta.project_id,
-        "vip_address": _or_none(lb.vip.address),
-        "vip_port_id": _or_none(lb.vip.port_id),
-        "vip_subnet_id": _or_none(lb.vip.subnet_id),
-        "vip_network_id": _or_none(lb.vip.network_id),
-        "vip_qos_policy_id": _or_none(lb.vip.qos_policy_id),
+        "id": meta.id,
+        "name": meta.name,
+        "project_id": meta.project_id,
+        "provisioning_status": provisioning(meta.provisioning_status),
+        "operating_status": operating(meta.operating_status),
+        "admin_state_up": meta.admin_state_up,
+        "created_at": timestamp(meta.created_at),
+        "updated_at": timestamp(meta.updated_at),
+        "tags": list(meta.tags),
+        "description": meta.description,
+        "tenant_id": meta.project_id,
+        "vip_address": vip.address or None,
+        "vip_port_id": vip.port_id or None,
+        "vip_subnet_id": vip.subnet_id or None,
+        "vip_network_id": vip.network_id or None,
+        "vip_qos_policy_id": vip.qos_policy_id or None,
         "vip_vnic_type": lb.vip_vnic_type or "normal",
-        "vip_sg_ids": _list_or_none(lb.vip_sg_ids),
+        "vip_sg_ids": list(lb.vip_sg_ids) or None,
         "additional_vips": [
-            {"subnet_id": v.subnet_id, "ip_address": _or_none(v.ip_address)}
+            {"subnet_id": v.subnet_id, "ip_address": v.ip_address or None}
             for v in lb.additional_vips
         ],
-        "listeners": _ids(x.meta.id for x in lb.listeners),
-        "pools": _ids(x.meta.id for x in lb.pools),
+        "listeners": [{"id": i} for x in lb.listeners if (i := x.meta.id)],
+        "pools": [{"id": i} for x in lb.pools if (i := x.meta.id)],
         "provider": lb.provider or "amphora",
-        "flavor_id": _or_none(lb.flavor_id),
-        "availability_zone": _or_none(lb.availability_zone),
+        "flavor_id": lb.flavor_id or None,
+        "availability_zone": lb.availability_zone or None,
     }
 
 
@@ -269,7 +302,9 @@ def _status_node(node: pb.StatusNode, *extra: str) -> dict[str, Any]:
 
 def _pool_status(ps: pb.PoolStatus) -> dict[str, Any]:
     out = _status_node(ps.pool)
-    out["healthmonitor"] = _status_node(ps.healthmonitor, "type") if ps.healthmonitor.id else {}
+    # Octavia's PoolStatusResponse: "health_monitor", absent when the pool has none.
+    if ps.healthmonitor.id:
+        out["health_monitor"] = _status_node(ps.healthmonitor, "type")
     out["members"] = [_status_node(m, "address", "protocol_port") for m in ps.members]
     return out
 
@@ -281,7 +316,6 @@ def status_tree(tree: pb.StatusTree) -> dict[str, Any]:
     for ls in tree.listeners:
         node = _status_node(ls.listener)
         node["pools"] = [_pool_status(p) for p in ls.pools]
-        node["l7policies"] = []
         for p in node["pools"]:
             pools.setdefault(p["id"], p)
         lb["listeners"].append(node)

@@ -23,6 +23,7 @@ from services.orchestrator.jobs.reconcile import Drivers, Reconciler
 from services.orchestrator.jobs.sweep import Sweeper
 from services.orchestrator.jobs.worker import build_worker_app
 from services.orchestrator.service_layer.common import Deps
+from services.orchestrator.service_layer.feature_gate import FeatureGate
 from services.orchestrator.service_layer.quotas import SESSION_DEFAULTS_KEY
 
 
@@ -85,7 +86,7 @@ def build(
     reconciler = Reconciler(uow, drivers, settings)
     worker_app = build_worker_app(settings.database_url, reconciler)
     sweeper = Sweeper(uow, queue, worker_app, settings.stalled_worker_timeout)
-    servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue))
+    servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue), FeatureGate(renderer))
     return Orchestrator(
         settings=settings,
         engine=engine,

@@ -42,7 +42,7 @@ def run_cli(
         env=cli_env(stack),
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=55,  # a CLI waiting on a load balancer that never settles fails, not hangs
         stdin=subprocess.DEVNULL,
     )
 

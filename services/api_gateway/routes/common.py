@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from services.api_gateway.adapters.health import HealthPort
 from services.api_gateway.adapters.orchestrator import OrchestratorPort
 from services.api_gateway.faults import Fault
-from services.api_gateway.query import apply_list_query, apply_show_query
+from services.api_gateway.query import apply_list_query, apply_show_query, json_response
 
 # The error statuses every Octavia resource route can answer, all with a Fault body.
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -55,10 +55,10 @@ def list_response(
     items: list[dict[str, Any]],
     view: type[BaseModel],
     ignore: Iterable[str] = (),
-) -> JSONResponse:
+) -> Response:
     """Octavia's filters, sorting, paging and fields on a collection of views."""
     body = apply_list_query(request, items, name, ignore=ignore, attributes=view.model_fields)
-    return respond(body)
+    return json_response(body)
 
 
 def show_response(

@@ -34,7 +34,11 @@ async def list_(l7policy_id: str, request: Request, who: Caller) -> JSONResponse
     req = pb.ListL7RulesRequest(scope=who.scope(), l7policy_id=l7policy_id)
     resp = await call(request, "ListL7Rules", req)
     items = [views.l7rule(x) for x in resp.l7rules]
-    return list_response(request, "rules", items, schema.L7RuleView)
+    # openstacksdk repeats the path's policy as ?l7policy_id= (a column filter in Octavia).
+    wanted = request.query_params.getlist("l7policy_id")
+    if wanted and l7policy_id not in wanted:
+        items = []
+    return list_response(request, "rules", items, schema.L7RuleView, ignore=("l7policy_id",))
 
 
 async def _get(request: Request, who: Caller, l7policy_id: str, rule_id: str) -> dict:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from pydantic import BaseModel
 
 from services.api_gateway import network_views
 from services.api_gateway.auth import Caller, Principal
@@ -14,6 +15,19 @@ from services.api_gateway.faults import ApiFault
 from services.api_gateway.routes.common import call, filter_list
 
 router = APIRouter()
+
+
+class _NeutronErrorBody(BaseModel):
+    type: str
+    message: str
+    detail: str
+
+
+class NeutronFault(BaseModel):
+    """Neutron's error body (faults.py answers network paths in Neutron's shape)."""
+
+    NeutronError: _NeutronErrorBody
+
 
 # collection -> (RPC, request class, response field, view, singular, label)
 _KINDS: dict[str, tuple[str, Any, str, Callable[[Any], dict], str, str]] = {
@@ -68,7 +82,11 @@ def _register(prefix: str, kind: str) -> None:
 
     router.add_api_route(f"{prefix}/{kind}", list_, methods=["GET"], name=f"{prefix}-{kind}-list")
     router.add_api_route(
-        f"{prefix}/{kind}/{{item_id}}", show, methods=["GET"], name=f"{prefix}-{kind}-show"
+        f"{prefix}/{kind}/{{item_id}}",
+        show,
+        methods=["GET"],
+        name=f"{prefix}-{kind}-show",
+        responses={404: {"model": NeutronFault, "description": f"No {singular} with this id."}},
     )
 
 

@@ -85,10 +85,10 @@ def unsupported(model: BaseModel, defaults: dict[str, Any]) -> None:
 
 
 # Fields with no "unset" state: null in an update leaves them as they are. Any other field
-# sent as null is reset to its default.
-_NULL_KEEPS = frozenset(
-    ["admin_state_up", "weight", "backup", "delay", "timeout", "max_retries", "lb_algorithm"]
-)
+# sent as null is reset to its default (a member's weight and backup too: Octavia's
+# _set_default_on_none puts them back to 1 and false, which `member unset --weight --backup`
+# relies on).
+_NULL_KEEPS = frozenset(["admin_state_up", "delay", "timeout", "max_retries", "lb_algorithm"])
 
 
 def mask(model: BaseModel, paths: dict[str, str]) -> FieldMask:

@@ -32,6 +32,13 @@ _CONTAINER_REF = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
 # OpenSSL cipher list: names separated by ':' ',' or ' '-free, with !, +, -, @STRENGTH etc.
 _CIPHERS = re.compile(r"[A-Za-z0-9_\-+!:@=.,]+")
 _NO_CONFIG_BREAKERS = re.compile(r"[\s\"'\x00-\x1f\x7f]")
+# Octavia (WSME) converts JSON strings to its integer and boolean attributes, and clients rely
+# on it: python-octaviaclient sends e.g. `--connection-limit 50` as "50". Only integer-valued
+# strings are integers here ("50", "-1"; not "5.0", " 5", "+5"); booleans take WSME's unambiguous
+# words (wsme.rest.json ENUM_TRUE / ENUM_FALSE) and the integers 0 and 1.
+_INT_STRING = re.compile(r"-?[0-9]{1,19}")
+_TRUE_WORDS = frozenset(("true", "t", "yes", "y", "on", "1"))
+_FALSE_WORDS = frozenset(("false", "f", "no", "n", "off", "0"))
 
 
 class Strict(BaseModel):
@@ -44,11 +51,37 @@ def _typed(fn: Callable[[Any], Any], schema: dict[str, Any]) -> tuple[Any, ...]:
     return (PlainValidator(fn), WithJsonSchema(schema))
 
 
+def as_int(v: Any) -> int | None:
+    """v as an integer if it is one (a JSON integer or an integer-valued string), else None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and _INT_STRING.fullmatch(v):
+        return int(v)
+    return None
+
+
+def as_bool(v: Any) -> bool | None:
+    """v as a boolean the way WSME reads one, else None."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str):
+        if v in _TRUE_WORDS:
+            return True
+        if v in _FALSE_WORDS:
+            return False
+    return None
+
+
 def integer(lo: int | None = None, hi: int | None = None, *, also: Iterable[int] = ()) -> Any:
     extra = frozenset(also)
 
-    def check(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
+    def check(raw: Any) -> int:
+        v = as_int(raw)
+        if v is None:
             raise ValueError("Wrong type. Expected an integer.")
         if v in extra:
             return v
@@ -100,16 +133,18 @@ def enum(*values: str) -> Any:
 def int_enum(*values: int) -> Any:
     allowed = ", ".join(str(v) for v in values)
 
-    def check(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int) or v not in values:
+    def check(raw: Any) -> int:
+        v = as_int(raw)
+        if v is None or v not in values:
             raise ValueError(f"Value should be one of: {allowed}")
         return v
 
     return Annotated[int, *_typed(check, {"type": "integer", "enum": list(values)})]
 
 
-def _bool(v: Any) -> bool:
-    if not isinstance(v, bool):
+def _bool(raw: Any) -> bool:
+    v = as_bool(raw)
+    if v is None:
         raise ValueError("Wrong type. Expected a boolean.")
     return v
 

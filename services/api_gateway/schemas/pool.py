@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
@@ -12,7 +10,7 @@ from services.api_gateway.auth import Principal
 from services.api_gateway.faults import invalid_field
 from services.api_gateway.schemas import healthmonitor as hm_schema
 from services.api_gateway.schemas import member as member_schema
-from services.api_gateway.schemas.body import FieldError, mask, require_set, unsupported
+from services.api_gateway.schemas.body import FieldError, mask, require_set
 from services.api_gateway.schemas.common import (
     META_PATHS,
     IdRef,
@@ -138,8 +136,9 @@ class PoolCreate(_PoolFields):
     listener_id: UUID | None = None
     loadbalancer_id: UUID | None = None
     project_id: ProjectId | None = None
-    healthmonitor: dict[str, Any] | None = None
-    members: list[Any] | None = None
+    # Created with the pool, in the same transaction (Octavia's PoolPOST takes both).
+    healthmonitor: hm_schema.HealthMonitorSingleCreate | None = None
+    members: list[member_schema.MemberCreate] | None = None
 
     @model_validator(mode="after")
     def _mandatory(self) -> PoolCreate:
@@ -211,10 +210,13 @@ def to_proto(body: PoolSingleCreate | PoolCreate, project_id: str = "") -> g.Poo
 
 
 def create_request(body: PoolCreate, principal: Principal) -> pb.CreatePoolRequest:
-    # Children in a standalone pool create have no contract (CreatePool carries no children).
-    unsupported(body, {"healthmonitor": None, "members": []})
-    pool = to_proto(body, owner_project(principal, body))
+    project_id = owner_project(principal, body)
+    pool = to_proto(body, project_id)
     pool.loadbalancer_id = body.loadbalancer_id or ""
+    for m in body.members or ():
+        pool.members.append(member_schema.to_proto(m, project_id=project_id))
+    if body.healthmonitor is not None:
+        pool.healthmonitor.CopyFrom(hm_schema.to_proto(body.healthmonitor, project_id=project_id))
     return pb.CreatePoolRequest(
         scope=principal.scope(), pool=pool, listener_id=body.listener_id or ""
     )

@@ -16,6 +16,23 @@ class AmphoraHealth:
     boot_id: str
     applied_config_hash: str
     stale: bool = False
+    # listener id -> (active_connections, bytes_in, bytes_out, request_errors, total_connections)
+    # as last reported by this amphora; kept while the amphora is stale (the last known counters).
+    listener_counters: tuple[tuple[str, Counters], ...] = ()
+
+
+Counters = tuple[int, int, int, int, int]
+ZERO: Counters = (0, 0, 0, 0, 0)
+
+
+def _counters(report: heartbeat_pb2.ListenerReport) -> Counters:
+    return (
+        report.active_connections,
+        report.bytes_in,
+        report.bytes_out,
+        report.request_errors,
+        report.total_connections,
+    )
 
 
 class HealthRegistry:
@@ -33,9 +50,23 @@ class HealthRegistry:
             last_sequence=heartbeat.sequence,
             boot_id=heartbeat.boot_id,
             applied_config_hash=heartbeat.applied_config_hash,
+            listener_counters=tuple(
+                (report.listener_id, _counters(report))
+                for report in heartbeat.listeners
+                if report.listener_id
+            ),
         )
         self._rows[row.amphora_id] = row
         return row
+
+    def listener_counters(self, listener_id: str) -> list[tuple[str, Counters]]:
+        """(amphora id, counters) for each amphora whose last heartbeat reported the listener."""
+        return [
+            (row.amphora_id, counters)
+            for row in self.all()
+            for reported, counters in row.listener_counters
+            if reported == listener_id
+        ]
 
     def mark_stale(self, *, monotonic: float, stale_after: float) -> list[AmphoraHealth]:
         """Marks amphorae silent for stale_after seconds as stale; returns the newly stale ones."""

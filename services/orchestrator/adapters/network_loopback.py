@@ -6,7 +6,8 @@ import ipaddress
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, InvalidInput
@@ -23,6 +24,25 @@ _LAST = int(ipaddress.ip_address("127.255.255.254"))
 # Serializes VIP allocations so two concurrent creates cannot pick the same address.
 _ALLOCATION_LOCK = 7355609
 DEVICE_OWNER = "Octavia"
+# Migration 0005's sequence of candidate addresses (see _address_at).
+_VIP_SEQUENCE = "vip_address_seq"
+_POOL_SIZE = ((_LAST - _FIRST) // 256 + 1) * 254
+_SEQUENCE_ATTEMPTS = 32
+# nextval and the insert in one round trip: the address is _address_at(nextval), in SQL.
+_INSERT_NEXT_ADDRESS = text(
+    f"""
+    INSERT INTO vip_port
+        (id, name, project_id, network_id, subnet_id, ip_address, device_id, device_owner,
+         created_at)
+    SELECT :id, :name, :project_id, :network_id, :subnet_id,
+           host(inet '{ipaddress.ip_address(_FIRST - 1)}'
+                + ((n.k / 254) * 256 + n.k % 254 + 1)),
+           :device_id, :device_owner, now()
+    FROM (SELECT nextval('{_VIP_SEQUENCE}') % {_POOL_SIZE} AS k) AS n
+    ON CONFLICT DO NOTHING
+    RETURNING ip_address
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -115,30 +135,40 @@ class LoopbackNetworkDriver:
         existing = session.scalar(select(VipPortRow).where(VipPortRow.device_id == loadbalancer_id))
         if existing is not None:
             return VipAllocation(existing.id, existing.ip_address, subnet_id, network_id)
-        session.execute(select(func.pg_advisory_xact_lock(_ALLOCATION_LOCK)))
-        used = set(session.scalars(select(VipPortRow.ip_address)))
+        port_id = str(uuid.uuid4())
+        values = {
+            "id": port_id,
+            "name": f"octavia-lb-{loadbalancer_id}",
+            "project_id": project_id,
+            "network_id": network_id,
+            "subnet_id": subnet_id,
+            "device_id": loadbalancer_id,
+            "device_owner": DEVICE_OWNER,
+        }
         if requested_address:
             address = _check_requested(requested_address)
-            if address in used:
+            # The unique (network_id, ip_address) constraint decides; a concurrent create of the
+            # same address waits for the other transaction and then finds it taken.
+            if not _insert_port(session, {**values, "ip_address": address}):
                 raise Conflict(
                     f"IP address {address} is already allocated on subnet {subnet_id}.",
                     field="vip_address",
                 )
-        else:
-            address = _first_free(used)
-        port = VipPortRow(
-            id=str(uuid.uuid4()),
-            name=f"octavia-lb-{loadbalancer_id}",
-            project_id=project_id,
-            network_id=network_id,
-            subnet_id=subnet_id,
-            ip_address=address,
-            device_id=loadbalancer_id,
-            device_owner=DEVICE_OWNER,
-        )
-        session.add(port)
-        session.flush()
-        return VipAllocation(port.id, address, subnet_id, network_id)
+            return VipAllocation(port_id, address, subnet_id, network_id)
+        # Candidates come from a sequence: no lock and no scan of the ports, and concurrent
+        # creates never try the same address. An address already taken (requested explicitly,
+        # or still in use after the sequence wrapped) is skipped.
+        for _ in range(_SEQUENCE_ATTEMPTS):
+            address = session.execute(_INSERT_NEXT_ADDRESS, values).scalar_one_or_none()
+            if address is not None:
+                return VipAllocation(port_id, address, subnet_id, network_id)
+        # Nearly full: serialize and take the first free address, as a last resort.
+        session.execute(select(func.pg_advisory_xact_lock(_ALLOCATION_LOCK)))
+        used = set(session.scalars(select(VipPortRow.ip_address)))
+        address = _first_free(used)
+        if not _insert_port(session, {**values, "ip_address": address}):
+            raise Conflict("No free VIP address left on the loopback subnet.", field="vip_address")
+        return VipAllocation(port_id, address, subnet_id, network_id)
 
     def release_vip(self, session: Session, loadbalancer_id: str) -> None:
         session.execute(delete(VipPortRow).where(VipPortRow.device_id == loadbalancer_id))
@@ -156,6 +186,22 @@ def _check_requested(text: str) -> str:
             field="vip_address",
         )
     return str(address)
+
+
+def _address_at(index: int) -> str:
+    """The index-th allocatable address: 127.0.1.1, ..., 127.0.1.254, 127.0.2.1, ... (no .0 or
+    .255), wrapping around after 127.255.255.254."""
+    index %= _POOL_SIZE
+    block, host = divmod(index, 254)
+    return str(ipaddress.ip_address(_FIRST - 1 + block * 256 + host + 1))
+
+
+def _insert_port(session: Session, values: dict) -> bool:
+    """Inserts the port row unless its address is taken; True when inserted."""
+    inserted = session.execute(
+        pg_insert(VipPortRow).values(**values).on_conflict_do_nothing().returning(VipPortRow.id)
+    ).first()
+    return inserted is not None
 
 
 def _first_free(used: set[str]) -> str:

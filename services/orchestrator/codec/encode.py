@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.common.v1 import graph_pb2, status_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
@@ -219,6 +221,84 @@ def loadbalancer(
     if nested:
         msg.listeners.extend(listener(li, include) for li in row.listeners if include(li))
         msg.pools.extend(pool(p, include) for p in row.pools if include(p))
+    return msg
+
+
+# -- lists: plain rows (service_layer.loadbalancers.list_summaries), no ORM objects -------------
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_PROVISIONING = {
+    name.removeprefix("PROVISIONING_STATUS_"): value
+    for name, value in status_pb2.ProvisioningStatus.items()
+}
+_OPERATING = {
+    name.removeprefix("OPERATING_STATUS_"): value
+    for name, value in status_pb2.OperatingStatus.items()
+}
+
+
+def _timestamp(value: dt.datetime | None) -> Timestamp | None:
+    """What Timestamp.FromDatetime gives, without its per-call overhead (aware or naive UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    delta = value - _EPOCH
+    return Timestamp(
+        seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000
+    )
+
+
+def loadbalancer_summary(
+    row: Any, listener_ids: list[str] | None = None, pool_ids: list[str] | None = None
+) -> graph_pb2.LoadBalancer:
+    """A load balancer for a list: what loadbalancer(row, nested=False) gives, from a plain row
+    of service_layer.loadbalancers.SUMMARY_COLUMNS, plus its listeners and pools as ids only
+    (meta.id and loadbalancer_id), as a show lists them."""
+    meta = graph_pb2.ResourceMeta(
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        description=row.description,
+        admin_state_up=row.admin_state_up,
+        provisioning_status=_PROVISIONING[row.provisioning_status],
+        operating_status=_OPERATING[row.operating_status],
+        tags=row.tags or (),
+        created_at=_timestamp(row.created_at),
+        updated_at=_timestamp(row.updated_at),
+    )
+    msg = graph_pb2.LoadBalancer(
+        meta=meta,
+        vip=graph_pb2.Vip(
+            address=row.vip_address,
+            port_id=row.vip_port_id,
+            subnet_id=row.vip_subnet_id,
+            network_id=row.vip_network_id,
+            qos_policy_id=row.vip_qos_policy_id,
+        ),
+        provider=row.provider,
+        flavor_id=row.flavor_id,
+        availability_zone=row.availability_zone,
+        topology=row.topology,
+        desired_version=row.desired_version,
+        vip_vnic_type=row.vip_vnic_type,
+        vip_sg_ids=row.vip_sg_ids or (),
+        additional_vips=[
+            graph_pb2.AdditionalVip(subnet_id=v["subnet_id"], ip_address=v["ip_address"])
+            for v in row.additional_vips or ()
+        ],
+        status_reason=row.status_reason or "",
+    )
+    if listener_ids:
+        msg.listeners.extend(
+            graph_pb2.Listener(meta=graph_pb2.ResourceMeta(id=i), loadbalancer_id=row.id)
+            for i in listener_ids
+        )
+    if pool_ids:
+        msg.pools.extend(
+            graph_pb2.Pool(meta=graph_pb2.ResourceMeta(id=i), loadbalancer_id=row.id)
+            for i in pool_ids
+        )
     return msg
 
 

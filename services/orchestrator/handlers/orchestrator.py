@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
+from services.orchestrator.domain import features
 from services.orchestrator.handlers.admin import AdminHandlers
 from services.orchestrator.service_layer import (
     l7,
@@ -22,6 +23,7 @@ from services.orchestrator.service_layer import (
     pools,
 )
 from services.orchestrator.service_layer.common import Deps, Scope
+from services.orchestrator.service_layer.feature_gate import FeatureGate
 
 T = TypeVar("T")
 
@@ -31,9 +33,15 @@ def _scope(request: Any) -> Scope:
 
 
 class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
-    def __init__(self, uow: UnitOfWork, deps: Deps):
+    def __init__(self, uow: UnitOfWork, deps: Deps, feature_gate: FeatureGate | None = None):
         self._uow = uow
         self._deps = deps
+        self._features = feature_gate
+
+    async def _check_features(self, needs: Iterable[features.Need]) -> None:
+        """Refuses, before any write, what the renderer says it cannot render."""
+        if self._features is not None:
+            await self._features.check(needs)
 
     async def _tx(self, work: Callable[[Session], T]) -> T:
         """Runs work in one transaction on a worker thread (the engine is synchronous)."""
@@ -47,6 +55,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- load balancers --------------------------------------------------------------------
 
     async def CreateLoadBalancer(self, request, context):
+        await self._check_features(features.loadbalancer(request.loadbalancer))
         fields = decode.loadbalancer_fields(request.loadbalancer)
         lb = await self._tx(
             lambda s: encode.loadbalancer(
@@ -62,15 +71,22 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.GetLoadBalancerResponse(loadbalancer=lb)
 
     async def ListLoadBalancers(self, request, context):
-        lbs = await self._tx(
-            lambda s: [
-                encode.loadbalancer(row, nested=False)
-                for row in loadbalancers.list_(s, _scope(request))
-            ]
-        )
-        return pb.ListLoadBalancersResponse(loadbalancers=lbs)
+        def work(s: Session) -> pb.ListLoadBalancersResponse:
+            found = loadbalancers.list_summaries(s, _scope(request))
+            listeners_of, pools_of = found.listener_ids, found.pool_ids
+            return pb.ListLoadBalancersResponse(
+                loadbalancers=[
+                    encode.loadbalancer_summary(row, listeners_of.get(row.id), pools_of.get(row.id))
+                    for row in found.rows
+                ]
+            )
+
+        return await self._tx(work)
 
     async def UpdateLoadBalancer(self, request, context):
+        await self._check_features(
+            features.loadbalancer(request.loadbalancer, request.update_mask.paths)
+        )
         changes = decode.changes(
             request.loadbalancer, request.update_mask.paths, decode.LOADBALANCER_PATHS
         )
@@ -100,6 +116,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- listeners -------------------------------------------------------------------------
 
     async def CreateListener(self, request, context):
+        await self._check_features(features.listener(request.listener))
         fields = decode.listener_fields(request.listener)
         out = await self._tx(
             lambda s: encode.listener(listeners.create(s, self._deps, _scope(request), fields))
@@ -122,6 +139,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListListenersResponse(listeners=out)
 
     async def UpdateListener(self, request, context):
+        await self._check_features(features.listener(request.listener, request.update_mask.paths))
         changes = decode.changes(request.listener, request.update_mask.paths, decode.LISTENER_PATHS)
         out = await self._tx(
             lambda s: encode.listener(
@@ -137,10 +155,24 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- pools -----------------------------------------------------------------------------
 
     async def CreatePool(self, request, context):
+        await self._check_features(features.pool(request.pool))
         fields = decode.pool_fields(request.pool)
+        # Children created with the pool (Octavia's PoolPOST members / healthmonitor).
+        children = [decode.member_fields(m) for m in request.pool.members]
+        monitor = None
+        if request.pool.HasField("healthmonitor") and request.pool.healthmonitor.type:
+            monitor = decode.health_monitor_fields(request.pool.healthmonitor)
         out = await self._tx(
             lambda s: encode.pool(
-                pools.create(s, self._deps, _scope(request), fields, request.listener_id)
+                pools.create(
+                    s,
+                    self._deps,
+                    _scope(request),
+                    fields,
+                    request.listener_id,
+                    members=children,
+                    healthmonitor=monitor,
+                )
             )
         )
         return pb.CreatePoolResponse(pool=out)
@@ -158,6 +190,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListPoolsResponse(pools=out)
 
     async def UpdatePool(self, request, context):
+        await self._check_features(features.pool(request.pool, request.update_mask.paths))
         changes = decode.changes(request.pool, request.update_mask.paths, decode.POOL_PATHS)
         out = await self._tx(
             lambda s: encode.pool(
@@ -173,6 +206,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- members ---------------------------------------------------------------------------
 
     async def CreateMember(self, request, context):
+        await self._check_features(features.member(request.member))
         fields = decode.member_fields(request.member)
         out = await self._tx(
             lambda s: encode.member(members.create_member(s, self._deps, _scope(request), fields))
@@ -197,6 +231,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListMembersResponse(members=out)
 
     async def UpdateMember(self, request, context):
+        await self._check_features(features.member(request.member, request.update_mask.paths))
         changes = decode.changes(request.member, request.update_mask.paths, decode.MEMBER_PATHS)
         m = request.member
         out = await self._tx(
@@ -217,6 +252,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- health monitors -------------------------------------------------------------------
 
     async def CreateHealthMonitor(self, request, context):
+        await self._check_features(features.healthmonitor(request.healthmonitor))
         fields = decode.health_monitor_fields(request.healthmonitor)
         out = await self._tx(
             lambda s: encode.health_monitor(
@@ -243,6 +279,9 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListHealthMonitorsResponse(healthmonitors=out)
 
     async def UpdateHealthMonitor(self, request, context):
+        await self._check_features(
+            features.healthmonitor(request.healthmonitor, request.update_mask.paths)
+        )
         changes = decode.changes(
             request.healthmonitor, request.update_mask.paths, decode.HEALTH_MONITOR_PATHS
         )
@@ -262,6 +301,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.DeleteHealthMonitorResponse()
 
     async def BatchUpdateMembers(self, request, context):
+        await self._check_features(n for m in request.members for n in features.member(m))
         wanted = [decode.member_fields(m) for m in request.members]
         await self._tx(
             lambda s: members.batch_update_members(
@@ -273,6 +313,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- L7 policies and rules -------------------------------------------------------------
 
     async def CreateL7Policy(self, request, context):
+        await self._check_features(features.l7policy(request.l7policy))
         fields = decode.l7policy_fields(request.l7policy)
         out = await self._tx(
             lambda s: encode.l7policy(l7.create_policy(s, self._deps, _scope(request), fields))
@@ -295,6 +336,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListL7PoliciesResponse(l7policies=out)
 
     async def UpdateL7Policy(self, request, context):
+        await self._check_features(features.l7policy(request.l7policy, request.update_mask.paths))
         changes = decode.changes(request.l7policy, request.update_mask.paths, decode.L7POLICY_PATHS)
         out = await self._tx(
             lambda s: encode.l7policy(
@@ -308,6 +350,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.DeleteL7PolicyResponse()
 
     async def CreateL7Rule(self, request, context):
+        await self._check_features(features.l7rule(request.l7rule))
         fields = decode.l7rule_fields(request.l7rule)
         out = await self._tx(
             lambda s: encode.l7rule(l7.create_rule(s, self._deps, _scope(request), fields))
@@ -331,6 +374,7 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListL7RulesResponse(l7rules=out)
 
     async def UpdateL7Rule(self, request, context):
+        await self._check_features(features.l7rule(request.l7rule, request.update_mask.paths))
         changes = decode.changes(request.l7rule, request.update_mask.paths, decode.L7RULE_PATHS)
         r = request.l7rule
         out = await self._tx(

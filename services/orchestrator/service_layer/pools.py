@@ -8,7 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, InvalidInput
-from services.orchestrator.adapters.db.models import ListenerRow, PoolRow
+from services.orchestrator.adapters.db.models import (
+    HealthMonitorRow,
+    ListenerRow,
+    MemberRow,
+    PoolRow,
+)
 from services.orchestrator.domain import rules, status
 from services.orchestrator.service_layer import l7, quotas
 from services.orchestrator.service_layer.common import (
@@ -23,6 +28,11 @@ from services.orchestrator.service_layer.common import (
     new_id,
 )
 from services.orchestrator.service_layer.listeners import check_pool_protocol, pool_listeners
+from services.orchestrator.service_layer.members import (
+    check_new_member,
+    check_new_monitor,
+    initial_member_status,
+)
 
 _TLS_COLUMNS = (
     "tls_enabled",
@@ -64,9 +74,53 @@ def check_pool(values: dict[str, Any], at: str = "") -> None:
     check_settings(values, at)
 
 
+def _plan_children(
+    members: list[dict[str, Any]], healthmonitor: dict[str, Any] | None, protocol: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Checks a pool create's nested members and monitor and gives each an id (nothing written)."""
+    taken: set[str] = set()
+
+    def with_id(values: dict[str, Any], at: str) -> dict[str, Any]:
+        try:
+            object_id = new_id(values["id"])
+        except InvalidInput as err:
+            raise InvalidInput(err.user_message, field=f"{at}id") from None
+        if object_id in taken:
+            raise InvalidInput(f"Id {object_id} is used twice.", field=f"{at}id")
+        taken.add(object_id)
+        return {**values, "id": object_id}
+
+    planned, seen = [], set()
+    for i, spec in enumerate(members):
+        at = f"members[{i}]."
+        member = with_id(spec, at)
+        check_new_member(member, at)
+        key = (member["address"], member["protocol_port"])
+        if key in seen:
+            raise InvalidInput(
+                f"Member {key[0]}:{key[1]} is listed more than once.", field=f"{at}address"
+            )
+        seen.add(key)
+        planned.append(member)
+    monitor = None
+    if healthmonitor is not None:
+        monitor = with_id(healthmonitor, "healthmonitor.")
+        check_new_monitor(monitor, protocol, "healthmonitor.")
+    return planned, monitor
+
+
 def create(
-    session: Session, deps: Deps, scope: Scope, fields: dict[str, Any], listener_id: str = ""
+    session: Session,
+    deps: Deps,
+    scope: Scope,
+    fields: dict[str, Any],
+    listener_id: str = "",
+    *,
+    members: list[dict[str, Any]] | None = None,
+    healthmonitor: dict[str, Any] | None = None,
 ) -> PoolRow:
+    """A pool, and with it (one transaction, every object reserved against its quota) the
+    members and health monitor the request nests."""
     listener = None
     lb_id = fields["load_balancer_id"]
     if listener_id:
@@ -82,6 +136,7 @@ def create(
     ensure_mutable(lb, listener)
     protocol = fields["protocol"]
     check_pool(fields)
+    planned_members, monitor = _plan_children(members or [], healthmonitor, protocol)
     if listener is not None:
         check_pool_protocol(listener.protocol, protocol, "protocol")
         if listener.default_pool_id:
@@ -97,8 +152,34 @@ def create(
         operating_status=status.OFFLINE,
     )
     quotas.reserve(session, pool.project_id, "pool")
+    if planned_members:
+        quotas.reserve(session, pool.project_id, "member", len(planned_members))
+    if monitor is not None:
+        quotas.reserve(session, pool.project_id, "health_monitor")
     session.add(pool)
     session.flush()
+    pending = {"provisioning_status": status.PENDING_CREATE, "project_id": pool.project_id}
+    for member in planned_members:
+        session.add(
+            MemberRow(
+                **{k: v for k, v in member.items() if k != "pool_id"},
+                **pending,
+                pool_id=pool.id,
+                operating_status=initial_member_status(None, has_monitor=monitor is not None),
+            )
+        )
+    if monitor is not None:
+        session.add(
+            HealthMonitorRow(
+                **{k: v for k, v in monitor.items() if k != "pool_id"},
+                **pending,
+                pool_id=pool.id,
+                operating_status=status.OFFLINE,
+            )
+        )
+    if planned_members or monitor is not None:
+        session.flush()
+        session.refresh(pool)
     if listener is not None:
         listener.default_pool_id = pool.id
         mark_updated(listener)

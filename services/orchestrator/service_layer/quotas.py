@@ -92,28 +92,47 @@ def reserve(session: Session, project_id: str, resource: str, count: int = 1) ->
     transaction, before the caller adds them; raises QuotaExceeded otherwise.
 
     Call it before session.add() of the new objects (they must not be counted twice) and inside
-    the transaction that creates them: the quota row stays locked until that transaction ends,
-    so N concurrent creates against a limit of L end with exactly min(N, L) objects."""
-    _check_resource(resource)
-    if count <= 0:
-        return
-    row = _locked_row(session, project_id)
-    limit = _limit(row, resource, session_defaults(session))
-    if limit == UNLIMITED:
-        return
-    used = usage(session, project_id, resource)
-    if used + count > limit:
-        raise QuotaExceeded(
-            f"Quota has been met for resources: {_NAMES[resource]} "
-            f"(limit {limit}, in use {used}, requested {count}).",
-            field=resource,
-        )
+    the transaction that creates them: when the resource is limited, the quota row stays locked
+    until that transaction ends, so N concurrent creates against a limit of L end with exactly
+    min(N, L) objects. When it is unlimited (-1, explicitly or by default) nothing is locked or
+    counted, as in Octavia: unlimited projects' creates do not queue behind each other."""
+    reserve_many(session, project_id, {resource: count})
+
+
+def _unlocked_row(session: Session, project_id: str) -> QuotaRow | None:
+    """The project's quota row as committed (no lock): only to learn whether a limit applies."""
+    return session.execute(
+        select(QuotaRow).where(QuotaRow.project_id == project_id)
+    ).scalar_one_or_none()
 
 
 def reserve_many(session: Session, project_id: str, counts: Mapping[str, int]) -> None:
-    """reserve() for several resources at once (a fully populated load balancer)."""
-    for resource, count in counts.items():
-        reserve(session, project_id, resource, count)
+    """reserve() for several resources at once (a fully populated load balancer): one read of
+    the quota row, and the lock plus a usage count only for the limited resources."""
+    for resource in counts:
+        _check_resource(resource)
+    wanted = {r: c for r, c in counts.items() if c > 0}
+    if not wanted:
+        return
+    defaults = session_defaults(session)
+    if all(defaults[r] == UNLIMITED for r in wanted):
+        row = _unlocked_row(session, project_id)
+        if row is None or all(_limit(row, r, defaults) == UNLIMITED for r in wanted):
+            return
+    # Some resource is limited: serialize on the project's row, then read the limits again
+    # (they may have changed before the lock was granted) and count under the lock.
+    row = _locked_row(session, project_id)
+    for resource, count in wanted.items():
+        limit = _limit(row, resource, defaults)
+        if limit == UNLIMITED:
+            continue
+        used = usage(session, project_id, resource)
+        if used + count > limit:
+            raise QuotaExceeded(
+                f"Quota has been met for resources: {_NAMES[resource]} "
+                f"(limit {limit}, in use {used}, requested {count}).",
+                field=resource,
+            )
 
 
 # -- the quota API ---------------------------------------------------------------------------

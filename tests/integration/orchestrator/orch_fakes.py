@@ -74,8 +74,13 @@ class FakeRenderer:
         self.fail: DomainError | None = None
         self.delay = 0.0
 
+    # Top-level feature names: a renderer advertising a prefix supports everything under it
+    # (services.orchestrator.domain.features), so the feature gate lets every change through.
+    supported_features = ["loadbalancer", "listener", "l7policy", "l7rule", "pool", "member",
+                          "healthmonitor"]  # fmt: skip
+
     async def describe(self):
-        return ("haproxy", "fake-1", [])
+        return ("haproxy", "fake-1", list(self.supported_features))
 
     async def render(self, loadbalancer, target: AgentInfo, vip_address: str) -> RenderedConfig:
         if self.delay:

@@ -189,3 +189,69 @@ def test_batch_members_count_the_net_new(database_url, run_dir):
             assert sorted(m.protocol_port for m in listed.members) == [1, 2, 3, 4]
 
     asyncio.run(scenario())
+
+
+def test_pool_with_nested_members_and_monitor_is_one_atomic_create(database_url, run_dir):
+    """CreatePool with members and a health monitor (Octavia's PoolPOST): all or nothing, each
+    object reserved against its own quota."""
+
+    def pool(lb_id: str, *ports: int, monitor: bool = True) -> graph_pb2.Pool:
+        p = graph_pb2.Pool(
+            meta=graph_pb2.ResourceMeta(admin_state_up=True),
+            loadbalancer_id=lb_id,
+            protocol="HTTP",
+            lb_algorithm="ROUND_ROBIN",
+            members=[
+                graph_pb2.Member(
+                    meta=graph_pb2.ResourceMeta(admin_state_up=True),
+                    address="10.0.0.1",
+                    protocol_port=port,
+                    weight=1,
+                )
+                for port in ports
+            ],
+        )
+        if monitor:
+            p.healthmonitor.CopyFrom(
+                graph_pb2.HealthMonitor(
+                    meta=graph_pb2.ResourceMeta(admin_state_up=True),
+                    type="TCP",
+                    delay=5,
+                    timeout=3,
+                    max_retries=2,
+                    max_retries_down=3,
+                )
+            )
+        return p
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
+            lb = await create_lb(st.stub)
+            made = (
+                await st.stub.CreatePool(pb.CreatePoolRequest(scope=ALICE, pool=pool(lb.meta.id, 80, 81)))
+            ).pool  # fmt: skip
+            assert len(made.members) == 2 and made.healthmonitor.meta.id
+            listed = await st.stub.ListMembers(
+                pb.ListMembersRequest(scope=ADMIN, pool_id=made.meta.id)
+            )
+            assert sorted(m.protocol_port for m in listed.members) == [80, 81]
+
+            # Over the member quota: nothing of the request is written (not even the pool).
+            await _set_quota(st.stub, "alice", member=3)
+            before = await st.stub.ListPools(pb.ListPoolsRequest(scope=ADMIN))
+            code, err = await _error(
+                st.stub.CreatePool(pb.CreatePoolRequest(scope=ALICE, pool=pool(lb.meta.id, 1, 2)))
+            )
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and err.field == "member"
+            # A bad nested member names its field; nothing written either.
+            bad = pool(lb.meta.id, 0, monitor=False)
+            code, err = await _error(
+                st.stub.CreatePool(pb.CreatePoolRequest(scope=ALICE, pool=bad))
+            )
+            assert (
+                code == grpc.StatusCode.INVALID_ARGUMENT and err.field == "members[0].protocol_port"
+            )
+            after = await st.stub.ListPools(pb.ListPoolsRequest(scope=ADMIN))
+            assert len(after.pools) == len(before.pools)
+
+    asyncio.run(scenario())

@@ -150,7 +150,7 @@ def test_flavor_crud_and_profile_in_use(api, fake, profile):
         ({}, "name"),
         ({"name": "a"}, "flavor_profile_id"),
         ({"name": "a", "flavor_profile_id": "not-a-uuid"}, "flavor_profile_id"),
-        ({"name": "a", "flavor_profile_id": str(uuid.uuid4()), "enabled": "yes"}, "enabled"),
+        ({"name": "a", "flavor_profile_id": str(uuid.uuid4()), "enabled": "sure"}, "enabled"),
         ({"name": "a", "flavor_profile_id": str(uuid.uuid4()), "description": "d" * 256},
          "description"),
     ],

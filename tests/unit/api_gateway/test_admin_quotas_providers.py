@@ -76,7 +76,7 @@ def test_quota_defaults(api, fake):
     [
         ({"load_balancer": -2}, "load_balancer"),
         ({"listener": 2000000001}, "listener"),
-        ({"pool": "3"}, "pool"),
+        ({"pool": "3.0"}, "pool"),
         ({"member": True}, "member"),
         ({"l7rule": 1.5}, "l7rule"),
         ({"bogus": 1}, "bogus"),

@@ -189,7 +189,7 @@ def test_pool_member_healthmonitor_and_status_tree(client, lb):
     ]
     assert tree["id"] == lb["id"] and tree["listeners"][0]["id"] == li["id"]
     tpool = tree["listeners"][0]["pools"][0]
-    assert tpool["healthmonitor"]["type"] == "HTTP"
+    assert tpool["health_monitor"]["type"] == "HTTP"
     assert (
         tpool["members"][0]["address"] == "192.0.2.10"
         and tpool["members"][0]["protocol_port"] == 8080

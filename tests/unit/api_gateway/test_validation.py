@@ -41,7 +41,7 @@ CASES = [
     ("loadbalancers", "loadbalancer", _with(LB, vip_address="10.0.0.300"), "vip_address", "IP"),
     ("loadbalancers", "loadbalancer", _with(LB, bogus=1), "bogus", "Unknown attribute"),
     ("loadbalancers", "loadbalancer", _with(LB, name="x" * 256), "name", "255"),
-    ("loadbalancers", "loadbalancer", _with(LB, admin_state_up="yes"), "admin_state_up", "boolean"),
+    ("loadbalancers", "loadbalancer", _with(LB, admin_state_up="sure"), "admin_state_up", "boolean"),
     ("loadbalancers", "loadbalancer", _with(LB, provider="f5"), "provider", "amphora"),
     ("loadbalancers", "loadbalancer", _with(LB, tags=["ok", 3]), "tags", "string"),
     (
@@ -51,7 +51,7 @@ CASES = [
         "protocol_port",
         "Value: '70000'. Value must be between 1 and 65535.",
     ),
-    ("listeners", "listener", _with(LISTENER, protocol_port="80"), "protocol_port", "integer"),
+    ("listeners", "listener", _with(LISTENER, protocol_port="80.0"), "protocol_port", "integer"),
     (
         "listeners",
         "listener",

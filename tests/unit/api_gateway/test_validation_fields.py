@@ -76,7 +76,7 @@ CASES = [
     ),
     ("listeners", "listener", _w(HTTP, allowed_cidrs=["10.0.0.1"]), "allowed_cidrs"),
     ("pools", "pool", _w(POOL, tls_versions=["SSLv2"]), "tls_versions"),
-    ("pools", "pool", _w(POOL, tls_enabled="yes"), "tls_enabled"),
+    ("pools", "pool", _w(POOL, tls_enabled="maybe"), "tls_enabled"),
     ("pools", "pool", _w(POOL, crl_container_ref="crl"), "crl_container_ref"),
     ("pools", "pool", _w(POOL, tls_container_ref="a'b"), "tls_container_ref"),
     ("pools", "pool", _w(POOL, alpn_protocols=["h3"]), "alpn_protocols"),
@@ -107,13 +107,13 @@ CASES = [
     (
         f"pools/{ANY_ID}/members",
         "member",
-        {"address": "192.0.2.1", "protocol_port": 80, "request_sriov": 1},
+        {"address": "192.0.2.1", "protocol_port": 80, "request_sriov": 2},
         "request_sriov",
     ),
     (
         f"pools/{ANY_ID}/members",
         "member",
-        {"address": "192.0.2.1", "protocol_port": 80, "backup": "no"},
+        {"address": "192.0.2.1", "protocol_port": 80, "backup": "No "},
         "backup",
     ),
     (
@@ -239,7 +239,7 @@ CASES = [
         {"type": "SSL_DN_FIELD", "compare_type": "EQUAL_TO", "value": "x", "key": "1CN"},
         "key",
     ),
-    (f"l7policies/{ANY_ID}/rules", "rule", _w(RULE, invert="true"), "invert"),
+    (f"l7policies/{ANY_ID}/rules", "rule", _w(RULE, invert="truthy"), "invert"),
     (f"l7policies/{ANY_ID}/rules", "rule", _w(RULE, name="r"), "name"),
 ]
 

@@ -1,0 +1,132 @@
+"""Which renderer features a create or update needs: the one mapping from graph fields to the
+feature names renderers advertise in Describe (lbaas.renderer.v1 DescribeResponse
+.supported_features) and name in their FAILED_PRECONDITION errors.
+
+A feature name is dotted, most general first ("listener.protocol.TERMINATED_HTTPS",
+"listener.insert_headers.X-Forwarded-For", "pool.tls_enabled"). A renderer supports a needed
+feature when it advertises the name itself or any dotted prefix of it ("listener.insert_headers"
+covers every header). Only what an object actually uses is needed: a protocol, algorithm, type
+or action always; an option only when it is set to something other than its default.
+
+Plain Python over the contract messages; `paths` (an update mask, relative to the message)
+limits an update to the fields it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Need:
+    feature: str
+    field: str
+
+
+def _changed(paths: Collection[str] | None, name: str) -> bool:
+    if paths is None:
+        return True
+    return any(p == name or p.startswith(f"{name}.") for p in paths)
+
+
+def _at(prefix: str, name: str) -> str:
+    return f"{prefix}{name}"
+
+
+def listener(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    if _changed(paths, "protocol") and msg.protocol:
+        yield Need(f"listener.protocol.{msg.protocol}", _at(at, "protocol"))
+    if _changed(paths, "client_authentication") and msg.client_authentication not in (
+        "",
+        "NONE",
+    ):
+        yield Need("listener.client_authentication", _at(at, "client_authentication"))
+    if _changed(paths, "insert_headers"):
+        for header, value in sorted(msg.insert_headers.items()):
+            if str(value).lower() not in ("false", "0", ""):
+                yield Need(f"listener.insert_headers.{header}", _at(at, "insert_headers"))
+    if _changed(paths, "allowed_cidrs") and len(msg.allowed_cidrs):
+        yield Need("listener.allowed_cidrs", _at(at, "allowed_cidrs"))
+    if paths is None:
+        for policy in msg.l7policies:
+            yield from l7policy(policy, None, _at(at, "l7policies."))
+
+
+def l7policy(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    if _changed(paths, "action") and msg.action:
+        yield Need(f"l7policy.action.{msg.action}", _at(at, "action"))
+    if paths is None:
+        for rule in msg.rules:
+            yield from l7rule(rule, None, _at(at, "rules."))
+
+
+def l7rule(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    if _changed(paths, "type") and msg.type:
+        yield Need(f"l7rule.type.{msg.type}", _at(at, "type"))
+    if _changed(paths, "compare_type") and msg.compare_type:
+        yield Need(f"l7rule.compare_type.{msg.compare_type}", _at(at, "compare_type"))
+    if _changed(paths, "invert") and msg.invert:
+        yield Need("l7rule.invert", _at(at, "invert"))
+
+
+def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    if _changed(paths, "protocol") and msg.protocol:
+        yield Need(f"pool.protocol.{msg.protocol}", _at(at, "protocol"))
+    if _changed(paths, "lb_algorithm") and msg.lb_algorithm:
+        yield Need(f"pool.lb_algorithm.{msg.lb_algorithm}", _at(at, "lb_algorithm"))
+    if _changed(paths, "tls_enabled") and msg.tls_enabled:
+        yield Need("pool.tls_enabled", _at(at, "tls_enabled"))
+    if _changed(paths, "session_persistence") and msg.session_persistence.type:
+        yield Need(
+            f"pool.session_persistence.{msg.session_persistence.type}",
+            _at(at, "session_persistence.type"),
+        )
+    if paths is None:
+        for child in msg.members:
+            yield from member(child, None, _at(at, "members."))
+        if msg.HasField("healthmonitor") and msg.healthmonitor.type:
+            yield from healthmonitor(msg.healthmonitor, None, _at(at, "healthmonitor."))
+
+
+def member(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    if _changed(paths, "backup") and msg.backup:
+        yield Need("member.backup", _at(at, "backup"))
+    monitor = (_changed(paths, "monitor_address") and msg.monitor_address) or (
+        _changed(paths, "monitor_port") and msg.HasField("monitor_port")
+    )
+    if monitor:
+        yield Need("member.monitor_address", _at(at, "monitor_address"))
+
+
+def healthmonitor(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    if _changed(paths, "type") and msg.type:
+        yield Need(f"healthmonitor.type.{msg.type}", _at(at, "type"))
+    if _changed(paths, "http_version") and msg.http_version:
+        yield Need("healthmonitor.http_version", _at(at, "http_version"))
+    if _changed(paths, "domain_name") and msg.domain_name:
+        yield Need("healthmonitor.domain_name", _at(at, "domain_name"))
+
+
+def loadbalancer(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
+    """A load balancer's own fields need nothing; a fully populated create needs its children's."""
+    if paths is None:
+        for child in msg.listeners:
+            yield from listener(child, None, _at(at, "listeners."))
+        for child in msg.pools:
+            yield from pool(child, None, _at(at, "pools."))
+
+
+def supports(supported: Collection[str], feature: str) -> bool:
+    """The feature or one of its dotted prefixes is advertised."""
+    parts = feature.split(".")
+    return any(".".join(parts[:n]) in supported for n in range(len(parts), 0, -1))
+
+
+def missing(supported: Collection[str], needs: Iterable[Need]) -> Need | None:
+    """The first need the renderer does not advertise, or None."""
+    for need in needs:
+        if not supports(supported, need.feature):
+            return need
+    return None
