@@ -75,10 +75,11 @@ def test_ten_updates_without_waiting_all_land(stack: RunningStack):
              {"member": {"admin_state_up": False}}),
         ]  # fmt: skip
         # In order, without waiting for the load balancer to leave PENDING_UPDATE...
-        codes = [api.http.put(path, json=body).status_code for path, body in updates[:5]]
-        # ...and the rest concurrently.
-        with ThreadPoolExecutor(5) as ex:
-            codes += list(ex.map(lambda u: api.http.put(u[0], json=u[1]).status_code, updates[5:]))
+        codes = [api.http.put(path, json=body).status_code for path, body in updates[:7]]
+        # ...and the rest concurrently. They touch distinct fields: two concurrent writes to the
+        # same field have no defined winner, here as in any API.
+        with ThreadPoolExecutor(3) as ex:
+            codes += list(ex.map(lambda u: api.http.put(u[0], json=u[1]).status_code, updates[7:]))
         assert codes == [200] * 10, codes
 
         api.wait_lb(lb_id, timeout=60)
