@@ -44,6 +44,7 @@ test: $(STAMP) proto-check
 
 bench: $(STAMP)
 	$(PY) -m bench.lifecycle
+	$(PY) -m bench.api
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench
