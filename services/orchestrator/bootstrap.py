@@ -15,6 +15,7 @@ from services.orchestrator.config import Settings
 from services.orchestrator.domain.ports import (
     AgentClient,
     CertificateAuthority,
+    CertificateStore,
     ComputeDriver,
     Renderer,
 )
@@ -46,6 +47,7 @@ def build(
     agent: AgentClient | None = None,
     renderer: Renderer | None = None,
     ca: CertificateAuthority | None = None,
+    certificates: CertificateStore | None = None,
 ) -> Orchestrator:
     """Builds every adapter; the real compute/agent/renderer adapters are imported lazily so a
     test that injects fakes does not need them.
@@ -80,8 +82,18 @@ def build(
     uow = UnitOfWork(engine, session_info={SESSION_DEFAULTS_KEY: dict(settings.quota_defaults)})
     network = LoopbackNetworkDriver()
     queue = ProcrastinateReconcileQueue(engine)
+    if certificates is None:
+        from services.orchestrator.adapters.certificates_none import NoCertificateStore
+
+        certificates = NoCertificateStore()
     drivers = Drivers(
-        compute=compute, agent=agent, renderer=renderer, ca=ca, network=network, queue=queue
+        compute=compute,
+        agent=agent,
+        renderer=renderer,
+        ca=ca,
+        network=network,
+        queue=queue,
+        certificates=certificates,
     )
     reconciler = Reconciler(uow, drivers, settings)
     worker_app = build_worker_app(settings.database_url, reconciler)

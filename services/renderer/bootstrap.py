@@ -11,10 +11,21 @@ from services.renderer.handlers.renderer import RendererServicer
 
 
 def build_renderer(settings: Settings) -> Renderer:
+    """Every backend renderer takes the same two knobs: a replacement template directory and the
+    renderer version it is known by (empty: packaged templates and version)."""
+    options = {"template_dir": settings.template_dir, "version": settings.version_override}
     if settings.backend == "haproxy":
         from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 
-        return HaproxyRenderer()
+        return HaproxyRenderer(**options)
+    if settings.backend == "nginx":
+        from services.renderer.backends.nginx.renderer import NginxRenderer
+
+        return NginxRenderer(**options)
+    if settings.backend == "f5-as3":
+        from services.renderer.backends.f5_as3.renderer import As3Renderer
+
+        return As3Renderer(**options)
     raise ValueError(f"unknown renderer backend {settings.backend!r}")
 
 

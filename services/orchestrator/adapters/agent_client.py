@@ -124,6 +124,7 @@ class GrpcAgentClient:
             nginx_version=resp.nginx_version,
             runtime_dir=resp.runtime_dir,
             applied_config_hash=resp.applied_config_hash,
+            applied_renderer_version=resp.applied_renderer_version,
         )
 
     async def apply_config(
@@ -133,6 +134,7 @@ class GrpcAgentClient:
         files: list[tuple[str, bytes, int]],
         config_hash: str,
         renderer_version: str,
+        force: bool = False,
     ) -> ApplyOutcome:
         stub = self._stub(agent_address, amphora_id)
         request = amphora_service_pb2.ApplyConfigRequest(
@@ -142,6 +144,7 @@ class GrpcAgentClient:
             ],
             config_hash=config_hash,
             renderer_version=renderer_version,
+            force=force,
         )
         try:
             resp = await stub.ApplyConfig(request, timeout=self._timeout)

@@ -45,6 +45,7 @@ class NoopAgentClient:
         files: list[tuple[str, bytes, int]],
         config_hash: str,
         renderer_version: str,
+        force: bool = False,
     ) -> ApplyOutcome:
         actual = files_hash(files)
         if actual != config_hash:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import grpc
 from lbaas.renderer.v1 import renderer_service_pb2, renderer_service_pb2_grpc
@@ -72,10 +73,16 @@ class GrpcRenderer:
         return resp.backend_type, resp.renderer_version, list(resp.supported_features)
 
     async def render(
-        self, loadbalancer: object, target: AgentInfo, vip_address: str
+        self,
+        loadbalancer: object,
+        target: AgentInfo,
+        vip_address: str,
+        materials: Sequence[object] = (),
     ) -> RenderedConfig:
         request = renderer_service_pb2.RenderRequest(
-            loadbalancer=loadbalancer, target=build_target(target, vip_address)
+            loadbalancer=loadbalancer,
+            target=build_target(target, vip_address),
+            tls_materials=list(materials),
         )
         try:
             resp = await self._stub().Render(request, timeout=self._timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -74,6 +75,7 @@ class AgentInfo:
     nginx_version: str
     runtime_dir: str
     applied_config_hash: str
+    applied_renderer_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ class AgentClient(Protocol):
         files: list[tuple[str, bytes, int]],
         config_hash: str,
         renderer_version: str,
-    ) -> ApplyOutcome: ...
+        force: bool = False,
+    ) -> ApplyOutcome:
+        """force: validate, swap and reload even when config_hash is already applied."""
+        ...
 
 
 def run_dir_amphora_path(run_dir: Path, amphora_id: str) -> Path:
@@ -124,6 +129,24 @@ class Renderer(Protocol):
         """(backend_type, renderer_version, supported_features)."""
         ...
 
-    async def render(self, loadbalancer: object, target: AgentInfo, vip_address: str) -> RenderedConfig:
-        """loadbalancer is a lbaas.common.v1.LoadBalancer message with listeners and pools."""
+    async def render(
+        self,
+        loadbalancer: object,
+        target: AgentInfo,
+        vip_address: str,
+        materials: Sequence[object] = (),
+    ) -> RenderedConfig:
+        """loadbalancer is a lbaas.common.v1.LoadBalancer message with listeners and pools;
+        materials are lbaas.renderer.v1.TlsMaterial messages for its certificate references."""
+        ...
+
+
+class CertificateStore(Protocol):
+    """The certificate driver as the reconcile pass sees it (local: the database, keys encrypted
+    at rest; barbican: openstacksdk's key manager)."""
+
+    def resolve(self, loadbalancer: object) -> list[object]:
+        """lbaas.renderer.v1.TlsMaterial for every certificate reference in the graph (listener
+        and pool refs). Raises InvalidInput naming the field when a reference cannot be
+        resolved (deleted, or not the load balancer's project's)."""
         ...

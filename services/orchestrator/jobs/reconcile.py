@@ -25,6 +25,7 @@ from services.orchestrator.domain.ports import (
     AgentClient,
     AmphoraSpec,
     CertificateAuthority,
+    CertificateStore,
     ComputeDriver,
     Renderer,
 )
@@ -70,6 +71,7 @@ class Drivers:
     ca: CertificateAuthority
     network: LoopbackNetworkDriver
     queue: ReconcileQueue
+    certificates: CertificateStore
 
 
 def _amphora(row: AmphoraRow) -> Amphora:
@@ -154,7 +156,8 @@ class Reconciler:
         relies on that); the agent answers UNCHANGED when nothing differs."""
         amphora = await self._ensure_amphora(snap)
         info = await self._wait_for_agent(amphora)
-        rendered = await self._d.renderer.render(snap.graph, info, snap.vip_address)
+        materials = await asyncio.to_thread(self._d.certificates.resolve, snap.graph)
+        rendered = await self._d.renderer.render(snap.graph, info, snap.vip_address, materials)
         outcome = await self._d.agent.apply_config(
             amphora.agent_address,
             amphora.id,

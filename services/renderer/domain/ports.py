@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Protocol
 
 from lbaas.common.v1 import graph_pb2
@@ -34,5 +35,8 @@ class Renderer(Protocol):
     def describe(self) -> Description: ...
 
     def render(
-        self, loadbalancer: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target
+        self,
+        loadbalancer: graph_pb2.LoadBalancer,
+        target: renderer_service_pb2.Target,
+        materials: Sequence[renderer_service_pb2.TlsMaterial] = (),
     ) -> Rendering: ...

@@ -31,7 +31,9 @@ class RendererServicer(renderer_service_pb2_grpc.RendererServiceServicer):
             raise InvalidInput("loadbalancer is required", field="loadbalancer")
         if not request.HasField("target"):
             raise InvalidInput("target is required", field="target")
-        rendering = self._renderer.render(request.loadbalancer, request.target)
+        rendering = self._renderer.render(
+            request.loadbalancer, request.target, list(request.tls_materials)
+        )
         return pb.RenderResponse(
             files=[
                 pb.RenderedFile(path=f.path, content=f.content, mode=f.mode)

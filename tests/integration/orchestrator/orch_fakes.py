@@ -58,7 +58,9 @@ class FakeAgent:
             raise Unavailable("agent unreachable")
         return AgentInfo(amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x", "")
 
-    async def apply_config(self, agent_address, amphora_id, files, config_hash, renderer_version):
+    async def apply_config(
+        self, agent_address, amphora_id, files, config_hash, renderer_version, force=False
+    ):
         self.apply_calls += 1
         if self.hang:
             await asyncio.Event().wait()
@@ -82,7 +84,9 @@ class FakeRenderer:
     async def describe(self):
         return ("haproxy", "fake-1", list(self.supported_features))
 
-    async def render(self, loadbalancer, target: AgentInfo, vip_address: str) -> RenderedConfig:
+    async def render(
+        self, loadbalancer, target: AgentInfo, vip_address: str, materials=()
+    ) -> RenderedConfig:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail is not None:

@@ -62,4 +62,11 @@ def test_settings_from_env() -> None:
     )
     assert (custom.bind_address, custom.log_level) == ("127.0.0.1:0", "DEBUG")
     with pytest.raises(ValueError, match="LBAAS_RENDERER_BACKEND"):
-        Settings.from_env({"LBAAS_RENDERER_BACKEND": "nginx"})
+        Settings.from_env({"LBAAS_RENDERER_BACKEND": "apache"})
+    nginx = Settings.from_env(
+        {"LBAAS_RENDERER_BACKEND": "nginx", "LBAAS_RENDERER_NGINX_ADDR": "127.0.0.1:7"}
+    )
+    assert (nginx.backend, nginx.bind_address) == ("nginx", "127.0.0.1:7")
+    assert Settings.from_env({"LBAAS_RENDERER_BACKEND": "f5-as3"}).bind_address.endswith(":9895")
+    with pytest.raises(ValueError, match="LBAAS_RENDERER_VERSION"):
+        Settings.from_env({"LBAAS_RENDERER_TEMPLATE_DIR": "/tmp"})

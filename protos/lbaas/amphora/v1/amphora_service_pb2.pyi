@@ -27,7 +27,7 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetInfoResponse(_message.Message):
-    __slots__ = ("amphora_id", "api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "backend_type", "applied_config_hash", "capabilities")
+    __slots__ = ("amphora_id", "api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "backend_type", "applied_config_hash", "capabilities", "applied_renderer_version")
     AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
     HAPROXY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class GetInfoResponse(_message.Message):
     BACKEND_TYPE_FIELD_NUMBER: _ClassVar[int]
     APPLIED_CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     amphora_id: str
     api_version: str
     haproxy_version: str
@@ -48,7 +49,8 @@ class GetInfoResponse(_message.Message):
     backend_type: str
     applied_config_hash: str
     capabilities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, amphora_id: _Optional[str] = ..., api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., backend_type: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+    applied_renderer_version: str
+    def __init__(self, amphora_id: _Optional[str] = ..., api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., backend_type: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., applied_renderer_version: _Optional[str] = ...) -> None: ...
 
 class ConfigFile(_message.Message):
     __slots__ = ("path", "content", "mode")
@@ -61,14 +63,16 @@ class ConfigFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., content: _Optional[bytes] = ..., mode: _Optional[int] = ...) -> None: ...
 
 class ApplyConfigRequest(_message.Message):
-    __slots__ = ("files", "config_hash", "renderer_version")
+    __slots__ = ("files", "config_hash", "renderer_version", "force")
     FILES_FIELD_NUMBER: _ClassVar[int]
     CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
     RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     files: _containers.RepeatedCompositeFieldContainer[ConfigFile]
     config_hash: str
     renderer_version: str
-    def __init__(self, files: _Optional[_Iterable[_Union[ConfigFile, _Mapping]]] = ..., config_hash: _Optional[str] = ..., renderer_version: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, files: _Optional[_Iterable[_Union[ConfigFile, _Mapping]]] = ..., config_hash: _Optional[str] = ..., renderer_version: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class ApplyConfigResponse(_message.Message):
     __slots__ = ("result", "applied_config_hash", "detail")

@@ -555,7 +555,7 @@ class ListPortsResponse(_message.Message):
     def __init__(self, ports: _Optional[_Iterable[_Union[Port, _Mapping]]] = ...) -> None: ...
 
 class Amphora(_message.Message):
-    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason")
+    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason", "applied_renderer_version")
     ID_FIELD_NUMBER: _ClassVar[int]
     LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -570,6 +570,7 @@ class Amphora(_message.Message):
     CERT_EXPIRATION_FIELD_NUMBER: _ClassVar[int]
     LB_NETWORK_IP_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     loadbalancer_id: str
     status: str
@@ -584,7 +585,8 @@ class Amphora(_message.Message):
     cert_expiration: _timestamp_pb2.Timestamp
     lb_network_ip: str
     status_reason: str
-    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ...) -> None: ...
+    applied_renderer_version: str
+    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ...) -> None: ...
 
 class GetAmphoraRequest(_message.Message):
     __slots__ = ("id",)
@@ -1149,3 +1151,123 @@ class ListProviderCapabilitiesResponse(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     capabilities: _containers.RepeatedCompositeFieldContainer[_admin_pb2.ProviderCapability]
     def __init__(self, capabilities: _Optional[_Iterable[_Union[_admin_pb2.ProviderCapability, _Mapping]]] = ...) -> None: ...
+
+class Certificate(_message.Message):
+    __slots__ = ("id", "project_id", "name", "ref", "type", "hostnames", "subject", "expires_at", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAMES_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    project_id: str
+    name: str
+    ref: str
+    type: str
+    hostnames: _containers.RepeatedScalarFieldContainer[str]
+    subject: str
+    expires_at: _timestamp_pb2.Timestamp
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., name: _Optional[str] = ..., ref: _Optional[str] = ..., type: _Optional[str] = ..., hostnames: _Optional[_Iterable[str]] = ..., subject: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateCertificateRequest(_message.Message):
+    __slots__ = ("scope", "name", "certificate_pem", "private_key_pem", "intermediates_pem", "pkcs12", "passphrase", "crl_pem", "type")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    PRIVATE_KEY_PEM_FIELD_NUMBER: _ClassVar[int]
+    INTERMEDIATES_PEM_FIELD_NUMBER: _ClassVar[int]
+    PKCS12_FIELD_NUMBER: _ClassVar[int]
+    PASSPHRASE_FIELD_NUMBER: _ClassVar[int]
+    CRL_PEM_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    name: str
+    certificate_pem: bytes
+    private_key_pem: bytes
+    intermediates_pem: bytes
+    pkcs12: bytes
+    passphrase: str
+    crl_pem: bytes
+    type: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., name: _Optional[str] = ..., certificate_pem: _Optional[bytes] = ..., private_key_pem: _Optional[bytes] = ..., intermediates_pem: _Optional[bytes] = ..., pkcs12: _Optional[bytes] = ..., passphrase: _Optional[str] = ..., crl_pem: _Optional[bytes] = ..., type: _Optional[str] = ...) -> None: ...
+
+class CreateCertificateResponse(_message.Message):
+    __slots__ = ("certificate",)
+    CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
+    certificate: Certificate
+    def __init__(self, certificate: _Optional[_Union[Certificate, _Mapping]] = ...) -> None: ...
+
+class GetCertificateRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetCertificateResponse(_message.Message):
+    __slots__ = ("certificate",)
+    CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
+    certificate: Certificate
+    def __init__(self, certificate: _Optional[_Union[Certificate, _Mapping]] = ...) -> None: ...
+
+class ListCertificatesRequest(_message.Message):
+    __slots__ = ("scope",)
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ...) -> None: ...
+
+class ListCertificatesResponse(_message.Message):
+    __slots__ = ("certificates",)
+    CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    certificates: _containers.RepeatedCompositeFieldContainer[Certificate]
+    def __init__(self, certificates: _Optional[_Iterable[_Union[Certificate, _Mapping]]] = ...) -> None: ...
+
+class DeleteCertificateRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteCertificateResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RefreshConfigsRequest(_message.Message):
+    __slots__ = ("loadbalancer_id", "force")
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer_id: str
+    force: bool
+    def __init__(self, loadbalancer_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class RefreshConfigsResponse(_message.Message):
+    __slots__ = ("rendered", "pushed", "unchanged", "skipped", "failures", "stopped")
+    RENDERED_FIELD_NUMBER: _ClassVar[int]
+    PUSHED_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_FIELD_NUMBER: _ClassVar[int]
+    rendered: int
+    pushed: int
+    unchanged: int
+    skipped: int
+    failures: _containers.RepeatedCompositeFieldContainer[RefreshFailure]
+    stopped: bool
+    def __init__(self, rendered: _Optional[int] = ..., pushed: _Optional[int] = ..., unchanged: _Optional[int] = ..., skipped: _Optional[int] = ..., failures: _Optional[_Iterable[_Union[RefreshFailure, _Mapping]]] = ..., stopped: _Optional[bool] = ...) -> None: ...
+
+class RefreshFailure(_message.Message):
+    __slots__ = ("loadbalancer_id", "reason")
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer_id: str
+    reason: str
+    def __init__(self, loadbalancer_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

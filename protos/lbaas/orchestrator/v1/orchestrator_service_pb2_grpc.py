@@ -409,6 +409,31 @@ class OrchestratorServiceStub:
                 request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.SetOperatingStatusesRequest.SerializeToString,
                 response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.SetOperatingStatusesResponse.FromString,
                 _registered_method=True)
+        self.CreateCertificate = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/CreateCertificate',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateCertificateRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateCertificateResponse.FromString,
+                _registered_method=True)
+        self.GetCertificate = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetCertificate',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetCertificateRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetCertificateResponse.FromString,
+                _registered_method=True)
+        self.ListCertificates = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ListCertificates',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListCertificatesRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListCertificatesResponse.FromString,
+                _registered_method=True)
+        self.DeleteCertificate = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/DeleteCertificate',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteCertificateRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteCertificateResponse.FromString,
+                _registered_method=True)
+        self.RefreshConfigs = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/RefreshConfigs',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -871,6 +896,44 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateCertificate(self, request, context):
+        """Certificate bundles (TLS cert + key + chain, CA certificates, CRLs) kept by the configured
+        certificate driver. A certificate's `ref` is what listeners and pools take as
+        *_container_ref. Private keys are stored encrypted and never returned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCertificate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCertificates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCertificate(self, request, context):
+        """FAILED_PRECONDITION while a listener or pool refers to it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefreshConfigs(self, request, context):
+        """Minor update: re-renders the configuration of one load balancer (loadbalancer_id set) or of
+        every ACTIVE one, and pushes only those whose rendered content differs from what their
+        amphorae have applied, with bounded concurrency, stopping at the first failure that was not
+        rolled back. Returns when the roll has finished.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1248,6 +1311,31 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.SetOperatingStatuses,
                     request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.SetOperatingStatusesRequest.FromString,
                     response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.SetOperatingStatusesResponse.SerializeToString,
+            ),
+            'CreateCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCertificate,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateCertificateRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateCertificateResponse.SerializeToString,
+            ),
+            'GetCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCertificate,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetCertificateRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetCertificateResponse.SerializeToString,
+            ),
+            'ListCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCertificates,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListCertificatesRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListCertificatesResponse.SerializeToString,
+            ),
+            'DeleteCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCertificate,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteCertificateRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteCertificateResponse.SerializeToString,
+            ),
+            'RefreshConfigs': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefreshConfigs,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3275,6 +3363,141 @@ class OrchestratorService:
             '/lbaas.orchestrator.v1.OrchestratorService/SetOperatingStatuses',
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.SetOperatingStatusesRequest.SerializeToString,
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.SetOperatingStatusesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/CreateCertificate',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateCertificateRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.CreateCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetCertificate',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetCertificateRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ListCertificates',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListCertificatesRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ListCertificatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/DeleteCertificate',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteCertificateRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.DeleteCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefreshConfigs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/RefreshConfigs',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsResponse.FromString,
             options,
             channel_credentials,
             insecure,

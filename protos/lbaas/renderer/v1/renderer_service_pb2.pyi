@@ -42,12 +42,28 @@ class Target(_message.Message):
     def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ...) -> None: ...
 
 class RenderRequest(_message.Message):
-    __slots__ = ("loadbalancer", "target")
+    __slots__ = ("loadbalancer", "target", "tls_materials")
     LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
+    TLS_MATERIALS_FIELD_NUMBER: _ClassVar[int]
     loadbalancer: _graph_pb2.LoadBalancer
     target: Target
-    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ...) -> None: ...
+    tls_materials: _containers.RepeatedCompositeFieldContainer[TlsMaterial]
+    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., tls_materials: _Optional[_Iterable[_Union[TlsMaterial, _Mapping]]] = ...) -> None: ...
+
+class TlsMaterial(_message.Message):
+    __slots__ = ("ref", "certificate_pem", "private_key_pem", "intermediates_pem", "crl_pem")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    PRIVATE_KEY_PEM_FIELD_NUMBER: _ClassVar[int]
+    INTERMEDIATES_PEM_FIELD_NUMBER: _ClassVar[int]
+    CRL_PEM_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    certificate_pem: bytes
+    private_key_pem: bytes
+    intermediates_pem: bytes
+    crl_pem: bytes
+    def __init__(self, ref: _Optional[str] = ..., certificate_pem: _Optional[bytes] = ..., private_key_pem: _Optional[bytes] = ..., intermediates_pem: _Optional[bytes] = ..., crl_pem: _Optional[bytes] = ...) -> None: ...
 
 class RenderedFile(_message.Message):
     __slots__ = ("path", "content", "mode")

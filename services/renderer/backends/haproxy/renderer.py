@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
@@ -92,9 +92,9 @@ def _only_checked(value: object) -> object:
     return value
 
 
-def build_environment() -> jinja2.Environment:
+def build_environment(template_dir: str = "") -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(template_dir or str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -105,25 +105,29 @@ def build_environment() -> jinja2.Environment:
 
 
 class HaproxyRenderer:
-    def __init__(self) -> None:
-        self._template = build_environment().get_template("haproxy.cfg.j2")
+    def __init__(self, template_dir: str = "", version: str = "") -> None:
+        self._version = version or RENDERER_VERSION
+        self._template = build_environment(template_dir).get_template("haproxy.cfg.j2")
 
     def describe(self) -> Description:
         return Description(
             backend_type="haproxy",
-            renderer_version=RENDERER_VERSION,
+            renderer_version=self._version,
             supported_features=SUPPORTED_FEATURES,
         )
 
     def render(
-        self, loadbalancer: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target
+        self,
+        loadbalancer: graph_pb2.LoadBalancer,
+        target: renderer_service_pb2.Target,
+        materials: Sequence[renderer_service_pb2.TlsMaterial] = (),
     ) -> Rendering:
         data = transform(loadbalancer, target)
-        text = self._template.render(lb=data, renderer_version=RENDERER_VERSION)
+        text = self._template.render(lb=data)
         content = text.encode("utf-8")
         files = (RenderedFile(CONFIG_PATH, content, CONFIG_MODE),)
         return Rendering(
             files=files,
-            renderer_version=RENDERER_VERSION,
+            renderer_version=self._version,
             config_hash=config_hash((f.path, f.content) for f in files),
         )
