@@ -65,9 +65,15 @@ class FileCertificateAuthority:
                 .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                 .add_extension(
                     x509.KeyUsage(
-                        digital_signature=False, content_commitment=False, key_encipherment=False,
-                        data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                        crl_sign=True, encipher_only=False, decipher_only=False,
+                        digital_signature=False,
+                        content_commitment=False,
+                        key_encipherment=False,
+                        data_encipherment=False,
+                        key_agreement=False,
+                        key_cert_sign=True,
+                        crl_sign=True,
+                        encipher_only=False,
+                        decipher_only=False,
                     ),
                     critical=True,
                 )
@@ -83,7 +89,9 @@ class FileCertificateAuthority:
     def ca_certificate_pem(self) -> bytes:
         return self._cert.public_bytes(serialization.Encoding.PEM)
 
-    def _issue(self, common_name: str, usage: x509.ObjectIdentifier, dns: list[str]) -> IssuedCertificate:
+    def _issue(
+        self, common_name: str, usage: x509.ObjectIdentifier, dns: list[str]
+    ) -> IssuedCertificate:
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
             x509.CertificateBuilder()
@@ -116,7 +124,9 @@ class FileCertificateAuthority:
     def controller_credentials(self) -> IssuedCertificate:
         cert_path, key_path = self._dir / "controller.crt", self._dir / "controller.key"
         if cert_path.exists() and key_path.exists():
-            return IssuedCertificate(cert_path.read_bytes(), key_path.read_bytes(), self.ca_certificate_pem())
+            return IssuedCertificate(
+                cert_path.read_bytes(), key_path.read_bytes(), self.ca_certificate_pem()
+            )
         issued = self.issue_client_certificate(CONTROLLER_CN)
         _write_private(key_path, issued.key_pem)
         cert_path.write_bytes(issued.cert_pem)

@@ -244,9 +244,7 @@ def _timestamp(value: dt.datetime | None) -> Timestamp | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     delta = value - _EPOCH
-    return Timestamp(
-        seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000
-    )
+    return Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
 def loadbalancer_summary(

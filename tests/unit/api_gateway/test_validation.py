@@ -41,7 +41,13 @@ CASES = [
     ("loadbalancers", "loadbalancer", _with(LB, vip_address="10.0.0.300"), "vip_address", "IP"),
     ("loadbalancers", "loadbalancer", _with(LB, bogus=1), "bogus", "Unknown attribute"),
     ("loadbalancers", "loadbalancer", _with(LB, name="x" * 256), "name", "255"),
-    ("loadbalancers", "loadbalancer", _with(LB, admin_state_up="sure"), "admin_state_up", "boolean"),
+    (
+        "loadbalancers",
+        "loadbalancer",
+        _with(LB, admin_state_up="sure"),
+        "admin_state_up",
+        "boolean",
+    ),
     ("loadbalancers", "loadbalancer", _with(LB, provider="f5"), "provider", "amphora"),
     ("loadbalancers", "loadbalancer", _with(LB, tags=["ok", 3]), "tags", "string"),
     (
