@@ -49,6 +49,13 @@ def listener(msg: Any, paths: Collection[str] | None = None, at: str = "") -> It
                 yield Need(f"listener.insert_headers.{header}", _at(at, "insert_headers"))
     if _changed(paths, "allowed_cidrs") and len(msg.allowed_cidrs):
         yield Need("listener.allowed_cidrs", _at(at, "allowed_cidrs"))
+    if _changed(paths, "sni_container_refs") and len(msg.sni_container_refs):
+        yield Need("listener.sni", _at(at, "sni_container_refs"))
+    if _changed(paths, "client_crl_container_ref") and msg.client_crl_container_ref:
+        yield Need("listener.client_crl", _at(at, "client_crl_container_ref"))
+    yield from _tls_options(msg, paths, at, "listener")
+    if _changed(paths, "hsts_max_age") and msg.HasField("hsts_max_age"):
+        yield Need("listener.hsts", _at(at, "hsts_max_age"))
     if paths is None:
         for policy in msg.l7policies:
             yield from l7policy(policy, None, _at(at, "l7policies."))
@@ -78,6 +85,13 @@ def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterat
         yield Need(f"pool.lb_algorithm.{msg.lb_algorithm}", _at(at, "lb_algorithm"))
     if _changed(paths, "tls_enabled") and msg.tls_enabled:
         yield Need("pool.tls_enabled", _at(at, "tls_enabled"))
+    if _changed(paths, "tls_container_ref") and msg.tls_container_ref:
+        yield Need("pool.tls_client_certificate", _at(at, "tls_container_ref"))
+    if _changed(paths, "ca_tls_container_ref") and msg.ca_tls_container_ref:
+        yield Need("pool.tls_verify", _at(at, "ca_tls_container_ref"))
+    if _changed(paths, "crl_container_ref") and msg.crl_container_ref:
+        yield Need("pool.tls_crl", _at(at, "crl_container_ref"))
+    yield from _tls_options(msg, paths, at, "pool")
     if _changed(paths, "session_persistence") and msg.session_persistence.type:
         yield Need(
             f"pool.session_persistence.{msg.session_persistence.type}",
@@ -88,6 +102,28 @@ def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterat
             yield from member(child, None, _at(at, "members."))
         if msg.HasField("healthmonitor") and msg.healthmonitor.type:
             yield from healthmonitor(msg.healthmonitor, None, _at(at, "healthmonitor."))
+
+
+# Octavia's TLS versions, oldest first.
+TLS_VERSION_ORDER = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+
+
+def _tls_options(msg: Any, paths: Collection[str] | None, at: str, kind: str) -> Iterator[Need]:
+    """tls_versions, tls_ciphers and alpn_protocols of a listener or pool. SSLv3 and a set of
+    versions with a hole are features of their own: appliances that enable one contiguous range
+    of versions (haproxy) cannot honour a hole."""
+    if _changed(paths, "tls_versions") and len(msg.tls_versions):
+        yield Need(f"{kind}.tls_versions", _at(at, "tls_versions"))
+        if "SSLv3" in msg.tls_versions:
+            yield Need(f"{kind}.tls_versions_sslv3", _at(at, "tls_versions"))
+        known = sorted({TLS_VERSION_ORDER.index(v) for v in msg.tls_versions
+                        if v in TLS_VERSION_ORDER})  # fmt: skip
+        if known and known != list(range(known[0], known[-1] + 1)):
+            yield Need(f"{kind}.tls_versions_noncontiguous", _at(at, "tls_versions"))
+    if _changed(paths, "tls_ciphers") and msg.tls_ciphers:
+        yield Need(f"{kind}.tls_ciphers", _at(at, "tls_ciphers"))
+    if _changed(paths, "alpn_protocols") and len(msg.alpn_protocols):
+        yield Need(f"{kind}.alpn_protocols", _at(at, "alpn_protocols"))
 
 
 def member(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:

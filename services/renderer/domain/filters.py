@@ -203,3 +203,85 @@ def redirect_url(value: object, field: str) -> str:
             field=field,
         )
     return text
+
+
+# --- TLS values (certificate file paths, SNI names, cipher strings, ALPN, DN fields) ----------
+
+# A path relative to the rendered tree: plain segments, no "..", nothing a config parser reads.
+_RELATIVE_FILE = re.compile(
+    r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(?:/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){0,7}$"
+)
+# An OpenSSL cipher string: names joined by ':' (or ','), with '!', '+', '-', '@STRENGTH' and
+# '@SECLEVEL=n'. No spaces, quotes, '#', '$' or backslash.
+_CIPHERS = re.compile(r"^[A-Za-z0-9_.+!@=-]{1,128}(?:[:,][A-Za-z0-9_.+!@=-]{1,128}){0,127}$")
+# A distinguished-name attribute as haproxy's ssl_c_s_dn(<entry>) takes it: a short name such as
+# CN, OU or emailAddress, or a dotted OID.
+_DN_FIELD = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]{0,63}|[0-2](?:\.\d{1,9}){1,31})$")
+ALPN_PROTOCOLS = frozenset({"h2", "http/1.1", "http/1.0"})
+MAX_CIPHERS = 2048
+
+
+def relative_file(value: object, field: str) -> str:
+    """A file path relative to the rendered tree: segments of letters, digits, '.', '_', '-'
+    that do not start with '.' (so never '..'), at most 8 deep."""
+    text = _require_str(value, field)
+    if not _RELATIVE_FILE.fullmatch(text):
+        raise InvalidInput(f"{field} must be a relative path of plain file names", field=field)
+    return text
+
+
+def sni_name(value: object, field: str) -> str:
+    """A DNS host name or a wildcard one ("*.example.com"), as an SNI filter."""
+    text = _require_str(value, field)
+    hostname(text[2:] if text.startswith("*.") else text, field)
+    return text
+
+
+def openssl_ciphers(value: object, field: str) -> str:
+    """An OpenSSL cipher string, each name non-empty; ',' separators are normalised to ':'."""
+    text = _require_str(value, field)
+    if len(text) > MAX_CIPHERS or not _CIPHERS.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be an OpenSSL cipher string (names joined by ':')", field=field
+        )
+    return text.replace(",", ":")
+
+
+def alpn_protocol(value: object, field: str) -> str:
+    return one_of(value, field, ALPN_PROTOCOLS)
+
+
+def dn_field(value: object, field: str) -> str:
+    """A distinguished-name attribute: a short name (CN, OU, emailAddress) or a dotted OID."""
+    text = _require_str(value, field)
+    if not _DN_FIELD.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be a distinguished name field such as CN, OU or an OID", field=field
+        )
+    return text
+
+
+# OpenSSL cipher strings: names, separators and the !, +, -, @ operators (e.g.
+# "ECDHE+AESGCM:!aNULL:@STRENGTH"); nothing a config parser gives a meaning to.
+_CIPHER_LIST = re.compile(r"^[A-Za-z0-9!+@=:._,-]{1,2048}$")
+# Characters nginx accepts in a variable name ($http_x_forwarded_for, $cookie_session_id).
+_VARIABLE_NAME = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+
+
+def cipher_list(value: object, field: str) -> str:
+    """An OpenSSL cipher string of names joined by ':' (or ','), with OpenSSL's operators."""
+    text = _require_str(value, field)
+    if not _CIPHER_LIST.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be an OpenSSL cipher string of letters, digits and !+@=:._,-",
+            field=field,
+        )
+    return text
+
+
+def variable_name(value: object, field: str) -> str:
+    """A name usable in an nginx variable: letters, digits and '_' only."""
+    text = _require_str(value, field)
+    if not _VARIABLE_NAME.fullmatch(text):
+        raise InvalidInput(f"{field} must be made of letters, digits and '_'", field=field)
+    return text

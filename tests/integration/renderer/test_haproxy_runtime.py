@@ -18,6 +18,7 @@ import pytest
 
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from tests.unit.renderer import renderer_samples as samples
+from tests.unit.renderer.golden_cases import CASES
 
 HAPROXY = shutil.which("haproxy") or (
     "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
@@ -36,9 +37,9 @@ def runtime_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _check(cfg: Path) -> None:
+def _check(cfg: Path, cwd: Path | None = None) -> None:
     result = subprocess.run(
-        [HAPROXY, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30
+        [HAPROXY, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30, cwd=cwd
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -50,9 +51,20 @@ def _check(cfg: Path) -> None:
 
 @pytest.mark.parametrize("golden", sorted(p.name for p in GOLDEN.glob("*.cfg")))
 def test_golden_config_passes_haproxy_check(golden: str, runtime_dir: Path) -> None:
-    cfg = runtime_dir / "haproxy.cfg"
+    """The golden text, beside the companion files (certificates, crt-lists) its case renders,
+    laid out as the agent does: files under conf/, haproxy's working directory above it."""
+    lb, materials = CASES[golden]
+    rendering = HaproxyRenderer().render(lb(), samples.target(), materials())
+    conf = runtime_dir / "conf"
+    conf.mkdir()
+    for item in rendering.files[1:]:
+        path = conf / item.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(item.content)
+        path.chmod(item.mode)
+    cfg = conf / "haproxy.cfg"
     cfg.write_text((GOLDEN / golden).read_text())
-    _check(cfg)
+    _check(cfg, cwd=runtime_dir)
 
 
 def test_goldens_exist() -> None:

@@ -10,18 +10,17 @@ import pytest
 from jinja2 import nodes
 
 from services.common.errors import InvalidInput, Precondition
-from services.renderer.backends.haproxy.renderer import FILTERS, HaproxyRenderer, build_environment
+from services.renderer.backends.haproxy.renderer import (
+    FILTERS,
+    TEMPLATE_NAMES,
+    HaproxyRenderer,
+    build_environment,
+)
 from services.renderer.domain.hashing import config_hash
 from tests.unit.renderer import renderer_samples as samples
+from tests.unit.renderer.golden_cases import CASES
 
 GOLDEN = Path(__file__).parent / "golden"
-CASES = {
-    "full.cfg": samples.full_lb,
-    "empty.cfg": samples.empty_lb,
-    "ipv6_https_admin_down.cfg": samples.source_ip_lb,
-    "l7_headers_cidrs_persistence.cfg": samples.l7_lb,
-    "passthrough_proxy_prometheus.cfg": samples.passthrough_lb,
-}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,10 @@ def _render(renderer: HaproxyRenderer, lb, **target) -> str:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_golden(renderer: HaproxyRenderer, name: str) -> None:
-    text = _render(renderer, CASES[name]())
+    lb, materials = CASES[name]
+    rendering = renderer.render(lb(), samples.target(), materials())
+    assert rendering.files[0].path == "haproxy.cfg"
+    text = rendering.files[0].content.decode()
     golden = GOLDEN / name
     if os.environ.get("LBAAS_UPDATE_GOLDEN") == "1":
         golden.write_text(text)
@@ -98,7 +100,7 @@ def test_config_hash_covers_the_files(renderer: HaproxyRenderer) -> None:
     assert rendering.config_hash == config_hash([("haproxy.cfg", rendering.files[0].content)])
     other = renderer.render(samples.full_lb(), samples.target(vip_address="10.0.0.1"))
     assert other.config_hash != rendering.config_hash
-    assert rendering.renderer_version == "haproxy-1.1.0"
+    assert rendering.renderer_version == "haproxy-1.2.0"
 
 
 def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRenderer) -> None:
@@ -114,16 +116,7 @@ def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRend
     [
         (lambda lb: setattr(lb.listeners[0], "protocol", "UDP"), "listener.protocol.UDP"),
         (lambda lb: setattr(lb.listeners[0], "protocol", "SCTP"), "listener.protocol.SCTP"),
-        (
-            lambda lb: setattr(lb.listeners[0], "protocol", "TERMINATED_HTTPS"),
-            "listener.protocol.TERMINATED_HTTPS",
-        ),
-        (
-            lambda lb: setattr(lb.listeners[0], "client_authentication", "MANDATORY"),
-            "listener.client_authentication",
-        ),
         (lambda lb: setattr(lb.pools[2], "protocol", "UDP"), "pool.protocol.UDP"),
-        (lambda lb: setattr(lb.pools[2], "tls_enabled", True), "pool.tls_enabled"),
         (
             lambda lb: setattr(lb.pools[2], "lb_algorithm", "SOURCE_IP_PORT"),
             "pool.lb_algorithm.SOURCE_IP_PORT",
@@ -143,7 +136,7 @@ def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> Non
     mutate(lb)
     with pytest.raises(Precondition) as err:
         renderer.render(lb, samples.target())
-    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.1.0"
+    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.2.0"
 
 
 def test_graph_consistency_errors(renderer: HaproxyRenderer) -> None:
@@ -163,16 +156,18 @@ def test_graph_consistency_errors(renderer: HaproxyRenderer) -> None:
         renderer.render(lb, samples.target())
 
 
-def test_every_template_output_ends_in_a_strict_filter() -> None:
+@pytest.mark.parametrize(("template", "least"), [("haproxy.cfg.j2", 20), ("crt-list.j2", 2)])
+def test_every_template_output_ends_in_a_strict_filter(template: str, least: int) -> None:
     env = build_environment()
-    source = env.loader.get_source(env, "haproxy.cfg.j2")[0]
+    assert sorted(env.list_templates()) == sorted(TEMPLATE_NAMES)
+    source = env.loader.get_source(env, template)[0]
     outputs = [
         node
         for output in env.parse(source).find_all(nodes.Output)
         for node in output.nodes
         if not isinstance(node, nodes.TemplateData)
     ]
-    assert len(outputs) > 20
+    assert len(outputs) >= least
     for node in outputs:
         assert isinstance(node, nodes.Filter), f"line {node.lineno}: output without filter"
         assert node.name in FILTERS, f"line {node.lineno}: filter {node.name} is not strict"
@@ -190,31 +185,30 @@ L7_SSL_TYPES = ["SSL_CONN_HAS_CERT", "SSL_VERIFY_RESULT", "SSL_DN_FIELD"]
 
 
 @pytest.mark.parametrize("kind", L7_SSL_TYPES)
-def test_ssl_l7_rules_are_a_precondition(renderer: HaproxyRenderer, kind: str) -> None:
+def test_ssl_l7_rules_need_a_terminated_https_listener(renderer: HaproxyRenderer, kind) -> None:
     lb = samples.l7_lb()
     rule = lb.listeners[0].l7policies[0].rules[0]
     rule.type, rule.compare_type, rule.key, rule.value = kind, "EQUAL_TO", "CN", "1"
-    with pytest.raises(Precondition) as err:
+    with pytest.raises(InvalidInput, match="needs a TERMINATED_HTTPS listener") as err:
         renderer.render(lb, samples.target())
-    assert err.value.user_message == (
-        f"feature l7rule.type.{kind} not supported by renderer haproxy-1.1.0"
-    )
     assert err.value.field == f"l7rule.{rule.meta.id}.type"
 
 
 def test_describe_lists_exactly_the_supported_features(renderer: HaproxyRenderer) -> None:
     features = set(renderer.describe().supported_features)
-    assert renderer.describe().renderer_version == "haproxy-1.1.0"
+    assert renderer.describe().renderer_version == "haproxy-1.2.0"
     for present in ("listener.protocol.HTTPS", "listener.protocol.PROMETHEUS",
                     "listener.insert_headers.X-Forwarded-For", "listener.allowed_cidrs",
                     "l7policy.action.REDIRECT_TO_POOL", "l7rule.type.COOKIE", "l7rule.invert",
                     "pool.protocol.PROXYV2", "pool.session_persistence.APP_COOKIE",
-                    "healthmonitor.type.TLS-HELLO"):  # fmt: skip
+                    "healthmonitor.type.TLS-HELLO", "listener.protocol.TERMINATED_HTTPS",
+                    "listener.client_authentication", "listener.insert_headers.X-SSL-Client-DN",
+                    "l7rule.type.SSL_DN_FIELD", "pool.tls_enabled", "listener.tls_versions",
+                    "listener.hsts", "pool.alpn_protocols"):  # fmt: skip
         assert present in features
-    for absent in ("listener.protocol.TERMINATED_HTTPS", "listener.protocol.UDP",
-                   "pool.protocol.SCTP", "healthmonitor.type.PING",
-                   "pool.lb_algorithm.SOURCE_IP_PORT", "l7rule.type.SSL_DN_FIELD",
-                   "listener.insert_headers.X-SSL-Client-DN"):  # fmt: skip
+    for absent in ("listener.protocol.UDP", "pool.protocol.SCTP", "healthmonitor.type.PING",
+                   "pool.lb_algorithm.SOURCE_IP_PORT", "listener.tls_versions_sslv3",
+                   "listener.tls_versions_noncontiguous", "pool.tls_versions_noncontiguous"):  # fmt: skip
         assert absent not in features
 
 
@@ -263,6 +257,7 @@ def test_l7_graph_errors(renderer: HaproxyRenderer) -> None:
     ("headers", "match"),
     [
         ({"X-SSL-Client-DN": "true"}, "needs a TERMINATED_HTTPS listener"),
+        ({"X-SSL-Client-CN": "maybe"}, "must be true or false"),
         ({"X-Forwarded-For": "yes"}, "must be true or false"),
         ({"X-Evil": "true"}, "unsupported header"),
     ],

@@ -10,16 +10,21 @@ import jinja2
 from lbaas.common.v1 import graph_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
+from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy.features import RENDERER_VERSION, SUPPORTED_FEATURES
 from services.renderer.backends.haproxy.transform import transform
 from services.renderer.domain import filters
 from services.renderer.domain.hashing import config_hash
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
+from services.renderer.domain.tls import PUBLIC_FILE_MODE, Materials
 
 TEMPLATES = Path(__file__).parent / "templates"
 CONFIG_PATH = "haproxy.cfg"
 CONFIG_MODE = 0o644
 TEMPLATE_FIELD = "haproxy template value"
+TEMPLATE_NAMES = ("haproxy.cfg.j2", "crt-list.j2")
+# Where companion files are, seen from haproxy's working directory (the amphora runtime dir).
+CONF_DIR = "conf"
 
 
 class Checked(str):
@@ -56,6 +61,17 @@ def _url(value: object) -> Checked:
     return _strong_quote(filters.redirect_url(value, TEMPLATE_FIELD).replace("%", "%%"))
 
 
+TLS_VERSION_NAMES = frozenset(("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"))
+
+
+def _alpn(value: object) -> Checked:
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidInput(
+            f"{TEMPLATE_FIELD} must be a list of ALPN protocols", field=TEMPLATE_FIELD
+        )
+    return Checked(",".join(filters.alpn_protocol(v, TEMPLATE_FIELD) for v in value))
+
+
 def _strict(check: Callable[[object], Checked]) -> Callable[[object], Checked]:
     def apply(value: object) -> Checked:
         if isinstance(value, jinja2.Undefined):
@@ -81,6 +97,12 @@ FILTERS = {
         "hx_pattern": lambda v: _strong_quote(filters.match_pattern(v, TEMPLATE_FIELD)),
         "hx_regex": lambda v: _strong_quote(filters.regex(v, TEMPLATE_FIELD)),
         "hx_url": _url,
+        "hx_file": lambda v: Checked(f"{CONF_DIR}/{filters.relative_file(v, TEMPLATE_FIELD)}"),
+        "hx_sni": lambda v: Checked(filters.sni_name(v, TEMPLATE_FIELD)),
+        "hx_ciphers": lambda v: Checked(filters.openssl_ciphers(v, TEMPLATE_FIELD)),
+        "hx_alpn": _alpn,
+        "hx_tlsver": lambda v: Checked(filters.one_of(v, TEMPLATE_FIELD, TLS_VERSION_NAMES)),
+        "hx_dnkey": lambda v: Checked(filters.dn_field(v, TEMPLATE_FIELD)),
     }.items()
 }
 
@@ -107,7 +129,9 @@ def build_environment(template_dir: str = "") -> jinja2.Environment:
 class HaproxyRenderer:
     def __init__(self, template_dir: str = "", version: str = "") -> None:
         self._version = version or RENDERER_VERSION
-        self._template = build_environment(template_dir).get_template("haproxy.cfg.j2")
+        env = build_environment(template_dir)
+        self._template = env.get_template("haproxy.cfg.j2")
+        self._crt_list = env.get_template("crt-list.j2")
 
     def describe(self) -> Description:
         return Description(
@@ -122,10 +146,16 @@ class HaproxyRenderer:
         target: renderer_service_pb2.Target,
         materials: Sequence[renderer_service_pb2.TlsMaterial] = (),
     ) -> Rendering:
-        data = transform(loadbalancer, target)
-        text = self._template.render(lb=data)
-        content = text.encode("utf-8")
-        files = (RenderedFile(CONFIG_PATH, content, CONFIG_MODE),)
+        data = transform(loadbalancer, target, Materials(materials))
+        content = self._template.render(lb=data).encode("utf-8")
+        companions = dict(data["files"])
+        for frontend in data["frontends"]:
+            if frontend["tls"] is not None:
+                text = self._crt_list.render(entries=frontend["tls"]["entries"])
+                companions[frontend["tls"]["crt_list"]] = (text.encode("utf-8"), PUBLIC_FILE_MODE)
+        files = (RenderedFile(CONFIG_PATH, content, CONFIG_MODE),) + tuple(
+            RenderedFile(path, body, mode) for path, (body, mode) in sorted(companions.items())
+        )
         return Rendering(
             files=files,
             renderer_version=self._version,

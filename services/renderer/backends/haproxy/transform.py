@@ -13,7 +13,9 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
+from services.renderer.backends.haproxy import tls
 from services.renderer.domain import filters
+from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
 
 # Octavia's defaults, used where the graph leaves a timeout unset (0).
@@ -31,7 +33,12 @@ STICK_TABLE_SIZE = "10k"
 CIDRS_PER_LINE = 32
 
 
-def transform(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -> dict[str, Any]:
+def transform(
+    lb: graph_pb2.LoadBalancer,
+    target: renderer_service_pb2.Target,
+    materials: Materials | None = None,
+) -> dict[str, Any]:
+    """The template's data; "files" maps each companion file's path to (content, mode)."""
     version = parse_version(target.haproxy_version, field="target.haproxy_version")
     f.HAPROXY_FEATURES.require("base", version)
     runtime_dir = filters.runtime_dir(target.runtime_dir, "target.runtime_dir")
@@ -39,8 +46,9 @@ def transform(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -
     pools = _pools_by_id(lb)
     listeners = sorted(lb.listeners, key=lambda listener: listener.meta.id)
     vip = _vip(lb, target) if listeners else None
+    ctx = _Context(materials or Materials(()), tls.FileSet(), target.openssl_version, version)
 
-    frontends = [_frontend(li, vip, lb.meta.admin_state_up, pools) for li in listeners]
+    frontends = [_frontend(li, vip, lb.meta.admin_state_up, pools, ctx) for li in listeners]
     # One backend per pool. Its timeouts and mode come from the listener owning it: the one whose
     # default pool it is, else the first listener (by id) whose L7 policies route to it.
     owner: dict[str, tuple[graph_pb2.Listener, dict[str, Any]]] = {}
@@ -74,7 +82,7 @@ def transform(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -
                 )
     ipv6 = vip is not None and ":" in vip
     backends = [
-        _backend(pools[pool_id], listener, frontend, version, ipv6)
+        _backend(pools[pool_id], listener, frontend, ipv6, ctx)
         for pool_id, (listener, frontend) in owner.items()
     ]
     backends.sort(key=lambda backend: backend["id"])
@@ -83,7 +91,27 @@ def transform(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -
         "runtime_dir": runtime_dir,
         "frontends": frontends,
         "backends": backends,
+        "files": ctx.files.files,
     }
+
+
+class _Context:
+    """What every part of one transform shares: the request's certificate material, the files
+    written so far and the target's versions."""
+
+    __slots__ = ("files", "materials", "openssl", "version")
+
+    def __init__(
+        self,
+        materials: Materials,
+        files: tls.FileSet,
+        openssl: str,
+        version: tuple[int, int, int],
+    ) -> None:
+        self.materials = materials
+        self.files = files
+        self.openssl = openssl
+        self.version = version
 
 
 def _pools_by_id(lb: graph_pb2.LoadBalancer) -> dict[str, graph_pb2.Pool]:
@@ -106,14 +134,16 @@ def _frontend(
     vip: str | None,
     lb_up: bool,
     pools: dict[str, graph_pb2.Pool],
+    ctx: _Context,
 ) -> dict[str, Any]:
     lid = filters.uuid_id(listener.meta.id, "listener.id")
     field = f"listener.{lid}"
     protocol = filters.one_of(listener.protocol, f"{field}.protocol", f.OCTAVIA_LISTENER_PROTOCOLS)
     if protocol not in f.LISTENER_PROTOCOLS:
         raise f.unsupported(f"listener.protocol.{protocol}", f"{field}.protocol")
-    if listener.client_authentication not in ("", "NONE"):
-        raise f.unsupported("listener.client_authentication", f"{field}.client_authentication")
+    listener_tls = tls.listener_tls(
+        listener, field, protocol, ctx.materials, ctx.files, ctx.openssl
+    )
     mode = f.LISTENER_PROTOCOLS[protocol]
     limit = filters.int_range(
         listener.connection_limit, f"{field}.connection_limit", -1, MAX_CONNECTION_LIMIT
@@ -144,6 +174,8 @@ def _frontend(
         ),
         "disabled": not (lb_up and listener.meta.admin_state_up),
         "allowed_cidrs": _allowed_cidrs(listener, field),
+        "tls": listener_tls,
+        "hsts": tls.hsts(listener, field, protocol),
         "headers": _insert_headers(listener, field, protocol),
         "acls": acls,
         "http_rules": http_rules,
@@ -169,9 +201,9 @@ def _insert_headers(listener: graph_pb2.Listener, field: str, protocol: str) -> 
             raise InvalidInput(f"{hfield} has an unsupported header", field=hfield)
         if value.lower() not in ("true", "false"):
             raise InvalidInput(f"{hfield}: the value of {key} must be true or false", field=hfield)
-        if key in f.SSL_INSERT_HEADERS:
+        if key in f.SSL_INSERT_HEADERS and protocol != "TERMINATED_HTTPS":
             raise InvalidInput(f"{hfield}: {key} needs a TERMINATED_HTTPS listener", field=hfield)
-        if protocol != "HTTP":
+        if protocol not in f.HTTP_LISTENER_PROTOCOLS:
             raise InvalidInput(
                 f"{hfield}: headers cannot be inserted by {protocol} listeners", field=hfield
             )
@@ -180,7 +212,16 @@ def _insert_headers(listener: graph_pb2.Listener, field: str, protocol: str) -> 
         "forwarded_for": wanted.get("X-Forwarded-For", False),
         "forwarded_port": wanted.get("X-Forwarded-Port", False),
         "forwarded_proto": wanted.get("X-Forwarded-Proto", False),
+        "proto": "https" if protocol == "TERMINATED_HTTPS" else "http",
+        # Octavia's X-SSL-* headers, in its order; the template holds each one's sample fetch.
+        "ssl": [h for h in SSL_HEADER_ORDER if wanted.get(h, False)],
     }
+
+
+SSL_HEADER_ORDER = (
+    "X-SSL-Client-Verify", "X-SSL-Client-Has-Cert", "X-SSL-Client-DN", "X-SSL-Client-CN",
+    "X-SSL-Issuer", "X-SSL-Client-SHA1", "X-SSL-Client-Not-Before", "X-SSL-Client-Not-After",
+)  # fmt: skip
 
 
 def _l7policies(
@@ -197,7 +238,7 @@ def _l7policies(
     """
     if not listener.l7policies:
         return [], [], []
-    if protocol != "HTTP":
+    if protocol not in f.HTTP_LISTENER_PROTOCOLS:
         raise InvalidInput(
             f"L7 policies need an HTTP listener, not {protocol}", field=f"{field}.l7policies"
         )
@@ -213,7 +254,7 @@ def _l7policies(
         action = filters.one_of(policy.action, f"{pfield}.action", f.L7_ACTIONS)
         rules = []
         for rule in sorted(policy.rules, key=lambda r: r.meta.id):
-            checked = _l7rule(rule, pfield)
+            checked = _l7rule(rule, pfield, protocol)
             if checked["id"] in seen:
                 raise InvalidInput(
                     f"L7 rule {checked['id']} appears twice", field=f"{pfield}.rules"
@@ -261,14 +302,18 @@ def _l7policies(
     return acls, rejects + redirects, use_backends
 
 
-def _l7rule(rule: graph_pb2.L7Rule, policy_field: str) -> dict[str, Any]:
+def _l7rule(rule: graph_pb2.L7Rule, policy_field: str, protocol: str) -> dict[str, Any]:
     rid = filters.uuid_id(rule.meta.id, f"{policy_field}.rule.id")
     field = f"l7rule.{rid}"
     kind = filters.one_of(rule.type, f"{field}.type", f.OCTAVIA_L7_RULE_TYPES)
-    if kind not in f.L7_RULE_TYPES:
-        # SSL_* rules look at the client certificate: only TERMINATED_HTTPS listeners have one.
-        raise f.unsupported(f"l7rule.type.{kind}", f"{field}.type")
     compare = filters.one_of(rule.compare_type, f"{field}.compare_type", f.L7_COMPARE_TYPES)
+    if kind in f.SSL_L7_RULE_TYPES:
+        # SSL_* rules look at the client certificate: only TERMINATED_HTTPS listeners have one.
+        if protocol != "TERMINATED_HTTPS":
+            raise InvalidInput(
+                f"{field}.type {kind} needs a TERMINATED_HTTPS listener", field=f"{field}.type"
+            )
+        return {"id": rid, "invert": rule.invert, **tls.ssl_rule(rule, field, kind, compare)}
     key = None
     if kind in ("HEADER", "COOKIE"):
         key = filters.http_name(rule.key, f"{field}.key")
@@ -310,16 +355,14 @@ def _backend(
     pool: graph_pb2.Pool,
     listener: graph_pb2.Listener,
     frontend: dict[str, Any],
-    version: tuple[int, int, int],
     ipv6_vip: bool,
+    ctx: _Context,
 ) -> dict[str, Any]:
     pid = filters.uuid_id(pool.meta.id, "pool.id")
     field = f"pool.{pid}"
     protocol = filters.one_of(pool.protocol, f"{field}.protocol", f.OCTAVIA_POOL_PROTOCOLS)
     if protocol not in f.POOL_PROTOCOLS:
         raise f.unsupported(f"pool.protocol.{protocol}", f"{field}.protocol")
-    if pool.tls_enabled:
-        raise f.unsupported("pool.tls_enabled", f"{field}.tls_enabled")
     if frontend["mode"] == "http" and protocol not in f.HTTP_POOL_PROTOCOLS:
         raise InvalidInput(
             f"pool {pid} (protocol {protocol}) cannot be the default pool of HTTP listener "
@@ -331,7 +374,8 @@ def _backend(
         # SOURCE_IP_PORT: Octavia only offers it on UDP and SCTP pools (LVS), not in haproxy.
         raise f.unsupported(f"pool.lb_algorithm.{algorithm}", f"{field}.lb_algorithm")
     persistence = _persistence(pool, field, frontend["mode"], ipv6_vip)
-    monitor = _monitor(pool, field, version)
+    monitor = _monitor(pool, field, ctx.version)
+    pool_tls = tls.pool_tls(pool, field, ctx.materials, ctx.files, ctx.openssl)
     members = sorted(pool.members, key=lambda member: member.meta.id)
     return {
         "id": pid,
@@ -353,6 +397,7 @@ def _backend(
         "persistence": persistence,
         "monitor": monitor,
         "send_proxy": f.POOL_PROTOCOLS[protocol],
+        "tls": pool_tls,
         "servers": [_server(member, field) for member in members],
     }
 
