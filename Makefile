@@ -16,12 +16,22 @@ $(STAMP): pyproject.toml
 
 deps: $(STAMP)
 
-# haproxy is the appliance software the local amphorae run; install it when it is missing.
+# haproxy and nginx are the appliance software the local amphorae run; install them when missing.
+# nginx comes as Debian's nginx-light plus libnginx-mod-stream (the stream module is dynamic); a
+# stale package index is refreshed only when that install fails.
 system-deps:
 	@if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
 	  else echo "haproxy is missing: install it (apt-get install haproxy) or run as root" >&2; exit 1; fi; \
+	fi
+	@if ! { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } \
+	    || [ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    pkgs="nginx-light libnginx-mod-stream"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; }; \
+	  else echo "nginx is missing: install it (apt-get install nginx-light libnginx-mod-stream) or run as root" >&2; exit 1; fi; \
 	fi
 
 proto: $(STAMP)
@@ -45,6 +55,7 @@ test: $(STAMP) proto-check
 bench: $(STAMP)
 	$(PY) -m bench.lifecycle
 	$(PY) -m bench.api
+	$(PY) -m bench.render
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench

@@ -12,10 +12,11 @@ import uuid
 from dataclasses import dataclass
 
 from amphora_agent.confighash import check_relative_path, config_hash
-from amphora_agent.haproxy import Haproxy, HaproxyError
+from amphora_agent.process import ManagedProcess, ProcessError
 
 log = logging.getLogger(__name__)
 
+# The main file of a haproxy config; a process manager names its own (nginx: "nginx.conf").
 MAIN_FILE = "haproxy.cfg"
 
 
@@ -55,13 +56,15 @@ class Outcome:
 class Applier:
     """Layout: {dir}/conf -> configs/<version>/ (symlink); configs/<version>.json holds metadata.
 
-    haproxy runs with cwd {dir}, so companion files can be referenced as conf/<path>; validation
-    runs with cwd {dir}/validate whose conf link points at the staged version.
+    The process (haproxy or nginx) runs with cwd {dir}, so companion files can be referenced
+    as conf/<path>; validation runs with cwd {dir}/validate whose conf link points at the staged
+    version.
     """
 
-    def __init__(self, runtime_dir: str, haproxy: Haproxy) -> None:
+    def __init__(self, runtime_dir: str, process: ManagedProcess) -> None:
         self.dir = runtime_dir
-        self.haproxy = haproxy
+        self.process = process
+        self.main_file = process.main_file
         self.conf_link = os.path.join(runtime_dir, "conf")
         self.versions = os.path.join(runtime_dir, "configs")
         self._lock = asyncio.Lock()
@@ -88,6 +91,16 @@ class Applier:
     def applied_hash(self) -> str:
         return self._meta(self._current_version()).get("config_hash", "")
 
+    @property
+    def applied_renderer_version(self) -> str:
+        return self._meta(self._current_version()).get("renderer_version", "")
+
+    def _write_meta(self, version: str, meta: dict) -> None:
+        path = os.path.join(self.versions, version + ".json")
+        with open(path + ".tmp", "w") as fh:
+            json.dump(meta, fh)
+        os.replace(path + ".tmp", path)
+
     def applied(self) -> AppliedConfig | None:
         version = self._current_version()
         meta = self._meta(version)
@@ -103,31 +116,33 @@ class Applier:
     # -- start-up ----------------------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Agent (re)start: drop leftovers, and run haproxy with the last applied config."""
+        """Agent (re)start: drop leftovers, and run the process with the last applied config."""
         current = self._current_version()
         for name in os.listdir(self.versions):
             if name.startswith(".staging-"):
                 shutil.rmtree(os.path.join(self.versions, name), ignore_errors=True)
         shutil.rmtree(os.path.join(self.dir, "validate"), ignore_errors=True)
-        self.haproxy.stop_stale()
-        if current and os.path.exists(os.path.join(self.conf_link, MAIN_FILE)):
+        self.process.stop_stale()
+        if current and os.path.exists(os.path.join(self.conf_link, self.main_file)):
             try:
-                await self.haproxy.start()
-            except HaproxyError as exc:
-                log.error("could not start haproxy with the applied config: %s", exc)
+                await self.process.start()
+            except ProcessError as exc:
+                log.error("could not start the process with the applied config: %s", exc)
 
     # -- apply -------------------------------------------------------------------------------
 
     @staticmethod
-    def check_request(files: list[ConfigFile], declared_hash: str) -> None:
+    def check_request(
+        files: list[ConfigFile], declared_hash: str, main_file: str = MAIN_FILE
+    ) -> None:
         seen = set()
         for item in files:
             check_relative_path(item.path)
             if item.path in seen:
                 raise RequestError(f"duplicate config file path {item.path!r}")
             seen.add(item.path)
-        if MAIN_FILE not in seen:
-            raise RequestError(f"the config must contain {MAIN_FILE}")
+        if main_file not in seen:
+            raise RequestError(f"the config must contain {main_file}")
         actual = config_hash((f.path, f.content) for f in files)
         if actual != declared_hash:
             raise RequestError(f"config_hash mismatch: declared {declared_hash}, computed {actual}")
@@ -137,25 +152,32 @@ class Applier:
         files: list[ConfigFile],
         declared_hash: str,
         renderer_version: str,
+        force: bool = False,
     ) -> Outcome:
-        self.check_request(files, declared_hash)
+        """force: validate, swap and reload even when declared_hash is already applied."""
+        self.check_request(files, declared_hash, self.main_file)
         async with self._lock:
-            return await self._apply_locked(files, declared_hash, renderer_version)
+            return await self._apply_locked(files, declared_hash, renderer_version, force)
 
     async def _apply_locked(
         self,
         files: list[ConfigFile],
         new_hash: str,
         renderer_version: str,
+        force: bool,
     ) -> Outcome:
         previous = self._current_version()
-        if new_hash == self.applied_hash:
-            if self.haproxy.running:
+        if new_hash == self.applied_hash and not force:
+            meta = self._meta(previous)
+            if previous and meta.get("renderer_version", "") != renderer_version:
+                # A new renderer that renders the same files: record it, nothing to reload.
+                self._write_meta(previous, {**meta, "renderer_version": renderer_version})
+            if self.process.running:
                 return Outcome(Result.UNCHANGED, new_hash)
-            try:  # same config but haproxy is down (crashed): converge by starting it
-                await self.haproxy.start()
-                return Outcome(Result.APPLIED, new_hash, "haproxy was not running; started")
-            except HaproxyError as exc:
+            try:  # same config but the process is down (crashed): converge by starting it
+                await self.process.start()
+                return Outcome(Result.APPLIED, new_hash, "the process was not running; started")
+            except ProcessError as exc:
                 return Outcome(Result.BROKEN, new_hash, str(exc))
 
         version = f"{new_hash[:16]}-{uuid.uuid4().hex[:8]}"
@@ -170,14 +192,13 @@ class Applier:
             "renderer_version": renderer_version,
             "files": [{"path": f.path, "mode": f.mode} for f in files],
         }
-        with open(os.path.join(self.versions, version + ".json"), "w") as fh:
-            json.dump(meta, fh)
+        self._write_meta(version, meta)
         os.rename(staging, os.path.join(self.versions, version))
 
         self._point_conf_at(version)
         try:
-            await self.haproxy.reload()
-        except HaproxyError as exc:
+            await self.process.reload()
+        except ProcessError as exc:
             log.warning("reload of %s failed, rolling back: %s", new_hash, exc)
             return await self._roll_back(previous, version, str(exc))
         self._prune(keep={version, previous})
@@ -187,16 +208,16 @@ class Applier:
     async def _roll_back(self, previous: str | None, failed: str, reason: str) -> Outcome:
         if previous is None:
             os.unlink(self.conf_link)
-            await self.haproxy.stop()
+            await self.process.stop()
             self._prune(keep=set())
             return Outcome(
-                Result.ROLLED_BACK, "", f"{reason}\n(no previous config; haproxy stopped)"
+                Result.ROLLED_BACK, "", f"{reason}\n(no previous config; the process stopped)"
             )
         self._point_conf_at(previous)
         self._prune(keep={previous})
         try:
-            await self.haproxy.reload()
-        except HaproxyError as exc:
+            await self.process.reload()
+        except ProcessError as exc:
             log.error("restoring the previous config failed too: %s", exc)
             return Outcome(
                 Result.BROKEN,
@@ -224,7 +245,7 @@ class Applier:
         os.makedirs(workdir)
         os.symlink(staging, os.path.join(workdir, "conf"))
         try:
-            return await self.haproxy.validate(os.path.join(staging, MAIN_FILE), cwd=workdir)
+            return await self.process.validate(os.path.join(staging, self.main_file), cwd=workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -7,7 +7,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
-BACKENDS = ("haproxy",)  # "nginx" plugs in beside haproxy.py when it exists
+BACKENDS = ("haproxy", "nginx")
 
 
 def split_host_port(value: str) -> tuple[str, int]:
@@ -30,10 +30,15 @@ class Settings:
     heartbeat_interval: float
     backend: str
     haproxy_bin: str
+    nginx_bin: str = "/usr/sbin/nginx"
 
 
 def _default_haproxy() -> str:
     return shutil.which("haproxy") or "/usr/sbin/haproxy"
+
+
+def _default_nginx() -> str:
+    return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--haproxy-bin", default=None, help="default: haproxy on PATH, /usr/sbin/haproxy"
     )
+    p.add_argument("--nginx-bin", default=None, help="default: nginx on PATH, /usr/sbin/nginx")
     return p
 
 
@@ -73,4 +79,5 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         heartbeat_interval=args.heartbeat_interval,
         backend=args.backend,
         haproxy_bin=args.haproxy_bin or _default_haproxy(),
+        nginx_bin=args.nginx_bin or _default_nginx(),
     )

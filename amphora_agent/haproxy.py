@@ -12,6 +12,7 @@ import subprocess
 import time
 
 from amphora_agent import stats
+from amphora_agent.process import ProcessError
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,14 @@ def probe_versions(binary: str) -> tuple[str, str]:
     return haproxy_version, found.group(1) if found else ""
 
 
-class HaproxyError(Exception):
+class HaproxyError(ProcessError):
     """haproxy failed to start or reload; str() is the operator detail."""
 
 
 class Haproxy:
     """One haproxy master (-W) running as the agent's child, reading {conf_link}/haproxy.cfg."""
+
+    main_file = "haproxy.cfg"
 
     def __init__(self, binary: str, runtime_dir: str) -> None:
         self.binary = binary

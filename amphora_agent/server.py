@@ -13,12 +13,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
+from amphora_agent import nginx
 from amphora_agent.applier import Applier
 from amphora_agent.config import Settings
 from amphora_agent.haproxy import Haproxy, probe_versions
 from amphora_agent.heartbeat import HeartbeatSender, KeyFile
+from amphora_agent.process import ManagedProcess
 from amphora_agent.service import AgentService
-from amphora_agent.stats import LiveStats
+from amphora_agent.stats import LiveStats, SnapshotSource
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +88,22 @@ async def serve(settings: Settings) -> None:
     os.makedirs(run_dir, exist_ok=True)
     _write_atomic(os.path.join(run_dir, "agent.pid"), f"{os.getpid()}\n")
 
-    haproxy = Haproxy(settings.haproxy_bin, run_dir)
-    haproxy_version, openssl_version = probe_versions(settings.haproxy_bin)
-    applier = Applier(run_dir, haproxy)
-    live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
+    process: ManagedProcess
+    if settings.backend == "nginx":
+        process = nginx.Nginx(settings.nginx_bin, run_dir)
+        software_version, openssl_version = nginx.probe_versions(settings.nginx_bin)
+        live: SnapshotSource = nginx.NginxStats(run_dir, lambda: process.running)
+    else:
+        haproxy = Haproxy(settings.haproxy_bin, run_dir)
+        process = haproxy
+        software_version, openssl_version = probe_versions(settings.haproxy_bin)
+        live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
+    applier = Applier(run_dir, process)
     service = AgentService(
         amphora_id=settings.amphora_id,
         runtime_dir=run_dir,
         backend=settings.backend,
-        versions={"haproxy": haproxy_version, "openssl": openssl_version},
+        versions={settings.backend: software_version, "openssl": openssl_version},
         applier=applier,
         stats=live,
     )
@@ -135,11 +144,12 @@ async def serve(settings: Settings) -> None:
     ):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info(
-        "amphora agent %s serving on %s:%d (haproxy %s)",
+        "amphora agent %s serving on %s:%d (%s %s)",
         settings.amphora_id,
         host,
         port,
-        haproxy_version,
+        settings.backend,
+        software_version,
     )
 
     sender = HeartbeatSender(
@@ -158,7 +168,7 @@ async def serve(settings: Settings) -> None:
         beats.cancel()
         await asyncio.gather(beats, return_exceptions=True)
         await server.stop(grace=1.0)
-        await haproxy.stop()
+        await process.stop()
         for name in ("agent.pid", "agent.port"):
             try:
                 os.unlink(os.path.join(run_dir, name))

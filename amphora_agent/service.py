@@ -8,7 +8,7 @@ from lbaas.amphora.v1 import amphora_service_pb2_grpc as pb_grpc
 
 from amphora_agent.applier import Applier, ConfigFile, RequestError
 from amphora_agent.confighash import UnsafePathError
-from amphora_agent.stats import LiveStats
+from amphora_agent.stats import SnapshotSource
 
 API_VERSION = "1.0"
 CAPABILITIES = (
@@ -18,6 +18,12 @@ CAPABILITIES = (
     "server-state-preserve",
     "heartbeat-hmac-v1",
     "listener-stats",
+    "apply-force",
+    "applied-renderer-version",
+)
+# nginx keeps no server state across reloads and has no per-listener counters.
+NGINX_CAPABILITIES = tuple(
+    c for c in CAPABILITIES if c not in ("server-state-preserve", "listener-stats")
 )
 
 
@@ -30,7 +36,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         backend: str,
         versions: dict[str, str],
         applier: Applier,
-        stats: LiveStats,
+        stats: SnapshotSource,
     ) -> None:
         self.amphora_id = amphora_id
         self.runtime_dir = runtime_dir
@@ -45,16 +51,20 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
             api_version=API_VERSION,
             haproxy_version=self.versions.get("haproxy", ""),
             openssl_version=self.versions.get("openssl", ""),
+            nginx_version=self.versions.get("nginx", ""),
             runtime_dir=self.runtime_dir,
             backend_type=self.backend,
             applied_config_hash=self.applier.applied_hash,
-            capabilities=list(CAPABILITIES),
+            capabilities=list(NGINX_CAPABILITIES if self.backend == "nginx" else CAPABILITIES),
+            applied_renderer_version=self.applier.applied_renderer_version,
         )
 
     async def ApplyConfig(self, request, context):
         files = [ConfigFile(f.path, f.content, f.mode) for f in request.files]
         try:
-            outcome = await self.applier.apply(files, request.config_hash, request.renderer_version)
+            outcome = await self.applier.apply(
+                files, request.config_hash, request.renderer_version, force=request.force
+            )
         except (RequestError, UnsafePathError) as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         return pb.ApplyConfigResponse(

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -160,6 +161,12 @@ def parse_show_proc(text: str) -> ProcTable:
         elif cols[1] == "worker" and section == "workers":
             workers[int(cols[0])] = _int(cols[2])
     return ProcTable(master[0], master[1], master[2], workers)
+
+
+class SnapshotSource(Protocol):
+    """Where heartbeats and GetStats get their numbers (haproxy's stats socket, nginx's config)."""
+
+    async def snapshot(self) -> StatSnapshot: ...
 
 
 class LiveStats:

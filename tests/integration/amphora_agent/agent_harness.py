@@ -158,8 +158,16 @@ def wait_for(predicate, timeout: float, what: str):
 class Agent:
     """The agent as a subprocess on a runtime dir; port 0, read back from agent.port."""
 
-    def __init__(self, base: str, pki: Pki, amphora_id: str, heartbeat_port: int) -> None:
+    def __init__(
+        self,
+        base: str,
+        pki: Pki,
+        amphora_id: str,
+        heartbeat_port: int,
+        backend: str = "haproxy",
+    ) -> None:
         self.base, self.pki, self.amphora_id = base, pki, amphora_id
+        self.backend = backend
         self.run_dir = os.path.join(base, "amp")
         self.heartbeat_port = heartbeat_port
         self.proc: subprocess.Popen | None = None
@@ -183,7 +191,8 @@ class Agent:
                 "--runtime-dir", self.run_dir,
                 "--heartbeat-target", f"127.0.0.1:{self.heartbeat_port}",
                 "--heartbeat-key-file", os.path.join(self.base, "heartbeat.keys"),
-                "--heartbeat-interval", "0.2"]  # fmt: skip
+                "--heartbeat-interval", "0.2",
+                "--backend", self.backend]  # fmt: skip
         with open(os.path.join(self.base, "agent.log"), "ab") as log:
             self.proc = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=log)
 
@@ -203,9 +212,10 @@ class Agent:
             return fh.read()[-4000:]
 
     def haproxy_pids(self) -> list[int]:
-        """The master (from haproxy.pid) and its children."""
+        """The master (from haproxy.pid, or nginx.pid for nginx) and its children."""
         try:
-            master = int(open(os.path.join(self.run_dir, "haproxy.pid")).read().split()[0])
+            pid_file = "nginx.pid" if self.backend == "nginx" else "haproxy.pid"
+            master = int(open(os.path.join(self.run_dir, pid_file)).read().split()[0])
         except (OSError, ValueError, IndexError):
             return []
         pids = [master]
@@ -268,8 +278,9 @@ def heartbeat_socket():
 def make_agent(workdir, pki, amphora_id, heartbeat_socket):
     agents: list[Agent] = []
 
-    def make() -> Agent:
-        agent = Agent(workdir, pki, amphora_id, heartbeat_socket.getsockname()[1])
+    def make(backend: str = "haproxy") -> Agent:
+        port = heartbeat_socket.getsockname()[1]
+        agent = Agent(workdir, pki, amphora_id, port, backend)
         agents.append(agent)
         return agent
 
