@@ -9,6 +9,7 @@ the load balancers of the first and the orchestrator brings their amphorae back.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import secrets
@@ -30,6 +31,23 @@ log = logging.getLogger("lbaas.stack")
 _PROJECT_NAMESPACE = uuid.UUID("3f0c1c55-6d1b-4b8e-9a43-4f5b6c2b7e10")
 RESTART_BACKOFF = 1.0
 
+# One renderer service per backend, each at LBAAS_RENDERER_<BACKEND>_ADDR (default address).
+RENDERER_BACKENDS = {
+    "haproxy": "127.0.0.1:9891",
+    "nginx": "127.0.0.1:9894",
+    "f5-as3": "127.0.0.1:9895",
+}
+
+
+def renderer_address_variable(backend: str) -> str:
+    return f"LBAAS_RENDERER_{backend.upper().replace('-', '_')}_ADDR"
+
+
+def renderer_available(backend: str) -> bool:
+    """Whether this checkout has the backend's renderer package."""
+    name = backend.replace("-", "_")
+    return importlib.util.find_spec(f"services.renderer.backends.{name}") is not None
+
 
 # The projects the launcher makes tokens for (names; ids are project_id(name)).
 LOCAL_PROJECTS = ("admin", "demo")
@@ -46,15 +64,34 @@ class StackSettings:
     api_host: str
     api_port: int
     orchestrator_addr: str
-    renderer_addr: str
+    renderer_addr: str  # the haproxy renderer's
     health_addr: str
     health_udp_addr: str
     database_url: str | None
+    # backend -> renderer address, for the backends whose renderer this launcher runs
+    # (LBAAS_RENDERER_BACKENDS, default every one this checkout has).
+    renderer_addrs: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> StackSettings:
         env = os.environ
         run_dir = Path(env.get("LBAAS_RUN_DIR", ".run")).absolute()
+        wanted = [
+            b.strip()
+            for b in env.get("LBAAS_RENDERER_BACKENDS", ",".join(RENDERER_BACKENDS)).split(",")
+            if b.strip()
+        ]
+        unknown = [b for b in wanted if b not in RENDERER_BACKENDS]
+        if unknown:
+            raise ValueError(f"LBAAS_RENDERER_BACKENDS: unknown backends {unknown}")
+        missing = [b for b in wanted if not renderer_available(b)]
+        if missing:
+            log.warning("no renderer package for %s in this checkout; not started", missing)
+        addrs = {
+            b: env.get(renderer_address_variable(b), RENDERER_BACKENDS[b])
+            for b in wanted
+            if b not in missing
+        }
         return cls(
             run_dir=run_dir,
             api_host=env.get("LBAAS_API_HOST", "127.0.0.1"),
@@ -64,6 +101,7 @@ class StackSettings:
             health_addr=env.get("LBAAS_HEALTH_ADDR", "127.0.0.1:9892"),
             health_udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),
             database_url=env.get("DATABASE_URL") or None,
+            renderer_addrs=addrs,
         )
 
     @property
@@ -162,6 +200,7 @@ class Service:
     process: subprocess.Popen | None = None
     restarts: int = 0
     log_file: object = field(default=None, repr=False)
+    env: dict[str, str] = field(default_factory=dict)  # added to the launcher's environment
 
 
 class Stack:
@@ -169,7 +208,14 @@ class Stack:
         self.s = settings
         self.env = dict(os.environ)
         self.services = [
-            Service("renderer-haproxy", "services.renderer", grpc_addr=settings.renderer_addr),
+            Service(
+                f"renderer-{backend}",
+                "services.renderer",
+                grpc_addr=address,
+                env={"LBAAS_RENDERER_BACKEND": backend},
+            )
+            for backend, address in settings.renderer_addrs.items()
+        ] + [
             Service("orchestrator", "services.orchestrator", grpc_addr=settings.orchestrator_addr),
             Service("health", "services.health", grpc_addr=settings.health_addr),
             Service("api_gateway", "services.api_gateway", http_url=settings.api_url),
@@ -202,6 +248,7 @@ class Stack:
                 "LBAAS_API_PORT": str(s.api_port),
                 "LBAAS_ORCHESTRATOR_ADDR": s.orchestrator_addr,
                 "LBAAS_RENDERER_HAPROXY_ADDR": s.renderer_addr,
+                **{renderer_address_variable(b): a for b, a in s.renderer_addrs.items()},
                 "LBAAS_HEALTH_ADDR": s.health_addr,
                 "LBAAS_HEALTH_UDP_ADDR": s.health_udp_addr,
                 "LBAAS_HEARTBEAT_KEY_FILE": str(s.run_dir / "heartbeat.keys"),
@@ -219,7 +266,7 @@ class Stack:
             svc.log_file = open(self.s.run_dir / "logs" / f"{svc.name}.log", "ab")  # noqa: SIM115
         svc.process = subprocess.Popen(
             [sys.executable, "-m", svc.module],
-            env=self.env,
+            env={**self.env, **svc.env, **service_overrides(self.s.run_dir, svc.name)},
             stdout=svc.log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -276,6 +323,22 @@ class Stack:
         stop_all(self.s.run_dir)
         if self._db_server is not None:
             self._db_server.cleanup()
+
+
+def service_overrides(run_dir: Path, name: str) -> dict[str, str]:
+    """KEY=VALUE lines of <run dir>/env/<service>.env, read at every (re)start: how a new
+    version of one service is deployed here (write the file, stop the service; the supervisor
+    starts it again with these settings), e.g. a renderer's LBAAS_RENDERER_TEMPLATE_DIR and
+    LBAAS_RENDERER_VERSION for a minor update."""
+    path = run_dir / "env" / f"{name}.env"
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            out[key] = value
+    return out
 
 
 def _ready(svc: Service) -> bool:

@@ -18,6 +18,7 @@ from services.api_gateway.routes import (
     amphorae,
     availability_zone_profiles,
     availability_zones,
+    certificates,
     flavorprofiles,
     flavors,
     healthmonitors,
@@ -43,6 +44,7 @@ OCTAVIA_ROUTERS = (
     healthmonitors,
     l7policies,
     l7rules,
+    certificates,
 )
 # Operator resources (quotas, providers, flavors, availability zones, amphorae).
 ADMIN_ROUTERS = (

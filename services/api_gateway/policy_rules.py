@@ -113,6 +113,7 @@ L7RULES = "/v2/lbaas/l7policies/{l7policy_id}/rules"
 QUOTAS = "/v2/lbaas/quotas"
 AMPHORAE = "/v2/octavia/amphorae"
 PROVIDERS = "/v2/lbaas/providers"
+CERTIFICATES = "/v2/lbaas/certificates"
 
 ENDPOINT_RULES: list[EndpointRule] = [
     *_crud("loadbalancer", LB, "loadbalancer_id", "Load Balancer"),
@@ -245,6 +246,12 @@ ENDPOINT_RULES: list[EndpointRule] = [
         (("PUT", f"{AMPHORAE}/{{amphora_id}}/config"),),
     ),
     EndpointRule(
+        f"{API}:amphora:put_config_all",
+        ADMIN,
+        "Refresh the configuration of every amphora (minor update)",
+        (("PUT", f"{AMPHORAE}/config"),),
+    ),
+    EndpointRule(
         f"{API}:amphora:put_failover",
         ADMIN,
         "Failover Amphora",
@@ -255,5 +262,11 @@ ENDPOINT_RULES: list[EndpointRule] = [
         ADMIN,
         "Show Amphora statistics",
         (("GET", f"{AMPHORAE}/{{amphora_id}}/stats"),),
+    ),
+    # Certificates (an extension: Octavia reads them from Barbican); listener defaults, no PUT.
+    *(
+        r
+        for r in _crud("certificate", CERTIFICATES, "certificate_id", "Certificate")
+        if not r.name.endswith(":put")
     ),
 ]

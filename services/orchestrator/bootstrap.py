@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import procrastinate
@@ -11,7 +12,7 @@ from services.orchestrator.adapters.db.engine import UnitOfWork, make_engine
 from services.orchestrator.adapters.job_queue import ProcrastinateReconcileQueue
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.adapters.pki import FileCertificateAuthority
-from services.orchestrator.config import Settings
+from services.orchestrator.config import RENDERER_DEFAULT_ADDRESSES, Settings
 from services.orchestrator.domain.ports import (
     AgentClient,
     CertificateAuthority,
@@ -21,6 +22,7 @@ from services.orchestrator.domain.ports import (
 )
 from services.orchestrator.handlers.orchestrator import OrchestratorServicer
 from services.orchestrator.jobs.reconcile import Drivers, Reconciler
+from services.orchestrator.jobs.roll import Roller
 from services.orchestrator.jobs.sweep import Sweeper
 from services.orchestrator.jobs.worker import build_worker_app
 from services.orchestrator.service_layer.common import Deps
@@ -35,6 +37,7 @@ class Orchestrator:
     uow: UnitOfWork
     queue: ProcrastinateReconcileQueue
     reconciler: Reconciler
+    roller: Roller
     worker_app: procrastinate.App
     sweeper: Sweeper
     servicer: OrchestratorServicer
@@ -46,6 +49,7 @@ def build(
     compute: ComputeDriver | None = None,
     agent: AgentClient | None = None,
     renderer: Renderer | None = None,
+    renderers: Mapping[str, Renderer] | None = None,
     ca: CertificateAuthority | None = None,
     certificates: CertificateStore | None = None,
 ) -> Orchestrator:
@@ -53,7 +57,10 @@ def build(
     test that injects fakes does not need them.
 
     settings.compute_driver (LBAAS_COMPUTE_DRIVER) "noop" pairs the noop compute driver with the
-    noop agent client (there is no agent to talk to); the renderer stays the real one."""
+    noop agent client (there is no agent to talk to); the renderer stays the real one.
+
+    renderers maps each backend type to its renderer; renderer (tests) serves every backend;
+    without either, one GrpcRenderer per backend at LBAAS_RENDERER_<BACKEND>_ADDR."""
     ca = ca or FileCertificateAuthority(settings.run_dir / "ca")
     if settings.compute_driver == "noop":
         from services.orchestrator.adapters.agent_noop import NoopAgentClient
@@ -74,38 +81,61 @@ def build(
         from services.orchestrator.adapters.agent_client import GrpcAgentClient
 
         agent = GrpcAgentClient(ca)
-    if renderer is None:
-        from services.orchestrator.adapters.renderer_client import GrpcRenderer
-
-        renderer = GrpcRenderer(settings.renderer_haproxy_addr)
+    renderers = _renderers(settings, renderer, renderers)
     engine = make_engine(settings.sqlalchemy_url)
     uow = UnitOfWork(engine, session_info={SESSION_DEFAULTS_KEY: dict(settings.quota_defaults)})
     network = LoopbackNetworkDriver()
     queue = ProcrastinateReconcileQueue(engine)
     if certificates is None:
-        from services.orchestrator.adapters.certificates_none import NoCertificateStore
+        from services.orchestrator.certificates_config import CertificateSettings, build_store
 
-        certificates = NoCertificateStore()
+        cert_settings = CertificateSettings.from_env(settings.run_dir)
+        certificates = build_store(cert_settings, uow)  # type: ignore[assignment]
     drivers = Drivers(
         compute=compute,
         agent=agent,
-        renderer=renderer,
+        renderers=renderers,
         ca=ca,
         network=network,
         queue=queue,
         certificates=certificates,
     )
     reconciler = Reconciler(uow, drivers, settings)
+    roller = Roller(uow, drivers, settings)
     worker_app = build_worker_app(settings.database_url, reconciler)
-    sweeper = Sweeper(uow, queue, worker_app, settings.stalled_worker_timeout)
-    servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue), FeatureGate(renderer))
+    sweeper = Sweeper(
+        uow,
+        queue,
+        worker_app,
+        settings.stalled_worker_timeout,
+        version_check=lambda: roller.maybe_check(settings.renderer_check_interval),
+    )
+    servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue), FeatureGate(renderers))
+    servicer.attach_roller(roller)
+    servicer.certificate_driver = certificates  # type: ignore[assignment]
     return Orchestrator(
         settings=settings,
         engine=engine,
         uow=uow,
         queue=queue,
         reconciler=reconciler,
+        roller=roller,
         worker_app=worker_app,
         sweeper=sweeper,
         servicer=servicer,
     )
+
+
+def _renderers(
+    settings: Settings, renderer: Renderer | None, renderers: Mapping[str, Renderer] | None
+) -> dict[str, Renderer]:
+    if renderers is not None:
+        return dict(renderers)
+    if renderer is not None:
+        return dict.fromkeys(RENDERER_DEFAULT_ADDRESSES, renderer)
+    from services.orchestrator.adapters.renderer_client import GrpcRenderer
+
+    return {
+        backend: GrpcRenderer(settings.renderer_address(backend))
+        for backend in RENDERER_DEFAULT_ADDRESSES
+    }

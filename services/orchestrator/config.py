@@ -50,6 +50,19 @@ class Settings:
     compute_driver: str = "local"
     # Default per-project limits (-1 = unlimited, as Octavia), by quota resource name.
     quota_defaults: dict[str, int] = field(default_factory=dict)
+    # Renderer service address per backend type (LBAAS_RENDERER_<BACKEND>_ADDR, the variables
+    # the renderers bind to); renderer_haproxy_addr stays the haproxy one.
+    renderer_addrs: dict[str, str] = field(default_factory=dict)
+    # A minor update (a renderer with a new version) re-renders every load balancer of that
+    # backend and pushes the changed configs to this many amphorae at a time.
+    roll_concurrency: int = 4
+    # How often the sweep asks each renderer for its version (a new one starts a roll).
+    renderer_check_interval: float = 30.0
+
+    def renderer_address(self, backend: str) -> str:
+        if backend == "haproxy":
+            return self.renderer_addrs.get(backend) or self.renderer_haproxy_addr
+        return self.renderer_addrs.get(backend) or RENDERER_DEFAULT_ADDRESSES[backend]
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -66,7 +79,17 @@ class Settings:
             database_url=libpq_uri(url),
             run_dir=run_dir,
             bind_addr=env.get("LBAAS_ORCHESTRATOR_ADDR", "127.0.0.1:9890"),
-            renderer_haproxy_addr=env.get("LBAAS_RENDERER_HAPROXY_ADDR", "127.0.0.1:9891"),
+            renderer_haproxy_addr=env.get(
+                renderer_address_variable("haproxy"), RENDERER_DEFAULT_ADDRESSES["haproxy"]
+            ),
+            renderer_addrs={
+                backend: env.get(renderer_address_variable(backend), default)
+                for backend, default in RENDERER_DEFAULT_ADDRESSES.items()
+            },
+            roll_concurrency=positive_int(env, "LBAAS_ORCHESTRATOR_ROLL_CONCURRENCY", "4"),
+            renderer_check_interval=float(
+                env.get("LBAAS_ORCHESTRATOR_RENDERER_CHECK_INTERVAL", "30.0")
+            ),
             health_udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),
             heartbeat_key_file=Path(
                 env.get("LBAAS_HEARTBEAT_KEY_FILE", str(run_dir / "heartbeat.keys"))
@@ -83,6 +106,24 @@ class Settings:
 
 
 COMPUTE_DRIVERS = ("local", "noop")
+# The backends an amphora can run (a flavor profile's "backend"), with the default address of
+# each one's renderer service (the renderer's own defaults: services/renderer/config.py).
+RENDERER_DEFAULT_ADDRESSES = {"haproxy": "127.0.0.1:9891", "nginx": "127.0.0.1:9894"}
+
+
+def renderer_address_variable(backend: str) -> str:
+    """LBAAS_RENDERER_HAPROXY_ADDR, LBAAS_RENDERER_NGINX_ADDR."""
+    return f"LBAAS_RENDERER_{backend.upper().replace('-', '_')}_ADDR"
+
+
+def positive_int(env: dict[str, str], name: str, default: str) -> int:
+    raw = env.get(name, default)
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{name} must be 1 or more, not {raw!r}")
+    return value
+
+
 QUOTA_RESOURCES = (
     "load_balancer",
     "listener",

@@ -62,6 +62,8 @@ def start_stack(
             "LBAAS_API_PORT": str(api_port),
             "LBAAS_ORCHESTRATOR_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_RENDERER_HAPROXY_ADDR": f"127.0.0.1:{free_port()}",
+            "LBAAS_RENDERER_NGINX_ADDR": f"127.0.0.1:{free_port()}",
+            "LBAAS_RENDERER_F5_AS3_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_HEALTH_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_HEALTH_UDP_ADDR": f"127.0.0.1:{free_port()}",
         }
@@ -73,6 +75,48 @@ def start_stack(
 
 def restart_stack(old: RunningStack, timeout: float = 120.0) -> RunningStack:
     return _launch(old.run_dir, old.env, old.api_url, timeout)
+
+
+def restart_service(
+    stack: RunningStack, name: str, extra_env: dict[str, str], timeout: float = 60.0
+) -> int:
+    """Redeploys one service (e.g. "renderer-haproxy") with extra_env: writes the launcher's
+    <run dir>/env/<name>.env, stops the service, and waits until the launcher has started it
+    again and it answers its gRPC health check. Returns the new pid."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    env_dir = stack.run_dir / "env"
+    env_dir.mkdir(exist_ok=True)
+    (env_dir / f"{name}.env").write_text("".join(f"{k}={v}\n" for k, v in extra_env.items()))
+    old = stack.service_pid(name)
+    os.kill(old, signal.SIGTERM)
+    address = _service_address(stack, name)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid = stack.service_pid(name)
+        except (OSError, ValueError):
+            pid = old
+        if pid != old:
+            try:
+                with grpc.insecure_channel(address) as ch:
+                    resp = health_pb2_grpc.HealthStub(ch).Check(
+                        health_pb2.HealthCheckRequest(), timeout=1
+                    )
+                if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                    return pid
+            except grpc.RpcError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not come back:\n" + _tail(stack.run_dir))
+
+
+def _service_address(stack: RunningStack, name: str) -> str:
+    if name.startswith("renderer-"):
+        backend = name.removeprefix("renderer-")
+        return stack.env[f"LBAAS_RENDERER_{backend.upper().replace('-', '_')}_ADDR"]
+    return stack.env[f"LBAAS_{name.upper()}_ADDR"]
 
 
 def _launch(run_dir: Path, env: dict[str, str], api_url: str, timeout: float) -> RunningStack:

@@ -15,6 +15,8 @@ from lbaas.common.v1 import graph_pb2 as g
 from lbaas.common.v1 import status_pb2 as st
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
+from services.api_gateway.adapters.memory_certificates import RPCS as CERTIFICATE_RPCS
+from services.api_gateway.adapters.memory_certificates import MemoryCertificates
 from services.common.errors import DomainError, InvalidInput, NotFound
 
 _KINDS = {
@@ -47,6 +49,7 @@ class MemoryOrchestrator:
         self.ports: list[pb.Port] = []
         # Set to make the next call fail with this error (error-mapping tests).
         self.fail_next: DomainError | None = None
+        self.certs = MemoryCertificates()
 
     @property
     def writes(self) -> list[tuple[str, Message]]:
@@ -60,6 +63,8 @@ class MemoryOrchestrator:
         if self.fail_next is not None:
             err, self.fail_next = self.fail_next, None
             raise err
+        if rpc in CERTIFICATE_RPCS:
+            return self.certs.call(rpc, request)
         for verb in ("Create", "Get", "Update", "Delete", "List"):
             if rpc.startswith(verb):
                 handler = getattr(self, f"_{verb.lower()}", None)

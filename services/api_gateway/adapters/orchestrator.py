@@ -24,6 +24,10 @@ class OrchestratorPort(Protocol):
     async def close(self) -> None: ...
 
 
+# RPCs that legitimately outlast the usual deadline: RefreshConfigs returns when a roll over
+# every load balancer has finished.
+_LONG_RPC_TIMEOUTS = {"RefreshConfigs": 600.0}
+
 # Reconnect quickly after an orchestrator restart (gRPC's default backoff grows to 120 s).
 _CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -54,7 +58,8 @@ class GrpcOrchestrator:
         try:
             # wait_for_ready: a request that arrives while the orchestrator restarts waits for it
             # (within the deadline) instead of failing; nothing was sent, so writes are safe too.
-            return await method(request, timeout=self._timeout, wait_for_ready=True)
+            timeout = max(self._timeout, _LONG_RPC_TIMEOUTS.get(rpc, 0.0))
+            return await method(request, timeout=timeout, wait_for_ready=True)
         except grpc.aio.AioRpcError as err:
             raise from_rpc_error(err) from None
 

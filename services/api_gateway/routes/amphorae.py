@@ -42,6 +42,27 @@ async def list_(request: Request, who: Caller) -> dict:
     return v.listing(request, items, "amphorae", v.Amphora)
 
 
+@router.put("/config", responses=v.errors(404))
+async def configure_all(request: Request, who: Caller) -> dict:
+    """Operator's minor update (not in Octavia): re-render every ACTIVE load balancer, or the one
+    named by ?loadbalancer_id=, and push only the changed configs (?force=true: all of them)."""
+    force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
+    req = pb.RefreshConfigsRequest(
+        loadbalancer_id=request.query_params.get("loadbalancer_id", ""), force=force
+    )
+    resp = await call(request, "RefreshConfigs", req)
+    return {
+        "rendered": resp.rendered,
+        "pushed": resp.pushed,
+        "unchanged": resp.unchanged,
+        "skipped": resp.skipped,
+        "failures": [
+            {"loadbalancer_id": f.loadbalancer_id, "reason": f.reason} for f in resp.failures
+        ],
+        "stopped": resp.stopped,
+    }
+
+
 @router.get("/{amphora_id}", response_model=v.AmphoraRoot, responses=v.errors(404), **_OUT)
 async def show(amphora_id: str, request: Request, who: Caller) -> dict:
     return v.one(request, "amphora", v.amphora(await _get(request, amphora_id)))

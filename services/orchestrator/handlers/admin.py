@@ -10,6 +10,7 @@ from lbaas.orchestrator.v1 import admin_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from sqlalchemy.orm import Session
 
+from services.common.errors import Unavailable
 from services.orchestrator.adapters.db.admin_models import (
     QUOTA_RESOURCES,
     AvailabilityZoneProfileRow,
@@ -88,6 +89,11 @@ class AdminHandlers:
 
     _deps: Deps
     _tx: Callable[..., Any]
+    # jobs.roll.Roller (bootstrap attaches it): RefreshConfigs runs a minor update with it.
+    _roller: Any = None
+
+    def attach_roller(self, roller: Any) -> None:
+        self._roller = roller
 
     # -- amphorae --------------------------------------------------------------------------
 
@@ -118,6 +124,22 @@ class AdminHandlers:
     async def DeleteAmphora(self, request, context):
         await self._tx(lambda s: amphorae.delete(s, self._deps, request.id))
         return pb.DeleteAmphoraResponse()
+
+    async def RefreshConfigs(self, request, context):
+        if self._roller is None:
+            raise Unavailable("Config refresh is not available on this orchestrator.")
+        report = await self._roller.refresh(request.loadbalancer_id, force=request.force)
+        return pb.RefreshConfigsResponse(
+            rendered=report.rendered,
+            pushed=report.pushed,
+            unchanged=report.unchanged,
+            skipped=report.skipped,
+            failures=[
+                pb.RefreshFailure(loadbalancer_id=lb_id, reason=reason)
+                for lb_id, reason in report.failures
+            ],
+            stopped=report.stopped,
+        )
 
     # -- quotas ----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
 from services.orchestrator.domain import features
 from services.orchestrator.handlers.admin import AdminHandlers
+from services.orchestrator.handlers.certificates import CertificateHandlers
 from services.orchestrator.service_layer import (
     l7,
     listeners,
@@ -32,16 +33,28 @@ def _scope(request: Any) -> Scope:
     return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
 
 
-class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
+class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.OrchestratorServiceServicer):
     def __init__(self, uow: UnitOfWork, deps: Deps, feature_gate: FeatureGate | None = None):
         self._uow = uow
         self._deps = deps
         self._features = feature_gate
 
-    async def _check_features(self, needs: Iterable[features.Need]) -> None:
-        """Refuses, before any write, what the renderer says it cannot render."""
-        if self._features is not None:
-            await self._features.check(needs)
+    async def _check_features(
+        self, needs: Iterable[features.Need], request: Any = None, kind: str = "", id: str = ""
+    ) -> None:
+        """Refuses, before any write, what the renderer of the load balancer's backend says it
+        cannot render. kind/id name the object (or, for a create, its parent; for a load
+        balancer create, its flavor) that leads to the load balancer."""
+        if self._features is None:
+            return
+        needs = list(needs)
+        if not needs:
+            return
+        backend = None
+        if kind and self._features.needs_backend:
+            scope = _scope(request)
+            backend = await self._tx(lambda s: loadbalancers.backend_of(s, scope, kind, id))
+        await self._features.check(needs, backend)
 
     async def _tx(self, work: Callable[[Session], T]) -> T:
         """Runs work in one transaction on a worker thread (the engine is synchronous)."""
@@ -55,7 +68,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- load balancers --------------------------------------------------------------------
 
     async def CreateLoadBalancer(self, request, context):
-        await self._check_features(features.loadbalancer(request.loadbalancer))
+        await self._check_features(
+            features.loadbalancer(request.loadbalancer),
+            request,
+            "flavor",
+            request.loadbalancer.flavor_id,
+        )
         fields = decode.loadbalancer_fields(request.loadbalancer)
         lb = await self._tx(
             lambda s: encode.loadbalancer(
@@ -85,7 +103,10 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
 
     async def UpdateLoadBalancer(self, request, context):
         await self._check_features(
-            features.loadbalancer(request.loadbalancer, request.update_mask.paths)
+            features.loadbalancer(request.loadbalancer, request.update_mask.paths),
+            request,
+            "loadbalancer",
+            request.loadbalancer.meta.id,
         )
         changes = decode.changes(
             request.loadbalancer, request.update_mask.paths, decode.LOADBALANCER_PATHS
@@ -116,7 +137,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- listeners -------------------------------------------------------------------------
 
     async def CreateListener(self, request, context):
-        await self._check_features(features.listener(request.listener))
+        await self._check_features(
+            features.listener(request.listener),
+            request,
+            "loadbalancer",
+            request.listener.loadbalancer_id,
+        )
         fields = decode.listener_fields(request.listener)
         out = await self._tx(
             lambda s: encode.listener(listeners.create(s, self._deps, _scope(request), fields))
@@ -139,7 +165,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListListenersResponse(listeners=out)
 
     async def UpdateListener(self, request, context):
-        await self._check_features(features.listener(request.listener, request.update_mask.paths))
+        await self._check_features(
+            features.listener(request.listener, request.update_mask.paths),
+            request,
+            "listener",
+            request.listener.meta.id,
+        )
         changes = decode.changes(request.listener, request.update_mask.paths, decode.LISTENER_PATHS)
         out = await self._tx(
             lambda s: encode.listener(
@@ -155,7 +186,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- pools -----------------------------------------------------------------------------
 
     async def CreatePool(self, request, context):
-        await self._check_features(features.pool(request.pool))
+        parent = ("listener", request.listener_id) if request.listener_id else None
+        await self._check_features(
+            features.pool(request.pool),
+            request,
+            *(parent or ("loadbalancer", request.pool.loadbalancer_id)),
+        )
         fields = decode.pool_fields(request.pool)
         # Children created with the pool (Octavia's PoolPOST members / healthmonitor).
         children = [decode.member_fields(m) for m in request.pool.members]
@@ -190,7 +226,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListPoolsResponse(pools=out)
 
     async def UpdatePool(self, request, context):
-        await self._check_features(features.pool(request.pool, request.update_mask.paths))
+        await self._check_features(
+            features.pool(request.pool, request.update_mask.paths),
+            request,
+            "pool",
+            request.pool.meta.id,
+        )
         changes = decode.changes(request.pool, request.update_mask.paths, decode.POOL_PATHS)
         out = await self._tx(
             lambda s: encode.pool(
@@ -206,7 +247,9 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- members ---------------------------------------------------------------------------
 
     async def CreateMember(self, request, context):
-        await self._check_features(features.member(request.member))
+        await self._check_features(
+            features.member(request.member), request, "pool", request.member.pool_id
+        )
         fields = decode.member_fields(request.member)
         out = await self._tx(
             lambda s: encode.member(members.create_member(s, self._deps, _scope(request), fields))
@@ -231,7 +274,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListMembersResponse(members=out)
 
     async def UpdateMember(self, request, context):
-        await self._check_features(features.member(request.member, request.update_mask.paths))
+        await self._check_features(
+            features.member(request.member, request.update_mask.paths),
+            request,
+            "pool",
+            request.member.pool_id,
+        )
         changes = decode.changes(request.member, request.update_mask.paths, decode.MEMBER_PATHS)
         m = request.member
         out = await self._tx(
@@ -252,7 +300,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- health monitors -------------------------------------------------------------------
 
     async def CreateHealthMonitor(self, request, context):
-        await self._check_features(features.healthmonitor(request.healthmonitor))
+        await self._check_features(
+            features.healthmonitor(request.healthmonitor),
+            request,
+            "pool",
+            request.healthmonitor.pool_id,
+        )
         fields = decode.health_monitor_fields(request.healthmonitor)
         out = await self._tx(
             lambda s: encode.health_monitor(
@@ -280,7 +333,10 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
 
     async def UpdateHealthMonitor(self, request, context):
         await self._check_features(
-            features.healthmonitor(request.healthmonitor, request.update_mask.paths)
+            features.healthmonitor(request.healthmonitor, request.update_mask.paths),
+            request,
+            "healthmonitor",
+            request.healthmonitor.meta.id,
         )
         changes = decode.changes(
             request.healthmonitor, request.update_mask.paths, decode.HEALTH_MONITOR_PATHS
@@ -301,7 +357,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.DeleteHealthMonitorResponse()
 
     async def BatchUpdateMembers(self, request, context):
-        await self._check_features(n for m in request.members for n in features.member(m))
+        await self._check_features(
+            (n for m in request.members for n in features.member(m)),
+            request,
+            "pool",
+            request.pool_id,
+        )
         wanted = [decode.member_fields(m) for m in request.members]
         await self._tx(
             lambda s: members.batch_update_members(
@@ -313,7 +374,9 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
     # -- L7 policies and rules -------------------------------------------------------------
 
     async def CreateL7Policy(self, request, context):
-        await self._check_features(features.l7policy(request.l7policy))
+        await self._check_features(
+            features.l7policy(request.l7policy), request, "listener", request.l7policy.listener_id
+        )
         fields = decode.l7policy_fields(request.l7policy)
         out = await self._tx(
             lambda s: encode.l7policy(l7.create_policy(s, self._deps, _scope(request), fields))
@@ -336,7 +399,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListL7PoliciesResponse(l7policies=out)
 
     async def UpdateL7Policy(self, request, context):
-        await self._check_features(features.l7policy(request.l7policy, request.update_mask.paths))
+        await self._check_features(
+            features.l7policy(request.l7policy, request.update_mask.paths),
+            request,
+            "l7policy",
+            request.l7policy.meta.id,
+        )
         changes = decode.changes(request.l7policy, request.update_mask.paths, decode.L7POLICY_PATHS)
         out = await self._tx(
             lambda s: encode.l7policy(
@@ -350,7 +418,9 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.DeleteL7PolicyResponse()
 
     async def CreateL7Rule(self, request, context):
-        await self._check_features(features.l7rule(request.l7rule))
+        await self._check_features(
+            features.l7rule(request.l7rule), request, "l7policy", request.l7rule.l7policy_id
+        )
         fields = decode.l7rule_fields(request.l7rule)
         out = await self._tx(
             lambda s: encode.l7rule(l7.create_rule(s, self._deps, _scope(request), fields))
@@ -374,7 +444,12 @@ class OrchestratorServicer(AdminHandlers, pb_grpc.OrchestratorServiceServicer):
         return pb.ListL7RulesResponse(l7rules=out)
 
     async def UpdateL7Rule(self, request, context):
-        await self._check_features(features.l7rule(request.l7rule, request.update_mask.paths))
+        await self._check_features(
+            features.l7rule(request.l7rule, request.update_mask.paths),
+            request,
+            "l7rule",
+            request.l7rule.meta.id,
+        )
         changes = decode.changes(request.l7rule, request.update_mask.paths, decode.L7RULE_PATHS)
         r = request.l7rule
         out = await self._tx(

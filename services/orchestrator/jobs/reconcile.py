@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,17 +62,24 @@ class Snapshot:
     vip_address: str
     graph: Any  # lbaas.common.v1.LoadBalancer without objects being deleted
     amphorae: tuple[Amphora, ...]
+    backend: str = "haproxy"  # what its amphorae run, hence which renderer renders it
 
 
 @dataclass(frozen=True)
 class Drivers:
     compute: ComputeDriver
     agent: AgentClient
-    renderer: Renderer
+    renderers: Mapping[str, Renderer]  # backend type -> that backend's renderer service
     ca: CertificateAuthority
     network: LoopbackNetworkDriver
     queue: ReconcileQueue
     certificates: CertificateStore
+
+    def renderer(self, backend: str) -> Renderer:
+        renderer = self.renderers.get(backend)
+        if renderer is None:
+            raise Precondition(f"No renderer is configured for the {backend} backend.")
+        return renderer
 
 
 def _amphora(row: AmphoraRow) -> Amphora:
@@ -145,6 +153,7 @@ class Reconciler:
                 vip_address=lb.vip_address,
                 graph=encode.loadbalancer(lb, include=alive),
                 amphorae=tuple(_amphora(a) for a in amphorae),
+                backend=lb.backend,
             )
 
     # -- acting ----------------------------------------------------------------------------
@@ -152,18 +161,25 @@ class Reconciler:
     async def _converge(self, snap: Snapshot) -> None:
         """Pushes the config to a live amphora that is not marked for replacement (building one
         when needed), then deletes the replaced ones: failover builds first, as Octavia does.
-        The push always happens, also when the amphora already has this config (ConfigureAmphora
-        relies on that); the agent answers UNCHANGED when nothing differs."""
+        The push always happens; the agent answers UNCHANGED when nothing differs, unless
+        ConfigureAmphora asked for this amphora: then the push is forced (validate, swap and
+        reload even an identical config), as Octavia's amphora configure.
+
+        The renderer is the one of the load balancer's backend; it gets the versions the agent
+        reports (GetInfo) and refuses (Precondition) what that target cannot run, so nothing is
+        pushed then and the load balancer goes to ERROR with the renderer's reason."""
         amphora = await self._ensure_amphora(snap)
         info = await self._wait_for_agent(amphora)
         materials = await asyncio.to_thread(self._d.certificates.resolve, snap.graph)
-        rendered = await self._d.renderer.render(snap.graph, info, snap.vip_address, materials)
+        renderer = self._d.renderer(snap.backend)
+        rendered = await renderer.render(snap.graph, info, snap.vip_address, materials)
         outcome = await self._d.agent.apply_config(
             amphora.agent_address,
             amphora.id,
             rendered.files,
             rendered.config_hash,
             rendered.renderer_version,
+            force=amphora.configure_requested,
         )
         if not outcome.ok:
             raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
@@ -179,6 +195,7 @@ class Reconciler:
             amphora.id,
             applied_hash,
             [a.id for a in retired],
+            rendered.renderer_version,
         )
 
     async def _ensure_amphora(self, snap: Snapshot) -> Amphora:
@@ -197,7 +214,7 @@ class Reconciler:
             AmphoraSpec(
                 amphora_id=amphora.id,
                 loadbalancer_id=snap.lb_id,
-                backend_type="haproxy",
+                backend_type=snap.backend,
                 vip_address=snap.vip_address,
                 certificate=certificate,
                 agent_port=amphora.agent_port,
@@ -220,6 +237,7 @@ class Reconciler:
             instance.compute_id,
             instance.agent_address,
             port,
+            configure_requested=amphora.configure_requested,
         )
 
     def _record_amphora(self, snap: Snapshot) -> Amphora:
@@ -230,7 +248,7 @@ class Reconciler:
                 load_balancer_id=snap.lb_id,
                 status="BOOTING",
                 role="STANDALONE",
-                backend_type="haproxy",
+                backend_type=snap.backend,
                 compute_id="",
                 agent_address="",
                 vip_address=snap.vip_address,
@@ -281,6 +299,7 @@ class Reconciler:
         amphora_id: str,
         config_hash: str,
         retired: list[str] | None = None,
+        renderer_version: str = "",
     ) -> None:
         with self._uow.transaction() as session:
             lb = _lock(session, lb_id)
@@ -289,6 +308,7 @@ class Reconciler:
             amphora = session.get(AmphoraRow, amphora_id)
             if amphora is not None:
                 amphora.applied_config_hash = config_hash
+                amphora.applied_renderer_version = renderer_version
                 amphora.status = "ALLOCATED"  # Octavia: an amphora serving a load balancer
                 amphora.status_reason = ""  # type: ignore[attr-defined]
                 amphora.configure_requested = False  # type: ignore[attr-defined]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 import procrastinate
 from procrastinate.jobs import Status
@@ -43,11 +45,16 @@ class Sweeper:
         queue: ReconcileQueue,
         worker_app: procrastinate.App,
         stalled_worker_timeout: float,
+        *,
+        version_check: Callable[[], Awaitable[object]] | None = None,
     ):
         self._uow = uow
         self._queue = queue
         self._app = worker_app
         self._stalled_after = stalled_worker_timeout
+        # Asks the renderers for their versions and starts a minor update when one changed
+        # (jobs.roll.Roller.maybe_check, which bounds how often it really asks).
+        self._version_check = version_check
 
     def enqueue_orphaned(self, *, everything: bool = False) -> list[str]:
         """Defers a reconcile for each load balancer left PENDING without a job; with
@@ -78,10 +85,27 @@ class Sweeper:
             log.info("sweep re-enqueued reconciles for %s", ", ".join(enqueued))
         return enqueued
 
+    async def _check_versions(self) -> None:
+        try:
+            await self._version_check()  # type: ignore[misc]
+        except Exception:
+            log.exception("renderer version check failed")
+
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except Exception:
-                log.exception("sweep failed; trying again in %.1fs", interval)
-            await asyncio.sleep(interval)
+        # The version check (and the roll it may start) runs beside the sweep, one at a time,
+        # so a long roll never delays the crash-safety sweep.
+        check: asyncio.Task[None] | None = None
+        try:
+            while True:
+                try:
+                    await self.sweep_once()
+                except Exception:
+                    log.exception("sweep failed; trying again in %.1fs", interval)
+                if self._version_check is not None and (check is None or check.done()):
+                    check = asyncio.create_task(self._check_versions(), name="renderer-versions")
+                await asyncio.sleep(interval)
+        finally:
+            if check is not None and not check.done():
+                check.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await check

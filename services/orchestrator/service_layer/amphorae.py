@@ -40,6 +40,7 @@ def view(row: AmphoraRow) -> pb.Amphora:
     out = encode.amphora(row)
     out.lb_network_ip = row.lb_network_ip or ""  # type: ignore[attr-defined]
     out.status_reason = row.status_reason or ""  # type: ignore[attr-defined]
+    out.applied_renderer_version = row.applied_renderer_version or ""
     for name, value in (
         ("created_at", row.created_at),
         ("updated_at", row.updated_at),
@@ -88,8 +89,9 @@ def _failover_allowed(lb) -> None:
 
 
 def configure(session: Session, deps: Deps, amphora_id: str) -> None:
-    """Re-renders and re-pushes the amphora's configuration: one reconcile pass, forced to push.
-    The load balancer's status does not change (as Octavia's amphora configure)."""
+    """Re-renders and re-pushes the amphora's configuration: one reconcile pass whose push is
+    forced (the agent validates, swaps and reloads even an identical config). The load
+    balancer's status does not change (as Octavia's amphora configure)."""
     row = get(session, amphora_id)
     lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
     if lb.provisioning_status == status.PENDING_DELETE:

@@ -419,3 +419,22 @@ def validate_loadbalancer(session: Session, fields: Mapping[str, Any]) -> dict[s
 
 
 PROVIDERS_CANONICAL = {"amphora": "amphora", "octavia": "amphora"}
+DEFAULT_BACKEND = "haproxy"
+
+
+def backend(flavor_data: Mapping[str, Any]) -> str:
+    """The engine a load balancer of this flavor runs (validate_flavor_data checked it)."""
+    return str(flavor_data.get("backend") or DEFAULT_BACKEND)
+
+
+def flavor_backend(session: Session, flavor_id: str) -> str:
+    """The backend a new load balancer of flavor_id would get; the default for no flavor or one
+    that does not exist (the create itself reports that)."""
+    flavor = session.get(FlavorRow, flavor_id) if flavor_id else None
+    profile = session.get(FlavorProfileRow, flavor.flavor_profile_id) if flavor else None
+    if profile is None:
+        return DEFAULT_BACKEND
+    try:
+        return backend(json.loads(profile.flavor_data))
+    except (ValueError, AttributeError):
+        return DEFAULT_BACKEND

@@ -1,10 +1,11 @@
 """Refuses a create or update that needs a feature the renderer does not advertise, before
 anything is written (so an unsupported option is a 400, not a load balancer in ERROR later).
 
-The supported features come from the renderer's Describe at run time (renderers gain features
-with every release), cached per renderer address for `ttl` seconds. A renderer that cannot be
-reached does not block anything: the change is accepted and the reconcile pass reports what the
-renderer refuses.
+Each backend (haproxy, nginx) has its own renderer service; a change is checked against the
+renderer of the backend its load balancer uses. The supported features come from that renderer's
+Describe at run time (renderers gain features with every release), cached per renderer address
+for `ttl` seconds. A renderer that cannot be reached does not block anything: the change is
+accepted and the reconcile pass reports what the renderer refuses.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from services.common.errors import DomainError, InvalidInput
 from services.orchestrator.domain import features
@@ -24,16 +25,23 @@ DEFAULT_TTL = 60.0
 DESCRIBE_TIMEOUT = 3.0
 
 
+DEFAULT_BACKEND = "haproxy"
+
+
 class FeatureGate:
     def __init__(
         self,
-        renderer: Renderer,
+        renderers: Renderer | Mapping[str, Renderer],
         *,
         ttl: float = DEFAULT_TTL,
         timeout: float = DESCRIBE_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self._renderer = renderer
+        # One renderer (tests, a single-backend deployment) serves every backend.
+        self._renderers: Mapping[str, Renderer] | None = (
+            dict(renderers) if isinstance(renderers, Mapping) else None
+        )
+        self._only: Renderer | None = None if isinstance(renderers, Mapping) else renderers
         self._ttl = ttl
         self._timeout = timeout
         self._clock = clock
@@ -41,11 +49,25 @@ class FeatureGate:
         self._cache: dict[str, tuple[float, str, frozenset[str]]] = {}
         self._lock = asyncio.Lock()
 
-    def _address(self) -> str:
-        return str(getattr(self._renderer, "address", "") or id(self._renderer))
+    @property
+    def needs_backend(self) -> bool:
+        """True when backends have different renderers, so a check must know which backend the
+        load balancer uses (callers skip the database lookup otherwise)."""
+        if self._renderers is None:
+            return False
+        return len({id(r) for r in self._renderers.values()}) > 1
 
-    async def _described(self) -> tuple[str, frozenset[str]] | None:
-        address = self._address()
+    def _renderer(self, backend: str | None) -> Renderer | None:
+        if self._renderers is None:
+            return self._only
+        return self._renderers.get(backend or DEFAULT_BACKEND)
+
+    @staticmethod
+    def _address(renderer: Renderer) -> str:
+        return str(getattr(renderer, "address", "") or id(renderer))
+
+    async def _described(self, renderer: Renderer) -> tuple[str, frozenset[str]] | None:
+        address = self._address(renderer)
         hit = self._cache.get(address)
         if hit is not None and hit[0] > self._clock():
             return hit[1], hit[2]
@@ -55,7 +77,7 @@ class FeatureGate:
                 return hit[1], hit[2]
             try:
                 backend, _version, supported = await asyncio.wait_for(
-                    self._renderer.describe(), self._timeout
+                    renderer.describe(), self._timeout
                 )
             except (DomainError, TimeoutError, OSError) as err:
                 log.warning("renderer at %s not described (%s); features not checked", address, err)
@@ -64,12 +86,16 @@ class FeatureGate:
             self._cache[address] = entry
             return entry[1], entry[2]
 
-    async def check(self, needs: Iterable[features.Need]) -> None:
-        """Raises InvalidInput naming the first needed feature the renderer lacks."""
+    async def check(self, needs: Iterable[features.Need], backend: str | None = None) -> None:
+        """Raises InvalidInput naming the first needed feature the renderer of `backend` (None:
+        the default backend) lacks."""
         needs = list(needs)
         if not needs:
             return
-        described = await self._described()
+        renderer = self._renderer(backend)
+        if renderer is None:
+            return  # no renderer for that backend here: the reconcile pass reports it
+        described = await self._described(renderer)
         if described is None:
             return
         backend, supported = described

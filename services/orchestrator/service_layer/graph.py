@@ -24,7 +24,7 @@ from services.orchestrator.adapters.db.models import (
     PoolRow,
 )
 from services.orchestrator.domain import rules, status
-from services.orchestrator.service_layer import l7
+from services.orchestrator.service_layer import certificates, l7
 from services.orchestrator.service_layer.common import new_id
 from services.orchestrator.service_layer.listeners import check_listener, check_pool_protocol
 from services.orchestrator.service_layer.members import (
@@ -154,6 +154,10 @@ def _columns(values: dict[str, Any], *nested: str) -> dict[str, Any]:
 def write(session: Session, lb: LoadBalancerRow, plan: Plan) -> None:
     """Adds the planned objects under lb, every one PENDING_CREATE. Flushes in dependency order
     (listeners reference pools without an ORM relationship)."""
+    for i, pool in enumerate(plan.pools):
+        certificates.check_pool_refs(session, lb.project_id, pool, f"pools[{i}].")
+    for i, listener in enumerate(plan.listeners):
+        certificates.check_listener_refs(session, lb.project_id, listener, f"listeners[{i}].")
     pending = {"provisioning_status": status.PENDING_CREATE, "project_id": lb.project_id}
     for pool in plan.pools:
         hm = pool.get("healthmonitor")

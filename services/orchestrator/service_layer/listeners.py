@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, InvalidInput
 from services.orchestrator.adapters.db.models import ListenerRow, LoadBalancerRow, PoolRow
 from services.orchestrator.domain import rules, status
-from services.orchestrator.service_layer import l7, quotas
+from services.orchestrator.service_layer import certificates, l7, quotas
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -91,6 +91,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     ensure_mutable(lb)
     protocol, port = fields["protocol"], fields["protocol_port"]
     check_listener(fields)
+    certificates.check_listener_refs(session, lb.project_id, fields)
     for other in filter(alive, lb.listeners):
         if other.protocol_port == port and rules.transport(other.protocol) == rules.transport(
             protocol
@@ -140,6 +141,7 @@ def update(
     if any(name in changes for name in _TLS_COLUMNS):
         current = {name: getattr(listener, name) for name in _TLS_COLUMNS}
         check_tls({**current, **changes, "protocol": listener.protocol})
+        certificates.check_listener_refs(session, lb.project_id, changes)
     if "default_pool_id" in changes:
         _check_default_pool(lb, listener.protocol, changes["default_pool_id"])
     apply_changes(listener, changes)

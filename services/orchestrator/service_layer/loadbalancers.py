@@ -9,7 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, Precondition
-from services.orchestrator.adapters.db.models import ListenerRow, LoadBalancerRow, PoolRow
+from services.orchestrator.adapters.db.models import (
+    HealthMonitorRow,
+    L7PolicyRow,
+    L7RuleRow,
+    ListenerRow,
+    LoadBalancerRow,
+    MemberRow,
+    PoolRow,
+)
 from services.orchestrator.domain import rules, status
 from services.orchestrator.service_layer import catalog, graph, l7, quotas
 from services.orchestrator.service_layer.common import (
@@ -49,7 +57,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     lb_id = new_id(fields["id"])
     owner = scope.owner_for_create(fields["project_id"])
     plan = graph.plan(fields.get("listeners") or [], fields.get("pools") or [])
-    catalog.validate_loadbalancer(session, fields)
+    flavor_data = catalog.validate_loadbalancer(session, fields)
     quotas.reserve_loadbalancer(session, owner, plan)
     vip = deps.network.allocate_vip(
         session,
@@ -70,6 +78,8 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         flavor_id=fields["flavor_id"],
         availability_zone=fields["availability_zone"],
         topology=topology,
+        # Decided once: editing the flavor later never moves a running load balancer.
+        backend=catalog.backend(flavor_data),
         vip_address=vip.address,
         vip_port_id=vip.port_id,
         vip_subnet_id=vip.subnet_id,
@@ -207,3 +217,34 @@ def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool
             hm.provisioning_status = status.PENDING_DELETE
     lb.provisioning_status = status.PENDING_DELETE
     accept_change(session, deps, lb)
+
+
+# How each kind of object leads to its load balancer: (row class, column naming the parent,
+# kind of the parent).
+_PARENT: dict[str, tuple[Any, str, str]] = {
+    "l7rule": (L7RuleRow, "l7policy_id", "l7policy"),
+    "l7policy": (L7PolicyRow, "listener_id", "listener"),
+    "listener": (ListenerRow, "load_balancer_id", "loadbalancer"),
+    "member": (MemberRow, "pool_id", "pool"),
+    "healthmonitor": (HealthMonitorRow, "pool_id", "pool"),
+    "pool": (PoolRow, "load_balancer_id", "loadbalancer"),
+}
+
+
+def backend_of(session: Session, scope: Scope, kind: str, object_id: str) -> str | None:
+    """The backend of the load balancer an object (kind: "loadbalancer", "listener", "pool",
+    "member", "healthmonitor", "l7policy", "l7rule") belongs to, or of a new load balancer of a
+    flavor (kind "flavor"). None when the object is not found or not the caller's: the use case
+    itself reports that."""
+    if kind == "flavor":
+        return catalog.flavor_backend(session, object_id)
+    while kind != "loadbalancer":
+        model, column, kind = _PARENT[kind]
+        row = session.get(model, object_id) if object_id else None
+        if row is None:
+            return None
+        object_id = getattr(row, column)
+    lb = session.get(LoadBalancerRow, object_id) if object_id else None
+    if lb is None or not scope.sees(lb.project_id):
+        return None
+    return lb.backend

@@ -15,7 +15,7 @@ from services.orchestrator.adapters.db.models import (
     PoolRow,
 )
 from services.orchestrator.domain import rules, status
-from services.orchestrator.service_layer import l7, quotas
+from services.orchestrator.service_layer import certificates, l7, quotas
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -136,6 +136,7 @@ def create(
     ensure_mutable(lb, listener)
     protocol = fields["protocol"]
     check_pool(fields)
+    certificates.check_pool_refs(session, lb.project_id, fields)
     planned_members, monitor = _plan_children(members or [], healthmonitor, protocol)
     if listener is not None:
         check_pool_protocol(listener.protocol, protocol, "protocol")
@@ -213,6 +214,7 @@ def update(
         check_settings({**{n: getattr(pool, n) for n in _TLS_COLUMNS}, **changes})
     else:
         check_settings(changes)
+    certificates.check_pool_refs(session, lb.project_id, changes)
     apply_changes(pool, changes)
     mark_updated(pool)
     accept_change(session, deps, lb)

@@ -51,7 +51,12 @@ class FakeAgent:
         self.apply_calls = 0
         self.hang = False  # apply never returns (a job to be interrupted)
         self.result = "APPLIED"
+        self.results: dict[str, str] = {}  # amphora id -> result, overriding `result`
         self.unavailable = False
+        self.calls: list[tuple[str, bool, str]] = []  # (amphora id, force, renderer version)
+        self.apply_delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
         if self.unavailable:
@@ -62,19 +67,37 @@ class FakeAgent:
         self, agent_address, amphora_id, files, config_hash, renderer_version, force=False
     ):
         self.apply_calls += 1
+        self.calls.append((amphora_id, force, renderer_version))
         if self.hang:
             await asyncio.Event().wait()
-        if self.result not in ("APPLIED", "UNCHANGED"):
-            return ApplyOutcome(self.result, self.applied.get(amphora_id, ""), "haproxy -c failed")
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.apply_delay:
+                await asyncio.sleep(self.apply_delay)
+        finally:
+            self.in_flight -= 1
+        result = self.results.get(amphora_id, self.result)
+        if result not in ("APPLIED", "UNCHANGED"):
+            return ApplyOutcome(result, self.applied.get(amphora_id, ""), "haproxy -c failed")
         self.applied[amphora_id] = config_hash
         return ApplyOutcome("APPLIED", config_hash, "")
 
 
 class FakeRenderer:
-    def __init__(self) -> None:
+    def __init__(self, backend: str = "haproxy", supported: list[str] | None = None) -> None:
         self.rendered_versions: list[int] = []
+        self.rendered_ids: list[str] = []
         self.fail: DomainError | None = None
         self.delay = 0.0
+        self.backend = backend
+        # A new renderer version; `touches` says which load balancers its changed template
+        # renders differently (by load balancer name).
+        self.version = "fake-1"
+        self.touches: set[str] = set()
+        self.targets: list[AgentInfo] = []
+        if supported is not None:
+            self.supported_features = list(supported)
 
     # Top-level feature names: a renderer advertising a prefix supports everything under it
     # (services.orchestrator.domain.features), so the feature gate lets every change through.
@@ -82,7 +105,7 @@ class FakeRenderer:
                           "healthmonitor"]  # fmt: skip
 
     async def describe(self):
-        return ("haproxy", "fake-1", list(self.supported_features))
+        return (self.backend, self.version, list(self.supported_features))
 
     async def render(
         self, loadbalancer, target: AgentInfo, vip_address: str, materials=()
@@ -92,12 +115,37 @@ class FakeRenderer:
         if self.fail is not None:
             raise self.fail
         self.rendered_versions.append(loadbalancer.desired_version)
-        content = loadbalancer.SerializeToString(deterministic=True)
+        self.rendered_ids.append(loadbalancer.meta.id)
+        self.targets.append(target)
+        content = _config_content(loadbalancer)
+        if loadbalancer.meta.name in self.touches:
+            content += f"# {self.version}".encode()
         return RenderedConfig(
             files=[("haproxy.cfg", content, 0o644)],
             config_hash=hashlib.sha256(content).hexdigest(),
-            renderer_version="fake-1",
+            renderer_version=self.version,
         )
+
+
+def _config_content(loadbalancer) -> bytes:
+    """What a real renderer's output depends on: the graph without statuses and timestamps
+    (which change when a pass succeeds, not when the desired config does)."""
+    copy = type(loadbalancer)()
+    copy.CopyFrom(loadbalancer)
+    _strip(copy)
+    return copy.SerializeToString(deterministic=True)
+
+
+def _strip(message) -> None:
+    for descriptor, value in message.ListFields():
+        if descriptor.name == "meta":
+            for name in ("provisioning_status", "operating_status", "updated_at"):
+                value.ClearField(name)
+        elif hasattr(value, "ListFields"):
+            _strip(value)
+        elif descriptor.message_type is not None and not hasattr(value, "keys"):
+            for item in value:  # a repeated message field (maps are left alone)
+                _strip(item)
 
 
 def make_settings(database_url: str, run_dir: Path) -> Settings:

@@ -41,13 +41,19 @@ async def orchestrator(
     compute: FakeCompute | None = None,
     agent: FakeAgent | None = None,
     renderer: FakeRenderer | None = None,
+    renderers: dict[str, FakeRenderer] | None = None,
 ) -> AsyncIterator[Stack]:
+    """renderers: one fake per backend (Stack.renderer is the haproxy one); else `renderer`
+    serves every backend."""
     compute, agent, renderer = (
         compute or FakeCompute(),
         agent or FakeAgent(),
-        renderer or FakeRenderer(),
+        renderer or (renderers or {}).get("haproxy") or FakeRenderer(),
     )
-    orch = build(settings, compute=compute, agent=agent, renderer=renderer)
+    if renderers is not None:
+        orch = build(settings, compute=compute, agent=agent, renderers=renderers)
+    else:
+        orch = build(settings, compute=compute, agent=agent, renderer=renderer)
     running = await serve(orch, "127.0.0.1:0", worker=worker)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:

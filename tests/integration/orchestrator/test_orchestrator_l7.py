@@ -13,6 +13,7 @@ from orch_harness import ADMIN, ALICE, create_lb, orchestrator
 from sqlalchemy import create_engine, text
 
 from services.common.errors import from_rpc_error
+from tests.support.certs import make_ca, make_crl, make_leaf
 
 PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE = 2, 3, 4
 
@@ -366,6 +367,22 @@ def test_batch_update_members(database_url, run_dir):
     asyncio.run(scenario())
 
 
+async def _certificate_refs(stub) -> dict[str, str]:
+    ca = make_ca()
+    out = {}
+    for name in ("ref-default", "ref-a", "ref-b", "p-cert", "ref-ca", "p-ca", "ref-crl", "p-crl"):
+        if name.endswith("crl"):
+            parts = {"crl_pem": make_crl(ca)}
+        elif name.endswith("ca"):
+            parts = {"certificate_pem": ca.cert_pem}
+        else:
+            leaf = make_leaf(ca, f"{name}.example.com")
+            parts = {"certificate_pem": leaf.cert_pem, "private_key_pem": leaf.key_pem}
+        req = pb.CreateCertificateRequest(scope=ALICE, name=name, **parts)
+        out[name] = (await stub.CreateCertificate(req)).certificate.ref
+    return out
+
+
 def test_new_fields_round_trip(database_url, run_dir):
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
@@ -390,12 +407,14 @@ def test_new_fields_round_trip(database_url, run_dir):
                 ("sub-2", "10.9.9.9")
             ]
 
+            # Certificate references must name stored certificates of the project.
+            refs = await _certificate_refs(stub)
             tls = dict(
-                default_tls_container_ref="ref-default",
-                sni_container_refs=["ref-a", "ref-b"],
+                default_tls_container_ref=refs["ref-default"],
+                sni_container_refs=[refs["ref-a"], refs["ref-b"]],
                 client_authentication="MANDATORY",
-                client_ca_tls_container_ref="ref-ca",
-                client_crl_container_ref="ref-crl",
+                client_ca_tls_container_ref=refs["ref-ca"],
+                client_crl_container_ref=refs["ref-crl"],
                 tls_versions=["TLSv1.2", "TLSv1.3"],
                 tls_ciphers="ECDHE-RSA-AES128-GCM-SHA256",
                 alpn_protocols=["h2", "http/1.1"],
@@ -475,9 +494,9 @@ def test_new_fields_round_trip(database_url, run_dir):
 
             pool_tls = dict(
                 tls_enabled=True,
-                tls_container_ref="p-cert",
-                ca_tls_container_ref="p-ca",
-                crl_container_ref="p-crl",
+                tls_container_ref=refs["p-cert"],
+                ca_tls_container_ref=refs["p-ca"],
+                crl_container_ref=refs["p-crl"],
                 tls_versions=["TLSv1.2"],
                 tls_ciphers="HIGH",
                 alpn_protocols=["http/1.1"],

@@ -68,6 +68,9 @@ class LoadBalancerRow(_Resource, Base):
     vip_sg_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     # [{"subnet_id": ..., "ip_address": ...}] in the order given.
     additional_vips: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    # The engine its amphorae run ("haproxy", "nginx"): the flavor's "backend" at create time,
+    # kept so a later flavor edit never moves a running load balancer (migration 0007).
+    backend: Mapped[str] = mapped_column(String(16), default="haproxy", server_default="haproxy")
 
     listeners: Mapped[list[ListenerRow]] = relationship(
         back_populates="loadbalancer", order_by="ListenerRow.created_at", passive_deletes=True
@@ -249,6 +252,9 @@ class AmphoraRow(Base):
     agent_port: Mapped[int | None] = mapped_column(Integer)
     vip_address: Mapped[str] = mapped_column(String(64), default="")
     applied_config_hash: Mapped[str] = mapped_column(String(64), default="")
+    # The renderer version that produced the applied config (a minor update rolls amphorae
+    # whose version differs from the renderer's; migration 0007).
+    applied_renderer_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_now, server_default=func.now()
     )

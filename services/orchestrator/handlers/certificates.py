@@ -1,0 +1,94 @@
+"""Certificate RPCs of OrchestratorService: a mixin of the servicer, thin over
+service_layer.certificates and the configured certificate driver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+
+from services.common.errors import Unavailable
+from services.orchestrator.adapters.certificate_bundle import BundleInput, parse
+from services.orchestrator.adapters.db.certificate_models import CertificateRow
+from services.orchestrator.service_layer import certificates
+from services.orchestrator.service_layer.common import Scope
+
+
+def _scope(request: Any) -> Scope:
+    return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
+
+
+def certificate_view(row: CertificateRow) -> pb.Certificate:
+    """The catalogue columns; never any key material."""
+    out = pb.Certificate(
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        ref=row.ref,
+        type=row.type,
+        hostnames=json.loads(row.hostnames or "[]"),
+        subject=row.subject,
+    )
+    if row.expires_at is not None:
+        out.expires_at.FromDatetime(row.expires_at)
+    if row.created_at is not None:
+        out.created_at.FromDatetime(row.created_at)
+    return out
+
+
+class CertificateHandlers:
+    """Mixed into OrchestratorServicer, which provides _tx; bootstrap sets certificate_driver
+    (the configured driver, also the reconcile pass's CertificateStore)."""
+
+    _tx: Callable[..., Any]
+    certificate_driver: certificates.CertificateDriver | None = None
+
+    def _driver(self) -> certificates.CertificateDriver:
+        driver = self.certificate_driver
+        if driver is None or not hasattr(driver, "store"):
+            raise Unavailable(
+                "Certificate storage is not configured.",
+                operator_detail="the injected certificate store has no API side",
+            )
+        return driver
+
+    async def CreateCertificate(self, request, context):
+        driver = self._driver()
+        scope = _scope(request)
+        scope.owner_for_create("")  # refuse a missing project before parsing anything
+        bundle = await asyncio.to_thread(
+            parse,
+            BundleInput(
+                type=request.type,
+                certificate_pem=request.certificate_pem,
+                private_key_pem=request.private_key_pem,
+                intermediates_pem=request.intermediates_pem,
+                pkcs12=request.pkcs12,
+                passphrase=request.passphrase,
+                crl_pem=request.crl_pem,
+            ),
+        )
+        out = await self._tx(
+            lambda s: certificate_view(certificates.create(s, driver, scope, request.name, bundle))
+        )
+        return pb.CreateCertificateResponse(certificate=out)
+
+    async def GetCertificate(self, request, context):
+        out = await self._tx(
+            lambda s: certificate_view(certificates.get(s, _scope(request), request.id))
+        )
+        return pb.GetCertificateResponse(certificate=out)
+
+    async def ListCertificates(self, request, context):
+        out = await self._tx(
+            lambda s: [certificate_view(r) for r in certificates.list_(s, _scope(request))]
+        )
+        return pb.ListCertificatesResponse(certificates=out)
+
+    async def DeleteCertificate(self, request, context):
+        driver = self._driver()
+        await self._tx(lambda s: certificates.delete(s, driver, _scope(request), request.id))
+        return pb.DeleteCertificateResponse()

@@ -1,0 +1,342 @@
+"""Flavors choose the backend, the feature gate asks that backend's renderer, and minor updates
+roll only changed configs: real PostgreSQL, real gRPC, real procrastinate, fake drivers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from lbaas.common.v1 import graph_pb2
+from lbaas.orchestrator.v1 import admin_pb2
+from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from orch_fakes import FakeRenderer, make_settings
+from orch_harness import ADMIN, ALICE, lb_status, orchestrator, wait_for
+
+from services.common.errors import Precondition, from_rpc_error
+from services.orchestrator.adapters.db.admin_models import FlavorProfileRow
+from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
+from services.orchestrator.adapters.network_loopback import SUBNET_ID
+
+# The nginx fake cannot do TCP listeners (something only haproxy can here).
+NGINX_FEATURES = ["loadbalancer", "listener.protocol.HTTP", "pool", "member", "healthmonitor"]
+
+
+def _settings(database_url, run_dir, **changes):
+    # No automatic roll unless a test asks for one: the RPC's counts are then exact.
+    changes.setdefault("renderer_check_interval", 3600.0)
+    return dataclasses.replace(make_settings(database_url, run_dir), **changes)
+
+
+def _renderers():
+    return {"haproxy": FakeRenderer(), "nginx": FakeRenderer("nginx", NGINX_FEATURES)}
+
+
+async def _flavor(stub, backend: str) -> str:
+    fp = await stub.CreateFlavorProfile(
+        pb.CreateFlavorProfileRequest(
+            flavorprofile=admin_pb2.FlavorProfile(
+                name=f"fp-{backend}",
+                provider_name="amphora",
+                flavor_data=json.dumps({"backend": backend}),
+            )
+        )
+    )
+    flavor = await stub.CreateFlavor(
+        pb.CreateFlavorRequest(
+            flavor=admin_pb2.Flavor(
+                name=f"f-{backend}", enabled=True, flavor_profile_id=fp.flavorprofile.id
+            )
+        )
+    )
+    return flavor.flavor.id
+
+
+async def _lb(stub, name="lb", flavor_id="", listeners=()) -> str:
+    lb = graph_pb2.LoadBalancer(
+        meta=graph_pb2.ResourceMeta(name=name, admin_state_up=True),
+        vip=graph_pb2.Vip(subnet_id=SUBNET_ID),
+        flavor_id=flavor_id,
+        listeners=list(listeners),
+    )
+    resp = await stub.CreateLoadBalancer(pb.CreateLoadBalancerRequest(scope=ALICE, loadbalancer=lb))
+    return resp.loadbalancer.meta.id
+
+
+async def _active(stub, *ids):
+    for lb_id in ids:
+        await wait_for(lambda i=lb_id: _is_active(stub, i), what=f"load balancer {lb_id} ACTIVE")
+
+
+async def _is_active(stub, lb_id):
+    return await lb_status(stub, lb_id) == "PROVISIONING_STATUS_ACTIVE"
+
+
+async def _amphora(stub, lb_id) -> pb.Amphora:
+    resp = await stub.ListAmphorae(pb.ListAmphoraeRequest(loadbalancer_id=lb_id))
+    (amp,) = resp.amphorae
+    return amp
+
+
+def _db(st, fn):
+    with st.running.orchestrator.uow.transaction() as s:
+        return fn(s)
+
+
+async def _error(call):
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    return info.value.code(), from_rpc_error(info.value)
+
+
+def test_flavor_backend_is_decided_at_create_and_serves_both_backends(database_url, run_dir):
+    async def scenario():
+        renderers = _renderers()
+        async with orchestrator(_settings(database_url, run_dir), renderers=renderers) as st:
+            nginx_flavor = await _flavor(st.stub, "nginx")
+            plain = await _lb(st.stub, "plain")
+            nginx = await _lb(st.stub, "web", nginx_flavor)
+            await _active(st.stub, plain, nginx)
+            by_lb = {spec.loadbalancer_id: spec.backend_type for spec in st.compute.created}
+            assert by_lb == {plain: "haproxy", nginx: "nginx"}
+            assert renderers["nginx"].rendered_ids == [nginx]
+            assert plain in renderers["haproxy"].rendered_ids
+            assert nginx not in renderers["haproxy"].rendered_ids
+            assert (await _amphora(st.stub, nginx)).backend_type == "nginx"
+            # The renderer got the versions the agent reported.
+            target = renderers["nginx"].targets[-1]
+            assert (target.api_version, target.haproxy_version, target.openssl_version) == (
+                "1.0",
+                "2.8.5",
+                "3.0.13",
+            )
+
+            # Editing the flavor later does not move the running load balancer (the API refuses
+            # to edit a profile in use; the database is edited as an operator's script might).
+            flavor = await st.stub.GetFlavor(pb.GetFlavorRequest(id=nginx_flavor))
+            profile_id = flavor.flavor.flavor_profile_id
+            _db(
+                st,
+                lambda s: setattr(
+                    s.get(FlavorProfileRow, profile_id), "flavor_data", '{"backend": "haproxy"}'
+                ),
+            )
+            await st.stub.UpdateLoadBalancer(
+                pb.UpdateLoadBalancerRequest(
+                    scope=ALICE,
+                    loadbalancer=graph_pb2.LoadBalancer(
+                        meta=graph_pb2.ResourceMeta(id=nginx, name="web2")
+                    ),
+                    update_mask=FieldMask(paths=["meta.name"]),
+                )
+            )
+            await _active(st.stub, nginx)
+            assert renderers["nginx"].rendered_ids == [nginx, nginx]
+            assert _db(st, lambda s: s.get(LoadBalancerRow, nginx).backend) == "nginx"
+
+    asyncio.run(scenario())
+
+
+def test_feature_gate_asks_the_load_balancers_backend(database_url, run_dir):
+    async def scenario():
+        async with orchestrator(
+            _settings(database_url, run_dir), renderers=_renderers(), worker=False
+        ) as st:
+            nginx_flavor = await _flavor(st.stub, "nginx")
+            tcp = graph_pb2.Listener(protocol="TCP", protocol_port=80)
+            # A fully populated create is checked against the flavor's backend.
+            code, err = await _error(_lb(st.stub, "bad", nginx_flavor, [tcp]))
+            assert code == grpc.StatusCode.INVALID_ARGUMENT
+            assert str(err) == "feature listener.protocol.TCP is not supported by the nginx backend"
+            nginx = await _lb(st.stub, "web", nginx_flavor)
+            haproxy = await _lb(st.stub, "plain")
+            listener = graph_pb2.Listener(protocol="TCP", protocol_port=80)
+            listener.loadbalancer_id = nginx
+            code, err = await _error(
+                st.stub.CreateListener(pb.CreateListenerRequest(scope=ALICE, listener=listener))
+            )
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and "nginx backend" in str(err)
+            assert err.field == "protocol"
+            listener.loadbalancer_id = haproxy
+            await st.stub.CreateListener(pb.CreateListenerRequest(scope=ALICE, listener=listener))
+            # A child of the nginx load balancer is checked through its parent.
+            http = graph_pb2.Listener(protocol="HTTP", protocol_port=81, loadbalancer_id=nginx)
+            made = await st.stub.CreateListener(
+                pb.CreateListenerRequest(scope=ALICE, listener=http)
+            )
+            code, err = await _error(
+                st.stub.UpdateListener(
+                    pb.UpdateListenerRequest(
+                        scope=ALICE,
+                        listener=graph_pb2.Listener(
+                            meta=graph_pb2.ResourceMeta(id=made.listener.meta.id),
+                            protocol="TCP",
+                        ),
+                        update_mask=FieldMask(paths=["protocol"]),
+                    )
+                )
+            )
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and "nginx backend" in str(err)
+
+    asyncio.run(scenario())
+
+
+def test_a_target_the_renderer_refuses_is_error_before_any_push(database_url, run_dir):
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir)) as st:
+            st.renderer.fail = Precondition("listener.protocol.TCP needs haproxy >= 9.9")
+            lb_id = await _lb(st.stub, "old-target")
+            await wait_for(
+                lambda: _status(st.stub, lb_id, "PROVISIONING_STATUS_ERROR"), what="ERROR"
+            )
+            reason = _db(st, lambda s: s.get(LoadBalancerRow, lb_id).status_reason)
+            assert "needs haproxy >= 9.9" in reason
+            assert st.agent.apply_calls == 0
+
+    asyncio.run(scenario())
+
+
+async def _status(stub, lb_id, name):
+    return await lb_status(stub, lb_id) == name
+
+
+def test_roll_pushes_only_changed_configs_and_skips_pending(database_url, run_dir):
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir)) as st:
+            ids = [await _lb(st.stub, name) for name in ("a", "b", "c", "busy")]
+            await _active(st.stub, *ids)
+            before = {i: await _amphora(st.stub, i) for i in ids}
+            assert {a.applied_renderer_version for a in before.values()} == {"fake-1"}
+            # A change of its own in flight (its pass will render with the new renderer).
+            _db(
+                st,
+                lambda s: setattr(
+                    s.get(LoadBalancerRow, ids[3]), "provisioning_status", "PENDING_UPDATE"
+                ),
+            )
+            calls = len(st.agent.calls)
+            st.renderer.version, st.renderer.touches = "fake-2", {"b"}
+            resp = await st.stub.RefreshConfigs(pb.RefreshConfigsRequest())
+            assert (resp.rendered, resp.pushed, resp.unchanged, resp.skipped) == (3, 1, 2, 1)
+            assert not resp.failures and not resp.stopped
+            pushed = st.agent.calls[calls:]
+            assert pushed == [(before[ids[1]].id, False, "fake-2")]
+            after = {i: await _amphora(st.stub, i) for i in ids}
+            assert after[ids[1]].applied_config_hash != before[ids[1]].applied_config_hash
+            for i in ids[:3]:
+                assert after[i].applied_renderer_version == "fake-2"
+            for i in (ids[0], ids[2]):
+                assert after[i].applied_config_hash == before[i].applied_config_hash
+            assert after[ids[3]].applied_renderer_version == "fake-1"
+            # Again: nothing left to push. With force: every ACTIVE one is pushed.
+            again = await st.stub.RefreshConfigs(pb.RefreshConfigsRequest())
+            assert (again.pushed, again.unchanged) == (0, 3)
+            forced = await st.stub.RefreshConfigs(
+                pb.RefreshConfigsRequest(loadbalancer_id=ids[0], force=True)
+            )
+            assert (forced.rendered, forced.pushed) == (1, 1)
+            assert st.agent.calls[-1] == (before[ids[0]].id, True, "fake-2")
+            code, _ = await _error(
+                st.stub.RefreshConfigs(
+                    pb.RefreshConfigsRequest(loadbalancer_id="5b3d3a4e-0000-4000-8000-000000000000")
+                )
+            )
+            assert code == grpc.StatusCode.NOT_FOUND
+
+    asyncio.run(scenario())
+
+
+def test_roll_stops_at_a_failure_not_rolled_back_and_continues_past_rolled_back(
+    database_url, run_dir
+):
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir, roll_concurrency=1)) as st:
+            ids = [await _lb(st.stub, name) for name in ("a", "b", "c")]
+            await _active(st.stub, *ids)
+            amps = [await _amphora(st.stub, i) for i in ids]
+            st.renderer.version, st.renderer.touches = "fake-2", {"a", "b", "c"}
+            # Rolled back (INVALID): reported, and the roll goes on.
+            st.agent.results = {amps[0].id: "INVALID"}
+            resp = await st.stub.RefreshConfigs(pb.RefreshConfigsRequest())
+            assert not resp.stopped and resp.pushed == 2
+            assert [f.loadbalancer_id for f in resp.failures] == [ids[0]]
+            assert lb_status  # the load balancer keeps serving its previous config
+            assert await _is_active(st.stub, ids[0])
+            assert (await _amphora(st.stub, ids[0])).applied_renderer_version == "fake-1"
+            # BROKEN: the roll stops; nothing after it is started.
+            st.renderer.version, st.renderer.touches = "fake-3", {"a", "b", "c"}
+            st.agent.results = {amps[0].id: "BROKEN"}
+            calls = len(st.agent.calls)
+            resp = await st.stub.RefreshConfigs(pb.RefreshConfigsRequest())
+            assert resp.stopped and resp.pushed == 0
+            assert [f.loadbalancer_id for f in resp.failures] == [ids[0]]
+            assert [c[0] for c in st.agent.calls[calls:]] == [amps[0].id]
+            # An unreachable agent stops it too.
+            st.agent.results = {}
+            st.agent.unavailable = True
+            resp = await st.stub.RefreshConfigs(pb.RefreshConfigsRequest())
+            assert resp.stopped and len(resp.failures) == 1
+
+    asyncio.run(scenario())
+
+
+def test_roll_concurrency_is_bounded(database_url, run_dir):
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir, roll_concurrency=2)) as st:
+            names = [f"lb{i}" for i in range(5)]
+            ids = [await _lb(st.stub, name) for name in names]
+            await _active(st.stub, *ids)
+            st.agent.max_in_flight = 0
+            st.agent.apply_delay = 0.3
+            st.renderer.version, st.renderer.touches = "fake-2", set(names)
+            resp = await st.stub.RefreshConfigs(pb.RefreshConfigsRequest())
+            assert resp.pushed == 5
+            assert st.agent.max_in_flight == 2
+
+    asyncio.run(scenario())
+
+
+def test_configure_amphora_forces_the_push(database_url, run_dir):
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir)) as st:
+            lb_id = await _lb(st.stub, "a")
+            await _active(st.stub, lb_id)
+            amp = await _amphora(st.stub, lb_id)
+            assert st.agent.calls[-1] == (amp.id, False, "fake-1")
+            calls = len(st.agent.calls)
+            await st.stub.ConfigureAmphora(pb.ConfigureAmphoraRequest(id=amp.id))
+            await wait_for(lambda: len(st.agent.calls) > calls, what="configure push")
+            assert st.agent.calls[calls] == (amp.id, True, "fake-1")
+            await wait_for(
+                lambda: not _db(st, lambda s: s.get(AmphoraRow, amp.id).configure_requested),
+                what="configure recorded",
+            )
+            assert await _is_active(st.stub, lb_id)
+
+    asyncio.run(scenario())
+
+
+def test_a_new_renderer_version_starts_a_roll_by_itself(database_url, run_dir):
+    async def scenario():
+        settings = _settings(database_url, run_dir, renderer_check_interval=0.5)
+        async with orchestrator(settings) as st:
+            ids = [await _lb(st.stub, name) for name in ("a", "b")]
+            await _active(st.stub, *ids)
+            calls = len(st.agent.calls)
+            st.renderer.version, st.renderer.touches = "fake-2", {"a"}
+
+            async def rolled():
+                amps = [await _amphora(st.stub, i) for i in ids]
+                return all(a.applied_renderer_version == "fake-2" for a in amps)
+
+            await wait_for(rolled, timeout=20, what="automatic roll")
+            amp_a = await _amphora(st.stub, ids[0])
+            assert [c[0] for c in st.agent.calls[calls:]] == [amp_a.id]
+
+    asyncio.run(scenario())
+
+
+assert ADMIN  # the admin scope is what the RPCs above need no scope for
