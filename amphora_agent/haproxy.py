@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import os
 import re
@@ -12,45 +11,28 @@ import subprocess
 import time
 
 from amphora_agent import stats
-from amphora_agent.process import ProcessError
+from amphora_agent.process import (
+    LogTail,
+    ProcessError,
+    die_with_parent,
+    run_text,
+    run_validator,
+    stop_stale_master,
+)
 
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 START_TIMEOUT = 10.0
 RELOAD_TIMEOUT = 10.0
 
 
-def _die_with_parent(parent_pid: int):
-    """preexec_fn: haproxy's master gets SIGTERM (and stops its workers) when the agent dies.
-
-    libc is resolved here, in the parent: the forked child of a threaded process must not dlopen.
-    """
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def _set() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the agent died before prctl took effect
-            os._exit(1)
-
-    return _set
-
-
-def _run(argv: list[str]) -> str:
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout + done.stderr
-
-
 def probe_versions(binary: str) -> tuple[str, str]:
     """(haproxy version, OpenSSL version in use), "" when unknown."""
-    found = re.search(r"version (\d+\.\d+\.\d+)", _run([binary, "-v"]))
+    found = re.search(r"version (\d+\.\d+\.\d+)", run_text([binary, "-v"]))
     haproxy_version = found.group(1) if found else ""
-    found = re.search(r"Running on OpenSSL version\s*:\s*OpenSSL (\S+)", _run([binary, "-vv"]))
+    found = re.search(r"Running on OpenSSL version\s*:\s*OpenSSL (\S+)", run_text([binary, "-vv"]))
     if not found:
-        found = re.search(r"OpenSSL (\S+)", _run(["openssl", "version"]))
+        found = re.search(r"OpenSSL (\S+)", run_text(["openssl", "version"]))
     return haproxy_version, found.group(1) if found else ""
 
 
@@ -71,6 +53,7 @@ class Haproxy:
         self.pid_file = os.path.join(runtime_dir, "haproxy.pid")
         self.state_file = os.path.join(runtime_dir, "servers.state")
         self.log_file = os.path.join(runtime_dir, "haproxy.log")
+        self._log = LogTail(self.log_file)
         self.main_cfg = os.path.join(runtime_dir, "conf", "haproxy.cfg")
         self._proc: subprocess.Popen | None = None
 
@@ -79,56 +62,17 @@ class Haproxy:
         return self._proc is not None and self._proc.poll() is None
 
     async def validate(self, cfg_path: str, cwd: str) -> tuple[bool, str]:
-        proc = await asyncio.create_subprocess_exec(
-            self.binary,
-            "-c",
-            "-f",
-            cfg_path,
-            cwd=cwd,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            out, _ = await asyncio.wait_for(proc.communicate(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            return False, "haproxy -c timed out"
-        return proc.returncode == 0, out.decode("utf-8", "replace").strip()
-
-    def _log_size(self) -> int:
-        try:
-            return os.path.getsize(self.log_file)
-        except OSError:
-            return 0
-
-    def _log_since(self, offset: int) -> str:
-        try:
-            with open(self.log_file, "rb") as fh:
-                fh.seek(offset)
-                return fh.read(16384).decode("utf-8", "replace").strip()
-        except OSError:
-            return ""
+        return await run_validator([self.binary, "-c", "-f", cfg_path], cwd, "haproxy -c")
 
     def stop_stale(self) -> None:
         """Stop a master left behind by an earlier agent run on this runtime dir."""
-        try:
-            pid = int(open(self.pid_file).read().split()[0])
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode("utf-8", "replace")
-        except (OSError, ValueError, IndexError):
-            return
-        if self.master_sock in cmdline and pid != os.getpid():
-            log.warning("stopping stale haproxy master %d", pid)
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
-                time.sleep(0.05)
+        stop_stale_master(self.pid_file, self.master_sock, "haproxy")
 
     async def start(self) -> None:
         """Start the master and wait until it reports a worker; raise HaproxyError otherwise."""
         if self.running:
             return
-        offset = self._log_size()
+        offset = self._log.size()
         argv = [self.binary, "-W", "-S", self.master_sock, "-f", self.main_cfg, "-p", self.pid_file]
         with open(self.log_file, "ab") as log_fh:
             # Popen from the event loop thread: PDEATHSIG fires when the forking *thread* exits.
@@ -138,20 +82,20 @@ class Haproxy:
                 stdin=subprocess.DEVNULL,
                 stdout=log_fh,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(os.getpid()),
+                preexec_fn=die_with_parent(os.getpid()),
             )
         log.info("started haproxy master pid %d", self._proc.pid)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if not self.running:
                 self._proc = None
-                raise HaproxyError(f"haproxy exited at start: {self._log_since(offset)}")
+                raise HaproxyError(f"haproxy exited at start: {self._log.since(offset)}")
             table = await self._show_proc()
             if table is not None and table.workers:
                 return
             await asyncio.sleep(0.05)
         await self.stop()
-        raise HaproxyError(f"haproxy did not start in {START_TIMEOUT}s: {self._log_since(offset)}")
+        raise HaproxyError(f"haproxy did not start in {START_TIMEOUT}s: {self._log.since(offset)}")
 
     async def _show_proc(self) -> stats.ProcTable | None:
         try:
@@ -180,23 +124,23 @@ class Haproxy:
         if before is None:
             raise HaproxyError("haproxy master CLI does not answer; cannot reload safely")
         await self.save_server_state()
-        offset = self._log_size()
+        offset = self._log.size()
         self._proc.send_signal(signal.SIGUSR2)
         deadline = time.monotonic() + RELOAD_TIMEOUT
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             if not self.running:
                 self._proc = None
-                raise HaproxyError(f"haproxy master exited on reload: {self._log_since(offset)}")
+                raise HaproxyError(f"haproxy master exited on reload: {self._log.since(offset)}")
             now = await self._show_proc()
             if now is None or now.master_reloads <= before.master_reloads:
                 continue  # master is still re-executing
             if now.master_failed > 0:
-                raise HaproxyError(f"haproxy reload failed: {self._log_since(offset)}")
+                raise HaproxyError(f"haproxy reload failed: {self._log.since(offset)}")
             if set(now.workers) - set(before.workers):
                 return
         raise HaproxyError(
-            f"haproxy reload not confirmed in {RELOAD_TIMEOUT}s: {self._log_since(offset)}"
+            f"haproxy reload not confirmed in {RELOAD_TIMEOUT}s: {self._log.since(offset)}"
         )
 
     async def stop(self, timeout: float = 5.0) -> None:

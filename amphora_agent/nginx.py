@@ -19,8 +19,14 @@ import signal
 import subprocess
 import time
 
-from amphora_agent.haproxy import _die_with_parent, _run
-from amphora_agent.process import ProcessError
+from amphora_agent.process import (
+    LogTail,
+    ProcessError,
+    die_with_parent,
+    run_text,
+    run_validator,
+    stop_stale_master,
+)
 from amphora_agent.stats import FrontendStat, MemberStat, PoolStat, StatSnapshot
 
 log = logging.getLogger(__name__)
@@ -47,7 +53,7 @@ class NginxError(ProcessError):
 
 def probe_versions(binary: str) -> tuple[str, str]:
     """(nginx version, OpenSSL version in use), "" when unknown."""
-    text = _run([binary, "-V"])
+    text = run_text([binary, "-V"])
     found = re.search(r"nginx/(\d+\.\d+\.\d+)", text)
     nginx_version = found.group(1) if found else ""
     found = re.search(r"running with OpenSSL (\S+)", text) or re.search(
@@ -89,6 +95,7 @@ class Nginx:
         # The renderer's `pid` and `error_log`; the master's own stderr goes to the same log.
         self.pid_file = os.path.join(runtime_dir, "nginx.pid")
         self.log_file = os.path.join(runtime_dir, "nginx.log")
+        self._log = LogTail(self.log_file)
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -103,53 +110,17 @@ class Nginx:
         # so the staged copy is checked with its own files. `nginx -t` also binds the listeners
         # (an address in use by the running master is tolerated), so a VIP the host does not
         # have or a port another program holds is INVALID here rather than a failed reload.
-        proc = await asyncio.create_subprocess_exec(
-            *self._argv(cfg_path, "-t", "-q"),
-            cwd=cwd,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            out, _ = await asyncio.wait_for(proc.communicate(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            return False, "nginx -t timed out"
-        return proc.returncode == 0, out.decode("utf-8", "replace").strip()
-
-    def _log_size(self) -> int:
-        try:
-            return os.path.getsize(self.log_file)
-        except OSError:
-            return 0
-
-    def _log_since(self, offset: int) -> str:
-        try:
-            with open(self.log_file, "rb") as fh:
-                fh.seek(offset)
-                return fh.read(16384).decode("utf-8", "replace").strip()
-        except OSError:
-            return ""
+        return await run_validator(self._argv(cfg_path, "-t", "-q"), cwd, "nginx -t")
 
     def stop_stale(self) -> None:
         """Stop a master left behind by an earlier agent run on this runtime dir."""
-        try:
-            pid = int(open(self.pid_file).read().split()[0])
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode("utf-8", "replace")
-        except (OSError, ValueError, IndexError):
-            return
-        if self.main_cfg in cmdline and pid != os.getpid():
-            log.warning("stopping stale nginx master %d", pid)
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
-                time.sleep(0.05)
+        stop_stale_master(self.pid_file, self.main_cfg, "nginx")
 
     async def start(self) -> None:
         """Start the master and wait for its workers; raise NginxError otherwise."""
         if self.running:
             return
-        offset = self._log_size()
+        offset = self._log.size()
         with open(self.log_file, "ab") as log_fh:
             # Popen from the event loop thread: PDEATHSIG fires when the forking *thread* exits.
             self._proc = subprocess.Popen(
@@ -158,19 +129,19 @@ class Nginx:
                 stdin=subprocess.DEVNULL,
                 stdout=log_fh,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(os.getpid()),
+                preexec_fn=die_with_parent(os.getpid()),
             )
         log.info("started nginx master pid %d", self._proc.pid)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if not self.running:
                 self._proc = None
-                raise NginxError(f"nginx exited at start: {self._log_since(offset)}")
+                raise NginxError(f"nginx exited at start: {self._log.since(offset)}")
             if _children(self._proc.pid):
                 return
             await asyncio.sleep(0.05)
         await self.stop()
-        raise NginxError(f"nginx did not start in {START_TIMEOUT}s: {self._log_since(offset)}")
+        raise NginxError(f"nginx did not start in {START_TIMEOUT}s: {self._log.since(offset)}")
 
     async def reload(self) -> None:
         """Graceful reload (SIGHUP): old workers finish their connections, new ones take over."""
@@ -179,25 +150,25 @@ class Nginx:
             return
         assert self._proc is not None
         before = _children(self._proc.pid)
-        offset = self._log_size()
+        offset = self._log.size()
         self._proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + RELOAD_TIMEOUT
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             if not self.running:
                 self._proc = None
-                raise NginxError(f"nginx master exited on reload: {self._log_since(offset)}")
+                raise NginxError(f"nginx master exited on reload: {self._log.since(offset)}")
             if _children(self._proc.pid) - before:
                 return
-            if _FAILURE.search(self._log_since(offset)):
+            if _FAILURE.search(self._log.since(offset)):
                 await asyncio.sleep(_LOG_SETTLE)
-                since = self._log_since(offset)
+                since = self._log.since(offset)
                 if since.rstrip().splitlines()[-1].find(_BIND_RETRY) >= 0:
                     continue  # the master is still retrying a bind
                 # The master keeps its old workers and config; the caller restores conf/.
                 raise NginxError(f"nginx reload failed: {since}")
         raise NginxError(
-            f"nginx reload not confirmed in {RELOAD_TIMEOUT}s: {self._log_since(offset)}"
+            f"nginx reload not confirmed in {RELOAD_TIMEOUT}s: {self._log.since(offset)}"
         )
 
     async def stop(self, timeout: float = 5.0) -> None:
