@@ -33,6 +33,13 @@ system-deps:
 	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; }; \
 	  else echo "nginx is missing: install it (apt-get install nginx-light libnginx-mod-stream) or run as root" >&2; exit 1; fi; \
 	fi
+	@# PING health monitors: haproxy's external check runs ping (iputils-ping).
+	@if ! command -v ping >/dev/null 2>&1 && [ ! -x /usr/bin/ping ] && [ ! -x /bin/ping ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iputils-ping >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iputils-ping >/dev/null; }; \
+	  else echo "ping is missing: install it (apt-get install iputils-ping) or run as root" >&2; exit 1; fi; \
+	fi
 
 proto: $(STAMP)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos --grpc_python_out=protos $(PROTOS)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from lbaas.common.v1 import graph_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
+from tests.unit.renderer import ping_samples, tls_samples
 from tests.unit.renderer import renderer_samples as samples
-from tests.unit.renderer import tls_samples
 
 Case = tuple[
     Callable[[], graph_pb2.LoadBalancer], Callable[[], list[renderer_service_pb2.TlsMaterial]]
@@ -28,4 +28,5 @@ CASES: dict[str, Case] = {
     "passthrough_proxy_prometheus.cfg": (samples.passthrough_lb, _none),
     "terminated_https_sni_client_auth.cfg": (tls_samples.terminated_lb, tls_samples.materials),
     "reencrypt_monitors.cfg": (tls_samples.reencrypt_lb, tls_samples.materials),
+    "ping_monitors.cfg": (ping_samples.ping_lb, _none),
 }

@@ -100,7 +100,7 @@ def test_config_hash_covers_the_files(renderer: HaproxyRenderer) -> None:
     assert rendering.config_hash == config_hash([("haproxy.cfg", rendering.files[0].content)])
     other = renderer.render(samples.full_lb(), samples.target(vip_address="10.0.0.1"))
     assert other.config_hash != rendering.config_hash
-    assert rendering.renderer_version == "haproxy-1.2.0"
+    assert rendering.renderer_version == "haproxy-1.3.0"
 
 
 def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRenderer) -> None:
@@ -122,10 +122,6 @@ def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRend
             "pool.lb_algorithm.SOURCE_IP_PORT",
         ),
         (
-            lambda lb: setattr(lb.pools[1].healthmonitor, "type", "PING"),
-            "healthmonitor.type.PING",
-        ),
-        (
             lambda lb: setattr(lb.pools[1].healthmonitor, "type", "UDP-CONNECT"),
             "healthmonitor.type.UDP-CONNECT",
         ),
@@ -136,7 +132,7 @@ def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> Non
     mutate(lb)
     with pytest.raises(Precondition) as err:
         renderer.render(lb, samples.target())
-    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.2.0"
+    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.3.0"
 
 
 def test_graph_consistency_errors(renderer: HaproxyRenderer) -> None:
@@ -196,7 +192,7 @@ def test_ssl_l7_rules_need_a_terminated_https_listener(renderer: HaproxyRenderer
 
 def test_describe_lists_exactly_the_supported_features(renderer: HaproxyRenderer) -> None:
     features = set(renderer.describe().supported_features)
-    assert renderer.describe().renderer_version == "haproxy-1.2.0"
+    assert renderer.describe().renderer_version == "haproxy-1.3.0"
     for present in ("listener.protocol.HTTPS", "listener.protocol.PROMETHEUS",
                     "listener.insert_headers.X-Forwarded-For", "listener.allowed_cidrs",
                     "l7policy.action.REDIRECT_TO_POOL", "l7rule.type.COOKIE", "l7rule.invert",
@@ -204,9 +200,9 @@ def test_describe_lists_exactly_the_supported_features(renderer: HaproxyRenderer
                     "healthmonitor.type.TLS-HELLO", "listener.protocol.TERMINATED_HTTPS",
                     "listener.client_authentication", "listener.insert_headers.X-SSL-Client-DN",
                     "l7rule.type.SSL_DN_FIELD", "pool.tls_enabled", "listener.tls_versions",
-                    "listener.hsts", "pool.alpn_protocols"):  # fmt: skip
+                    "listener.hsts", "pool.alpn_protocols", "healthmonitor.type.PING"):  # fmt: skip
         assert present in features
-    for absent in ("listener.protocol.UDP", "pool.protocol.SCTP", "healthmonitor.type.PING",
+    for absent in ("listener.protocol.UDP", "pool.protocol.SCTP", "healthmonitor.type.SCTP",
                    "pool.lb_algorithm.SOURCE_IP_PORT", "listener.tls_versions_sslv3",
                    "listener.tls_versions_noncontiguous", "pool.tls_versions_noncontiguous"):  # fmt: skip
         assert absent not in features

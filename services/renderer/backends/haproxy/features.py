@@ -7,7 +7,7 @@ import re
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable
 
-RENDERER_VERSION = "haproxy-1.2.0"
+RENDERER_VERSION = "haproxy-1.3.0"
 
 # haproxy constructs the templates use, keyed by the first haproxy version that has them.
 # "base" is everything this renderer emits unconditionally (http-check send/expect came in 2.2).
@@ -23,6 +23,8 @@ HAPROXY_FEATURES = FeatureTable(
         "bind.ciphersuites": (1, 9, 0),
         "server.ssl.alpn": (1, 9, 0),
         "http-response.set-header": (1, 5, 0),
+        # PING monitors: external checks, allowed to fork only with insecure-fork-wanted (2.2).
+        "healthmonitor.external-check": (2, 2, 0),
     },
 )
 
@@ -53,11 +55,9 @@ LB_ALGORITHMS = {
     "LEAST_CONNECTIONS": "leastconn",
     "SOURCE_IP": "source",
 }
-# PING is not here. Octavia runs an external ping script, which needs `insecure-fork-wanted` and
-# `external-check` in haproxy's global section (forking a shell from the data plane, which
-# haproxy disables by default for good reasons) and ping privileges on the appliance; no
-# built-in haproxy 2.6 check tests reachability of the host rather than of a port.
-MONITOR_TYPES = {"HTTP", "HTTPS", "TCP", "TLS-HELLO"}
+# PING is an external check running a constant ping script (ping.py), as in Octavia; it makes
+# the config enable `external-check` and `insecure-fork-wanted` globally (see haproxy.cfg.j2).
+MONITOR_TYPES = {"HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO"}
 PERSISTENCE_TYPES = {"SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE"}
 L7_RULE_TYPES = {"HOST_NAME", "PATH", "FILE_TYPE", "HEADER", "COOKIE"}
 # Client-certificate rules: only on TERMINATED_HTTPS listeners.

@@ -13,7 +13,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
-from services.renderer.backends.haproxy import tls
+from services.renderer.backends.haproxy import ping, tls
 from services.renderer.domain import filters
 from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
@@ -91,6 +91,8 @@ def transform(
         "runtime_dir": runtime_dir,
         "frontends": frontends,
         "backends": backends,
+        # Lets haproxy fork check processes: only when a PING monitor needs it.
+        "external_check": any(b["monitor"] and b["monitor"]["ping"] for b in backends),
         "files": ctx.files.files,
     }
 
@@ -374,7 +376,7 @@ def _backend(
         # SOURCE_IP_PORT: Octavia only offers it on UDP and SCTP pools (LVS), not in haproxy.
         raise f.unsupported(f"pool.lb_algorithm.{algorithm}", f"{field}.lb_algorithm")
     persistence = _persistence(pool, field, frontend["mode"], ipv6_vip)
-    monitor = _monitor(pool, field, ctx.version)
+    monitor = _monitor(pool, field, ctx)
     pool_tls = tls.pool_tls(pool, field, ctx.materials, ctx.files, ctx.openssl)
     members = sorted(pool.members, key=lambda member: member.meta.id)
     return {
@@ -437,9 +439,7 @@ def _persistence(
     }
 
 
-def _monitor(
-    pool: graph_pb2.Pool, pool_field: str, version: tuple[int, int, int]
-) -> dict[str, Any] | None:
+def _monitor(pool: graph_pb2.Pool, pool_field: str, ctx: _Context) -> dict[str, Any] | None:
     if not pool.HasField("healthmonitor"):
         return None
     hm = pool.healthmonitor
@@ -457,9 +457,14 @@ def _monitor(
         "timeout": filters.int_range(hm.timeout, f"{field}.timeout", 1, MAX_MONITOR_SECONDS),
         "rise": filters.int_range(hm.max_retries, f"{field}.max_retries", 1, 10),
         "fall": filters.int_range(hm.max_retries_down or 3, f"{field}.max_retries_down", 1, 10),
+        "ping": None,
     }
+    if kind == "PING":
+        f.HAPROXY_FEATURES.require("healthmonitor.external-check", ctx.version)
+        path = ping.wrapper_path(monitor["timeout"], f"{field}.timeout")
+        monitor["ping"] = ctx.files.add(path, ping.SCRIPT, ping.SCRIPT_MODE)
     if kind in ("HTTP", "HTTPS"):
-        f.HAPROXY_FEATURES.require("healthmonitor.http-check.send", version)
+        f.HAPROXY_FEATURES.require("healthmonitor.http-check.send", ctx.version)
         monitor["http"] = {
             "method": filters.one_of(
                 hm.http_method or "GET", f"{field}.http_method", filters.HTTP_METHODS
