@@ -9,7 +9,7 @@ from lbaas.common.v1 import graph_pb2
 from services.common.errors import InvalidInput
 from services.renderer.backends.f5_as3 import features as f
 from services.renderer.backends.f5_as3 import names
-from services.renderer.domain import filters
+from services.renderer.domain import filters, l7
 
 # BIG-IP evaluates a value starting with "tcl:" as a Tcl expression in some policy fields;
 # user values never may.
@@ -36,90 +36,54 @@ def endpoint_policy(
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """The listener's Endpoint_Policy (None without applicable policies) and the ids of the pools
     its rules forward to."""
-    rejects: list[dict[str, Any]] = []
-    redirects: list[dict[str, Any]] = []
-    forwards: list[dict[str, Any]] = []
-    targets: list[str] = []
-    seen: set[str] = set()
-    for policy in sorted(listener.l7policies, key=lambda p: (p.position, p.meta.id)):
-        pid = filters.uuid_id(policy.meta.id, f"{field}.l7policy.id")
-        pfield = f"l7policy.{pid}"
-        if pid in seen:
-            raise InvalidInput(f"L7 policy {pid} appears twice", field=f"{pfield}.id")
-        seen.add(pid)
-        action = filters.one_of(policy.action, f"{pfield}.action", f.L7_ACTIONS)
-        conditions = []
-        for rule in sorted(policy.rules, key=lambda r: r.meta.id):
-            rid = filters.uuid_id(rule.meta.id, f"{pfield}.rule.id")
-            if rid in seen:
-                raise InvalidInput(f"L7 rule {rid} appears twice", field=f"{pfield}.rules")
-            seen.add(rid)
-            condition = _condition(rule, f"l7rule.{rid}")
-            if rule.meta.admin_state_up:
-                conditions.append(condition)
-        entry: dict[str, Any] = {
-            "name": names.of("l7policy", pid, f"{pfield}.id"),
-            "conditions": conditions,
-            "actions": [_action(policy, action, pfield, pools)],
-        }
-        names.described(entry, policy.meta.name, policy.meta.description)
-        if action == "REDIRECT_TO_POOL":
-            pool_id = policy.redirect_pool_id
-            if not pools[pool_id].meta.admin_state_up:
-                continue  # Octavia: a disabled pool is never chosen by a policy
-        if not policy.meta.admin_state_up or not conditions:
-            continue
-        if action == "REDIRECT_TO_POOL":
-            targets.append(policy.redirect_pool_id)
-        {"REJECT": rejects, "REDIRECT_TO_POOL": forwards}.get(action, redirects).append(entry)
-    rules = rejects + redirects + forwards
+    applied = l7.applied_policies(
+        listener.l7policies,
+        field,
+        pools,
+        lambda rule, rid: _condition(rule, f"l7rule.{rid}"),
+        _check_pool,
+        actions=f.L7_ACTIONS,
+        rule_ids_first=True,
+        codes_of_redirects_only=True,
+    )
+    rules = [_rule(policy) for policy in l7.evaluation_order(applied)]
+    targets = [p.pool_id for p in applied if p.pool_id is not None]
     if not rules:
         return None, targets
     return {"class": "Endpoint_Policy", "strategy": "first-match", "rules": rules}, targets
 
 
-def _action(
-    policy: graph_pb2.L7Policy, action: str, pfield: str, pools: dict[str, graph_pb2.Pool]
-) -> dict[str, Any]:
-    if action == "REJECT":
+def _check_pool(pool_id: str, pool: graph_pb2.Pool, pfield: str) -> None:
+    if pool.protocol not in f.HTTP_POOL_PROTOCOLS:
+        raise InvalidInput(
+            f"pool {pool_id} (protocol {pool.protocol}) cannot be the target of an L7 policy",
+            field=f"{pfield}.redirect_pool_id",
+        )
+
+
+def _rule(policy: l7.Policy[dict[str, Any]]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": names.of("l7policy", policy.id, f"{policy.field}.id"),
+        "conditions": policy.rules,
+        "actions": [_action(policy)],
+    }
+    return names.described(entry, policy.name, policy.description)
+
+
+def _action(policy: l7.Policy[dict[str, Any]]) -> dict[str, Any]:
+    if policy.action == "REJECT":
         return {"type": "drop", "event": "request"}
-    if action == "REDIRECT_TO_POOL":
-        pool_id = filters.uuid_id(policy.redirect_pool_id, f"{pfield}.redirect_pool_id")
-        if pool_id not in pools:
-            raise InvalidInput(
-                f"L7 policy {policy.meta.id} redirects to pool {pool_id}, which is not in the "
-                "graph",
-                field=f"{pfield}.redirect_pool_id",
-            )
-        if pools[pool_id].protocol not in f.HTTP_POOL_PROTOCOLS:
-            raise InvalidInput(
-                f"pool {pool_id} (protocol {pools[pool_id].protocol}) cannot be the target of "
-                "an L7 policy",
-                field=f"{pfield}.redirect_pool_id",
-            )
-        return {
-            "type": "forward",
-            "event": "request",
-            "select": {"pool": {"use": names.of("pool", pool_id, f"{pfield}.redirect_pool_id")}},
-        }
-    code = 302
-    if policy.HasField("redirect_http_code"):
-        code = policy.redirect_http_code
-        if code not in f.REDIRECT_CODES:
-            raise InvalidInput(
-                f"{pfield}.redirect_http_code must be one of 301, 302, 303, 307, 308",
-                field=f"{pfield}.redirect_http_code",
-            )
+    if policy.pool_id is not None:
+        pool = names.of("pool", policy.pool_id, f"{policy.field}.redirect_pool_id")
+        return {"type": "forward", "event": "request", "select": {"pool": {"use": pool}}}
     # Locations are written as Tcl ("tcl:"), the user's URL as a literal word inside it, so the
     # BIG-IP substitutes nothing of it whichever way it reads the field; a prefix redirect adds
     # the BIG-IP's own [HTTP::uri] (the request's path and query).
-    if action == "REDIRECT_TO_URL":
-        url = filters.redirect_url(policy.redirect_url, f"{pfield}.redirect_url")
-        location = _TCL_PREFIX + tcl_literal(url)
+    if policy.location is not None:
+        location = _TCL_PREFIX + tcl_literal(policy.location)
     else:
-        prefix = filters.redirect_url(policy.redirect_prefix, f"{pfield}.redirect_prefix")
-        location = _TCL_PREFIX + tcl_literal(prefix.rstrip("/")) + "[HTTP::uri]"
-    return {"type": "httpRedirect", "event": "request", "location": location, "code": code}
+        location = _TCL_PREFIX + tcl_literal((policy.prefix or "").rstrip("/")) + "[HTTP::uri]"
+    return {"type": "httpRedirect", "event": "request", "location": location, "code": policy.code}
 
 
 def _condition(rule: graph_pb2.L7Rule, field: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from lbaas.common.v1 import graph_pb2
 from services.common.errors import InvalidInput
 from services.renderer.backends.f5_as3 import features as f
 from services.renderer.backends.f5_as3 import names
-from services.renderer.domain import filters
+from services.renderer.domain import filters, monitors
 
 # AS3 limits (Monitor_HTTP interval/timeout/timeUntilUp, Pool_Member ratio, Persist duration).
 MAX_INTERVAL = 3600
@@ -103,15 +103,10 @@ def _members(p: graph_pb2.Pool, field: str) -> list[dict[str, Any]]:
 
 
 def _monitor(p: graph_pb2.Pool, pool_field: str) -> dict[str, Any] | None:
-    if not p.HasField("healthmonitor"):
+    enabled = monitors.enabled_monitor(p, pool_field, f.MONITOR_TYPES, f.unsupported)
+    if enabled is None:
         return None
-    hm = p.healthmonitor
-    field = f"{pool_field}.healthmonitor"
-    kind = filters.one_of(hm.type, f"{field}.type", f.OCTAVIA_MONITOR_TYPES)
-    if kind not in f.MONITOR_TYPES:
-        raise f.unsupported(f"healthmonitor.type.{kind}", f"{field}.type")
-    if not hm.meta.admin_state_up:
-        return None
+    hm, kind, field = enabled
     delay = filters.int_range(hm.delay, f"{field}.delay", 1, MAX_INTERVAL)
     filters.int_range(hm.timeout, f"{field}.timeout", 1, MAX_MONITOR_TIMEOUT)
     rise = filters.int_range(hm.max_retries, f"{field}.max_retries", 1, 10)

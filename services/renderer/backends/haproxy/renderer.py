@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -16,6 +16,7 @@ from services.renderer.backends.haproxy.transform import transform
 from services.renderer.domain import filters
 from services.renderer.domain.hashing import config_hash
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
+from services.renderer.domain.templating import Checked, environment, strict
 from services.renderer.domain.tls import PUBLIC_FILE_MODE, Materials
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -25,10 +26,6 @@ TEMPLATE_FIELD = "haproxy template value"
 TEMPLATE_NAMES = ("haproxy.cfg.j2", "crt-list.j2")
 # Where companion files are, seen from haproxy's working directory (the amphora runtime dir).
 CONF_DIR = "conf"
-
-
-class Checked(str):
-    """A string that went through one of the strict filters below."""
 
 
 def _ip(value: object) -> Checked:
@@ -72,17 +69,8 @@ def _alpn(value: object) -> Checked:
     return Checked(",".join(filters.alpn_protocol(v, TEMPLATE_FIELD) for v in value))
 
 
-def _strict(check: Callable[[object], Checked]) -> Callable[[object], Checked]:
-    def apply(value: object) -> Checked:
-        if isinstance(value, jinja2.Undefined):
-            value._fail_with_undefined_error()  # StrictUndefined: a missing key is a bug
-        return check(value)
-
-    return apply
-
-
 FILTERS = {
-    name: _strict(check)
+    name: strict(check)
     for name, check in {
         "hx_id": lambda v: Checked(filters.uuid_id(v, TEMPLATE_FIELD)),
         "hx_addr": _ip,
@@ -107,23 +95,8 @@ FILTERS = {
 }
 
 
-def _only_checked(value: object) -> object:
-    # Every {{ }} must end in a strict filter; a bare value here is a template bug.
-    if not isinstance(value, Checked):
-        raise TypeError(f"unfiltered value reached the haproxy template: {value!r}")
-    return value
-
-
 def build_environment(template_dir: str = "") -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_dir or str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        finalize=_only_checked,
-    )
-    env.filters.update(FILTERS)
-    return env
+    return environment(template_dir, TEMPLATES, FILTERS, "haproxy")
 
 
 class HaproxyRenderer:

@@ -14,7 +14,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
 from services.renderer.backends.haproxy import ping, tls
-from services.renderer.domain import filters
+from services.renderer.domain import filters, l7, monitors
 from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
 
@@ -232,80 +232,40 @@ def _l7policies(
     protocol: str,
     pools: dict[str, graph_pb2.Pool],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """ACLs, http-request rules and use_backend rules, in Octavia's order of evaluation.
-
-    Octavia evaluates REJECT policies first, then REDIRECT_TO_URL/REDIRECT_PREFIX, then
-    REDIRECT_TO_POOL, each group by position; disabled policies and rules are left out, and a
-    policy without an enabled rule is never applied.
-    """
+    """ACLs (every applied policy's rules, by position), then http-request and use_backend rules
+    in Octavia's order of evaluation (see services.renderer.domain.l7)."""
     if not listener.l7policies:
         return [], [], []
     if protocol not in f.HTTP_LISTENER_PROTOCOLS:
         raise InvalidInput(
             f"L7 policies need an HTTP listener, not {protocol}", field=f"{field}.l7policies"
         )
-    acls: list[dict[str, Any]] = []
-    rejects, redirects, use_backends = [], [], []
-    seen: set[str] = set()
-    for policy in sorted(listener.l7policies, key=lambda p: (p.position, p.meta.id)):
-        pid = filters.uuid_id(policy.meta.id, f"{field}.l7policy.id")
-        pfield = f"l7policy.{pid}"
-        if pid in seen:
-            raise InvalidInput(f"L7 policy {pid} appears twice", field=f"{pfield}.id")
-        seen.add(pid)
-        action = filters.one_of(policy.action, f"{pfield}.action", f.L7_ACTIONS)
-        rules = []
-        for rule in sorted(policy.rules, key=lambda r: r.meta.id):
-            checked = _l7rule(rule, pfield, protocol)
-            if checked["id"] in seen:
-                raise InvalidInput(
-                    f"L7 rule {checked['id']} appears twice", field=f"{pfield}.rules"
-                )
-            seen.add(checked["id"])
-            if rule.meta.admin_state_up:
-                rules.append(checked)
-        entry: dict[str, Any] = {"id": pid, "action": action, "conditions": rules}
-        code = 302
-        if policy.HasField("redirect_http_code"):
-            code = policy.redirect_http_code
-            if code not in f.REDIRECT_CODES:
-                raise InvalidInput(
-                    f"{pfield}.redirect_http_code must be one of 301, 302, 303, 307, 308",
-                    field=f"{pfield}.redirect_http_code",
-                )
-        if action == "REDIRECT_TO_URL":
-            entry["location"] = filters.redirect_url(policy.redirect_url, f"{pfield}.redirect_url")
-            entry["code"] = code
-        elif action == "REDIRECT_PREFIX":
-            entry["prefix"] = filters.redirect_url(
-                policy.redirect_prefix, f"{pfield}.redirect_prefix"
-            )
-            entry["code"] = code
-        elif action == "REDIRECT_TO_POOL":
-            pool_id = filters.uuid_id(policy.redirect_pool_id, f"{pfield}.redirect_pool_id")
-            if pool_id not in pools:
-                raise InvalidInput(
-                    f"L7 policy {pid} redirects to pool {pool_id}, which is not in the graph",
-                    field=f"{pfield}.redirect_pool_id",
-                )
-            if pools[pool_id].protocol not in f.HTTP_POOL_PROTOCOLS:
-                raise InvalidInput(
-                    f"pool {pool_id} (protocol {pools[pool_id].protocol}) cannot be the target "
-                    f"of an L7 policy of HTTP listener {field.split('.', 1)[1]}",
-                    field=f"{pfield}.redirect_pool_id",
-                )
-            entry["pool"] = pool_id
-            if not pools[pool_id].meta.admin_state_up:
-                continue  # Octavia: a disabled pool is never chosen by a policy
-        if not policy.meta.admin_state_up or not rules:
-            continue
-        acls.extend(rules)
-        {"REJECT": rejects, "REDIRECT_TO_POOL": use_backends}.get(action, redirects).append(entry)
-    return acls, rejects + redirects, use_backends
+    applied = l7.applied_policies(
+        listener.l7policies,
+        field,
+        pools,
+        lambda rule, rid: _l7rule(rule, rid, protocol),
+        lambda pool_id, pool, pfield: _check_l7_pool(pool_id, pool, pfield, field),
+        actions=f.L7_ACTIONS,
+    )
+    acls = [rule for policy in applied for rule in policy.rules]
+    http_rules, use_backends = [], []
+    for policy in l7.evaluation_order(applied):
+        entry = {**l7.entry(policy), "conditions": policy.rules}
+        (use_backends if policy.action == "REDIRECT_TO_POOL" else http_rules).append(entry)
+    return acls, http_rules, use_backends
 
 
-def _l7rule(rule: graph_pb2.L7Rule, policy_field: str, protocol: str) -> dict[str, Any]:
-    rid = filters.uuid_id(rule.meta.id, f"{policy_field}.rule.id")
+def _check_l7_pool(pool_id: str, pool: graph_pb2.Pool, pfield: str, field: str) -> None:
+    if pool.protocol not in f.HTTP_POOL_PROTOCOLS:
+        raise InvalidInput(
+            f"pool {pool_id} (protocol {pool.protocol}) cannot be the target "
+            f"of an L7 policy of HTTP listener {field.split('.', 1)[1]}",
+            field=f"{pfield}.redirect_pool_id",
+        )
+
+
+def _l7rule(rule: graph_pb2.L7Rule, rid: str, protocol: str) -> dict[str, Any]:
     field = f"l7rule.{rid}"
     kind = filters.one_of(rule.type, f"{field}.type", f.OCTAVIA_L7_RULE_TYPES)
     compare = filters.one_of(rule.compare_type, f"{field}.compare_type", f.L7_COMPARE_TYPES)
@@ -440,15 +400,10 @@ def _persistence(
 
 
 def _monitor(pool: graph_pb2.Pool, pool_field: str, ctx: _Context) -> dict[str, Any] | None:
-    if not pool.HasField("healthmonitor"):
+    enabled = monitors.enabled_monitor(pool, pool_field, f.MONITOR_TYPES, f.unsupported)
+    if enabled is None:
         return None
-    hm = pool.healthmonitor
-    field = f"{pool_field}.healthmonitor"
-    kind = filters.one_of(hm.type, f"{field}.type", f.OCTAVIA_MONITOR_TYPES)
-    if kind not in f.MONITOR_TYPES:
-        raise f.unsupported(f"healthmonitor.type.{kind}", f"{field}.type")
-    if not hm.meta.admin_state_up:
-        return None
+    hm, kind, field = enabled
     monitor: dict[str, Any] = {
         "ssl": kind == "HTTPS",
         "ssl_hello": kind == "TLS-HELLO",

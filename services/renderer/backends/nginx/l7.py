@@ -1,10 +1,8 @@
 """L7 policies for nginx: each rule becomes a `map` to "1"/"0", and one map per listener picks
-the first matching policy in Octavia's order of evaluation.
+the first matching policy in Octavia's order of evaluation (services.renderer.domain.l7 walks
+and checks the policies).
 
-Octavia evaluates REJECT policies first, then REDIRECT_TO_URL/REDIRECT_PREFIX, then
-REDIRECT_TO_POOL, each group by position; disabled policies and rules are left out, a policy
-without an enabled rule is never applied, and a disabled pool is never chosen. The listener's map
-source is the rule results of every applied policy, each policy's results followed by ':';
+The listener's map source is the rule results of every applied policy, each policy's results followed by ':';
 policy i matches when its segment is all ones, and nginx tries regex keys in order, so the first
 listed matching policy wins.
 """
@@ -17,7 +15,7 @@ from lbaas.common.v1 import graph_pb2
 
 from services.common.errors import InvalidInput
 from services.renderer.backends.nginx import features as f
-from services.renderer.domain import filters
+from services.renderer.domain import filters, l7
 
 # Octavia's rule types -> the nginx variable they are matched against. PATH and FILE_TYPE use
 # $uri: percent-decoded, dot segments resolved, without the query string (so an encoded path
@@ -51,71 +49,16 @@ def policies(
             f"L7 policies need an HTTP or TERMINATED_HTTPS listener, not {protocol}",
             field=f"{field}.l7policies",
         )
-    rules: list[dict[str, Any]] = []
-    groups: dict[str, list[dict[str, Any]]] = {"REJECT": [], "REDIRECT": [], "REDIRECT_TO_POOL": []}
-    seen: set[str] = set()
-    for policy in sorted(listener.l7policies, key=lambda p: (p.position, p.meta.id)):
-        pid = filters.uuid_id(policy.meta.id, f"{field}.l7policy.id")
-        pfield = f"l7policy.{pid}"
-        if pid in seen:
-            raise InvalidInput(f"L7 policy {pid} appears twice", field=f"{pfield}.id")
-        seen.add(pid)
-        action = filters.one_of(policy.action, f"{pfield}.action", f.L7_ACTIONS)
-        checked_rules = []
-        for rule in sorted(policy.rules, key=lambda r: r.meta.id):
-            checked = _rule(rule, pfield)
-            if checked["id"] in seen:
-                raise InvalidInput(
-                    f"L7 rule {checked['id']} appears twice", field=f"{pfield}.rules"
-                )
-            seen.add(checked["id"])
-            if rule.meta.admin_state_up:
-                checked_rules.append(checked)
-        entry: dict[str, Any] = {"id": pid, "action": action, "rules": checked_rules}
-        code = 302
-        if policy.HasField("redirect_http_code"):
-            code = policy.redirect_http_code
-            if code not in f.REDIRECT_CODES:
-                raise InvalidInput(
-                    f"{pfield}.redirect_http_code must be one of 301, 302, 303, 307, 308",
-                    field=f"{pfield}.redirect_http_code",
-                )
-        if action == "REDIRECT_TO_URL":
-            entry["location"] = filters.redirect_url(policy.redirect_url, f"{pfield}.redirect_url")
-            entry["code"] = code
-        elif action == "REDIRECT_PREFIX":
-            entry["prefix"] = filters.redirect_url(
-                policy.redirect_prefix, f"{pfield}.redirect_prefix"
-            )
-            entry["code"] = code
-        elif action == "REDIRECT_TO_POOL":
-            pool_id = filters.uuid_id(policy.redirect_pool_id, f"{pfield}.redirect_pool_id")
-            if pool_id not in all_pools:
-                raise InvalidInput(
-                    f"L7 policy {pid} redirects to pool {pool_id}, which is not in the graph",
-                    field=f"{pfield}.redirect_pool_id",
-                )
-            if all_pools[pool_id].protocol not in f.HTTP_POOL_PROTOCOLS:
-                if all_pools[pool_id].protocol == "PROXY":
-                    raise f.unsupported(
-                        "pool.protocol.PROXY",
-                        f"{pfield}.redirect_pool_id",
-                        "nginx cannot send a PROXY header from an HTTP listener",
-                    )
-                raise InvalidInput(
-                    f"pool {pool_id} (protocol {all_pools[pool_id].protocol}) cannot be the "
-                    f"target of an L7 policy of listener {field.split('.', 1)[1]}",
-                    field=f"{pfield}.redirect_pool_id",
-                )
-            entry["pool"] = pool_id
-            if not all_pools[pool_id].meta.admin_state_up:
-                continue  # Octavia: a disabled pool is never chosen by a policy
-        if not policy.meta.admin_state_up or not checked_rules:
-            continue
-        rules.extend(checked_rules)
-        group = "REDIRECT" if action in ("REDIRECT_TO_URL", "REDIRECT_PREFIX") else action
-        groups[group].append(entry)
-    ordered = groups["REJECT"] + groups["REDIRECT"] + groups["REDIRECT_TO_POOL"]
+    applied = l7.applied_policies(
+        listener.l7policies,
+        field,
+        all_pools,
+        _rule,
+        lambda pool_id, pool, pfield: _check_pool(pool_id, pool, pfield, field),
+        actions=f.L7_ACTIONS,
+    )
+    rules = [rule for policy in applied for rule in policy.rules]
+    ordered = [{**l7.entry(p), "rules": p.rules} for p in l7.evaluation_order(applied)]
     for index, entry in enumerate(ordered):
         entry["pattern"] = "~^" + (f"(?:[01]+:){{{index}}}" if index else "") + "1+:"
         if entry["action"] == "REDIRECT_TO_POOL":
@@ -126,12 +69,27 @@ def policies(
     return rules, ordered
 
 
+def _check_pool(pool_id: str, pool: graph_pb2.Pool, pfield: str, field: str) -> None:
+    if pool.protocol in f.HTTP_POOL_PROTOCOLS:
+        return
+    if pool.protocol == "PROXY":
+        raise f.unsupported(
+            "pool.protocol.PROXY",
+            f"{pfield}.redirect_pool_id",
+            "nginx cannot send a PROXY header from an HTTP listener",
+        )
+    raise InvalidInput(
+        f"pool {pool_id} (protocol {pool.protocol}) cannot be the "
+        f"target of an L7 policy of listener {field.split('.', 1)[1]}",
+        field=f"{pfield}.redirect_pool_id",
+    )
+
+
 def _pool_target(pool_id: str, usable_pools: dict[str, graph_pb2.Pool]) -> str:
     return f"pool-{pool_id}" if pool_id in usable_pools else "none"
 
 
-def _rule(rule: graph_pb2.L7Rule, policy_field: str) -> dict[str, Any]:
-    rid = filters.uuid_id(rule.meta.id, f"{policy_field}.rule.id")
+def _rule(rule: graph_pb2.L7Rule, rid: str) -> dict[str, Any]:
     field = f"l7rule.{rid}"
     kind = filters.one_of(rule.type, f"{field}.type", f.OCTAVIA_L7_RULE_TYPES)
     if kind not in f.L7_RULE_TYPES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -18,6 +18,7 @@ from services.renderer.backends.nginx.transform import transform
 from services.renderer.domain import filters, tls
 from services.renderer.domain.hashing import config_hash
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
+from services.renderer.domain.templating import Checked, environment, strict
 
 TEMPLATES = Path(__file__).parent / "templates"
 CONFIG_PATH = "nginx.conf"
@@ -27,10 +28,6 @@ _KEY = re.compile(r"^[0-9a-f]{32}$")
 # What may sit inside nginx's double quotes as a map key: printable ASCII without spaces or
 # quotes ('$' is safe: map keys are never interpolated); backslashes are doubled on output.
 _MAP_REGEX = re.compile(r"^~\*?[!#-&(-~]{1,1024}$")
-
-
-class Checked(str):
-    """A string that went through one of the strict filters below."""
 
 
 def _ip(value: object) -> Checked:
@@ -78,17 +75,8 @@ def _server_name(value: object) -> Checked:
     return Checked(filters.hostname(value, TEMPLATE_FIELD))
 
 
-def _strict(check: Callable[[object], Checked]) -> Callable[[object], Checked]:
-    def apply(value: object) -> Checked:
-        if isinstance(value, jinja2.Undefined):
-            value._fail_with_undefined_error()  # StrictUndefined: a missing key is a bug
-        return check(value)
-
-    return apply
-
-
 FILTERS = {
-    name: _strict(check)
+    name: strict(check)
     for name, check in {
         "nx_id": lambda v: Checked(filters.uuid_id(v, TEMPLATE_FIELD)),
         "nx_key": _key,
@@ -107,23 +95,8 @@ FILTERS = {
 }
 
 
-def _only_checked(value: object) -> object:
-    # Every {{ }} must end in a strict filter; a bare value here is a template bug.
-    if not isinstance(value, Checked):
-        raise TypeError(f"unfiltered value reached the nginx template: {value!r}")
-    return value
-
-
 def build_environment(template_dir: str = "") -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_dir or str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        finalize=_only_checked,
-    )
-    env.filters.update(FILTERS)
-    return env
+    return environment(template_dir, TEMPLATES, FILTERS, "nginx")
 
 
 class NginxRenderer:

@@ -15,7 +15,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 from services.common.errors import InvalidInput
 from services.renderer.backends.nginx import features as f
 from services.renderer.backends.nginx import l7
-from services.renderer.domain import filters, tls
+from services.renderer.domain import filters, monitors, tls
 from services.renderer.domain.versions import parse_version
 
 # Octavia's defaults, used where the graph leaves a timeout unset (0).
@@ -312,7 +312,7 @@ def _upstream(pool: graph_pb2.Pool) -> dict[str, Any]:
         raise f.unsupported(f"pool.lb_algorithm.{algorithm}", f"{field}.lb_algorithm")
     if pool.HasField("healthmonitor") and pool.healthmonitor.type:
         kind = filters.one_of(
-            pool.healthmonitor.type, f"{field}.healthmonitor.type", f.OCTAVIA_MONITOR_TYPES
+            pool.healthmonitor.type, f"{field}.healthmonitor.type", monitors.OCTAVIA_MONITOR_TYPES
         )
         raise f.unsupported(
             f"healthmonitor.type.{kind}",
