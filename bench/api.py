@@ -7,6 +7,8 @@ amphora processes), so what is measured is the API path: gateway -> orchestrator
   concurrent creates      16 clients until 1,000 load balancers exist: creates/s, p50/p95
   sequential list         one client, GET /v2/lbaas/loadbalancers (all 1,000), p50/p95
   concurrent list         16 clients, p50/p95 and lists/s
+  list after a change     one client; before each (untimed) list one load balancer is renamed,
+                          so every list misses the conditional-list caches (the cold path)
 
 Run: `python -m bench.api` (options: --total 1000 --sequential 200 --clients 16 --lists 100
 --profile). Prints a table and writes bench/results/api.json. Targets: list p50 < 20 ms with
@@ -105,6 +107,12 @@ def list_once(clients: Clients, expect: int) -> float:
     return took
 
 
+def rename(clients: Clients, lb_id: str, name: str) -> None:
+    r = clients.get().put(f"/v2/lbaas/loadbalancers/{lb_id}", json={"loadbalancer": {"name": name}})
+    if r.status_code != 200:
+        raise RuntimeError(f"update: {r.status_code} {r.text[:300]}")
+
+
 def wait_settled(clients: Clients, total: int, timeout: float = 600) -> float:
     """Waits until every load balancer is ACTIVE, so lists are measured on a quiet system."""
     t0 = time.monotonic()
@@ -194,6 +202,13 @@ def run(args: argparse.Namespace) -> dict:
                                       range(args.lists * 2)))  # fmt: skip
         list_elapsed = time.perf_counter() - t0
         profiler.stop()
+        cold = []
+        ids = [
+            x["id"] for x in clients.get().get("/v2/lbaas/loadbalancers").json()["loadbalancers"]
+        ]
+        for i in range(args.cold_lists):
+            rename(clients, ids[i % len(ids)], f"renamed-{i}")
+            cold.append(list_once(clients, done))
         clients.close()
     finally:
         stop_stack(stack)
@@ -207,6 +222,7 @@ def run(args: argparse.Namespace) -> dict:
         "settle_to_all_active_s": round(settle, 1),
         "sequential_list": summary(list_seq),
         "concurrent_list": summary(list_conc, list_elapsed),
+        "list_after_change": summary(cold) if cold else None,
         "targets": {
             "list_p50_ms_lt": TARGET_LIST_P50_MS,
             "creates_per_s_ge": TARGET_CREATES_PER_S,
@@ -225,6 +241,8 @@ def print_table(res: dict) -> None:
         (f"sequential list ({res['load_balancers']} LBs)", res["sequential_list"]),
         (f"{res['clients']}-client list ({res['load_balancers']} LBs)", res["concurrent_list"]),
     ]
+    if res.get("list_after_change"):
+        rows.append(("list after a change (cold)", res["list_after_change"]))
     print(f"{'phase':34} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'per s':>8}")
     for name, s in rows:
         per_s = f"{s['per_s']:.1f}" if "per_s" in s else "-"
@@ -242,6 +260,7 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, default=200, help="sequential creates")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--lists", type=int, default=100, help="sequential list requests")
+    parser.add_argument("--cold-lists", type=int, default=30, help="lists after a change")
     parser.add_argument("--profile", action="store_true", help="py-spy the services")
     args = parser.parse_args()
     res = run(args)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.api_gateway import faults, openapi
 from services.api_gateway.adapters.orchestrator import OrchestratorPort
 from services.api_gateway.auth import AuthSettings, TokenStore, authenticate, make_authenticator
+from services.api_gateway.list_cache import ListCache
 from services.api_gateway.policy import PolicyEngine
 from services.api_gateway.routes import (
     amphorae,
@@ -84,6 +85,7 @@ def create_app(
     )
     openapi.install(app)
     app.state.orchestrator = orchestrator
+    app.state.list_cache = ListCache()
     app.state.tokens = tokens
     # Authentication strategy and oslo.policy RBAC (LBAAS_AUTH_STRATEGY, LBAAS_POLICY_FILE).
     auth = auth or AuthSettings.from_env()

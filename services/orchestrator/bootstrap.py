@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import procrastinate
 from sqlalchemy import Engine
 
+from services.orchestrator.adapters.db.changes import ChangeFeed
 from services.orchestrator.adapters.db.engine import UnitOfWork, make_engine
 from services.orchestrator.adapters.job_queue import ProcrastinateReconcileQueue
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
@@ -112,6 +113,9 @@ def build(
     )
     servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue), FeatureGate(renderers))
     servicer.attach_roller(roller)
+    changes = ChangeFeed()
+    changes.install(uow.sessions)
+    servicer.changes = changes
     servicer.certificate_driver = certificates  # type: ignore[assignment]
     return Orchestrator(
         settings=settings,

@@ -76,11 +76,18 @@ async def serve(orch: Orchestrator, address: str | None = None, *, worker: bool 
         address or orch.settings.bind_addr,
     )
     running = Running(orch, server, port)
+    changes = orch.servicer.changes
+    listener = (
+        [asyncio.create_task(changes.listen(orch.settings.database_url), name="change-listener")]
+        if changes is not None
+        else []
+    )
     if worker:
         # After a restart every load balancer is reconciled once: amphorae that died with the
         # host are recreated (is_alive is false) and their config pushed again.
         enqueued = await asyncio.to_thread(orch.sweeper.enqueue_orphaned, everything=True)
         log.info("startup: reconcile enqueued for %d load balancers", len(enqueued))
         running.tasks = start_worker(orch)
+    running.tasks.extend(listener)
     log.info("orchestrator serving on port %d", port)
     return running

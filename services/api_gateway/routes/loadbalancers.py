@@ -9,6 +9,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway import views
 from services.api_gateway.auth import Caller
+from services.api_gateway.list_cache import ListCache
 from services.api_gateway.routes.common import (
     ERRORS,
     accepted,
@@ -41,8 +42,20 @@ async def create(request: Request, who: Caller) -> JSONResponse:
 
 @router.get("", response_model=schema.LoadBalancerList, responses=ERRORS)
 async def list_(request: Request, who: Caller) -> JSONResponse:
-    resp = await call(request, "ListLoadBalancers", pb.ListLoadBalancersRequest(scope=who.scope()))
-    items = [views.loadbalancer(x) for x in resp.loadbalancers]
+    """A conditional list: the views kept from the last answer for this scope are reused when
+    the orchestrator answers not_modified (services/api_gateway/list_cache.py)."""
+    scope = who.scope()
+    key = (scope.project_id, scope.all_projects)
+    kept: ListCache = request.app.state.list_cache
+    etag = kept.etag(key)
+    req = pb.ListLoadBalancersRequest(scope=scope, if_none_match=etag)
+    resp = await call(request, "ListLoadBalancers", req)
+    items = kept.get(key, etag) if resp.not_modified else None
+    if resp.not_modified and items is None:  # the kept views went meanwhile: ask in full
+        resp = await call(request, "ListLoadBalancers", pb.ListLoadBalancersRequest(scope=scope))
+    if items is None:
+        items = [views.loadbalancer(x) for x in resp.loadbalancers]
+        kept.put(key, resp.etag, items)
     return list_response(request, "loadbalancers", items, schema.LoadBalancerView)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from sqlalchemy.orm import Session
 
+from services.orchestrator.adapters.db.changes import ChangeFeed
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
 from services.orchestrator.domain import features
@@ -27,6 +29,8 @@ from services.orchestrator.service_layer.common import Deps, Scope
 from services.orchestrator.service_layer.feature_gate import FeatureGate
 
 T = TypeVar("T")
+# Load balancer lists kept for reuse while their etag holds, one per scope (project or all).
+LIST_CACHE_SIZE = 64
 
 
 def _scope(request: Any) -> Scope:
@@ -38,6 +42,9 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
         self._uow = uow
         self._deps = deps
         self._features = feature_gate
+        # Set by bootstrap: the count of committed changes behind ListLoadBalancers' etags.
+        self.changes: ChangeFeed | None = None
+        self._lists: OrderedDict[tuple[str, bool], pb.ListLoadBalancersResponse] = OrderedDict()
 
     async def _check_features(
         self, needs: Iterable[features.Need], request: Any = None, kind: str = "", id: str = ""
@@ -89,6 +96,17 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
         return pb.GetLoadBalancerResponse(loadbalancer=lb)
 
     async def ListLoadBalancers(self, request, context):
+        """A conditional list: the etag is read before the transaction, so what is read is at
+        least as new as it says; an answer is kept per scope and reused while the etag holds."""
+        etag = self.changes.current_etag() if self.changes is not None else ""
+        if etag and request.if_none_match == etag:
+            return pb.ListLoadBalancersResponse(etag=etag, not_modified=True)
+        key = (request.scope.project_id, request.scope.all_projects)
+        kept = self._lists.get(key)
+        if etag and kept is not None and kept.etag == etag:
+            self._lists.move_to_end(key)
+            return kept
+
         def work(s: Session) -> pb.ListLoadBalancersResponse:
             found = loadbalancers.list_summaries(s, _scope(request))
             listeners_of, pools_of = found.listener_ids, found.pool_ids
@@ -99,7 +117,14 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
                 ]
             )
 
-        return await self._tx(work)
+        answer = await self._tx(work)
+        if etag:
+            answer.etag = etag
+            self._lists[key] = answer
+            self._lists.move_to_end(key)
+            while len(self._lists) > LIST_CACHE_SIZE:
+                self._lists.popitem(last=False)
+        return answer
 
     async def UpdateLoadBalancer(self, request, context):
         await self._check_features(

@@ -50,16 +50,22 @@ class GetLoadBalancerResponse(_message.Message):
     def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ...) -> None: ...
 
 class ListLoadBalancersRequest(_message.Message):
-    __slots__ = ("scope",)
+    __slots__ = ("scope", "if_none_match")
     SCOPE_FIELD_NUMBER: _ClassVar[int]
+    IF_NONE_MATCH_FIELD_NUMBER: _ClassVar[int]
     scope: Scope
-    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ...) -> None: ...
+    if_none_match: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., if_none_match: _Optional[str] = ...) -> None: ...
 
 class ListLoadBalancersResponse(_message.Message):
-    __slots__ = ("loadbalancers",)
+    __slots__ = ("loadbalancers", "etag", "not_modified")
     LOADBALANCERS_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    NOT_MODIFIED_FIELD_NUMBER: _ClassVar[int]
     loadbalancers: _containers.RepeatedCompositeFieldContainer[_graph_pb2.LoadBalancer]
-    def __init__(self, loadbalancers: _Optional[_Iterable[_Union[_graph_pb2.LoadBalancer, _Mapping]]] = ...) -> None: ...
+    etag: str
+    not_modified: bool
+    def __init__(self, loadbalancers: _Optional[_Iterable[_Union[_graph_pb2.LoadBalancer, _Mapping]]] = ..., etag: _Optional[str] = ..., not_modified: _Optional[bool] = ...) -> None: ...
 
 class UpdateLoadBalancerRequest(_message.Message):
     __slots__ = ("scope", "loadbalancer", "update_mask")

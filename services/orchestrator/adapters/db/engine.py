@@ -38,6 +38,10 @@ class UnitOfWork:
         # the quota defaults that quotas.reserve() reads.
         self._sessions = sessionmaker(engine, expire_on_commit=False, info=session_info or {})
 
+    @property
+    def sessions(self) -> sessionmaker:
+        return self._sessions
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
