@@ -38,14 +38,6 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     """A load balancer, optionally fully populated: fields["listeners"] / fields["pools"] hold
     nested specs (codec.decode.loadbalancer_fields). Everything is checked before any write;
     every object starts PENDING_CREATE and one reconcile builds them all."""
-    topology = fields.get("topology") or "SINGLE"
-    if topology not in rules.TOPOLOGIES:
-        raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
-    if topology != "SINGLE":
-        raise InvalidInput(
-            "Only the SINGLE topology is available with the local compute driver.",
-            field="topology",
-        )
     vnic_type = fields.get("vip_vnic_type") or "normal"
     if vnic_type not in rules.VNIC_TYPES:
         raise InvalidInput(f"Invalid vip_vnic_type {vnic_type!r}.", field="vip_vnic_type")
@@ -58,6 +50,16 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     owner = scope.owner_for_create(fields["project_id"])
     plan = graph.plan(fields.get("listeners") or [], fields.get("pools") or [])
     flavor_data = catalog.validate_loadbalancer(session, fields)
+    # A flavor's loadbalancer_topology decides, as in Octavia; ACTIVE_STANDBY (a keepalived pair)
+    # is refused rather than silently built as a single amphora.
+    topology = flavor_data.get("loadbalancer_topology") or fields.get("topology") or "SINGLE"
+    if topology not in rules.TOPOLOGIES:
+        raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
+    if topology != "SINGLE":
+        raise InvalidInput(
+            "Only the SINGLE topology is available with the local compute driver.",
+            field="flavor_id" if flavor_data.get("loadbalancer_topology") else "topology",
+        )
     quotas.reserve_loadbalancer(session, owner, plan)
     vip = deps.network.allocate_vip(
         session,

@@ -35,20 +35,22 @@ def _renderers():
     return {"haproxy": FakeRenderer(), "nginx": FakeRenderer("nginx", NGINX_FEATURES)}
 
 
-async def _flavor(stub, backend: str) -> str:
+async def _flavor(stub, backend: str, **extra: str) -> str:
     fp = await stub.CreateFlavorProfile(
         pb.CreateFlavorProfileRequest(
             flavorprofile=admin_pb2.FlavorProfile(
-                name=f"fp-{backend}",
+                name=f"fp-{backend}-{'-'.join(extra.values())}",
                 provider_name="amphora",
-                flavor_data=json.dumps({"backend": backend}),
+                flavor_data=json.dumps({"backend": backend, **extra}),
             )
         )
     )
     flavor = await stub.CreateFlavor(
         pb.CreateFlavorRequest(
             flavor=admin_pb2.Flavor(
-                name=f"f-{backend}", enabled=True, flavor_profile_id=fp.flavorprofile.id
+                name=f"f-{backend}-{'-'.join(extra.values())}",
+                enabled=True,
+                flavor_profile_id=fp.flavorprofile.id,
             )
         )
     )
@@ -340,3 +342,32 @@ def test_a_new_renderer_version_starts_a_roll_by_itself(database_url, run_dir):
 
 
 assert ADMIN  # the admin scope is what the RPCs above need no scope for
+
+
+def test_a_flavor_topology_the_driver_cannot_build_is_refused(database_url, run_dir):
+    """ACTIVE_STANDBY (a keepalived pair) is refused with a 400 naming the flavor, not built as
+    one amphora behind the tenant's back; SINGLE from a flavor is accepted."""
+
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir), worker=False) as st:
+            pair = await _flavor(st.stub, "haproxy", loadbalancer_topology="ACTIVE_STANDBY")
+            code, err = await _error(
+                st.stub.CreateLoadBalancer(
+                    pb.CreateLoadBalancerRequest(
+                        scope=ALICE,
+                        loadbalancer=graph_pb2.LoadBalancer(
+                            meta=graph_pb2.ResourceMeta(name="pair", admin_state_up=True),
+                            vip=graph_pb2.Vip(subnet_id=SUBNET_ID),
+                            flavor_id=pair,
+                        ),
+                    )
+                )
+            )
+            assert code == grpc.StatusCode.INVALID_ARGUMENT
+            assert err.field == "flavor_id" and "SINGLE" in err.user_message
+            listed = await st.stub.ListLoadBalancers(pb.ListLoadBalancersRequest(scope=ALICE))
+            assert len(listed.loadbalancers) == 0
+            single = await _flavor(st.stub, "haproxy", loadbalancer_topology="SINGLE")
+            assert await _lb(st.stub, "single", flavor_id=single)
+
+    asyncio.run(scenario())
