@@ -9,6 +9,8 @@ amphora processes), so what is measured is the API path: gateway -> orchestrator
   concurrent list         16 clients, p50/p95 and lists/s
   list after a change     one client; before each (untimed) list one load balancer is renamed,
                           so every list misses the conditional-list caches (the cold path)
+  CPU per create          CPU seconds each role (services, PostgreSQL) spent over the
+                          concurrent creates and their reconcile passes, per load balancer
 
 Run: `python -m bench.api` (options: --total 1000 --sequential 200 --clients 16 --lists 100
 --profile). Prints a table and writes bench/results/api.json. Targets: list p50 < 20 ms with
@@ -34,7 +36,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.stack import RunningStack, short_run_dir, start_stack, stop_stack
+from tests.support.stack import (
+    RunningStack,
+    leftover_pids,
+    short_run_dir,
+    start_stack,
+    stop_stack,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "api.json"
 TARGET_LIST_P50_MS = 20.0
@@ -105,6 +113,38 @@ def list_once(clients: Clients, expect: int) -> float:
     if n < expect:
         raise RuntimeError(f"list returned {n} load balancers, expected {expect}")
     return took
+
+
+ROLES = ("services.orchestrator", "services.api_gateway", "services.renderer", "services.health")
+
+
+def cpu_by_role(run_dir: Path) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the stack's processes, by role: each service,
+    and PostgreSQL (the postmaster names the run dir; its backends are its children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, str, float]] = {}  # pid -> (parent, command, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs[int(entry.name)] = (int(fields[1]), cmd, (int(fields[11]) + int(fields[12])) / tick)
+    ours = set(leftover_pids(run_dir))
+    postmasters = {pid for pid in ours if "postgres" in procs.get(pid, (0, "", 0))[1]}
+    out: dict[str, float] = {}
+    for pid, (parent, cmd, seconds) in procs.items():
+        if pid in postmasters or parent in postmasters:
+            role = "postgres"
+        elif pid in ours:
+            role = next((r.split(".")[1] for r in ROLES if r in cmd), "")
+        else:
+            continue
+        if role:
+            out[role] = out.get(role, 0.0) + seconds
+    return out
 
 
 def rename(clients: Clients, lb_id: str, name: str) -> None:
@@ -185,6 +225,7 @@ def run(args: argparse.Namespace) -> dict:
 
         remaining = max(0, args.total - done)
         profiler.start("create", 10)
+        cpu_before = cpu_by_role(run_dir)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             conc = list(pool.map(lambda i: create_one(clients, subnet, i),
@@ -194,6 +235,11 @@ def run(args: argparse.Namespace) -> dict:
         done += remaining
 
         settle = wait_settled(clients, done)
+        cpu_after = cpu_by_role(run_dir)
+        cpu_per_create = {
+            role: round(1000 * (cpu_after[role] - cpu_before.get(role, 0.0)) / max(remaining, 1), 2)
+            for role in sorted(cpu_after)
+        }
         list_seq = [list_once(clients, done) for _ in range(args.lists)]
         profiler.start("list", 8)
         t0 = time.perf_counter()
@@ -220,6 +266,9 @@ def run(args: argparse.Namespace) -> dict:
         "sequential_create": summary(seq),
         "concurrent_create": summary(conc, conc_elapsed),
         "settle_to_all_active_s": round(settle, 1),
+        # CPU each role spent per load balancer over the concurrent creates and their reconcile
+        # passes (until all were ACTIVE): what bounds creates/s on this machine.
+        "cpu_ms_per_create": cpu_per_create,
         "sequential_list": summary(list_seq),
         "concurrent_list": summary(list_conc, list_elapsed),
         "list_after_change": summary(cold) if cold else None,
@@ -248,6 +297,11 @@ def print_table(res: dict) -> None:
         per_s = f"{s['per_s']:.1f}" if "per_s" in s else "-"
         print(f"{name:34} {s['requests']:>6} {s['p50_ms']:>9.2f} {s['p95_ms']:>9.2f} "
               f"{s['max_ms']:>9.2f} {per_s:>8}")  # fmt: skip
+    cpu = res.get("cpu_ms_per_create") or {}
+    if cpu:
+        parts = ", ".join(f"{role} {ms:.1f}" for role, ms in cpu.items())
+        print(f"CPU ms per created load balancer (create + reconcile): {parts}; "
+              f"total {sum(cpu.values()):.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     t = res["targets"]
     print(f"targets: list p50 < {t['list_p50_ms_lt']} ms: {'met' if t['list_p50_met'] else 'MISSED'};"
           f" >= {t['creates_per_s_ge']} creates/s: "
