@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import shutil
 import subprocess
 import tempfile
@@ -49,7 +50,8 @@ TLS_DIR = Path(__file__).parent / "renderer" / "golden_as3" / "tls"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # nginx -t opens its error log and temp paths under the runtime directory: it must exist.
-RUNTIME_DIR = "/tmp/lbaas-injection-run"
+# nginx -t creates its temp directories here; one per test process, removed when the module ends.
+RUNTIME_DIR = f"/tmp/lbaas-injection-run-{os.getpid()}"
 PAYLOADS = [
     "\n    server evil 6.6.6.6:80",
     "}\nserver { listen 9999; }",
@@ -354,6 +356,12 @@ def _target_check(backend: str, files: dict[str, bytes]) -> str:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=root)
     output = result.stdout + result.stderr
     return "" if result.returncode == 0 and "[ALERT]" not in output else output
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _runtime_dir_removed():
+    yield
+    shutil.rmtree(RUNTIME_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
