@@ -9,6 +9,8 @@ from typing import Protocol
 from lbaas.common.v1 import graph_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
+from services.renderer.domain.hashing import config_hash
+
 
 @dataclass(frozen=True)
 class RenderedFile:
@@ -22,6 +24,15 @@ class Rendering:
     files: tuple[RenderedFile, ...]
     renderer_version: str
     config_hash: str
+
+    @classmethod
+    def of(cls, files: Sequence[RenderedFile], renderer_version: str) -> Rendering:
+        """The rendering of these files, with the config hash the agent recomputes."""
+        return cls(
+            files=tuple(files),
+            renderer_version=renderer_version,
+            config_hash=config_hash((f.path, f.content) for f in files),
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.renderer.backends.f5_as3.declaration import declaration
 from services.renderer.backends.f5_as3.features import RENDERER_VERSION, SUPPORTED_FEATURES
-from services.renderer.domain.hashing import config_hash
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
 from services.renderer.domain.tls import KEY_FILE_MODE
 
@@ -45,8 +44,4 @@ class As3Renderer:
         content = encode(declaration(loadbalancer, target, materials))
         # The declaration holds the listeners' private keys.
         files = (RenderedFile(CONFIG_PATH, content, KEY_FILE_MODE),)
-        return Rendering(
-            files=files,
-            renderer_version=self._version,
-            config_hash=config_hash((f.path, f.content) for f in files),
-        )
+        return Rendering.of(files, self._version)

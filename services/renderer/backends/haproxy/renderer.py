@@ -14,7 +14,6 @@ from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy.features import RENDERER_VERSION, SUPPORTED_FEATURES
 from services.renderer.backends.haproxy.transform import transform
 from services.renderer.domain import filters
-from services.renderer.domain.hashing import config_hash
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
 from services.renderer.domain.templating import Checked, environment, strict
 from services.renderer.domain.tls import PUBLIC_FILE_MODE, Materials
@@ -129,8 +128,4 @@ class HaproxyRenderer:
         files = (RenderedFile(CONFIG_PATH, content, CONFIG_MODE),) + tuple(
             RenderedFile(path, body, mode) for path, (body, mode) in sorted(companions.items())
         )
-        return Rendering(
-            files=files,
-            renderer_version=self._version,
-            config_hash=config_hash((f.path, f.content) for f in files),
-        )
+        return Rendering.of(files, self._version)

@@ -16,7 +16,6 @@ from services.common.errors import InvalidInput
 from services.renderer.backends.nginx.features import RENDERER_VERSION, SUPPORTED_FEATURES
 from services.renderer.backends.nginx.transform import transform
 from services.renderer.domain import filters, tls
-from services.renderer.domain.hashing import config_hash
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
 from services.renderer.domain.templating import Checked, environment, strict
 
@@ -122,8 +121,4 @@ class NginxRenderer:
         files = [RenderedFile(CONFIG_PATH, text.encode("utf-8"), CONFIG_MODE)]
         for path, material in sorted(certs.items()):
             files.append(RenderedFile(path, material.bundle_pem, tls.KEY_FILE_MODE))
-        return Rendering(
-            files=tuple(files),
-            renderer_version=self._version,
-            config_hash=config_hash((f.path, f.content) for f in files),
-        )
+        return Rendering.of(files, self._version)
