@@ -111,12 +111,16 @@ def build(
         settings.stalled_worker_timeout,
         version_check=lambda: roller.maybe_check(settings.renderer_check_interval),
     )
-    servicer = OrchestratorServicer(uow, Deps(network=network, queue=queue), FeatureGate(renderers))
-    servicer.attach_roller(roller)
     changes = ChangeFeed()
     changes.install(uow.sessions)
-    servicer.changes = changes
-    servicer.certificate_driver = certificates  # type: ignore[assignment]
+    servicer = OrchestratorServicer(
+        uow,
+        Deps(network=network, queue=queue),
+        FeatureGate(renderers),
+        roller=roller,
+        certificate_driver=certificates,
+        changes=changes,
+    )
     return Orchestrator(
         settings=settings,
         engine=engine,

@@ -89,11 +89,8 @@ class AdminHandlers:
 
     _deps: Deps
     _tx: Callable[..., Any]
-    # jobs.roll.Roller (bootstrap attaches it): RefreshConfigs runs a minor update with it.
+    # jobs.roll.Roller (given to OrchestratorServicer): RefreshConfigs runs a minor update.
     _roller: Any = None
-
-    def attach_roller(self, roller: Any) -> None:
-        self._roller = roller
 
     # -- amphorae --------------------------------------------------------------------------
 

@@ -40,8 +40,8 @@ def certificate_view(row: CertificateRow) -> pb.Certificate:
 
 
 class CertificateHandlers:
-    """Mixed into OrchestratorServicer, which provides _tx; bootstrap sets certificate_driver
-    (the configured driver, also the reconcile pass's CertificateStore)."""
+    """Mixed into OrchestratorServicer, which provides _tx and certificate_driver (the
+    configured driver, also the reconcile pass's CertificateStore)."""
 
     _tx: Callable[..., Any]
     certificate_driver: certificates.CertificateDriver | None = None

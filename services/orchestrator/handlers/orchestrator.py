@@ -38,12 +38,23 @@ def _scope(request: Any) -> Scope:
 
 
 class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.OrchestratorServiceServicer):
-    def __init__(self, uow: UnitOfWork, deps: Deps, feature_gate: FeatureGate | None = None):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        deps: Deps,
+        feature_gate: FeatureGate | None = None,
+        *,
+        roller: Any = None,
+        certificate_driver: Any = None,
+        changes: ChangeFeed | None = None,
+    ):
         self._uow = uow
         self._deps = deps
         self._features = feature_gate
-        # Set by bootstrap: the count of committed changes behind ListLoadBalancers' etags.
-        self.changes: ChangeFeed | None = None
+        self._roller = roller  # jobs.roll.Roller: RefreshConfigs
+        self.certificate_driver = certificate_driver
+        # The count of committed changes behind ListLoadBalancers' etags.
+        self.changes = changes
         self._lists: OrderedDict[tuple[str, bool], pb.ListLoadBalancersResponse] = OrderedDict()
 
     async def _check_features(
