@@ -71,6 +71,9 @@ class StackSettings:
     # backend -> renderer address, for the backends whose renderer this launcher runs
     # (LBAAS_RENDERER_BACKENDS, default every one this checkout has).
     renderer_addrs: dict[str, str] = field(default_factory=dict)
+    # The orchestrator runs as two processes, as Octavia's api and worker: the API
+    # (orchestrator_addr) and the reconcile worker, whose port serves only grpc.health.
+    orchestrator_worker_addr: str = "127.0.0.1:9896"
 
     @classmethod
     def from_env(cls) -> StackSettings:
@@ -102,6 +105,7 @@ class StackSettings:
             health_udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),
             database_url=env.get("DATABASE_URL") or None,
             renderer_addrs=addrs,
+            orchestrator_worker_addr=env.get("LBAAS_ORCHESTRATOR_WORKER_ADDR", "127.0.0.1:9896"),
         )
 
     @property
@@ -216,7 +220,18 @@ class Stack:
             )
             for backend, address in settings.renderer_addrs.items()
         ] + [
-            Service("orchestrator", "services.orchestrator", grpc_addr=settings.orchestrator_addr),
+            Service(
+                "orchestrator",
+                "services.orchestrator",
+                grpc_addr=settings.orchestrator_addr,
+                env={"LBAAS_ORCHESTRATOR_ROLE": "api"},
+            ),
+            Service(
+                "orchestrator-worker",
+                "services.orchestrator",
+                grpc_addr=settings.orchestrator_worker_addr,
+                env={"LBAAS_ORCHESTRATOR_ROLE": "worker"},
+            ),
             Service("health", "services.health", grpc_addr=settings.health_addr),
             Service("api_gateway", "services.api_gateway", http_url=settings.api_url),
         ]
@@ -247,6 +262,7 @@ class Stack:
                 "LBAAS_API_HOST": s.api_host,
                 "LBAAS_API_PORT": str(s.api_port),
                 "LBAAS_ORCHESTRATOR_ADDR": s.orchestrator_addr,
+                "LBAAS_ORCHESTRATOR_WORKER_ADDR": s.orchestrator_worker_addr,
                 "LBAAS_RENDERER_HAPROXY_ADDR": s.renderer_addr,
                 **{renderer_address_variable(b): a for b, a in s.renderer_addrs.items()},
                 "LBAAS_HEALTH_ADDR": s.health_addr,

@@ -13,7 +13,7 @@ from services.orchestrator.server import serve
 
 async def main() -> None:
     settings = Settings.from_env()
-    running = await serve(build(settings))
+    running = await serve(build(settings), api=settings.serves_api, worker=settings.runs_worker)
     await run_until_signalled(running.server, on_stop=running.stop_worker)
     await running.orchestrator.worker_app.close_async()
     running.orchestrator.queue.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -58,6 +59,18 @@ class Settings:
     roll_concurrency: int = 4
     # How often the sweep asks each renderer for its version (a new one starts a roll).
     renderer_check_interval: float = 30.0
+    # What this process does (LBAAS_ORCHESTRATOR_ROLE), as Octavia's api / worker split:
+    # "api" serves OrchestratorService; "worker" runs the reconcile jobs, the sweep and the
+    # renderer version check (its gRPC port serves only grpc.health); "all" does both.
+    role: str = "all"
+
+    @property
+    def serves_api(self) -> bool:
+        return self.role in ("all", "api")
+
+    @property
+    def runs_worker(self) -> bool:
+        return self.role in ("all", "worker")
 
     def renderer_address(self, backend: str) -> str:
         if backend == "haproxy":
@@ -78,7 +91,7 @@ class Settings:
         return cls(
             database_url=libpq_uri(url),
             run_dir=run_dir,
-            bind_addr=env.get("LBAAS_ORCHESTRATOR_ADDR", "127.0.0.1:9890"),
+            bind_addr=bind_address(env),
             renderer_haproxy_addr=env.get(
                 renderer_address_variable("haproxy"), RENDERER_DEFAULT_ADDRESSES["haproxy"]
             ),
@@ -102,7 +115,28 @@ class Settings:
             agent_wait_timeout=float(env.get("LBAAS_ORCHESTRATOR_AGENT_WAIT", "30.0")),
             compute_driver=compute_driver(env.get("LBAAS_COMPUTE_DRIVER", "local")),
             quota_defaults=quota_defaults(env),
+            role=role(env.get("LBAAS_ORCHESTRATOR_ROLE", "all")),
         )
+
+
+ROLES = ("all", "api", "worker")
+WORKER_DEFAULT_ADDRESS = "127.0.0.1:9896"
+
+
+def bind_address(env: Mapping[str, str]) -> str:
+    """A worker-only process binds its health port to LBAAS_ORCHESTRATOR_WORKER_ADDR, so it can
+    run beside the API process, which keeps LBAAS_ORCHESTRATOR_ADDR (the gateway's target)."""
+    if env.get("LBAAS_ORCHESTRATOR_ROLE") == "worker":
+        return env.get("LBAAS_ORCHESTRATOR_WORKER_ADDR", WORKER_DEFAULT_ADDRESS)
+    return env.get("LBAAS_ORCHESTRATOR_ADDR", "127.0.0.1:9890")
+
+
+def role(value: str) -> str:
+    if value not in ROLES:
+        raise ValueError(
+            f"LBAAS_ORCHESTRATOR_ROLE must be one of {', '.join(ROLES)}, not {value!r}"
+        )
+    return value
 
 
 COMPUTE_DRIVERS = ("local", "noop")

@@ -62,24 +62,30 @@ def start_worker(orch: Orchestrator, *, sweep: bool = True) -> list[asyncio.Task
     return tasks
 
 
-async def serve(orch: Orchestrator, address: str | None = None, *, worker: bool = True) -> Running:
+async def serve(
+    orch: Orchestrator, address: str | None = None, *, api: bool = True, worker: bool = True
+) -> Running:
+    """api: serve OrchestratorService (and follow the change feed for its list etags); worker:
+    run the reconcile jobs and the sweep. Either way the port serves grpc.health.v1, so a
+    worker-only process is probed like every other service."""
     await asyncio.to_thread(upgrade_to_head, orch.engine)
     await orch.worker_app.open_async()
-    server, port = await start_server(
+    bindings = (
         [
             ServiceBinding(
                 orch.servicer,
                 pb_grpc.add_OrchestratorServiceServicer_to_server,
                 full_name(pb, "OrchestratorService"),
             )
-        ],
-        address or orch.settings.bind_addr,
+        ]
+        if api
+        else []
     )
-    running = Running(orch, server, port)
+    running = Running(orch, *(await start_server(bindings, address or orch.settings.bind_addr)))
     changes = orch.servicer.changes
     listener = (
         [asyncio.create_task(changes.listen(orch.settings.database_url), name="change-listener")]
-        if changes is not None
+        if api and changes is not None
         else []
     )
     if worker:
@@ -89,5 +95,9 @@ async def serve(orch: Orchestrator, address: str | None = None, *, worker: bool 
         log.info("startup: reconcile enqueued for %d load balancers", len(enqueued))
         running.tasks = start_worker(orch)
     running.tasks.extend(listener)
-    log.info("orchestrator serving on port %d", port)
+    log.info(
+        "orchestrator (%s) serving on port %d",
+        "+".join(part for part, on in (("api", api), ("worker", worker)) if on),
+        running.port,
+    )
     return running

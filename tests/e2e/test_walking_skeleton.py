@@ -272,11 +272,15 @@ def test_orchestrator_sigkill_while_pending_create(stack: RunningStack, api: Api
         "/v2/lbaas/loadbalancers",
         {"loadbalancer": {"name": "crash", "vip_subnet_id": vip_subnet(api)}},
     )["loadbalancer"]
-    old_pid = stack.service_pid("orchestrator")
+    # Both orchestrator processes: the API one and the worker running the reconcile job.
+    names = ("orchestrator-worker", "orchestrator")
+    old_pids = {name: stack.service_pid(name) for name in names}
     assert api.lb(lb["id"])["provisioning_status"] == "PENDING_CREATE"
-    os.kill(old_pid, signal.SIGKILL)
-    # The launcher restarts it, as a process supervisor would.
-    wait_for(lambda: stack.service_pid("orchestrator") != old_pid, 30, "orchestrator restarted")
+    for name in names:
+        os.kill(old_pids[name], signal.SIGKILL)
+    # The launcher restarts them, as a process supervisor would.
+    for name in names:
+        wait_for(lambda n=name: stack.service_pid(n) != old_pids[n], 30, f"{name} restarted")
     api.wait_lb(lb["id"], timeout=90)
 
     listener = api.post(

@@ -61,6 +61,7 @@ def start_stack(
             "LBAAS_RUN_DIR": str(run_dir),
             "LBAAS_API_PORT": str(api_port),
             "LBAAS_ORCHESTRATOR_ADDR": f"127.0.0.1:{free_port()}",
+            "LBAAS_ORCHESTRATOR_WORKER_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_RENDERER_HAPROXY_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_RENDERER_NGINX_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_RENDERER_F5_AS3_ADDR": f"127.0.0.1:{free_port()}",
@@ -116,7 +117,7 @@ def _service_address(stack: RunningStack, name: str) -> str:
     if name.startswith("renderer-"):
         backend = name.removeprefix("renderer-")
         return stack.env[f"LBAAS_RENDERER_{backend.upper().replace('-', '_')}_ADDR"]
-    return stack.env[f"LBAAS_{name.upper()}_ADDR"]
+    return stack.env[f"LBAAS_{name.upper().replace('-', '_')}_ADDR"]
 
 
 def _launch(run_dir: Path, env: dict[str, str], api_url: str, timeout: float) -> RunningStack:

@@ -8,6 +8,7 @@ usages are disjoint, an amphora's certificate cannot be used to call another amp
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 from pathlib import Path
 
@@ -47,7 +48,13 @@ class FileCertificateAuthority:
     def __init__(self, ca_dir: Path, common_name: str = "lbaas controller CA"):
         self._dir = ca_dir
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        cert_path, key_path = ca_dir / "ca.crt", ca_dir / "ca.key"
+        # The API and worker processes (and replicas sharing the directory) may start at once:
+        # the first to hold the lock creates the CA, the others load it.
+        with open(ca_dir / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._load_or_create(ca_dir / "ca.crt", ca_dir / "ca.key", common_name)
+
+    def _load_or_create(self, cert_path: Path, key_path: Path, common_name: str) -> None:
         if cert_path.exists() and key_path.exists():
             self._key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
             self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())

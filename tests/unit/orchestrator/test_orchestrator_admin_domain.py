@@ -47,6 +47,22 @@ def test_quota_defaults_and_driver_from_environment():
         Settings.from_env({**env, "LBAAS_COMPUTE_DRIVER": "nova"})
 
 
+def test_role_from_environment_decides_what_runs_and_where_it_binds():
+    env = {"DATABASE_URL": "postgresql://u@/db", "LBAAS_ORCHESTRATOR_ADDR": "127.0.0.1:7001"}
+    both = Settings.from_env(env)
+    assert (both.role, both.serves_api, both.runs_worker) == ("all", True, True)
+    assert both.bind_addr == "127.0.0.1:7001"
+    api = Settings.from_env({**env, "LBAAS_ORCHESTRATOR_ROLE": "api"})
+    assert (api.serves_api, api.runs_worker, api.bind_addr) == (True, False, "127.0.0.1:7001")
+    worker = Settings.from_env(
+        {**env, "LBAAS_ORCHESTRATOR_ROLE": "worker", "LBAAS_ORCHESTRATOR_WORKER_ADDR": ":7002"}
+    )
+    # The worker keeps off the API's port: both run side by side on one host.
+    assert (worker.serves_api, worker.runs_worker, worker.bind_addr) == (False, True, ":7002")
+    with pytest.raises(ValueError):
+        Settings.from_env({**env, "LBAAS_ORCHESTRATOR_ROLE": "scheduler"})
+
+
 def test_noop_agent_uses_the_renderer_hash_and_refuses_a_wrong_one():
     files = [("haproxy.cfg", b"global\n", 0o644), ("certs/a.pem", b"x", 0o600)]
     good = renderer_hash([(p, c) for p, c, _ in files])
