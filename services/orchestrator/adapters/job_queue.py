@@ -27,18 +27,29 @@ class ProcrastinateReconcileQueue:
         self._app.open(engine)
 
     def enqueue(
-        self, session: Session, loadbalancer_id: str, *, delay: float | None = None
+        self,
+        session: Session,
+        loadbalancer_id: str,
+        *,
+        delay: float | None = None,
+        created: bool = False,
     ) -> bool:
         options: dict = {"lock": loadbalancer_id, "queueing_lock": loadbalancer_id}
         if delay:
             options["schedule_in"] = {"seconds": delay}
+        task = self._app.configure_task
+        if created:
+            # The load balancer is inserted by this same transaction: no job of it can exist,
+            # so the queueing lock cannot conflict and no savepoint is needed.
+            task(RECONCILE_TASK, connection=session.connection(), **options).defer(
+                loadbalancer_id=loadbalancer_id
+            )
+            return True
         try:
             # A savepoint: the unique violation of a duplicate must not abort the transaction.
             with session.begin_nested():
                 options["connection"] = session.connection()
-                self._app.configure_task(RECONCILE_TASK, **options).defer(
-                    loadbalancer_id=loadbalancer_id
-                )
+                task(RECONCILE_TASK, **options).defer(loadbalancer_id=loadbalancer_id)
         except AlreadyEnqueued:
             return False
         return True

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
@@ -63,6 +64,9 @@ class Snapshot:
     graph: Any  # lbaas.common.v1.LoadBalancer without objects being deleted
     amphorae: tuple[Amphora, ...]
     backend: str = "haproxy"  # what its amphorae run, hence which renderer renders it
+    # No listener or pool at all (none being deleted either): the load balancer alone, as
+    # after its create; recording the outcome then has no child rows to read.
+    childless: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,23 +141,31 @@ class Reconciler:
     # -- reading desired state ---------------------------------------------------------------
 
     def _load(self, lb_id: str) -> Snapshot | None:
+        """The desired state, in one transaction with the record of the amphora the pass is to
+        build when none serves (first create, failover): its id is written before the compute
+        driver is called, so a restart reuses it instead of leaking one."""
         with self._uow.transaction() as session:
             lb = session.get(LoadBalancerRow, lb_id)
             if lb is None:
                 return None
-            amphorae = session.scalars(
+            rows = session.scalars(
                 select(AmphoraRow)
                 .where(AmphoraRow.load_balancer_id == lb_id)
                 .order_by(AmphoraRow.created_at, AmphoraRow.id)
             ).all()
+            amphorae = [_amphora(a) for a in rows]
+            deleting = lb.provisioning_status == status.PENDING_DELETE
+            if not deleting and all(a.doomed for a in amphorae):
+                amphorae.append(self._record_amphora(session, lb))
             return Snapshot(
                 lb_id=lb.id,
                 version=lb.desired_version,
-                deleting=lb.provisioning_status == status.PENDING_DELETE,
+                deleting=deleting,
                 vip_address=lb.vip_address,
                 graph=encode.loadbalancer(lb, include=alive),
-                amphorae=tuple(_amphora(a) for a in amphorae),
+                amphorae=tuple(amphorae),
                 backend=lb.backend,
+                childless=not lb.listeners and not lb.pools,
             )
 
     # -- acting ----------------------------------------------------------------------------
@@ -196,14 +208,14 @@ class Reconciler:
             applied_hash,
             [a.id for a in retired],
             rendered.renderer_version,
+            childless=snap.childless,
         )
 
     async def _ensure_amphora(self, snap: Snapshot) -> Amphora:
         """The load balancer's amphora, alive. Its id and agent port are recorded before the
         compute driver is called, so a restart reuses them instead of leaking one. Each start gets
         a freshly issued certificate, so no amphora private key is ever stored."""
-        serving = [a for a in snap.amphorae if not a.doomed]
-        amphora = serving[0] if serving else await asyncio.to_thread(self._record_amphora, snap)
+        amphora = next(a for a in snap.amphorae if not a.doomed)  # _load recorded one
         if amphora.compute_id and await self._d.compute.is_alive(amphora.compute_id):
             return amphora
         if amphora.compute_id:
@@ -240,23 +252,22 @@ class Reconciler:
             configure_requested=amphora.configure_requested,
         )
 
-    def _record_amphora(self, snap: Snapshot) -> Amphora:
-        amphora_id = str(uuid.uuid4())
-        with self._uow.transaction() as session:
-            row = AmphoraRow(
-                id=amphora_id,
-                load_balancer_id=snap.lb_id,
-                status="BOOTING",
-                role="STANDALONE",
-                backend_type=snap.backend,
-                compute_id="",
-                agent_address="",
-                vip_address=snap.vip_address,
-                applied_config_hash="",
-            )
-            session.add(row)
-            session.flush()
-            return _amphora(row)
+    @staticmethod
+    def _record_amphora(session: Session, lb: LoadBalancerRow) -> Amphora:
+        row = AmphoraRow(
+            id=str(uuid.uuid4()),
+            load_balancer_id=lb.id,
+            status="BOOTING",
+            role="STANDALONE",
+            backend_type=lb.backend,
+            compute_id="",
+            agent_address="",
+            vip_address=lb.vip_address,
+            applied_config_hash="",
+        )
+        session.add(row)
+        session.flush()
+        return _amphora(row)
 
     def _update_amphora(self, amphora_id: str, **values: Any) -> None:
         with self._uow.transaction() as session:
@@ -300,11 +311,18 @@ class Reconciler:
         config_hash: str,
         retired: list[str] | None = None,
         renderer_version: str = "",
+        *,
+        childless: bool = False,
     ) -> None:
         with self._uow.transaction() as session:
             lb = _lock(session, lb_id)
             if lb is None:
                 return
+            if childless and lb.desired_version == version:
+                # Every change to the children moves desired_version: at the version the pass
+                # read, the load balancer had none, so there are none to load now.
+                set_committed_value(lb, "listeners", [])
+                set_committed_value(lb, "pools", [])
             amphora = session.get(AmphoraRow, amphora_id)
             if amphora is not None:
                 amphora.applied_config_hash = config_hash

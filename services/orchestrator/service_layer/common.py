@@ -41,10 +41,16 @@ class Scope:
 
 class ReconcileQueue(Protocol):
     def enqueue(
-        self, session: Session, loadbalancer_id: str, *, delay: float | None = None
+        self,
+        session: Session,
+        loadbalancer_id: str,
+        *,
+        delay: float | None = None,
+        created: bool = False,
     ) -> bool:
         """Defers a reconcile of the load balancer in the session's transaction; False when one
-        is already queued (the queued one will see this change)."""
+        is already queued (the queued one will see this change). created: the load balancer is
+        inserted by this transaction, so no job of it can be queued yet."""
         ...
 
 
@@ -96,15 +102,18 @@ def ensure_mutable(lb: LoadBalancerRow, row: Any | None = None) -> None:
         raise Precondition(f"{type(row).__name__.removesuffix('Row')} {row.id} is being deleted.")
 
 
-def accept_change(session: Session, deps: Deps, lb: LoadBalancerRow) -> None:
+def accept_change(
+    session: Session, deps: Deps, lb: LoadBalancerRow, *, created: bool = False
+) -> None:
     """Records that the load balancer's desired state changed and defers its reconcile, in the
-    caller's transaction: the change and its job commit (or roll back) together."""
+    caller's transaction: the change and its job commit (or roll back) together. created: the
+    load balancer is new in this transaction."""
     if lb.provisioning_status != status.PENDING_DELETE:
         lb.provisioning_status = status.lb_after_child_change(lb.provisioning_status)
     lb.desired_version += 1
     lb.reconcile_failures = 0
     session.flush()
-    deps.queue.enqueue(session, lb.id)
+    deps.queue.enqueue(session, lb.id, created=created)
 
 
 def mark_updated(row: Any) -> None:

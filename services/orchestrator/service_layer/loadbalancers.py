@@ -106,7 +106,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         # known to be empty (no lazy loads when it is encoded), and accept_change's flush
         # writes the row once with its final values (one INSERT, no UPDATE, no SELECT).
         lb.listeners, lb.pools = [], []
-    accept_change(session, deps, lb)
+    accept_change(session, deps, lb, created=True)
     return lb
 
 
