@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from services.common import logs
 from services.common.server import run_until_signalled
@@ -22,4 +23,9 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logs.configure("orchestrator")
+    if logging.getLogger().level > logging.DEBUG:
+        # procrastinate logs every job deferred, started and finished at INFO: three lines per
+        # change beside the reconcile pass's own. Its warnings and errors still show; all of
+        # it with LBAAS_LOG_LEVEL=DEBUG.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     asyncio.run(main())
