@@ -31,6 +31,7 @@ from typing import Annotated, Any, Protocol
 
 import yaml
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway.faults import ApiFault
@@ -265,6 +266,16 @@ class KeystoneAuthenticator:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
+    def cached_principal(self, request: Request) -> Principal | None:
+        """The caller if its token's answer is cached and unexpired, else None; never blocks."""
+        token = request.headers.get(TOKEN_HEADER)
+        if not token:
+            return None
+        key = hashlib.sha256(token.encode()).hexdigest()
+        with self._lock:
+            hit = self._cache.get(key)
+        return hit[0] if hit is not None and hit[1] > self._clock() else None
+
     def principal_for(self, request: Request) -> Principal | None:
         token = request.headers.get(TOKEN_HEADER)
         if not token:
@@ -348,11 +359,23 @@ def make_authenticator(settings: AuthSettings, tokens: TokenStore) -> Authentica
     return tokens
 
 
-def authenticate(request: Request) -> Principal:
-    """FastAPI dependency: the caller (or 401), allowed by policy for this route (or 403)."""
+async def authenticate(request: Request) -> Principal:
+    """FastAPI dependency: the caller (or 401), allowed by policy for this route (or 403).
+
+    Runs on the event loop (a sync dependency costs a threadpool round trip per request): the
+    tokens file and the policy file are only stat'ed here unless they changed. What may block
+    (a Keystone validation that is not cached, any other authenticator) runs in the threadpool.
+    """
     state = request.app.state
     authenticator = getattr(state, "authenticator", None) or state.tokens
-    principal = authenticator.principal_for(request)
+    if isinstance(authenticator, TokenStore | NoAuth):
+        principal = authenticator.principal_for(request)
+    elif isinstance(authenticator, KeystoneAuthenticator):
+        principal = authenticator.cached_principal(request) or await run_in_threadpool(
+            authenticator.principal_for, request
+        )
+    else:
+        principal = await run_in_threadpool(authenticator.principal_for, request)
     if principal is None:
         raise ApiFault(401, UNAUTHENTICATED)
     engine = getattr(state, "policy", None)

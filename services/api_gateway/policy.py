@@ -17,13 +17,15 @@ the per-request scope decision:
   never sees another's objects (404).
 
 Operators override rules with a YAML/JSON policy file (`LBAAS_POLICY_FILE`, oslo.policy
-format); oslo.policy re-reads it when it changes.
+format); a change to it takes effect within RULES_CHECK_INTERVAL (oslo.policy re-reads it
+when its modification time changes).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ from services.api_gateway.policy_rules import API, BASE_RULES, ENDPOINT_RULES
 log = logging.getLogger(__name__)
 
 FORBIDDEN = "Policy does not allow this request to be performed."
+# How often (seconds) a request looks at the policy file for changes.
+RULES_CHECK_INTERVAL = 1.0
 # A project id no caller has: "may act on someone else's object".
 _OTHER_PROJECT = "\x00another-project"
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -96,6 +100,8 @@ class PolicyEngine:
         # depends on those and the rules, so it is cached until the rules change (oslo.policy
         # calls set_rules/clear whenever it (re)loads a policy file or directory).
         self._decisions: dict[tuple, Principal | None] = {}
+        # When the policy file is next looked at (see _refresh_rules).
+        self._next_check = time.monotonic() + RULES_CHECK_INTERVAL
         for name in ("set_rules", "clear"):
             setattr(self.enforcer, name, self._forgetting(getattr(self.enforcer, name)))
 
@@ -173,13 +179,22 @@ class PolicyEngine:
 
         return wrapper
 
+    def _refresh_rules(self) -> None:
+        """enforcer.load_rules() at most every RULES_CHECK_INTERVAL: it stats the policy file
+        (and policy directories) and walks every registered default, which cost more than the
+        rest of an authorization; a changed policy file still takes effect within that time."""
+        now = time.monotonic()
+        if now >= self._next_check:
+            self.enforcer.load_rules()
+            self._next_check = now + RULES_CHECK_INTERVAL
+
     def authorize_request(self, request: Request, principal: Principal) -> Principal:
         route = request.scope.get("route")
         template = getattr(route, "path", None)
         if not template:
             return principal
         # Picks up a changed policy file (which clears the cached decisions) as enforce would.
-        self.enforcer.load_rules()
+        self._refresh_rules()
         path_params = request.path_params
         query = request.query_params
         key = (

@@ -225,6 +225,8 @@ def _apply_tags(items: list[dict[str, Any]], tags: Mapping[str, list[str]]) -> l
 
 def _sortable(value: Any) -> tuple:
     # None first (as NULL does in ascending SQL order), then comparable values by type.
+    if type(value) is str:  # the usual sort keys (created_at, id): tested first
+        return (1, 2, value)
     if value is None:
         return (0, 0, "")
     if isinstance(value, bool):
@@ -267,6 +269,12 @@ def _sorted(items: list[dict[str, Any]], sort: Sequence[tuple[str, str]]) -> lis
         if len(keys) == 1:
             (k,) = keys
             ordered.sort(key=lambda i: _sortable(i.get(k)), reverse=direction == DESC)
+        elif len(keys) == 2:  # the default tie breakers (created_at, id)
+            k1, k2 = keys
+            ordered.sort(
+                key=lambda i: (_sortable(i.get(k1)), _sortable(i.get(k2))),
+                reverse=direction == DESC,
+            )
         else:
             ordered.sort(
                 key=lambda i: tuple(_sortable(i.get(k)) for k in keys), reverse=direction == DESC

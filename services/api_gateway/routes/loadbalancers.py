@@ -10,6 +10,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from services.api_gateway import views
 from services.api_gateway.auth import Caller
 from services.api_gateway.list_cache import ListCache
+from services.api_gateway.query import json_response
 from services.api_gateway.routes.common import (
     ERRORS,
     accepted,
@@ -33,11 +34,12 @@ router = APIRouter(prefix="/lbaas/loadbalancers", tags=["loadbalancers"])
     responses=ERRORS,
     openapi_extra=request_body(schema.LoadBalancerCreateRoot),
 )
-async def create(request: Request, who: Caller) -> JSONResponse:
+async def create(request: Request, who: Caller) -> Response:
     body = await parse_body(request, schema.LoadBalancerCreate, "loadbalancer")
     resp = await call(request, "CreateLoadBalancer", schema.create_request(body, who))
     view = views.loadbalancer_full if schema.is_graph(body) else views.loadbalancer
-    return respond({"loadbalancer": view(resp.loadbalancer)}, 201)
+    # The bytes JSONResponse would send, encoded faster (as list responses are).
+    return json_response({"loadbalancer": view(resp.loadbalancer)}, 201)
 
 
 @router.get("", response_model=schema.LoadBalancerList, responses=ERRORS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 import uuid
 from pathlib import Path
 
@@ -256,6 +258,22 @@ def test_policy_file_overrides_a_default(fake, tmp_path):
         )
         assert api.get("/v2/octavia/amphorae", headers=as_("reader")).status_code == 200
         assert api.get("/v2/lbaas/loadbalancers", headers=as_("member")).status_code == 200
+
+
+def test_a_changed_policy_file_takes_effect_while_running(fake, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump({"os_load-balancer_api:loadbalancer:post": "role:admin"}))
+    body = {"loadbalancer": {"vip_subnet_id": SUBNET_ID}}
+    with TestClient(_app(fake, tmp_path, policy_file=str(policy))) as api:
+        assert (
+            api.post("/v2/lbaas/loadbalancers", json=body, headers=as_("member")).status_code == 403
+        )
+        policy.write_text(yaml.safe_dump({"os_load-balancer_api:loadbalancer:post": "@"}))
+        os.utime(policy, (time.time() + 5, time.time() + 5))  # a new mtime, whatever the clock
+        api.app.state.policy._next_check = 0.0  # the next request looks at the file
+        assert (
+            api.post("/v2/lbaas/loadbalancers", json=body, headers=as_("member")).status_code == 201
+        )
 
 
 def test_missing_policy_file_fails_at_start(fake, tmp_path):
