@@ -131,10 +131,9 @@ class LoopbackNetworkDriver:
         network_id: str,
         requested_address: str = "",
     ) -> VipAllocation:
+        # Called once per load balancer, by its create, in the transaction that inserts it: a
+        # failed create rolls its port back with it, so there is never one to reuse.
         subnet_id, network_id = self.resolve(subnet_id, network_id)
-        existing = session.scalar(select(VipPortRow).where(VipPortRow.device_id == loadbalancer_id))
-        if existing is not None:
-            return VipAllocation(existing.id, existing.ip_address, subnet_id, network_id)
         port_id = str(uuid.uuid4())
         values = {
             "id": port_id,

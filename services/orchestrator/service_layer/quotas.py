@@ -82,7 +82,7 @@ def _locked_row(session: Session, project_id: str) -> QuotaRow:
     ).scalar_one()
 
 
-def _limit(row: QuotaRow | None, resource: str, defaults: Mapping[str, int]) -> int:
+def _limit(row: Any, resource: str, defaults: Mapping[str, int]) -> int:
     value = getattr(row, resource) if row is not None else None
     return defaults[resource] if value is None else value
 
@@ -99,11 +99,15 @@ def reserve(session: Session, project_id: str, resource: str, count: int = 1) ->
     reserve_many(session, project_id, {resource: count})
 
 
-def _unlocked_row(session: Session, project_id: str) -> QuotaRow | None:
-    """The project's quota row as committed (no lock): only to learn whether a limit applies."""
-    return session.execute(
-        select(QuotaRow).where(QuotaRow.project_id == project_id)
-    ).scalar_one_or_none()
+def _unlocked_row(session: Session, project_id: str) -> Any:
+    """The project's quota limits as committed (no lock), as a plain row: only to learn whether
+    a limit applies (every create asks, so no ORM object is built)."""
+    table = QuotaRow.__table__
+    return (
+        session.connection()
+        .execute(select(table).where(table.c.project_id == project_id))
+        .one_or_none()
+    )
 
 
 def reserve_many(session: Session, project_id: str, counts: Mapping[str, int]) -> None:
