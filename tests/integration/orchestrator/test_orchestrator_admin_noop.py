@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 
 import grpc
+import pytest
 from lbaas.common.v1 import graph_pb2, status_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
@@ -108,5 +109,48 @@ def test_noop_drivers_bring_a_full_load_balancer_to_active(database_url, run_dir
             await channel.close()
             await running.stop(grace=0)
             await renderer_server.stop(0)
+
+    asyncio.run(scenario())
+
+
+def test_api_and_worker_roles_split_the_work(database_url, run_dir):
+    """LBAAS_ORCHESTRATOR_ROLE: an API-only process records the create and never reconciles;
+    a worker-only process, which serves nothing but grpc.health, brings it to ACTIVE."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from orch_fakes import FakeAgent, FakeCompute, FakeRenderer
+
+    async def scenario():
+        settings = make_settings(database_url, run_dir)
+        fakes = {"compute": FakeCompute(), "agent": FakeAgent(), "renderer": FakeRenderer()}
+        api = await serve(build(settings, **fakes), "127.0.0.1:0", worker=False)
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{api.port}")
+        worker = None
+        try:
+            stub = pb_grpc.OrchestratorServiceStub(channel)
+            lb = await create_lb(stub)
+            await asyncio.sleep(1.5)  # three sweep intervals: nobody in the API process acts
+            assert await lb_status(stub, lb.meta.id) == "PROVISIONING_STATUS_PENDING_CREATE"
+
+            worker = await serve(build(settings, **fakes), "127.0.0.1:0", api=False)
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{worker.port}") as wch:
+                health = await health_pb2_grpc.HealthStub(wch).Check(
+                    health_pb2.HealthCheckRequest()
+                )
+                assert health.status == health_pb2.HealthCheckResponse.SERVING
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await pb_grpc.OrchestratorServiceStub(wch).GetLoadBalancer(
+                        pb.GetLoadBalancerRequest(scope=ALICE, id=lb.meta.id)
+                    )
+                assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            for _ in range(200):
+                if await lb_status(stub, lb.meta.id) == "PROVISIONING_STATUS_ACTIVE":
+                    break
+                await asyncio.sleep(0.1)
+            assert await lb_status(stub, lb.meta.id) == "PROVISIONING_STATUS_ACTIVE"
+        finally:
+            await channel.close()
+            if worker is not None:
+                await worker.stop(grace=0)
+            await api.stop(grace=0)
 
     asyncio.run(scenario())
