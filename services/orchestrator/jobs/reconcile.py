@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -271,10 +271,7 @@ class Reconciler:
 
     def _update_amphora(self, amphora_id: str, **values: Any) -> None:
         with self._uow.transaction() as session:
-            row = session.get(AmphoraRow, amphora_id)
-            if row is not None:
-                for key, value in values.items():
-                    setattr(row, key, value)
+            session.execute(update(AmphoraRow).where(AmphoraRow.id == amphora_id).values(values))
 
     async def _wait_for_agent(self, amphora: Amphora):
         async for attempt in AsyncRetrying(
@@ -323,13 +320,17 @@ class Reconciler:
                 # read, the load balancer had none, so there are none to load now.
                 set_committed_value(lb, "listeners", [])
                 set_committed_value(lb, "pools", [])
-            amphora = session.get(AmphoraRow, amphora_id)
-            if amphora is not None:
-                amphora.applied_config_hash = config_hash
-                amphora.applied_renderer_version = renderer_version
-                amphora.status = "ALLOCATED"  # Octavia: an amphora serving a load balancer
-                amphora.status_reason = ""  # type: ignore[attr-defined]
-                amphora.configure_requested = False  # type: ignore[attr-defined]
+            session.execute(
+                update(AmphoraRow)
+                .where(AmphoraRow.id == amphora_id)
+                .values(
+                    applied_config_hash=config_hash,
+                    applied_renderer_version=renderer_version,
+                    status="ALLOCATED",  # Octavia: an amphora serving a load balancer
+                    status_reason="",
+                    configure_requested=False,
+                )
+            )
             for old_id in retired or ():
                 # Their compute resources are gone: the rows go even if a newer change is
                 # still to be applied (the new amphora serves the load balancer now).
