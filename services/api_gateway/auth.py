@@ -124,6 +124,10 @@ class Principal:
 class Authenticator(Protocol):
     def principal_for(self, request: Request) -> Principal | None: ...
 
+    async def principal(self, request: Request) -> Principal | None:
+        """principal_for, on the event loop: what may block is sent to the threadpool."""
+        ...
+
 
 # ---------------------------------------------------------------------------- tokens file
 
@@ -151,6 +155,9 @@ class TokenStore:
     def principal_for(self, request: Request) -> Principal | None:
         token = request.headers.get(TOKEN_HEADER)
         return self.lookup(token) if token else None
+
+    async def principal(self, request: Request) -> Principal | None:
+        return self.principal_for(request)  # a stat of the file unless it changed
 
     def _refresh(self) -> None:
         try:
@@ -222,6 +229,9 @@ class NoAuth:
         roles = tuple(r.strip() for r in (h.get("X-Roles") or "").split(",") if r.strip())
         return Principal(project, roles, user_id=h.get("X-User-Id") or "")
 
+    async def principal(self, request: Request) -> Principal | None:
+        return self.principal_for(request)
+
 
 # ---------------------------------------------------------------------------- keystone
 
@@ -265,6 +275,12 @@ class KeystoneAuthenticator:
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    async def principal(self, request: Request) -> Principal | None:
+        """A cached answer on the event loop; a call to Keystone in the threadpool."""
+        return self.cached_principal(request) or await run_in_threadpool(
+            self.principal_for, request
+        )
 
     def cached_principal(self, request: Request) -> Principal | None:
         """The caller if its token's answer is cached and unexpired, else None; never blocks."""
@@ -362,20 +378,12 @@ def make_authenticator(settings: AuthSettings, tokens: TokenStore) -> Authentica
 async def authenticate(request: Request) -> Principal:
     """FastAPI dependency: the caller (or 401), allowed by policy for this route (or 403).
 
-    Runs on the event loop (a sync dependency costs a threadpool round trip per request): the
-    tokens file and the policy file are only stat'ed here unless they changed. What may block
-    (a Keystone validation that is not cached, any other authenticator) runs in the threadpool.
+    Runs on the event loop (a sync dependency costs a threadpool round trip per request); each
+    authenticator sends to the threadpool only what may block.
     """
     state = request.app.state
     authenticator = getattr(state, "authenticator", None) or state.tokens
-    if isinstance(authenticator, TokenStore | NoAuth):
-        principal = authenticator.principal_for(request)
-    elif isinstance(authenticator, KeystoneAuthenticator):
-        principal = authenticator.cached_principal(request) or await run_in_threadpool(
-            authenticator.principal_for, request
-        )
-    else:
-        principal = await run_in_threadpool(authenticator.principal_for, request)
+    principal = await authenticator.principal(request)
     if principal is None:
         raise ApiFault(401, UNAUTHENTICATED)
     engine = getattr(state, "policy", None)

@@ -85,38 +85,33 @@ def _list_or_none(values: Any) -> list[str] | None:
 
 
 def loadbalancer(lb: g.LoadBalancer) -> dict[str, Any]:
-    # One dict literal (no _meta merge): lists build a thousand of these per request. Empty
-    # repeated fields (the usual case) skip building a list or comprehension from them.
+    # One dict literal (no _meta merge): lists build a thousand of these per request.
     meta, vip = lb.meta, lb.vip
-    project_id = meta.project_id
-    tags, sg_ids, extra_vips = meta.tags, lb.vip_sg_ids, lb.additional_vips
-    listeners, pools = lb.listeners, lb.pools
     return {
         "id": meta.id,
         "name": meta.name,
-        "project_id": project_id,
+        "project_id": meta.project_id,
         "provisioning_status": provisioning(meta.provisioning_status),
         "operating_status": operating(meta.operating_status),
         "admin_state_up": meta.admin_state_up,
         "created_at": timestamp(meta.created_at),
         "updated_at": timestamp(meta.updated_at),
-        "tags": list(tags) if tags else [],
+        "tags": list(meta.tags),
         "description": meta.description,
-        "tenant_id": project_id,
+        "tenant_id": meta.project_id,
         "vip_address": vip.address or None,
         "vip_port_id": vip.port_id or None,
         "vip_subnet_id": vip.subnet_id or None,
         "vip_network_id": vip.network_id or None,
         "vip_qos_policy_id": vip.qos_policy_id or None,
         "vip_vnic_type": lb.vip_vnic_type or "normal",
-        "vip_sg_ids": list(sg_ids) if sg_ids else None,
+        "vip_sg_ids": list(lb.vip_sg_ids) or None,
         "additional_vips": [
-            {"subnet_id": v.subnet_id, "ip_address": v.ip_address or None} for v in extra_vips
-        ]
-        if extra_vips
-        else [],
-        "listeners": [{"id": i} for x in listeners if (i := x.meta.id)] if listeners else [],
-        "pools": [{"id": i} for x in pools if (i := x.meta.id)] if pools else [],
+            {"subnet_id": v.subnet_id, "ip_address": v.ip_address or None}
+            for v in lb.additional_vips
+        ],
+        "listeners": [{"id": i} for x in lb.listeners if (i := x.meta.id)],
+        "pools": [{"id": i} for x in lb.pools if (i := x.meta.id)],
         "provider": lb.provider or "amphora",
         "flavor_id": lb.flavor_id or None,
         "availability_zone": lb.availability_zone or None,

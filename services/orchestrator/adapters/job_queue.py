@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import procrastinate
 from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
 from procrastinate.exceptions import AlreadyEnqueued
@@ -37,19 +39,16 @@ class ProcrastinateReconcileQueue:
         options: dict = {"lock": loadbalancer_id, "queueing_lock": loadbalancer_id}
         if delay:
             options["schedule_in"] = {"seconds": delay}
-        task = self._app.configure_task
-        if created:
-            # The load balancer is inserted by this same transaction: no job of it can exist,
-            # so the queueing lock cannot conflict and no savepoint is needed.
-            task(RECONCILE_TASK, connection=session.connection(), **options).defer(
-                loadbalancer_id=loadbalancer_id
-            )
-            return True
+        # A savepoint, so that the unique violation of a duplicate does not abort the caller's
+        # transaction; none for a load balancer inserted by that same transaction, which can
+        # have no job yet.
+        savepoint = contextlib.nullcontext() if created else session.begin_nested()
         try:
-            # A savepoint: the unique violation of a duplicate must not abort the transaction.
-            with session.begin_nested():
+            with savepoint:
                 options["connection"] = session.connection()
-                task(RECONCILE_TASK, **options).defer(loadbalancer_id=loadbalancer_id)
+                self._app.configure_task(RECONCILE_TASK, **options).defer(
+                    loadbalancer_id=loadbalancer_id
+                )
         except AlreadyEnqueued:
             return False
         return True
