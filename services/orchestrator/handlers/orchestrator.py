@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import sqlalchemy.exc
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from sqlalchemy.orm import Session
 
+from services.common.errors import Unavailable
 from services.orchestrator.adapters.db.changes import ChangeFeed
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
@@ -29,6 +32,7 @@ from services.orchestrator.service_layer.common import Deps, Scope
 from services.orchestrator.service_layer.feature_gate import FeatureGate
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Load balancer lists kept for reuse while their etag holds, one per scope (project or all).
 LIST_CACHE_SIZE = 64
 
@@ -75,13 +79,13 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
         await self._features.check(needs, backend)
 
     async def _tx(self, work: Callable[[Session], T]) -> T:
-        """Runs work in one transaction on a worker thread (the engine is synchronous)."""
-
-        def run() -> T:
-            with self._uow.transaction() as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        """Runs work in one transaction on a worker thread (the engine is synchronous). A
+        database that cannot be reached is UNAVAILABLE (503), not an internal error."""
+        try:
+            return await asyncio.to_thread(self._uow.run, work)
+        except sqlalchemy.exc.OperationalError as err:
+            log.warning("database unavailable: %s", err)
+            raise Unavailable("The database is unavailable; retry the request.") from err
 
     # -- load balancers --------------------------------------------------------------------
 

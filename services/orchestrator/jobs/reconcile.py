@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -18,7 +18,13 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
 from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.engine import UnitOfWork
-from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow, every_object
+from services.orchestrator.adapters.db.models import (
+    AmphoraRow,
+    ListenerRow,
+    LoadBalancerRow,
+    PoolRow,
+    every_object,
+)
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
@@ -145,9 +151,20 @@ class Reconciler:
         build when none serves (first create, failover): its id is written before the compute
         driver is called, so a restart reuses it instead of leaking one."""
         with self._uow.transaction() as session:
-            lb = session.get(LoadBalancerRow, lb_id)
-            if lb is None:
+            found = session.execute(
+                select(
+                    LoadBalancerRow,
+                    exists().where(ListenerRow.load_balancer_id == LoadBalancerRow.id),
+                    exists().where(PoolRow.load_balancer_id == LoadBalancerRow.id),
+                ).where(LoadBalancerRow.id == lb_id)
+            ).one_or_none()
+            if found is None:
                 return None
+            lb, has_listeners, has_pools = found
+            childless = not has_listeners and not has_pools
+            if childless:  # known empty: encoding it below loads nothing more
+                set_committed_value(lb, "listeners", [])
+                set_committed_value(lb, "pools", [])
             rows = session.scalars(
                 select(AmphoraRow)
                 .where(AmphoraRow.load_balancer_id == lb_id)
@@ -165,7 +182,7 @@ class Reconciler:
                 graph=encode.loadbalancer(lb, include=alive),
                 amphorae=tuple(amphorae),
                 backend=lb.backend,
-                childless=not lb.listeners and not lb.pools,
+                childless=childless,
             )
 
     # -- acting ----------------------------------------------------------------------------
