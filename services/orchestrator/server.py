@@ -53,6 +53,9 @@ def start_worker(orch: Orchestrator, *, sweep: bool = True) -> list[asyncio.Task
                 update_heartbeat_interval=s.worker_heartbeat_interval,
                 stalled_worker_timeout=s.stalled_worker_timeout,
                 fetch_job_polling_interval=1.0,
+                # A finished pass leaves nothing to keep: without this every change would leave
+                # a job row and its event rows behind for good. Failed jobs stay for inspection.
+                delete_jobs="successful",
             ),
             name="procrastinate-worker",
         )
