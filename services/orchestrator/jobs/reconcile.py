@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -113,10 +113,31 @@ def _cert_expiration(cert_pem: bytes) -> dt.datetime | None:
         return None
 
 
+# The statements of a pass, built once: SQLAlchemy keeps a statement object's cache key on it,
+# so reusing one skips building and keying the statement on every pass.
+_LOCK = select(LoadBalancerRow).where(LoadBalancerRow.id == bindparam("lb_id")).with_for_update()
+_READ = select(
+    LoadBalancerRow,
+    exists().where(ListenerRow.load_balancer_id == LoadBalancerRow.id),
+    exists().where(PoolRow.load_balancer_id == LoadBalancerRow.id),
+).where(LoadBalancerRow.id == bindparam("lb_id"))
+_AMPHORAE = (
+    select(AmphoraRow)
+    .where(AmphoraRow.load_balancer_id == bindparam("lb_id"))
+    .order_by(AmphoraRow.created_at, AmphoraRow.id)
+)
+# A plain (table) UPDATE: SET takes the columns named in the parameters besides `amphora_id`.
+# The ORM's bulk UPDATE would also look for the rows in the session, which holds none of them.
+_amphora_table = AmphoraRow.__table__
+_UPDATE_AMPHORA = _amphora_table.update().where(_amphora_table.c.id == bindparam("amphora_id"))
+
+
 def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
-    return session.execute(
-        select(LoadBalancerRow).where(LoadBalancerRow.id == lb_id).with_for_update()
-    ).scalar_one_or_none()
+    return session.execute(_LOCK, {"lb_id": lb_id}).scalar_one_or_none()
+
+
+def _update_amphora_row(session: Session, amphora_id: str, values: Mapping[str, Any]) -> None:
+    session.execute(_UPDATE_AMPHORA, {"amphora_id": amphora_id, **values})
 
 
 class Reconciler:
@@ -151,13 +172,7 @@ class Reconciler:
         build when none serves (first create, failover): its id is written before the compute
         driver is called, so a restart reuses it instead of leaking one."""
         with self._uow.transaction() as session:
-            found = session.execute(
-                select(
-                    LoadBalancerRow,
-                    exists().where(ListenerRow.load_balancer_id == LoadBalancerRow.id),
-                    exists().where(PoolRow.load_balancer_id == LoadBalancerRow.id),
-                ).where(LoadBalancerRow.id == lb_id)
-            ).one_or_none()
+            found = session.execute(_READ, {"lb_id": lb_id}).one_or_none()
             if found is None:
                 return None
             lb, has_listeners, has_pools = found
@@ -165,11 +180,7 @@ class Reconciler:
             if childless:  # known empty: encoding it below loads nothing more
                 set_committed_value(lb, "listeners", [])
                 set_committed_value(lb, "pools", [])
-            rows = session.scalars(
-                select(AmphoraRow)
-                .where(AmphoraRow.load_balancer_id == lb_id)
-                .order_by(AmphoraRow.created_at, AmphoraRow.id)
-            ).all()
+            rows = session.scalars(_AMPHORAE, {"lb_id": lb_id}).all()
             amphorae = [_amphora(a) for a in rows]
             deleting = lb.provisioning_status == status.PENDING_DELETE
             if not deleting and all(a.doomed for a in amphorae):
@@ -288,7 +299,7 @@ class Reconciler:
 
     def _update_amphora(self, amphora_id: str, **values: Any) -> None:
         with self._uow.transaction() as session:
-            session.execute(update(AmphoraRow).where(AmphoraRow.id == amphora_id).values(values))
+            _update_amphora_row(session, amphora_id, values)
 
     async def _wait_for_agent(self, amphora: Amphora):
         async for attempt in AsyncRetrying(
@@ -337,16 +348,16 @@ class Reconciler:
                 # read, the load balancer had none, so there are none to load now.
                 set_committed_value(lb, "listeners", [])
                 set_committed_value(lb, "pools", [])
-            session.execute(
-                update(AmphoraRow)
-                .where(AmphoraRow.id == amphora_id)
-                .values(
-                    applied_config_hash=config_hash,
-                    applied_renderer_version=renderer_version,
-                    status="ALLOCATED",  # Octavia: an amphora serving a load balancer
-                    status_reason="",
-                    configure_requested=False,
-                )
+            _update_amphora_row(
+                session,
+                amphora_id,
+                {
+                    "applied_config_hash": config_hash,
+                    "applied_renderer_version": renderer_version,
+                    "status": "ALLOCATED",  # Octavia: an amphora serving a load balancer
+                    "status_reason": "",
+                    "configure_requested": False,
+                },
             )
             for old_id in retired or ():
                 # Their compute resources are gone: the rows go even if a newer change is
