@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -99,15 +99,15 @@ def reserve(session: Session, project_id: str, resource: str, count: int = 1) ->
     reserve_many(session, project_id, {resource: count})
 
 
+_quota_table = QuotaRow.__table__
+# Built once (its cache key is kept on it): every create runs it.
+_LIMITS = select(_quota_table).where(_quota_table.c.project_id == bindparam("project_id"))
+
+
 def _unlocked_row(session: Session, project_id: str) -> Any:
     """The project's quota limits as committed (no lock), as a plain row: only to learn whether
     a limit applies (every create asks, so no ORM object is built)."""
-    table = QuotaRow.__table__
-    return (
-        session.connection()
-        .execute(select(table).where(table.c.project_id == project_id))
-        .one_or_none()
-    )
+    return session.connection().execute(_LIMITS, {"project_id": project_id}).one_or_none()
 
 
 def reserve_many(session: Session, project_id: str, counts: Mapping[str, int]) -> None:
