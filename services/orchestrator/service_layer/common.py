@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, NotFound, Precondition
-from services.orchestrator.adapters.db.models import LoadBalancerRow
+from services.orchestrator.adapters.db.models import LoadBalancerRow, insert_new
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.domain import status
 
@@ -107,12 +108,16 @@ def accept_change(
 ) -> None:
     """Records that the load balancer's desired state changed and defers its reconcile, in the
     caller's transaction: the change and its job commit (or roll back) together. created: the
-    load balancer is new in this transaction."""
+    load balancer is new in this transaction; one not added to the session (a plain create) is
+    written here with a single INSERT."""
     if lb.provisioning_status != status.PENDING_DELETE:
         lb.provisioning_status = status.lb_after_child_change(lb.provisioning_status)
     lb.desired_version += 1
     lb.reconcile_failures = 0
-    session.flush()
+    if created and sa_inspect(lb).transient:
+        insert_new(session, lb)  # a plain create: one INSERT, no unit-of-work flush
+    else:
+        session.flush()
     deps.queue.enqueue(session, lb.id, created=created)
 
 

@@ -96,15 +96,15 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         applied_version=0,
         reconcile_failures=0,
     )
-    session.add(lb)
     if plan.pools or plan.listeners:
+        session.add(lb)
         session.flush()
         graph.write(session, lb, plan)
         session.refresh(lb)
     else:
         # A plain load balancer: nothing to write under it or to reload. Its collections are
-        # known to be empty (no lazy loads when it is encoded), and accept_change's flush
-        # writes the row once with its final values (one INSERT, no UPDATE, no SELECT).
+        # known to be empty (no lazy loads when it is encoded), and accept_change writes the
+        # row, still outside the session, with one INSERT of its final values.
         lb.listeners, lb.pools = [], []
     accept_change(session, deps, lb, created=True)
     return lb
