@@ -38,14 +38,7 @@ class ProcrastinateReconcileQueue:
         delay: float | None = None,
         created: bool = False,
     ) -> bool:
-        job = Job(
-            queue=DEFAULT_QUEUE,  # the queue of the worker's task (jobs/worker.py)
-            lock=loadbalancer_id,
-            queueing_lock=loadbalancer_id,
-            task_name=RECONCILE_TASK,
-            task_kwargs={"loadbalancer_id": loadbalancer_id},
-            scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay) if delay else None,
-        )
+        job = _job(loadbalancer_id, delay)
         # A savepoint, so that the unique violation of a duplicate does not abort the caller's
         # transaction; none for a load balancer inserted by that same transaction, which can
         # have no job yet.
@@ -59,5 +52,23 @@ class ProcrastinateReconcileQueue:
             return False
         return True
 
+    def enqueue_created(self, session: Session, loadbalancer_ids: list[str]) -> None:
+        """Jobs for load balancers inserted by this transaction (none of them can have a
+        queued job yet, so no savepoint), deferred with one statement."""
+        self._app.job_manager.batch_defer_jobs(
+            [_job(lb_id) for lb_id in loadbalancer_ids], connection=session.connection()
+        )
+
     def close(self) -> None:
         self._app.close()
+
+
+def _job(loadbalancer_id: str, delay: float | None = None) -> Job:
+    return Job(
+        queue=DEFAULT_QUEUE,  # the queue of the worker's task (jobs/worker.py)
+        lock=loadbalancer_id,
+        queueing_lock=loadbalancer_id,
+        task_name=RECONCILE_TASK,
+        task_kwargs={"loadbalancer_id": loadbalancer_id},
+        scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay) if delay else None,
+    )

@@ -13,12 +13,13 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from sqlalchemy.orm import Session
 
-from services.common.errors import Unavailable
+from services.common.errors import DomainError, Unavailable
 from services.orchestrator.adapters.db.changes import ChangeFeed
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
 from services.orchestrator.domain import features
 from services.orchestrator.handlers.admin import AdminHandlers
+from services.orchestrator.handlers.batching import Batcher
 from services.orchestrator.handlers.certificates import CertificateHandlers
 from services.orchestrator.service_layer import (
     l7,
@@ -54,6 +55,11 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
     ):
         self._uow = uow
         self._deps = deps
+        # Plain load balancer creates that arrive while others are being written are written
+        # together (handlers/batching.py): one transaction and one INSERT per table for many.
+        self._plain_creates: Batcher[tuple[Scope, dict[str, Any]], Any] = Batcher(
+            self._create_plain
+        )
         self._features = feature_gate
         self._roller = roller  # jobs.roll.Roller: RefreshConfigs
         self.certificate_driver = certificate_driver
@@ -97,12 +103,36 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
             request.loadbalancer.flavor_id,
         )
         fields = decode.loadbalancer_fields(request.loadbalancer)
-        lb = await self._tx(
-            lambda s: encode.loadbalancer(
-                loadbalancers.create(s, self._deps, _scope(request), fields)
-            )
-        )
+        if loadbalancers.is_plain(fields):
+            lb = await self._plain_creates.submit((_scope(request), fields))
+        else:
+            lb = await self._create_one(_scope(request), fields)
         return pb.CreateLoadBalancerResponse(loadbalancer=lb)
+
+    async def _create_one(self, scope: Scope, fields: dict[str, Any]) -> Any:
+        return await self._tx(
+            lambda s: encode.loadbalancer(loadbalancers.create(s, self._deps, scope, fields))
+        )
+
+    async def _create_plain(self, requests: list[tuple[Scope, dict[str, Any]]]) -> list[Any]:
+        """Plain creates that arrived together: one transaction for all of them. When it fails
+        on a domain error (a quota that admits only some, an address taken, an invalid field),
+        nothing was written and each runs on its own, so that only the requests at fault fail,
+        with their own error."""
+        if len(requests) > 1:
+            try:
+                return await self._tx(
+                    lambda s: [
+                        encode.loadbalancer(lb)
+                        for lb in loadbalancers.create_plain_many(s, self._deps, requests)
+                    ]
+                )
+            except DomainError as err:
+                log.debug("batch of %d creates failed (%s); one by one", len(requests), err)
+        return await asyncio.gather(
+            *(self._create_one(scope, fields) for scope, fields in requests),
+            return_exceptions=True,
+        )
 
     async def GetLoadBalancer(self, request, context):
         lb = await self._tx(

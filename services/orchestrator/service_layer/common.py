@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +51,10 @@ class ReconcileQueue(Protocol):
         """Defers a reconcile of the load balancer in the session's transaction; False when one
         is already queued (the queued one will see this change). created: the load balancer is
         inserted by this transaction, so no job of it can be queued yet."""
+        ...
+
+    def enqueue_created(self, session: Session, loadbalancer_ids: list[str]) -> None:
+        """enqueue(created=True) for several load balancers, in one statement."""
         ...
 
 
@@ -108,17 +111,25 @@ def accept_change(
 ) -> None:
     """Records that the load balancer's desired state changed and defers its reconcile, in the
     caller's transaction: the change and its job commit (or roll back) together. created: the
-    load balancer is new in this transaction; one not added to the session (a plain create) is
-    written here with a single INSERT."""
+    load balancer is new in this transaction."""
     if lb.provisioning_status != status.PENDING_DELETE:
         lb.provisioning_status = status.lb_after_child_change(lb.provisioning_status)
     lb.desired_version += 1
     lb.reconcile_failures = 0
-    if created and sa_inspect(lb).transient:
-        insert_new(session, lb)  # a plain create: one INSERT, no unit-of-work flush
-    else:
-        session.flush()
+    session.flush()
     deps.queue.enqueue(session, lb.id, created=created)
+
+
+def accept_created(session: Session, deps: Deps, rows: list[LoadBalancerRow]) -> None:
+    """accept_change for plain load balancers created by this transaction and not added to the
+    session: their rows are written with one INSERT (no unit-of-work flush) and their jobs
+    deferred with one statement."""
+    for lb in rows:
+        lb.provisioning_status = status.lb_after_child_change(lb.provisioning_status)
+        lb.desired_version += 1
+        lb.reconcile_failures = 0
+    insert_new(session, rows)
+    deps.queue.enqueue_created(session, [lb.id for lb in rows])
 
 
 def mark_updated(row: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
     accept_change,
+    accept_created,
     alive,
     apply_changes,
     ensure_mutable,
@@ -34,10 +36,19 @@ from services.orchestrator.service_layer.common import (
 )
 
 
-def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> LoadBalancerRow:
-    """A load balancer, optionally fully populated: fields["listeners"] / fields["pools"] hold
-    nested specs (codec.decode.loadbalancer_fields). Everything is checked before any write;
-    every object starts PENDING_CREATE and one reconcile builds them all."""
+@dataclass(frozen=True)
+class _Checked:
+    """A create request checked before any write: what its rows are built from."""
+
+    id: str
+    owner: str
+    plan: graph.Plan
+    topology: str
+    backend: str
+    vnic_type: str
+
+
+def _check_create(session: Session, scope: Scope, fields: dict[str, Any]) -> _Checked:
     vnic_type = fields.get("vip_vnic_type") or "normal"
     if vnic_type not in rules.VNIC_TYPES:
         raise InvalidInput(f"Invalid vip_vnic_type {vnic_type!r}.", field="vip_vnic_type")
@@ -60,18 +71,25 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
             "Only the SINGLE topology is available with the local compute driver.",
             field="flavor_id" if flavor_data.get("loadbalancer_topology") else "topology",
         )
-    quotas.reserve_loadbalancer(session, owner, plan)
+    # The backend is decided once: editing the flavor later never moves a running load balancer.
+    return _Checked(lb_id, owner, plan, topology, catalog.backend(flavor_data), vnic_type)
+
+
+def _new_row(
+    session: Session, deps: Deps, fields: dict[str, Any], checked: _Checked
+) -> LoadBalancerRow:
+    """The load balancer's row (not added to the session) with its VIP allocated."""
     vip = deps.network.allocate_vip(
         session,
-        loadbalancer_id=lb_id,
-        project_id=owner,
+        loadbalancer_id=checked.id,
+        project_id=checked.owner,
         subnet_id=fields["vip_subnet_id"],
         network_id=fields["vip_network_id"],
         requested_address=fields["vip_address"],
     )
-    lb = LoadBalancerRow(
-        id=lb_id,
-        project_id=owner,
+    return LoadBalancerRow(
+        id=checked.id,
+        project_id=checked.owner,
         name=fields["name"],
         description=fields["description"],
         admin_state_up=fields["admin_state_up"],
@@ -79,15 +97,14 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         provider=fields["provider"] or "amphora",
         flavor_id=fields["flavor_id"],
         availability_zone=fields["availability_zone"],
-        topology=topology,
-        # Decided once: editing the flavor later never moves a running load balancer.
-        backend=catalog.backend(flavor_data),
+        topology=checked.topology,
+        backend=checked.backend,
         vip_address=vip.address,
         vip_port_id=vip.port_id,
         vip_subnet_id=vip.subnet_id,
         vip_network_id=vip.network_id,
         vip_qos_policy_id=fields["vip_qos_policy_id"],
-        vip_vnic_type=vnic_type,
+        vip_vnic_type=checked.vnic_type,
         vip_sg_ids=fields.get("vip_sg_ids") or [],
         additional_vips=fields.get("additional_vips") or [],
         provisioning_status=status.PENDING_CREATE,
@@ -96,18 +113,54 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
         applied_version=0,
         reconcile_failures=0,
     )
-    if plan.pools or plan.listeners:
+
+
+def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> LoadBalancerRow:
+    """A load balancer, optionally fully populated: fields["listeners"] / fields["pools"] hold
+    nested specs (codec.decode.loadbalancer_fields). Everything is checked before any write;
+    every object starts PENDING_CREATE and one reconcile builds them all."""
+    checked = _check_create(session, scope, fields)
+    quotas.reserve_loadbalancer(session, checked.owner, checked.plan)
+    lb = _new_row(session, deps, fields, checked)
+    if checked.plan.pools or checked.plan.listeners:
         session.add(lb)
         session.flush()
-        graph.write(session, lb, plan)
+        graph.write(session, lb, checked.plan)
         session.refresh(lb)
+        accept_change(session, deps, lb, created=True)
     else:
         # A plain load balancer: nothing to write under it or to reload. Its collections are
-        # known to be empty (no lazy loads when it is encoded), and accept_change writes the
-        # row, still outside the session, with one INSERT of its final values.
+        # known to be empty (no lazy loads when it is encoded); its row is written, still
+        # outside the session, with one INSERT of its final values.
         lb.listeners, lb.pools = [], []
-    accept_change(session, deps, lb, created=True)
+        accept_created(session, deps, [lb])
     return lb
+
+
+def is_plain(fields: dict[str, Any]) -> bool:
+    """A create with nothing nested under the load balancer (create_plain_many can take it)."""
+    return not fields.get("listeners") and not fields.get("pools")
+
+
+def create_plain_many(
+    session: Session, deps: Deps, requests: list[tuple[Scope, dict[str, Any]]]
+) -> list[LoadBalancerRow]:
+    """Several plain creates (is_plain) in one transaction, all or none: what create does for
+    each, with one quota reservation per project, one INSERT for all the rows and one statement
+    deferring all their jobs. Any error fails the whole call; the caller then runs each request
+    through create on its own, which attributes errors (a quota that admits some of them, a
+    conflicting address) to the request that causes them."""
+    checked = [_check_create(session, scope, fields) for scope, fields in requests]
+    wanted = Counter(c.owner for c in checked)
+    for owner, count in wanted.items():
+        quotas.reserve_many(session, owner, {"load_balancer": count})
+    rows = []
+    for (_, fields), one in zip(requests, checked, strict=True):
+        lb = _new_row(session, deps, fields, one)
+        lb.listeners, lb.pools = [], []
+        rows.append(lb)
+    accept_created(session, deps, rows)
+    return rows
 
 
 def get(session: Session, scope: Scope, lb_id: str) -> LoadBalancerRow:

@@ -35,7 +35,7 @@ def test_insert_new_writes_given_values_and_python_defaults_and_sets_them_on_the
     row = _lb("11111111-1111-1111-1111-111111111111", name="web", tags=["a", "b"])
     before = dt.datetime.now(dt.UTC)
     with uow.transaction() as session:
-        insert_new(session, row)
+        insert_new(session, [row])
         assert row not in session  # written, but not tracked: no flush writes it again
     # Defaults were filled in on the row itself, as the database holds them.
     assert row.provider == "amphora" and row.topology == "SINGLE" and row.backend == "haproxy"
@@ -50,7 +50,7 @@ def test_insert_new_writes_given_values_and_python_defaults_and_sets_them_on_the
 def test_insert_new_rolls_back_with_its_transaction(uow):
     row = _lb("22222222-2222-2222-2222-222222222222")
     with pytest.raises(RuntimeError), uow.transaction() as session:
-        insert_new(session, row)
+        insert_new(session, [row])
         raise RuntimeError("abort")
     with uow.transaction() as session:
         assert session.get(LoadBalancerRow, row.id) is None
@@ -72,7 +72,7 @@ def test_the_queue_defers_one_waiting_job_per_load_balancer_in_the_callers_trans
     try:
         lb_id = "33333333-3333-3333-3333-333333333333"
         with uow.transaction() as session:
-            insert_new(session, _lb(lb_id))
+            insert_new(session, [_lb(lb_id)])
             assert queue.enqueue(session, lb_id, created=True)
             # A second one while the first waits is dropped, and the transaction goes on.
             assert not queue.enqueue(session, lb_id)
