@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from services.orchestrator.adapters.db.engine import UnitOfWork, make_engine, upgrade_to_head
 from services.orchestrator.adapters.db.models import LoadBalancerRow, insert_new
@@ -105,5 +105,30 @@ def test_a_delayed_job_is_scheduled_that_far_ahead(uow):
             [job] = _jobs(session)
         ahead = (job.scheduled_at - before).total_seconds()
         assert 29.0 < ahead < 40.0
+    finally:
+        queue.close()
+
+
+def test_several_rows_and_their_jobs_are_written_with_one_statement_each(uow):
+    queue = ProcrastinateReconcileQueue(uow.engine)
+    ids = [f"6666666{i}-6666-6666-6666-666666666666" for i in range(3)]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    try:
+        with uow.transaction() as session:
+            event.listen(uow.engine, "before_cursor_execute", count)
+            try:
+                insert_new(session, [_lb(lb_id, name=f"n{i}") for i, lb_id in enumerate(ids)])
+                queue.enqueue_created(session, ids)
+            finally:
+                event.remove(uow.engine, "before_cursor_execute", count)
+        assert len(statements) == 2
+        with uow.transaction() as session:
+            names = session.scalars(select(LoadBalancerRow.name).order_by(LoadBalancerRow.name))
+            assert list(names) == ["n0", "n1", "n2"]
+            assert sorted(job.lock for job in _jobs(session)) == sorted(ids)
     finally:
         queue.close()
