@@ -119,21 +119,17 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     """A load balancer, optionally fully populated: fields["listeners"] / fields["pools"] hold
     nested specs (codec.decode.loadbalancer_fields). Everything is checked before any write;
     every object starts PENDING_CREATE and one reconcile builds them all."""
+    if is_plain(fields):
+        [lb] = create_plain_many(session, deps, [(scope, fields)])
+        return lb
     checked = _check_create(session, scope, fields)
     quotas.reserve_loadbalancer(session, checked.owner, checked.plan)
     lb = _new_row(session, deps, fields, checked)
-    if checked.plan.pools or checked.plan.listeners:
-        session.add(lb)
-        session.flush()
-        graph.write(session, lb, checked.plan)
-        session.refresh(lb)
-        accept_change(session, deps, lb, created=True)
-    else:
-        # A plain load balancer: nothing to write under it or to reload. Its collections are
-        # known to be empty (no lazy loads when it is encoded); its row is written, still
-        # outside the session, with one INSERT of its final values.
-        lb.listeners, lb.pools = [], []
-        accept_created(session, deps, [lb])
+    session.add(lb)
+    session.flush()
+    graph.write(session, lb, checked.plan)
+    session.refresh(lb)
+    accept_change(session, deps, lb, created=True)
     return lb
 
 
@@ -145,11 +141,11 @@ def is_plain(fields: dict[str, Any]) -> bool:
 def create_plain_many(
     session: Session, deps: Deps, requests: list[tuple[Scope, dict[str, Any]]]
 ) -> list[LoadBalancerRow]:
-    """Several plain creates (is_plain) in one transaction, all or none: what create does for
-    each, with one quota reservation per project, one INSERT for all the rows and one statement
-    deferring all their jobs. Any error fails the whole call; the caller then runs each request
-    through create on its own, which attributes errors (a quota that admits some of them, a
-    conflicting address) to the request that causes them."""
+    """Several plain creates (is_plain) in one transaction, all or none, with one quota
+    reservation per project, one INSERT for all the rows and one statement deferring all their
+    jobs (create takes a single plain one this way too). Any error fails the whole call; the
+    caller then runs each request through create on its own, which attributes errors (a quota
+    that admits some of them, a conflicting address) to the request that causes them."""
     checked = [_check_create(session, scope, fields) for scope, fields in requests]
     wanted = Counter(c.owner for c in checked)
     for owner, count in wanted.items():
@@ -157,6 +153,8 @@ def create_plain_many(
     rows = []
     for (_, fields), one in zip(requests, checked, strict=True):
         lb = _new_row(session, deps, fields, one)
+        # Nothing under it: its collections are known to be empty (no lazy loads when it is
+        # encoded), and its row is written, still outside the session, with the others.
         lb.listeners, lb.pools = [], []
         rows.append(lb)
     accept_created(session, deps, rows)
