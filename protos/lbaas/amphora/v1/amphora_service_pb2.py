@@ -22,37 +22,42 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&lbaas/amphora/v1/amphora_service.proto\x12\x10lbaas.amphora.v1\"\x10\n\x0eGetInfoRequest\"\x9f\x02\n\x0fGetInfoResponse\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\x17\n\x0fhaproxy_version\x18\x03 \x01(\t\x12\x17\n\x0fopenssl_version\x18\x04 \x01(\t\x12\x15\n\rnginx_version\x18\x05 \x01(\t\x12\x1a\n\x12keepalived_version\x18\x06 \x01(\t\x12\x13\n\x0bruntime_dir\x18\x07 \x01(\t\x12\x14\n\x0c\x62\x61\x63kend_type\x18\x08 \x01(\t\x12\x1b\n\x13\x61pplied_config_hash\x18\t \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\n \x03(\t\x12 \n\x18\x61pplied_renderer_version\x18\x0b \x01(\t\"9\n\nConfigFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04mode\x18\x03 \x01(\r\"\x7f\n\x12\x41pplyConfigRequest\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\x12\r\n\x05\x66orce\x18\x04 \x01(\x08\"q\n\x13\x41pplyConfigResponse\x12-\n\x06result\x18\x01 \x01(\x0e\x32\x1d.lbaas.amphora.v1.ApplyResult\x12\x1b\n\x13\x61pplied_config_hash\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x19\n\x17GetAppliedConfigRequest\"v\n\x18GetAppliedConfigResponse\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\"\x11\n\x0fGetStatsRequest\"\x98\x01\n\rListenerStats\x12\x13\n\x0blistener_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61\x63tive_connections\x18\x02 \x01(\x03\x12\x19\n\x11total_connections\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\x16\n\x0erequest_errors\x18\x06 \x01(\x03\"F\n\x10GetStatsResponse\x12\x32\n\tlisteners\x18\x01 \x03(\x0b\x32\x1f.lbaas.amphora.v1.ListenerStats*\xb2\x01\n\x0b\x41pplyResult\x12\x1c\n\x18\x41PPLY_RESULT_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41PPLY_RESULT_APPLIED\x10\x01\x12\x1a\n\x16\x41PPLY_RESULT_UNCHANGED\x10\x02\x12\x18\n\x14\x41PPLY_RESULT_INVALID\x10\x03\x12\x1c\n\x18\x41PPLY_RESULT_ROLLED_BACK\x10\x04\x12\x17\n\x13\x41PPLY_RESULT_BROKEN\x10\x05\x32\xff\x02\n\x13\x41mphoraAgentService\x12N\n\x07GetInfo\x12 .lbaas.amphora.v1.GetInfoRequest\x1a!.lbaas.amphora.v1.GetInfoResponse\x12Z\n\x0b\x41pplyConfig\x12$.lbaas.amphora.v1.ApplyConfigRequest\x1a%.lbaas.amphora.v1.ApplyConfigResponse\x12i\n\x10GetAppliedConfig\x12).lbaas.amphora.v1.GetAppliedConfigRequest\x1a*.lbaas.amphora.v1.GetAppliedConfigResponse\x12Q\n\x08GetStats\x12!.lbaas.amphora.v1.GetStatsRequest\x1a\".lbaas.amphora.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&lbaas/amphora/v1/amphora_service.proto\x12\x10lbaas.amphora.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x10\n\x0eGetInfoRequest\"\x9f\x02\n\x0fGetInfoResponse\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\x17\n\x0fhaproxy_version\x18\x03 \x01(\t\x12\x17\n\x0fopenssl_version\x18\x04 \x01(\t\x12\x15\n\rnginx_version\x18\x05 \x01(\t\x12\x1a\n\x12keepalived_version\x18\x06 \x01(\t\x12\x13\n\x0bruntime_dir\x18\x07 \x01(\t\x12\x14\n\x0c\x62\x61\x63kend_type\x18\x08 \x01(\t\x12\x1b\n\x13\x61pplied_config_hash\x18\t \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\n \x03(\t\x12 \n\x18\x61pplied_renderer_version\x18\x0b \x01(\t\"9\n\nConfigFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04mode\x18\x03 \x01(\r\"\x7f\n\x12\x41pplyConfigRequest\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\x12\r\n\x05\x66orce\x18\x04 \x01(\x08\"q\n\x13\x41pplyConfigResponse\x12-\n\x06result\x18\x01 \x01(\x0e\x32\x1d.lbaas.amphora.v1.ApplyResult\x12\x1b\n\x13\x61pplied_config_hash\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x19\n\x17GetAppliedConfigRequest\"v\n\x18GetAppliedConfigResponse\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\"\x11\n\x0fGetStatsRequest\"\x98\x01\n\rListenerStats\x12\x13\n\x0blistener_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61\x63tive_connections\x18\x02 \x01(\x03\x12\x19\n\x11total_connections\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\x16\n\x0erequest_errors\x18\x06 \x01(\x03\"F\n\x10GetStatsResponse\x12\x32\n\tlisteners\x18\x01 \x03(\x0b\x32\x1f.lbaas.amphora.v1.ListenerStats\"L\n\x18UpdateCertificateRequest\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x17\n\x0fprivate_key_pem\x18\x02 \x01(\x0c\"J\n\x19UpdateCertificateResponse\x12-\n\tnot_after\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xb2\x01\n\x0b\x41pplyResult\x12\x1c\n\x18\x41PPLY_RESULT_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41PPLY_RESULT_APPLIED\x10\x01\x12\x1a\n\x16\x41PPLY_RESULT_UNCHANGED\x10\x02\x12\x18\n\x14\x41PPLY_RESULT_INVALID\x10\x03\x12\x1c\n\x18\x41PPLY_RESULT_ROLLED_BACK\x10\x04\x12\x17\n\x13\x41PPLY_RESULT_BROKEN\x10\x05\x32\xed\x03\n\x13\x41mphoraAgentService\x12N\n\x07GetInfo\x12 .lbaas.amphora.v1.GetInfoRequest\x1a!.lbaas.amphora.v1.GetInfoResponse\x12Z\n\x0b\x41pplyConfig\x12$.lbaas.amphora.v1.ApplyConfigRequest\x1a%.lbaas.amphora.v1.ApplyConfigResponse\x12i\n\x10GetAppliedConfig\x12).lbaas.amphora.v1.GetAppliedConfigRequest\x1a*.lbaas.amphora.v1.GetAppliedConfigResponse\x12Q\n\x08GetStats\x12!.lbaas.amphora.v1.GetStatsRequest\x1a\".lbaas.amphora.v1.GetStatsResponse\x12l\n\x11UpdateCertificate\x12*.lbaas.amphora.v1.UpdateCertificateRequest\x1a+.lbaas.amphora.v1.UpdateCertificateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lbaas.amphora.v1.amphora_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_APPLYRESULT']._serialized_start=1065
-  _globals['_APPLYRESULT']._serialized_end=1243
-  _globals['_GETINFOREQUEST']._serialized_start=60
-  _globals['_GETINFOREQUEST']._serialized_end=76
-  _globals['_GETINFORESPONSE']._serialized_start=79
-  _globals['_GETINFORESPONSE']._serialized_end=366
-  _globals['_CONFIGFILE']._serialized_start=368
-  _globals['_CONFIGFILE']._serialized_end=425
-  _globals['_APPLYCONFIGREQUEST']._serialized_start=427
-  _globals['_APPLYCONFIGREQUEST']._serialized_end=554
-  _globals['_APPLYCONFIGRESPONSE']._serialized_start=556
-  _globals['_APPLYCONFIGRESPONSE']._serialized_end=669
-  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_start=671
-  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_end=696
-  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_start=698
-  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_end=816
-  _globals['_GETSTATSREQUEST']._serialized_start=818
-  _globals['_GETSTATSREQUEST']._serialized_end=835
-  _globals['_LISTENERSTATS']._serialized_start=838
-  _globals['_LISTENERSTATS']._serialized_end=990
-  _globals['_GETSTATSRESPONSE']._serialized_start=992
-  _globals['_GETSTATSRESPONSE']._serialized_end=1062
-  _globals['_AMPHORAAGENTSERVICE']._serialized_start=1246
-  _globals['_AMPHORAAGENTSERVICE']._serialized_end=1629
+  _globals['_APPLYRESULT']._serialized_start=1252
+  _globals['_APPLYRESULT']._serialized_end=1430
+  _globals['_GETINFOREQUEST']._serialized_start=93
+  _globals['_GETINFOREQUEST']._serialized_end=109
+  _globals['_GETINFORESPONSE']._serialized_start=112
+  _globals['_GETINFORESPONSE']._serialized_end=399
+  _globals['_CONFIGFILE']._serialized_start=401
+  _globals['_CONFIGFILE']._serialized_end=458
+  _globals['_APPLYCONFIGREQUEST']._serialized_start=460
+  _globals['_APPLYCONFIGREQUEST']._serialized_end=587
+  _globals['_APPLYCONFIGRESPONSE']._serialized_start=589
+  _globals['_APPLYCONFIGRESPONSE']._serialized_end=702
+  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_start=704
+  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_end=729
+  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_start=731
+  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_end=849
+  _globals['_GETSTATSREQUEST']._serialized_start=851
+  _globals['_GETSTATSREQUEST']._serialized_end=868
+  _globals['_LISTENERSTATS']._serialized_start=871
+  _globals['_LISTENERSTATS']._serialized_end=1023
+  _globals['_GETSTATSRESPONSE']._serialized_start=1025
+  _globals['_GETSTATSRESPONSE']._serialized_end=1095
+  _globals['_UPDATECERTIFICATEREQUEST']._serialized_start=1097
+  _globals['_UPDATECERTIFICATEREQUEST']._serialized_end=1173
+  _globals['_UPDATECERTIFICATERESPONSE']._serialized_start=1175
+  _globals['_UPDATECERTIFICATERESPONSE']._serialized_end=1249
+  _globals['_AMPHORAAGENTSERVICE']._serialized_start=1433
+  _globals['_AMPHORAAGENTSERVICE']._serialized_end=1926
 # @@protoc_insertion_point(module_scope)

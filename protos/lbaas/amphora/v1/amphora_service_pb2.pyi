@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -123,3 +126,17 @@ class GetStatsResponse(_message.Message):
     LISTENERS_FIELD_NUMBER: _ClassVar[int]
     listeners: _containers.RepeatedCompositeFieldContainer[ListenerStats]
     def __init__(self, listeners: _Optional[_Iterable[_Union[ListenerStats, _Mapping]]] = ...) -> None: ...
+
+class UpdateCertificateRequest(_message.Message):
+    __slots__ = ("certificate_pem", "private_key_pem")
+    CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
+    PRIVATE_KEY_PEM_FIELD_NUMBER: _ClassVar[int]
+    certificate_pem: bytes
+    private_key_pem: bytes
+    def __init__(self, certificate_pem: _Optional[bytes] = ..., private_key_pem: _Optional[bytes] = ...) -> None: ...
+
+class UpdateCertificateResponse(_message.Message):
+    __slots__ = ("not_after",)
+    NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    not_after: _timestamp_pb2.Timestamp
+    def __init__(self, not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

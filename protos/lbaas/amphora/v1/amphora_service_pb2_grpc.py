@@ -54,6 +54,11 @@ class AmphoraAgentServiceStub:
                 request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetStatsResponse.FromString,
                 _registered_method=True)
+        self.UpdateCertificate = channel.unary_unary(
+                '/lbaas.amphora.v1.AmphoraAgentService/UpdateCertificate',
+                request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateRequest.SerializeToString,
+                response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateResponse.FromString,
+                _registered_method=True)
 
 
 class AmphoraAgentServiceServicer:
@@ -84,6 +89,15 @@ class AmphoraAgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateCertificate(self, request, context):
+        """Replaces the agent's own server certificate and key (certificate rotation). New TLS
+        handshakes use them at once; connections already open keep theirs. Agents that list the
+        "certificate-rotation" capability serve it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AmphoraAgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -106,6 +120,11 @@ def add_AmphoraAgentServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetStatsRequest.FromString,
                     response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'UpdateCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCertificate,
+                    request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateRequest.FromString,
+                    response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -216,6 +235,33 @@ class AmphoraAgentService:
             '/lbaas.amphora.v1.AmphoraAgentService/GetStats',
             lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetStatsRequest.SerializeToString,
             lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.amphora.v1.AmphoraAgentService/UpdateCertificate',
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateRequest.SerializeToString,
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from lbaas.health.v1 import stats_pb2 as lbaas_dot_health_dot_v1_dot_stats__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$lbaas/health/v1/health_service.proto\x12\x0flbaas.health.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1blbaas/health/v1/stats.proto\"\x95\x01\n\rAmphoraHealth\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12-\n\tlast_seen\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\r\n\x05stale\x18\x05 \x01(\x08\"-\n\x17GetAmphoraHealthRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"J\n\x18GetAmphoraHealthResponse\x12.\n\x06health\x18\x01 \x01(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"\x1a\n\x18ListAmphoraHealthRequest\"M\n\x19ListAmphoraHealthResponse\x12\x30\n\x08\x61mphorae\x18\x01 \x03(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"/\n\x17GetListenerStatsRequest\x12\x14\n\x0clistener_ids\x18\x01 \x03(\t\"R\n\x18GetListenerStatsResponse\x12\x36\n\tlisteners\x18\x01 \x03(\x0b\x32#.lbaas.health.v1.ListenerStatsEntry\",\n\x16GetAmphoraStatsRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"Q\n\x17GetAmphoraStatsResponse\x12\x36\n\tlisteners\x18\x01 \x03(\x0b\x32#.lbaas.health.v1.ListenerStatsEntry2\xb3\x03\n\rHealthService\x12g\n\x10GetAmphoraHealth\x12(.lbaas.health.v1.GetAmphoraHealthRequest\x1a).lbaas.health.v1.GetAmphoraHealthResponse\x12j\n\x11ListAmphoraHealth\x12).lbaas.health.v1.ListAmphoraHealthRequest\x1a*.lbaas.health.v1.ListAmphoraHealthResponse\x12g\n\x10GetListenerStats\x12(.lbaas.health.v1.GetListenerStatsRequest\x1a).lbaas.health.v1.GetListenerStatsResponse\x12\x64\n\x0fGetAmphoraStats\x12\'.lbaas.health.v1.GetAmphoraStatsRequest\x1a(.lbaas.health.v1.GetAmphoraStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$lbaas/health/v1/health_service.proto\x12\x0flbaas.health.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1blbaas/health/v1/stats.proto\"\xc8\x01\n\rAmphoraHealth\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12-\n\tlast_seen\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\r\n\x05stale\x18\x05 \x01(\x08\x12\x0f\n\x07\x62oot_id\x18\x06 \x01(\t\x12 \n\x18\x61pplied_renderer_version\x18\x07 \x01(\t\"-\n\x17GetAmphoraHealthRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"J\n\x18GetAmphoraHealthResponse\x12.\n\x06health\x18\x01 \x01(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"\x1a\n\x18ListAmphoraHealthRequest\"M\n\x19ListAmphoraHealthResponse\x12\x30\n\x08\x61mphorae\x18\x01 \x03(\x0b\x32\x1e.lbaas.health.v1.AmphoraHealth\"/\n\x17GetListenerStatsRequest\x12\x14\n\x0clistener_ids\x18\x01 \x03(\t\"R\n\x18GetListenerStatsResponse\x12\x36\n\tlisteners\x18\x01 \x03(\x0b\x32#.lbaas.health.v1.ListenerStatsEntry\",\n\x16GetAmphoraStatsRequest\x12\x12\n\namphora_id\x18\x01 \x01(\t\"Q\n\x17GetAmphoraStatsResponse\x12\x36\n\tlisteners\x18\x01 \x03(\x0b\x32#.lbaas.health.v1.ListenerStatsEntry\"\x1a\n\x18GetFailoverStatusRequest\"\xd4\x02\n\x0e\x46\x61iloverStatus\x12\x14\n\x0c\x62reaker_open\x18\x01 \x01(\x08\x12\x16\n\x0estale_amphorae\x18\x02 \x01(\r\x12\x10\n\x08\x61mphorae\x18\x03 \x01(\r\x12\x17\n\x0fthreshold_count\x18\x04 \x01(\r\x12\x19\n\x11threshold_percent\x18\x05 \x01(\x01\x12\x35\n\x11\x62reaker_opened_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0ehold_off_until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x1b\n\x13stale_after_seconds\x18\t \x01(\x01\x12\x1b\n\x13\x66\x61ilovers_requested\x18\n \x01(\x04\x12\x19\n\x11\x66\x61ilovers_claimed\x18\x0b \x01(\x04\"L\n\x19GetFailoverStatusResponse\x12/\n\x06status\x18\x01 \x01(\x0b\x32\x1f.lbaas.health.v1.FailoverStatus2\x9f\x04\n\rHealthService\x12g\n\x10GetAmphoraHealth\x12(.lbaas.health.v1.GetAmphoraHealthRequest\x1a).lbaas.health.v1.GetAmphoraHealthResponse\x12j\n\x11ListAmphoraHealth\x12).lbaas.health.v1.ListAmphoraHealthRequest\x1a*.lbaas.health.v1.ListAmphoraHealthResponse\x12g\n\x10GetListenerStats\x12(.lbaas.health.v1.GetListenerStatsRequest\x1a).lbaas.health.v1.GetListenerStatsResponse\x12\x64\n\x0fGetAmphoraStats\x12\'.lbaas.health.v1.GetAmphoraStatsRequest\x1a(.lbaas.health.v1.GetAmphoraStatsResponse\x12j\n\x11GetFailoverStatus\x12).lbaas.health.v1.GetFailoverStatusRequest\x1a*.lbaas.health.v1.GetFailoverStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,23 +34,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lbaas.health.v1.health_serv
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AMPHORAHEALTH']._serialized_start=120
-  _globals['_AMPHORAHEALTH']._serialized_end=269
-  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_start=271
-  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_end=316
-  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_start=318
-  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_end=392
-  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_start=394
-  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_end=420
-  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_start=422
-  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_end=499
-  _globals['_GETLISTENERSTATSREQUEST']._serialized_start=501
-  _globals['_GETLISTENERSTATSREQUEST']._serialized_end=548
-  _globals['_GETLISTENERSTATSRESPONSE']._serialized_start=550
-  _globals['_GETLISTENERSTATSRESPONSE']._serialized_end=632
-  _globals['_GETAMPHORASTATSREQUEST']._serialized_start=634
-  _globals['_GETAMPHORASTATSREQUEST']._serialized_end=678
-  _globals['_GETAMPHORASTATSRESPONSE']._serialized_start=680
-  _globals['_GETAMPHORASTATSRESPONSE']._serialized_end=761
-  _globals['_HEALTHSERVICE']._serialized_start=764
-  _globals['_HEALTHSERVICE']._serialized_end=1199
+  _globals['_AMPHORAHEALTH']._serialized_end=320
+  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_start=322
+  _globals['_GETAMPHORAHEALTHREQUEST']._serialized_end=367
+  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_start=369
+  _globals['_GETAMPHORAHEALTHRESPONSE']._serialized_end=443
+  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_start=445
+  _globals['_LISTAMPHORAHEALTHREQUEST']._serialized_end=471
+  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_start=473
+  _globals['_LISTAMPHORAHEALTHRESPONSE']._serialized_end=550
+  _globals['_GETLISTENERSTATSREQUEST']._serialized_start=552
+  _globals['_GETLISTENERSTATSREQUEST']._serialized_end=599
+  _globals['_GETLISTENERSTATSRESPONSE']._serialized_start=601
+  _globals['_GETLISTENERSTATSRESPONSE']._serialized_end=683
+  _globals['_GETAMPHORASTATSREQUEST']._serialized_start=685
+  _globals['_GETAMPHORASTATSREQUEST']._serialized_end=729
+  _globals['_GETAMPHORASTATSRESPONSE']._serialized_start=731
+  _globals['_GETAMPHORASTATSRESPONSE']._serialized_end=812
+  _globals['_GETFAILOVERSTATUSREQUEST']._serialized_start=814
+  _globals['_GETFAILOVERSTATUSREQUEST']._serialized_end=840
+  _globals['_FAILOVERSTATUS']._serialized_start=843
+  _globals['_FAILOVERSTATUS']._serialized_end=1183
+  _globals['_GETFAILOVERSTATUSRESPONSE']._serialized_start=1185
+  _globals['_GETFAILOVERSTATUSRESPONSE']._serialized_end=1261
+  _globals['_HEALTHSERVICE']._serialized_start=1264
+  _globals['_HEALTHSERVICE']._serialized_end=1807
 # @@protoc_insertion_point(module_scope)

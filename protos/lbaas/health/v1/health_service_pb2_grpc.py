@@ -54,6 +54,11 @@ class HealthServiceStub:
                 request_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsRequest.SerializeToString,
                 response_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsResponse.FromString,
                 _registered_method=True)
+        self.GetFailoverStatus = channel.unary_unary(
+                '/lbaas.health.v1.HealthService/GetFailoverStatus',
+                request_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetFailoverStatusRequest.SerializeToString,
+                response_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetFailoverStatusResponse.FromString,
+                _registered_method=True)
 
 
 class HealthServiceServicer:
@@ -86,6 +91,14 @@ class HealthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFailoverStatus(self, request, context):
+        """Whether automatic failover is held back: the circuit breaker (too many amphorae stale at
+        once) and the hold-off after an outage of the health service or the database.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HealthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +121,11 @@ def add_HealthServiceServicer_to_server(servicer, server):
                     servicer.GetAmphoraStats,
                     request_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsRequest.FromString,
                     response_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsResponse.SerializeToString,
+            ),
+            'GetFailoverStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFailoverStatus,
+                    request_deserializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetFailoverStatusRequest.FromString,
+                    response_serializer=lbaas_dot_health_dot_v1_dot_health__service__pb2.GetFailoverStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -218,6 +236,33 @@ class HealthService:
             '/lbaas.health.v1.HealthService/GetAmphoraStats',
             lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsRequest.SerializeToString,
             lbaas_dot_health_dot_v1_dot_health__service__pb2.GetAmphoraStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFailoverStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.health.v1.HealthService/GetFailoverStatus',
+            lbaas_dot_health_dot_v1_dot_health__service__pb2.GetFailoverStatusRequest.SerializeToString,
+            lbaas_dot_health_dot_v1_dot_health__service__pb2.GetFailoverStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Heartbeat(_message.Message):
-    __slots__ = ("amphora_id", "sequence", "sent_at", "applied_config_hash", "listeners", "pools", "boot_id")
+    __slots__ = ("amphora_id", "sequence", "sent_at", "applied_config_hash", "listeners", "pools", "boot_id", "applied_renderer_version")
     AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SENT_AT_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class Heartbeat(_message.Message):
     LISTENERS_FIELD_NUMBER: _ClassVar[int]
     POOLS_FIELD_NUMBER: _ClassVar[int]
     BOOT_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     amphora_id: str
     sequence: int
     sent_at: _timestamp_pb2.Timestamp
@@ -25,7 +26,8 @@ class Heartbeat(_message.Message):
     listeners: _containers.RepeatedCompositeFieldContainer[ListenerReport]
     pools: _containers.RepeatedCompositeFieldContainer[PoolReport]
     boot_id: str
-    def __init__(self, amphora_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., applied_config_hash: _Optional[str] = ..., listeners: _Optional[_Iterable[_Union[ListenerReport, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[PoolReport, _Mapping]]] = ..., boot_id: _Optional[str] = ...) -> None: ...
+    applied_renderer_version: str
+    def __init__(self, amphora_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., applied_config_hash: _Optional[str] = ..., listeners: _Optional[_Iterable[_Union[ListenerReport, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[PoolReport, _Mapping]]] = ..., boot_id: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ...) -> None: ...
 
 class ListenerReport(_message.Message):
     __slots__ = ("listener_id", "status", "active_connections", "total_connections", "bytes_in", "bytes_out", "request_errors")

@@ -6,12 +6,22 @@ from lbaas.common.v1 import status_pb2 as _status_pb2
 from lbaas.orchestrator.v1 import admin_pb2 as _admin_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class FailoverTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FAILOVER_TRIGGER_UNSPECIFIED: _ClassVar[FailoverTrigger]
+    FAILOVER_TRIGGER_OPERATOR: _ClassVar[FailoverTrigger]
+    FAILOVER_TRIGGER_HEARTBEAT_STALE: _ClassVar[FailoverTrigger]
+FAILOVER_TRIGGER_UNSPECIFIED: FailoverTrigger
+FAILOVER_TRIGGER_OPERATOR: FailoverTrigger
+FAILOVER_TRIGGER_HEARTBEAT_STALE: FailoverTrigger
 
 class Scope(_message.Message):
     __slots__ = ("project_id", "all_projects")
@@ -815,24 +825,32 @@ class FailoverLoadBalancerResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class FailoverAmphoraRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "trigger")
     ID_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    trigger: FailoverTrigger
+    def __init__(self, id: _Optional[str] = ..., trigger: _Optional[_Union[FailoverTrigger, str]] = ...) -> None: ...
 
 class FailoverAmphoraResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("claimed",)
+    CLAIMED_FIELD_NUMBER: _ClassVar[int]
+    claimed: bool
+    def __init__(self, claimed: _Optional[bool] = ...) -> None: ...
 
 class ConfigureAmphoraRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "drift")
     ID_FIELD_NUMBER: _ClassVar[int]
+    DRIFT_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    drift: bool
+    def __init__(self, id: _Optional[str] = ..., drift: _Optional[bool] = ...) -> None: ...
 
 class ConfigureAmphoraResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("claimed",)
+    CLAIMED_FIELD_NUMBER: _ClassVar[int]
+    claimed: bool
+    def __init__(self, claimed: _Optional[bool] = ...) -> None: ...
 
 class DeleteAmphoraRequest(_message.Message):
     __slots__ = ("id",)
