@@ -7,6 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+# Agents' heartbeat interval (LBAAS_HEARTBEAT_INTERVAL, which the orchestrator passes to each
+# agent); the stale window defaults to STALE_INTERVALS of them.
+DEFAULT_HEARTBEAT_INTERVAL = 0.5
+STALE_INTERVALS = 3
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,8 +19,16 @@ class Settings:
     udp_addr: str = "127.0.0.1:9893"
     orchestrator_addr: str = "127.0.0.1:9890"
     key_file: Path = Path(".run/heartbeat.keys")
-    # An amphora not heard from for this long is stale (its load balancer goes ERROR).
-    stale_after: float = 10.0
+    # libpq URI of the database holding health state (shared with the orchestrator's).
+    database_url: str = ""
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    # An amphora not heard from for this long is stale: it is failed over (unless the circuit
+    # breaker or the hold-off stops it) and its load balancer's operating status goes ERROR.
+    stale_after: float = DEFAULT_HEARTBEAT_INTERVAL * STALE_INTERVALS
+    # The failover circuit breaker opens when at least this many amphorae, and at least this
+    # share of the fleet, are stale at once.
+    breaker_count: int = 3
+    breaker_percent: float = 20.0
     # A heartbeat whose sent_at is further than this from our clock is dropped (replay window).
     max_clock_skew: float = 30.0
     # Deadline of every call to the orchestrator.
@@ -24,20 +37,58 @@ class Settings:
     graph_ttl: float = 5.0
     # Statuses are resent this often even when unchanged, to heal a lost or overwritten update.
     resend_interval: float = 30.0
+    # Batches of heartbeats are written at most this often (seconds).
+    write_interval: float = 0.02
+
+    @property
+    def check_interval(self) -> float:
+        """How often the fleet is checked for stale amphorae."""
+        return min(0.25, self.stale_after / 4)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         run_dir = Path(env.get("LBAAS_RUN_DIR", "./.run")).absolute()
         key_file = env.get("LBAAS_HEARTBEAT_KEY_FILE") or str(run_dir / "heartbeat.keys")
+        database_url = env.get("DATABASE_URL", "")
+        if not database_url:
+            raise ValueError("DATABASE_URL is required (the launcher provides it)")
+        interval = _positive(env, "LBAAS_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL)
         return cls(
             grpc_addr=env.get("LBAAS_HEALTH_ADDR", cls.grpc_addr),
             udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", cls.udp_addr),
             orchestrator_addr=env.get("LBAAS_ORCHESTRATOR_ADDR", cls.orchestrator_addr),
             key_file=Path(key_file),
-            stale_after=_positive(env, "LBAAS_HEALTH_STALE_AFTER", cls.stale_after),
+            database_url=libpq_uri(database_url),
+            heartbeat_interval=interval,
+            stale_after=_positive(env, "LBAAS_HEALTH_STALE_AFTER", interval * STALE_INTERVALS),
+            breaker_count=int(_non_negative(env, "LBAAS_FAILOVER_BREAKER_COUNT", 3)),
+            breaker_percent=_non_negative(env, "LBAAS_FAILOVER_BREAKER_PERCENT", 20.0),
             max_clock_skew=_positive(env, "LBAAS_HEALTH_MAX_CLOCK_SKEW", cls.max_clock_skew),
         )
+
+
+def libpq_uri(url: str) -> str:
+    """postgresql+psycopg2://... (SQLAlchemy style) -> postgresql://... (what psycopg takes)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"DATABASE_URL is not a URL: {url!r}")
+    if not scheme.startswith("postgres"):
+        raise ValueError(f"DATABASE_URL is not a PostgreSQL URL: {scheme!r}")
+    return f"postgresql://{rest}"
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {raw!r}")
+    return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

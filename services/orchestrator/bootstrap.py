@@ -22,6 +22,7 @@ from services.orchestrator.domain.ports import (
     Renderer,
 )
 from services.orchestrator.handlers.orchestrator import OrchestratorServicer
+from services.orchestrator.jobs.housekeeping import Housekeeper
 from services.orchestrator.jobs.reconcile import Drivers, Reconciler
 from services.orchestrator.jobs.roll import Roller
 from services.orchestrator.jobs.sweep import Sweeper
@@ -41,6 +42,7 @@ class Orchestrator:
     roller: Roller
     worker_app: procrastinate.App
     sweeper: Sweeper
+    housekeeper: Housekeeper
     servicer: OrchestratorServicer
 
 
@@ -111,6 +113,7 @@ def build(
         settings.stalled_worker_timeout,
         version_check=lambda: roller.maybe_check(settings.renderer_check_interval),
     )
+    housekeeper = Housekeeper(engine, [])
     changes = ChangeFeed()
     changes.install(uow.sessions)
     servicer = OrchestratorServicer(
@@ -130,6 +133,7 @@ def build(
         roller=roller,
         worker_app=worker_app,
         sweeper=sweeper,
+        housekeeper=housekeeper,
         servicer=servicer,
     )
 

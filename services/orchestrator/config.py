@@ -59,6 +59,22 @@ class Settings:
     roll_concurrency: int = 4
     # How often the sweep asks each renderer for its version (a new one starts a roll).
     renderer_check_interval: float = 30.0
+    # Ready amphorae (agent up, no config) kept per backend (LBAAS_SPARE_POOL_SIZE), used by
+    # creates and failovers and refilled by housekeeping.
+    spare_pool: dict[str, int] = field(default_factory=dict)
+    # How often housekeeping runs (spare pool, certificate rotation); one worker at a time.
+    housekeeping_interval: float = 2.0
+    # Lifetime of the certificates the internal CA issues to amphorae and to the controller, and
+    # how long before expiry housekeeping renews them (LBAAS_CERT_VALIDITY,
+    # LBAAS_CERT_RENEW_BEFORE; seconds). Octavia: two years and two weeks.
+    cert_validity: float = 365 * 86400.0
+    cert_renew_before: float = 30 * 86400.0
+    # An amphora that served and whose agent stays unreachable this long during a pass is
+    # failed over (a new one is built) instead of being waited for (LBAAS_FAILOVER_UNREACHABLE_AFTER).
+    unreachable_failover_after: float = 10.0
+    # Every health receiver the agents send heartbeats to (LBAAS_HEALTH_UDP_ADDRS, comma
+    # separated; default: health_udp_addr alone).
+    health_udp_addrs: tuple[str, ...] = ()
     # What this process does (LBAAS_ORCHESTRATOR_ROLE), as Octavia's api / worker split:
     # "api" serves OrchestratorService; "worker" runs the reconcile jobs, the sweep and the
     # renderer version check (its gRPC port serves only grpc.health); "all" does both.
@@ -107,7 +123,17 @@ class Settings:
             heartbeat_key_file=Path(
                 env.get("LBAAS_HEARTBEAT_KEY_FILE", str(run_dir / "heartbeat.keys"))
             ),
-            heartbeat_interval=float(env.get("LBAAS_HEARTBEAT_INTERVAL", "1.0")),
+            heartbeat_interval=positive_float(
+                env, "LBAAS_HEARTBEAT_INTERVAL", str(DEFAULT_HEARTBEAT_INTERVAL)
+            ),
+            health_udp_addrs=health_udp_addrs(env),
+            spare_pool=spare_pool(env.get("LBAAS_SPARE_POOL_SIZE", DEFAULT_SPARE_POOL)),
+            housekeeping_interval=positive_float(env, "LBAAS_HOUSEKEEPING_INTERVAL", "2.0"),
+            cert_validity=positive_float(env, "LBAAS_CERT_VALIDITY", str(365 * 86400)),
+            cert_renew_before=positive_float(env, "LBAAS_CERT_RENEW_BEFORE", str(30 * 86400)),
+            unreachable_failover_after=positive_float(
+                env, "LBAAS_FAILOVER_UNREACHABLE_AFTER", "10.0"
+            ),
             sweep_interval=float(env.get("LBAAS_ORCHESTRATOR_SWEEP_INTERVAL", "3.0")),
             job_max_attempts=int(env.get("LBAAS_ORCHESTRATOR_JOB_MAX_ATTEMPTS", "8")),
             job_retry_base_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_DELAY", "1.0")),
@@ -117,6 +143,49 @@ class Settings:
             quota_defaults=quota_defaults(env),
             role=role(env.get("LBAAS_ORCHESTRATOR_ROLE", "all")),
         )
+
+
+# Agents send a heartbeat this often (seconds); the health service's stale window defaults to
+# three of them (services/health/config.py reads the same variable).
+DEFAULT_HEARTBEAT_INTERVAL = 0.5
+# One ready haproxy amphora: a create or failover takes it instead of starting an agent.
+DEFAULT_SPARE_POOL = "haproxy=1"
+
+
+def positive_float(env: Mapping[str, str], name: str, default: str) -> float:
+    raw = env.get(name) or default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+def health_udp_addrs(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("LBAAS_HEALTH_UDP_ADDRS", "")
+    addrs = tuple(a.strip() for a in raw.split(",") if a.strip())
+    return addrs or (env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),)
+
+
+def spare_pool(raw: str) -> dict[str, int]:
+    """LBAAS_SPARE_POOL_SIZE: "N" (every amphora backend) or "backend=N[,backend=N]"."""
+    raw = raw.strip()
+    if not raw:
+        return {}
+    if raw.isdigit():
+        return dict.fromkeys(RENDERER_DEFAULT_ADDRESSES, int(raw))
+    out: dict[str, int] = {}
+    for part in raw.split(","):
+        backend, sep, count = part.strip().partition("=")
+        if not sep or backend not in RENDERER_DEFAULT_ADDRESSES or not count.strip().isdigit():
+            raise ValueError(
+                "LBAAS_SPARE_POOL_SIZE must be a count or backend=count pairs "
+                f"(backends: {', '.join(RENDERER_DEFAULT_ADDRESSES)}), not {raw!r}"
+            )
+        out[backend] = int(count)
+    return out
 
 
 ROLES = ("all", "api", "worker")

@@ -62,6 +62,11 @@ def start_worker(orch: Orchestrator, *, sweep: bool = True) -> list[asyncio.Task
     ]
     if sweep:
         tasks.append(asyncio.create_task(orch.sweeper.run_forever(s.sweep_interval), name="sweep"))
+        tasks.append(
+            asyncio.create_task(
+                orch.housekeeper.run_forever(s.housekeeping_interval), name="housekeeping"
+            )
+        )
     return tasks
 
 

@@ -10,6 +10,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
 from services.common.errors import from_rpc_error
+from services.health.domain.ports import AmphoraView
 from services.health.domain.rollup import ObjectStatus
 
 _ADMIN = pb.Scope(all_projects=True)
@@ -23,14 +24,38 @@ class GrpcOrchestrator:
         self._stub = pb_grpc.OrchestratorServiceStub(self._channel)
         self._timeout = timeout
 
-    async def loadbalancer_of_amphora(self, amphora_id: str) -> str:
+    async def amphora(self, amphora_id: str) -> AmphoraView:
         try:
             response = await self._stub.GetAmphora(
                 pb.GetAmphoraRequest(id=amphora_id), timeout=self._timeout
             )
         except grpc.RpcError as err:
             raise from_rpc_error(err) from None
-        return response.amphora.loadbalancer_id
+        amp = response.amphora
+        return AmphoraView(
+            amphora_id=amp.id,
+            loadbalancer_id=amp.loadbalancer_id,
+            applied_config_hash=amp.applied_config_hash,
+            status=amp.status,
+        )
+
+    async def failover_amphora(self, amphora_id: str) -> bool:
+        request = pb.FailoverAmphoraRequest(
+            id=amphora_id, trigger=pb.FAILOVER_TRIGGER_HEARTBEAT_STALE
+        )
+        try:
+            response = await self._stub.FailoverAmphora(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err) from None
+        return response.claimed
+
+    async def configure_amphora(self, amphora_id: str) -> bool:
+        request = pb.ConfigureAmphoraRequest(id=amphora_id, drift=True)
+        try:
+            response = await self._stub.ConfigureAmphora(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err) from None
+        return response.claimed
 
     async def get_loadbalancer(self, loadbalancer_id: str) -> graph_pb2.LoadBalancer:
         try:

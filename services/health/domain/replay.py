@@ -68,5 +68,10 @@ class ReplayGuard:
         seen.sequence = heartbeat.sequence
         seen.sent_at = sent_at
 
+    def seed(self, amphora_id: str, boot_id: str, sequence: int, sent_at: float) -> None:
+        """The last heartbeat the database holds for an amphora (at start, so a restart does not
+        reopen the replay window); what this guard saw itself wins."""
+        self._seen.setdefault(amphora_id, _Seen(boot_id, sequence, sent_at))
+
     def forget(self, amphora_id: str) -> None:
         self._seen.pop(amphora_id, None)

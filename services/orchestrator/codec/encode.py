@@ -303,7 +303,7 @@ def loadbalancer_summary(
 def amphora(row: AmphoraRow) -> pb.Amphora:
     return pb.Amphora(
         id=row.id,
-        loadbalancer_id=row.load_balancer_id,
+        loadbalancer_id=row.load_balancer_id or "",
         status=row.status,
         agent_address=row.agent_address,
         compute_id=row.compute_id,

@@ -54,18 +54,29 @@ class FakeOrchestrator(pb_grpc.OrchestratorServiceServicer):
     loadbalancers: dict[str, graph_pb2.LoadBalancer] = field(
         default_factory=lambda: {"lb-1": graph()}
     )
+    # amphora id -> the config hash recorded as applied (drift is a heartbeat that differs)
+    applied_hash: dict[str, str] = field(default_factory=dict)
     get_amphora_calls: list[pb.GetAmphoraRequest] = field(default_factory=list)
     get_lb_calls: list[pb.GetLoadBalancerRequest] = field(default_factory=list)
     set_calls: list[pb.SetOperatingStatusesRequest] = field(default_factory=list)
+    failover_calls: list[pb.FailoverAmphoraRequest] = field(default_factory=list)
+    configure_calls: list[pb.ConfigureAmphoraRequest] = field(default_factory=list)
     set_attempts: int = 0
     fail_set: int = 0  # fail this many SetOperatingStatuses calls with UNAVAILABLE
+    # amphora ids a failover was claimed for (the orchestrator's test-and-set)
+    failing_over: set[str] = field(default_factory=set)
 
     async def GetAmphora(self, request, context):
         self.get_amphora_calls.append(request)
         if request.id not in self.amphorae:
             await abort_with(context, NotFound(f"amphora {request.id} not found"))
         return pb.GetAmphoraResponse(
-            amphora=pb.Amphora(id=request.id, loadbalancer_id=self.amphorae[request.id])
+            amphora=pb.Amphora(
+                id=request.id,
+                loadbalancer_id=self.amphorae[request.id],
+                status="ALLOCATED" if self.amphorae[request.id] else "READY",
+                applied_config_hash=self.applied_hash.get(request.id, ""),
+            )
         )
 
     async def GetLoadBalancer(self, request, context):
@@ -81,6 +92,20 @@ class FakeOrchestrator(pb_grpc.OrchestratorServiceServicer):
             await abort_with(context, Unavailable("database is away"))
         self.set_calls.append(request)
         return pb.SetOperatingStatusesResponse(changed=len(request.statuses))
+
+    async def FailoverAmphora(self, request, context):
+        self.failover_calls.append(request)
+        if request.id not in self.amphorae:
+            await abort_with(context, NotFound(f"amphora {request.id} not found"))
+        claimed = request.id not in self.failing_over
+        self.failing_over.add(request.id)
+        return pb.FailoverAmphoraResponse(claimed=claimed)
+
+    async def ConfigureAmphora(self, request, context):
+        self.configure_calls.append(request)
+        if request.id not in self.amphorae:
+            await abort_with(context, NotFound(f"amphora {request.id} not found"))
+        return pb.ConfigureAmphoraResponse(claimed=True)
 
     def statuses(self, index: int = -1) -> dict[str, int]:
         return {s.id: s.operating_status for s in self.set_calls[index].statuses}
@@ -158,15 +183,19 @@ class Stack:
 
 
 @asynccontextmanager
-async def running_stack(tmp_path: Path, *, stale_after: float = 30.0) -> AsyncIterator[Stack]:
+async def running_stack(
+    tmp_path: Path, database_url: str, *, stale_after: float = 30.0, **settings_kw
+) -> AsyncIterator[Stack]:
     async with fake_orchestrator() as (fake, address):
         settings = Settings(
             grpc_addr="127.0.0.1:0",
             udp_addr="127.0.0.1:0",
             orchestrator_addr=address,
             key_file=write_key_file(tmp_path),
+            database_url=database_url,
             stale_after=stale_after,
             rpc_timeout=2.0,
+            **settings_kw,
         )
         app = await bootstrap.start(settings)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[3]
 READY = re.compile(rb"gRPC on port (\d+), heartbeats on UDP [^:]+:(\d+)")
 
 
-def test_process_serves_and_stops_on_sigterm(tmp_path):
+def test_process_serves_and_stops_on_sigterm(tmp_path, database_url):
     async def scenario():
         async with fake_orchestrator() as (fake, address):
             env = {
@@ -39,6 +39,7 @@ def test_process_serves_and_stops_on_sigterm(tmp_path):
                 "LBAAS_ORCHESTRATOR_ADDR": address,
                 "LBAAS_HEARTBEAT_KEY_FILE": str(write_key_file(tmp_path)),
                 "LBAAS_HEALTH_STALE_AFTER": "20",
+                "DATABASE_URL": database_url,
             }
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,

@@ -34,9 +34,9 @@ async def _health_of(stack, amphora_id: str = "amp-1") -> hpb.AmphoraHealth:
     return response.health
 
 
-def test_signed_heartbeat_reports_rolled_up_statuses(tmp_path):
+def test_signed_heartbeat_reports_rolled_up_statuses(tmp_path, database_url):
     async def scenario():
-        async with running_stack(tmp_path) as stack:
+        async with running_stack(tmp_path, database_url) as stack:
             before = time.time()
             stack.send(signed(make_heartbeat(7, members={"m-1": "DOWN", "m-2": "UP"})))
             fake = stack.orchestrator
@@ -75,9 +75,9 @@ def test_signed_heartbeat_reports_rolled_up_statuses(tmp_path):
     asyncio.run(scenario())
 
 
-def test_forged_unknown_key_replayed_and_garbage_datagrams_are_dropped(tmp_path):
+def test_forged_unknown_key_replayed_and_garbage_datagrams_are_dropped(tmp_path, database_url):
     async def scenario():
-        async with running_stack(tmp_path) as stack:
+        async with running_stack(tmp_path, database_url) as stack:
             fake, drops = stack.orchestrator, stack.app.drops
             first = signed(make_heartbeat(1, members={"m-1": "DOWN", "m-2": "UP"}))
             stack.send(first)
@@ -113,9 +113,9 @@ def test_forged_unknown_key_replayed_and_garbage_datagrams_are_dropped(tmp_path)
     asyncio.run(scenario())
 
 
-def test_orchestrator_errors_do_not_stop_reporting(tmp_path):
+def test_orchestrator_errors_do_not_stop_reporting(tmp_path, database_url):
     async def scenario():
-        async with running_stack(tmp_path) as stack:
+        async with running_stack(tmp_path, database_url) as stack:
             fake = stack.orchestrator
             fake.fail_set = 1
             # An amphora the orchestrator does not know: NOT_FOUND, logged, ignored.
@@ -133,9 +133,9 @@ def test_orchestrator_errors_do_not_stop_reporting(tmp_path):
     asyncio.run(scenario())
 
 
-def test_silent_amphora_goes_stale_and_its_lb_error(tmp_path):
+def test_silent_amphora_goes_stale_and_its_lb_error(tmp_path, database_url):
     async def scenario():
-        async with running_stack(tmp_path, stale_after=0.5) as stack:
+        async with running_stack(tmp_path, database_url, stale_after=0.5) as stack:
             fake = stack.orchestrator
             stack.send(signed(make_heartbeat(1)))
             await eventually(lambda: fake.set_calls, what="first call")
@@ -155,9 +155,9 @@ def test_silent_amphora_goes_stale_and_its_lb_error(tmp_path):
     asyncio.run(scenario())
 
 
-def test_grpc_health_serving_and_unknown_amphora_not_found(tmp_path):
+def test_grpc_health_serving_and_unknown_amphora_not_found(tmp_path, database_url):
     async def scenario():
-        async with running_stack(tmp_path) as stack:
+        async with running_stack(tmp_path, database_url) as stack:
             health = health_pb2_grpc.HealthStub(stack.channel)
             for service in ("", "lbaas.health.v1.HealthService"):
                 response = await health.Check(

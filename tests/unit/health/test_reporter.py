@@ -1,4 +1,5 @@
-"""The reporter: dedupe, periodic resend, failing orchestrator, staleness (in-memory fakes)."""
+"""The reporter: dedupe, periodic resend, failing orchestrator, staleness, drift (in-memory
+fakes)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from services.common.errors import NotFound, Unavailable
 from services.health.domain.drops import DropRecorder
 from services.health.domain.envelope import Rejected, RejectReason
-from services.health.domain.registry import HealthRegistry
+from services.health.domain.ports import AmphoraView
 from services.health.domain.reporter import StatusReporter
 from services.health.domain.rollup import ERROR, ONLINE
 from tests.unit.health.builders import heartbeat, listener, loadbalancer
@@ -16,15 +17,21 @@ from tests.unit.health.builders import heartbeat, listener, loadbalancer
 class FakeOrchestrator:
     def __init__(self) -> None:
         self.lb_of = {"amp-1": "lb"}
+        self.applied = {"amp-1": ""}
         self.graphs = {"lb": loadbalancer("lb")}
         self.calls: list[tuple[str, str, list]] = []
         self.graph_fetches = 0
+        self.amphora_lookups = 0
+        self.configured: list[str] = []
         self.fail_next_set = 0
 
-    async def loadbalancer_of_amphora(self, amphora_id):
+    async def amphora(self, amphora_id):
+        self.amphora_lookups += 1
         if amphora_id not in self.lb_of:
             raise NotFound("no such amphora")
-        return self.lb_of[amphora_id]
+        return AmphoraView(
+            amphora_id, self.lb_of[amphora_id], self.applied.get(amphora_id, ""), "ALLOCATED"
+        )
 
     async def get_loadbalancer(self, lb_id):
         self.graph_fetches += 1
@@ -36,6 +43,13 @@ class FakeOrchestrator:
             raise Unavailable("orchestrator down")
         self.calls.append((lb_id, amphora_id, list(statuses)))
 
+    async def failover_amphora(self, amphora_id):
+        return True
+
+    async def configure_amphora(self, amphora_id):
+        self.configured.append(amphora_id)
+        return True
+
 
 class Clock:
     def __init__(self) -> None:
@@ -45,13 +59,12 @@ class Clock:
         return self.now
 
 
-def _reporter(orch, registry=None, clock=None):
+def _reporter(orch, clock=None):
     return StatusReporter(
         orch,
-        registry or HealthRegistry(),
-        stale_after=10,
         graph_ttl=5,
         resend_interval=30,
+        drift_after=1.0,
         clock=clock or Clock(),
     )
 
@@ -123,30 +136,85 @@ def test_unknown_amphora_is_ignored_without_crashing():
     asyncio.run(scenario())
 
 
-def test_silent_amphora_goes_stale_and_its_lb_error_once():
+def test_stale_amphora_reports_its_lb_error_once_then_online_when_heard_again():
     async def scenario():
-        orch, clock, registry = FakeOrchestrator(), Clock(), HealthRegistry()
-        reporter = _reporter(orch, registry, clock)
-        hb = heartbeat()
-        registry.record(hb, wall=1.0, monotonic=clock.now)
-        reporter.submit(hb)
+        orch, clock = FakeOrchestrator(), Clock()
+        reporter = _reporter(orch, clock)
+        reporter.submit(heartbeat())
         await _settle(reporter)
-        clock.now += 9
-        await reporter.check_stale()
-        assert not registry.get("amp-1").stale
-        clock.now += 2
-        await reporter.check_stale()
-        await reporter.check_stale()
-        assert registry.get("amp-1").stale
+        assert orch.calls == [("lb", "amp-1", [("lb", ONLINE)])]
+        await reporter.report_stale(["amp-1"])
+        await reporter.report_stale(["amp-1"])
         assert orch.calls[-1] == ("lb", "amp-1", [("lb", ERROR)])
         assert len(orch.calls) == 2
-        # Heard from again: fresh, and the lb is reported ONLINE again.
-        hb2 = heartbeat(sequence=2)
-        registry.record(hb2, wall=2.0, monotonic=clock.now)
-        reporter.submit(hb2)
+        # Heard from again, with statuses that did not change: still looked at, since the
+        # load balancer was reported ERROR meanwhile.
+        await reporter.report_stale([])
+        reporter.submit(heartbeat(sequence=2))
         await _settle(reporter)
-        assert not registry.get("amp-1").stale
         assert orch.calls[-1] == ("lb", "amp-1", [("lb", ONLINE)])
+
+    asyncio.run(scenario())
+
+
+def test_stale_amphora_with_a_live_sibling_does_not_make_its_lb_error():
+    async def scenario():
+        orch, clock = FakeOrchestrator(), Clock()
+        orch.lb_of["amp-2"] = "lb"  # the replacement (or the other half of a pair)
+        reporter = _reporter(orch, clock)
+        reporter.submit(heartbeat())
+        reporter.submit(heartbeat(amphora_id="amp-2"))
+        await _settle(reporter)
+        before = list(orch.calls)
+        await reporter.report_stale(["amp-1"])
+        assert orch.calls == before
+
+    asyncio.run(scenario())
+
+
+def test_unchanged_heartbeats_are_not_looked_at():
+    async def scenario():
+        orch, clock = FakeOrchestrator(), Clock()
+        reporter = _reporter(orch, clock)
+        reporter.submit(heartbeat(sequence=1))
+        await _settle(reporter)
+        lookups = orch.amphora_lookups
+        for seq in range(2, 50):
+            reporter.submit(heartbeat(sequence=seq))
+        assert not reporter._workers
+        assert orch.amphora_lookups == lookups
+
+    asyncio.run(scenario())
+
+
+def test_drift_longer_than_an_interval_pushes_the_config_again_once():
+    async def scenario():
+        orch, clock = FakeOrchestrator(), Clock()
+        orch.applied["amp-1"] = "want"
+        reporter = _reporter(orch, clock)
+        reporter.submit(heartbeat(sequence=1, config_hash="want"))
+        await _settle(reporter)
+        reporter.submit(heartbeat(sequence=2, config_hash="other"))
+        await _settle(reporter)
+        assert orch.configured == []  # not yet longer than one interval
+        clock.now += 0.6
+        reporter.submit(heartbeat(sequence=3, config_hash="other"))
+        await _settle(reporter)
+        assert orch.configured == []
+        clock.now += 0.6
+        reporter.submit(heartbeat(sequence=4, config_hash="other"))
+        await _settle(reporter)
+        assert orch.configured == ["amp-1"]
+        clock.now += 1
+        reporter.submit(heartbeat(sequence=5, config_hash="other"))
+        await _settle(reporter)
+        assert orch.configured == ["amp-1"], "not pushed again at once"
+        # The recorded hash caught up (a pass applied it): no drift.
+        orch.applied["amp-1"] = "other"
+        clock.now += 20
+        reporter.submit(heartbeat(sequence=6, config_hash="other"))
+        await _settle(reporter)
+        assert orch.configured == ["amp-1"]
 
     asyncio.run(scenario())
 

@@ -240,8 +240,10 @@ class AmphoraRow(Base):
     __tablename__ = "amphora"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    load_balancer_id: Mapped[str] = mapped_column(
-        ForeignKey("load_balancer.id", ondelete="CASCADE"), index=True
+    # None for a spare: a ready amphora (status READY) that serves no load balancer yet
+    # (migration 0009).
+    load_balancer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("load_balancer.id", ondelete="CASCADE"), index=True, nullable=True
     )
     # Octavia's amphora statuses: BOOTING, ALLOCATED, READY, ERROR, DELETED.
     status: Mapped[str] = mapped_column(String(16))

@@ -1,0 +1,84 @@
+"""Accepted heartbeats waiting to be written: the newest per amphora, taken a batch at a time.
+
+Heartbeats of one amphora that arrive between two writes replace each other: the newest carries
+everything the older ones said (statuses are the current ones, counters are cumulative), so a
+batch writes one row per amphora however fast heartbeats arrive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lbaas.health.v1 import heartbeat_pb2
+
+# (listener id, active connections, bytes in, bytes out, request errors, total connections)
+ListenerCounters = tuple[str, int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Beat:
+    """One amphora's newest heartbeat, as it is written."""
+
+    amphora_id: str
+    sent_at: float
+    boot_id: str
+    sequence: int
+    config_hash: str
+    renderer_version: str
+    report: bytes  # the serialized heartbeat
+    listeners: tuple[ListenerCounters, ...]
+
+
+def beat_of(heartbeat: heartbeat_pb2.Heartbeat) -> Beat:
+    seen: dict[str, ListenerCounters] = {}
+    for r in heartbeat.listeners:
+        # A listener reported twice keeps its last report (one statistics row per listener).
+        if r.listener_id:
+            seen[r.listener_id] = (
+                r.listener_id,
+                r.active_connections,
+                r.bytes_in,
+                r.bytes_out,
+                r.request_errors,
+                r.total_connections,
+            )
+    return Beat(
+        amphora_id=heartbeat.amphora_id,
+        sent_at=heartbeat.sent_at.seconds + heartbeat.sent_at.nanos / 1e9,
+        boot_id=heartbeat.boot_id,
+        sequence=heartbeat.sequence,
+        config_hash=heartbeat.applied_config_hash,
+        renderer_version=heartbeat.applied_renderer_version,
+        report=heartbeat.SerializeToString(),
+        listeners=tuple(seen.values()),
+    )
+
+
+class PendingBeats:
+    """The newest accepted heartbeat per amphora since the last take()."""
+
+    def __init__(self) -> None:
+        self._newest: dict[str, heartbeat_pb2.Heartbeat] = {}
+        self._count = 0
+
+    def add(self, heartbeat: heartbeat_pb2.Heartbeat) -> None:
+        """heartbeat passed the replay guard, so it is newer than anything held for its amphora."""
+        self._newest[heartbeat.amphora_id] = heartbeat
+        self._count += 1
+
+    def __len__(self) -> int:
+        return len(self._newest)
+
+    def take(self) -> tuple[list[heartbeat_pb2.Heartbeat], int]:
+        """(the newest heartbeat of each amphora, how many heartbeats they stand for); empties
+        the buffer."""
+        newest, count = self._newest, self._count
+        self._newest, self._count = {}, 0
+        return list(newest.values()), count
+
+    def put_back(self, heartbeats: list[heartbeat_pb2.Heartbeat], count: int) -> None:
+        """A batch whose write failed: kept for the next write, except where a newer heartbeat
+        of the same amphora arrived meanwhile."""
+        for hb in heartbeats:
+            self._newest.setdefault(hb.amphora_id, hb)
+        self._count += count

@@ -1,0 +1,135 @@
+"""The stale watch: every tick, count the fleet's silent amphorae in the database, let the gate
+decide, and ask the orchestrator to fail over the ones it allows.
+
+Any number of replicas run it against one database. The orchestrator claims each failover with
+a test-and-set on the amphora row, so replicas asking at once start one failover; a replica
+asks again for the same amphora only after request_every, in case the first request was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from services.common.errors import DomainError, NotFound, Unavailable
+from services.health.domain.failover import FailoverGate
+from services.health.domain.ports import Fleet, HealthStore, Orchestrator
+
+log = logging.getLogger(__name__)
+
+
+class StaleWatch:
+    def __init__(
+        self,
+        store: HealthStore,
+        gate: FailoverGate,
+        orchestrator: Orchestrator,
+        *,
+        stale_after: float,
+        interval: float,
+        behind: Callable[[], float] = lambda: 0.0,
+        on_stale: Callable[[Iterable[str]], Awaitable[None]] | None = None,
+        on_forget: Callable[[str], None] | None = None,
+        request_every: float = 5.0,
+        max_parallel: int = 16,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._store = store
+        self._gate = gate
+        self._orchestrator = orchestrator
+        self._stale_after = stale_after
+        self._interval = interval
+        self._behind = behind
+        self._on_stale = on_stale
+        self._on_forget = on_forget
+        self._request_every = request_every
+        self._limit = asyncio.Semaphore(max_parallel)
+        self._clock = clock
+        self._requested: dict[str, float] = {}
+        self._last_tick: float | None = None
+        self.requested = 0
+        self.claimed = 0
+        self.last_fleet = Fleet(0, ())
+
+    async def tick(self) -> list[str]:
+        """One look at the fleet; returns the amphorae whose failover was asked for."""
+        now = self._clock()
+        if self._last_tick is not None and now - self._last_tick > self._interval + max(
+            1.0, self._stale_after / 2
+        ):
+            # This replica did not run for a while (starved, suspended): it may have missed
+            # heartbeats it would have written.
+            self._gate.interrupt(
+                now, f"the health service stalled for {now - self._last_tick:.1f}s"
+            )
+        self._last_tick = now
+        behind = self._behind()
+        if behind > self._stale_after / 2:
+            self._gate.interrupt(now, f"heartbeats wait {behind:.1f}s to be written")
+        try:
+            fleet = await self._store.fleet(self._stale_after)
+        except Unavailable as err:
+            self._gate.interrupt(now, f"the database is unavailable ({err.operator_detail})")
+            return []
+        self.last_fleet = fleet
+        if self._on_stale is not None:
+            await self._on_stale(fleet.stale)
+        chosen = self._gate.decide(self._clock(), list(fleet.stale), fleet.total)
+        stale = set(fleet.stale)
+        for amphora_id in list(self._requested):
+            if amphora_id not in stale:
+                del self._requested[amphora_id]
+        due = [
+            a
+            for a in chosen
+            if a not in self._requested or now - self._requested[a] >= self._request_every
+        ]
+        if due:
+            await asyncio.gather(*(self._request(a) for a in due))
+        return due
+
+    async def _request(self, amphora_id: str) -> None:
+        async with self._limit:
+            self._requested[amphora_id] = self._clock()
+            self.requested += 1
+            try:
+                claimed = await self._orchestrator.failover_amphora(amphora_id)
+            except NotFound:
+                log.info("stale amphora %s no longer exists; forgetting it", amphora_id)
+                await self._forget(amphora_id)
+                return
+            except DomainError as err:
+                log.warning(
+                    "failover of stale amphora %s not started: %s %s",
+                    amphora_id,
+                    err.user_message,
+                    err.operator_detail,
+                )
+                return
+            if claimed:
+                self.claimed += 1
+                log.error(
+                    "amphora %s is silent for more than %.1fs: failover started",
+                    amphora_id,
+                    self._stale_after,
+                )
+
+    async def _forget(self, amphora_id: str) -> None:
+        self._requested.pop(amphora_id, None)
+        try:
+            await self._store.forget(amphora_id)
+        except Unavailable:
+            return  # asked again on a later tick
+        if self._on_forget is not None:
+            self._on_forget(amphora_id)
+
+    async def run_forever(self) -> None:
+        while True:
+            started = self._clock()
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("stale check failed")
+            await asyncio.sleep(max(0.0, self._interval - (self._clock() - started)))
