@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from lbaas.health.v1 import heartbeat_pb2
 
+# Longest id a statistics row holds (its database column's size).
+MAX_ID = 64
 # (listener id, active connections, bytes in, bytes out, request errors, total connections)
 ListenerCounters = tuple[str, int, int, int, int, int]
 
@@ -29,11 +31,13 @@ class Beat:
     listeners: tuple[ListenerCounters, ...]
 
 
-def beat_of(heartbeat: heartbeat_pb2.Heartbeat) -> Beat:
+def beat_of(heartbeat: heartbeat_pb2.Heartbeat, payload: bytes | None = None) -> Beat:
+    """payload: the heartbeat as received (saves serializing it again)."""
     seen: dict[str, ListenerCounters] = {}
     for r in heartbeat.listeners:
-        # A listener reported twice keeps its last report (one statistics row per listener).
-        if r.listener_id:
+        # A listener reported twice keeps its last report (one statistics row per listener);
+        # an id longer than any the controller gives is not stored.
+        if r.listener_id and len(r.listener_id) <= MAX_ID:
             seen[r.listener_id] = (
                 r.listener_id,
                 r.active_connections,
@@ -49,36 +53,39 @@ def beat_of(heartbeat: heartbeat_pb2.Heartbeat) -> Beat:
         sequence=heartbeat.sequence,
         config_hash=heartbeat.applied_config_hash,
         renderer_version=heartbeat.applied_renderer_version,
-        report=heartbeat.SerializeToString(),
+        report=heartbeat.SerializeToString() if payload is None else payload,
         listeners=tuple(seen.values()),
     )
+
+
+Received = tuple[heartbeat_pb2.Heartbeat, bytes]  # a heartbeat and its payload as received
 
 
 class PendingBeats:
     """The newest accepted heartbeat per amphora since the last take()."""
 
     def __init__(self) -> None:
-        self._newest: dict[str, heartbeat_pb2.Heartbeat] = {}
+        self._newest: dict[str, Received] = {}
         self._count = 0
 
-    def add(self, heartbeat: heartbeat_pb2.Heartbeat) -> None:
+    def add(self, heartbeat: heartbeat_pb2.Heartbeat, payload: bytes) -> None:
         """heartbeat passed the replay guard, so it is newer than anything held for its amphora."""
-        self._newest[heartbeat.amphora_id] = heartbeat
+        self._newest[heartbeat.amphora_id] = (heartbeat, payload)
         self._count += 1
 
     def __len__(self) -> int:
         return len(self._newest)
 
-    def take(self) -> tuple[list[heartbeat_pb2.Heartbeat], int]:
+    def take(self) -> tuple[list[Received], int]:
         """(the newest heartbeat of each amphora, how many heartbeats they stand for); empties
         the buffer."""
         newest, count = self._newest, self._count
         self._newest, self._count = {}, 0
         return list(newest.values()), count
 
-    def put_back(self, heartbeats: list[heartbeat_pb2.Heartbeat], count: int) -> None:
+    def put_back(self, received: list[Received], count: int) -> None:
         """A batch whose write failed: kept for the next write, except where a newer heartbeat
         of the same amphora arrived meanwhile."""
-        for hb in heartbeats:
-            self._newest.setdefault(hb.amphora_id, hb)
+        for item in received:
+            self._newest.setdefault(item[0].amphora_id, item)
         self._count += count

@@ -8,7 +8,7 @@ of the payload, so an unauthenticated sender never reaches the heartbeat decoder
 from __future__ import annotations
 
 import enum
-import hashlib
+import functools
 import hmac
 import struct
 from collections.abc import Mapping
@@ -74,9 +74,13 @@ def parse_key_file(text: str) -> KeyRing:
     return KeyRing(keys=keys, signing_key_id=signing)
 
 
+@functools.lru_cache(maxsize=64)
+def _prefix(version: int, key_id: str) -> bytes:
+    return struct.pack(">I", version) + key_id.encode("utf-8") + b"\x00"
+
+
 def _tag(key: bytes, version: int, key_id: str, payload: bytes) -> bytes:
-    message = struct.pack(">I", version) + key_id.encode("utf-8") + b"\x00" + payload
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.digest(key, _prefix(version, key_id) + payload, "sha256")
 
 
 def seal(heartbeat: heartbeat_pb2.Heartbeat, key_id: str, key: bytes) -> bytes:
@@ -96,6 +100,11 @@ def open_envelope(datagram: bytes, keyring: KeyRing) -> heartbeat_pb2.Heartbeat:
 
     Replays are not checked here (that needs state; see replay.ReplayGuard).
     """
+    return open_signed(datagram, keyring)[0]
+
+
+def open_signed(datagram: bytes, keyring: KeyRing) -> tuple[heartbeat_pb2.Heartbeat, bytes]:
+    """open_envelope, also returning the verified payload (the heartbeat as it was sent)."""
     envelope = heartbeat_pb2.HeartbeatEnvelope()
     try:
         envelope.ParseFromString(datagram)
@@ -116,4 +125,4 @@ def open_envelope(datagram: bytes, keyring: KeyRing) -> heartbeat_pb2.Heartbeat:
         raise Rejected(RejectReason.UNPARSEABLE, f"heartbeat: {err}") from None
     if not heartbeat.amphora_id:
         raise Rejected(RejectReason.UNPARSEABLE, "heartbeat without amphora_id")
-    return heartbeat
+    return heartbeat, envelope.payload

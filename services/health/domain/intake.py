@@ -9,7 +9,7 @@ from lbaas.health.v1 import heartbeat_pb2
 
 from services.health.domain.batch import PendingBeats
 from services.health.domain.drops import DropRecorder
-from services.health.domain.envelope import KeyRing, Rejected, RejectReason, open_envelope
+from services.health.domain.envelope import KeyRing, Rejected, RejectReason, open_signed
 from services.health.domain.replay import ReplayGuard
 
 # Longest id, hash or version string a heartbeat may carry (the database columns' size).
@@ -18,14 +18,14 @@ _MAX_SEQUENCE = 2**63 - 1
 
 
 def check_sizes(heartbeat: heartbeat_pb2.Heartbeat) -> None:
-    """Raises Rejected (UNPARSEABLE) for a heartbeat whose values cannot be stored as they are."""
+    """Raises Rejected (UNPARSEABLE) for a heartbeat whose values cannot be stored as they are
+    (a listener id that is too long is left out of the statistics instead: batch.beat_of)."""
     if (
         len(heartbeat.amphora_id) > MAX_TEXT
         or len(heartbeat.boot_id) > MAX_TEXT
         or len(heartbeat.applied_config_hash) > MAX_TEXT
         or len(heartbeat.applied_renderer_version) > MAX_TEXT
         or heartbeat.sequence > _MAX_SEQUENCE
-        or any(len(r.listener_id) > MAX_TEXT for r in heartbeat.listeners)
     ):
         raise Rejected(RejectReason.UNPARSEABLE, "a value is longer than it may be")
 
@@ -56,13 +56,13 @@ class HeartbeatIntake:
     def receive(self, datagram: bytes, source: str) -> heartbeat_pb2.Heartbeat | None:
         now = self._wall()
         try:
-            heartbeat = open_envelope(datagram, self._keyring())
+            heartbeat, payload = open_signed(datagram, self._keyring())
             check_sizes(heartbeat)
             self._replay.admit(heartbeat, now)
         except Rejected as rejected:
             self._drops.record(rejected, source, self._monotonic())
             return None
         self.accepted += 1
-        self._pending.add(heartbeat)
+        self._pending.add(heartbeat, payload)
         self._on_accepted(heartbeat)
         return heartbeat

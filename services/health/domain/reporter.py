@@ -58,14 +58,14 @@ class _Sent:
 
 
 def status_key(heartbeat: heartbeat_pb2.Heartbeat) -> tuple:
-    """What a heartbeat says about statuses (counters left out): equal keys roll up equally."""
+    """What a heartbeat says about statuses (counters left out): equal keys roll up equally.
+    Which listeners a heartbeat lists follows from its config, so with the config hash the
+    listener statuses in order are enough; pool reports hold no counters and compare whole (in
+    C, cheaper than walking them here: this runs for every heartbeat)."""
     return (
         heartbeat.applied_config_hash,
-        tuple((r.listener_id, r.status) for r in heartbeat.listeners),
-        tuple(
-            (p.pool_id, p.status, tuple((m.member_id, m.status) for m in p.members))
-            for p in heartbeat.pools
-        ),
+        [r.status for r in heartbeat.listeners],
+        heartbeat.pools,
     )
 
 
@@ -136,6 +136,8 @@ class StatusReporter:
                     await self._process(heartbeat)
                     self._seen[amphora_id] = (status_key(heartbeat), self._clock())
                 except NotFound:
+                    # Not asked about again before its next status change or resend.
+                    self._seen[amphora_id] = (status_key(heartbeat), self._clock())
                     log.debug("amphora %s is not known to the orchestrator", amphora_id)
                 except DomainError as err:
                     log.warning(
@@ -161,8 +163,7 @@ class StatusReporter:
             log.debug("amphora %s serves no load balancer (a spare)", amphora_id)
             return
         graph = await self._graph(lb_id, heartbeat.applied_config_hash)
-        statuses = roll_up(graph, heartbeat, amphora_stale=self._sibling_stale(lb_id, amphora_id))
-        await self._report(lb_id, amphora_id, statuses)
+        await self._report(lb_id, amphora_id, roll_up(graph, heartbeat))
 
     def _siblings(self, lb_id: str, amphora_id: str) -> Iterable[str]:
         return (
@@ -170,10 +171,6 @@ class StatusReporter:
             for other, cached in self._amphorae.items()
             if other != amphora_id and cached.view.loadbalancer_id == lb_id
         )
-
-    def _sibling_stale(self, lb_id: str, amphora_id: str) -> bool:
-        """Another amphora of the same load balancer (ACTIVE_STANDBY) is stale."""
-        return any(other in self._stale for other in self._siblings(lb_id, amphora_id))
 
     # -- drift --------------------------------------------------------------------------------
 
@@ -298,6 +295,12 @@ class StatusReporter:
 
     def forget(self, amphora_id: str) -> None:
         """The amphora is gone (failed over, or deleted with its load balancer)."""
+        cached = self._amphorae.get(amphora_id)
+        if cached is not None and cached.view.loadbalancer_id:
+            # Its load balancer may have been reported ERROR for it: the next heartbeat of the
+            # amphora that serves it now is looked at whatever it says.
+            for other in self._siblings(cached.view.loadbalancer_id, amphora_id):
+                self._seen.pop(other, None)
         for table in (
             self._amphorae,
             self._lookup_failed,

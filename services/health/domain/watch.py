@@ -32,7 +32,7 @@ class StaleWatch:
         behind: Callable[[], float] = lambda: 0.0,
         on_stale: Callable[[Iterable[str]], Awaitable[None]] | None = None,
         on_forget: Callable[[str], None] | None = None,
-        request_every: float = 5.0,
+        request_every: float = 2.0,
         max_parallel: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ):

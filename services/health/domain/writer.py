@@ -65,7 +65,7 @@ class BatchWriter:
         if not heartbeats:
             return
         try:
-            await self._store.write([beat_of(hb) for hb in heartbeats])
+            await self._store.write([beat_of(hb, payload) for hb, payload in heartbeats])
         except Unavailable as err:
             self._pending.put_back(heartbeats, count)
             self.counts.failures += 1

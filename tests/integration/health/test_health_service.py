@@ -34,6 +34,26 @@ async def _health_of(stack, amphora_id: str = "amp-1") -> hpb.AmphoraHealth:
     return response.health
 
 
+async def _written(stack, amphora_id: str = "amp-1", sequence: int = 0) -> hpb.AmphoraHealth:
+    """The amphora's health row once a heartbeat of at least `sequence` was written (heartbeats
+    are written in batches, a moment after they are reported)."""
+    found: list[hpb.AmphoraHealth] = []
+
+    async def written() -> bool:
+        try:
+            row = await _health_of(stack, amphora_id)
+        except grpc.aio.AioRpcError:
+            return False
+        found[:] = [row]
+        return row.last_sequence >= sequence
+
+    deadline = time.monotonic() + 5
+    while not await written():
+        assert time.monotonic() < deadline, f"no health row for {amphora_id}"
+        await asyncio.sleep(0.02)
+    return found[0]
+
+
 def test_signed_heartbeat_reports_rolled_up_statuses(tmp_path, database_url):
     async def scenario():
         async with running_stack(tmp_path, database_url) as stack:
@@ -56,7 +76,7 @@ def test_signed_heartbeat_reports_rolled_up_statuses(tmp_path, database_url):
             assert fake.get_lb_calls[0].id == "lb-1"
             assert fake.get_lb_calls[0].scope.all_projects
 
-            health = await _health_of(stack)
+            health = await _written(stack, sequence=7)
             assert health.last_sequence == 7
             assert health.applied_config_hash == "cfg-1"
             assert not health.stale
@@ -82,7 +102,7 @@ def test_forged_unknown_key_replayed_and_garbage_datagrams_are_dropped(tmp_path,
             first = signed(make_heartbeat(1, members={"m-1": "DOWN", "m-2": "UP"}))
             stack.send(first)
             await eventually(lambda: fake.set_calls, what="first call")
-            seen = await _health_of(stack)
+            seen = await _written(stack, sequence=1)
 
             # Each of these would change the statuses (m-1 UP) if it were accepted.
             forged = heartbeat_pb2.HeartbeatEnvelope.FromString(signed(make_heartbeat(2)))
@@ -108,7 +128,7 @@ def test_forged_unknown_key_replayed_and_garbage_datagrams_are_dropped(tmp_path,
             stack.send(signed(make_heartbeat(2)))
             await eventually(lambda: len(fake.set_calls) == 2, what="call after drops")
             assert fake.statuses()["m-1"] == st.OPERATING_STATUS_ONLINE
-            assert (await _health_of(stack)).last_sequence == 2
+            assert (await _written(stack, sequence=2)).last_sequence == 2
 
     asyncio.run(scenario())
 
@@ -128,7 +148,7 @@ def test_orchestrator_errors_do_not_stop_reporting(tmp_path, database_url):
             assert fake.set_calls[0].amphora_id == "amp-1"
             assert fake.statuses()["lb-1"] == st.OPERATING_STATUS_ONLINE
             assert {r.id for r in fake.get_amphora_calls} == {"ghost", "amp-1"}
-            assert (await _health_of(stack, "ghost")).last_sequence == 1
+            assert (await _written(stack, "ghost", 1)).last_sequence == 1
 
     asyncio.run(scenario())
 

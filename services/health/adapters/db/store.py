@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
@@ -37,12 +38,14 @@ _UPGRADE_LOCK = 7355610
 # Errors that mean "the database is not there right now" (stopped, restarting, unreachable).
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError)
 
+# The batch travels as two JSON arrays of arrays (built by orjson; PostgreSQL parses them in C):
+# about ten times cheaper for this process than psycopg adapting one Python list per column.
 _WRITE = """
 WITH beat AS (
-    SELECT * FROM unnest(
-        %(amphora_id)s::text[], %(sent_at)s::float8[], %(boot_id)s::text[], %(sequence)s::int8[],
-        %(config_hash)s::text[], %(renderer_version)s::text[], %(report)s::bytea[]
-    ) AS b(amphora_id, sent_at, boot_id, sequence, config_hash, renderer_version, report)
+    SELECT b->>0 AS amphora_id, (b->>1)::float8 AS sent_at, b->>2 AS boot_id,
+           (b->>3)::int8 AS sequence, b->>4 AS config_hash, b->>5 AS renderer_version,
+           decode(b->>6, 'hex') AS report
+      FROM json_array_elements(%(beats)s::json) AS b
 ), moved AS (
     INSERT INTO amphora_health AS h (
         amphora_id, last_seen, sent_at, boot_id, sequence,
@@ -61,6 +64,11 @@ WITH beat AS (
     WHERE (h.boot_id = EXCLUDED.boot_id AND h.sequence < EXCLUDED.sequence)
        OR (h.boot_id <> EXCLUDED.boot_id AND h.sent_at < EXCLUDED.sent_at)
     RETURNING amphora_id
+), listener AS (
+    SELECT l->>0 AS listener_id, l->>1 AS amphora_id, l->>2 AS boot_id,
+           (l->>3)::int8 AS active, (l->>4)::int8 AS bytes_in, (l->>5)::int8 AS bytes_out,
+           (l->>6)::int8 AS request_errors, (l->>7)::int8 AS total
+      FROM json_array_elements(%(listeners)s::json) AS l
 ), counted AS (
     INSERT INTO listener_statistics AS s (
         listener_id, amphora_id, boot_id, active_connections,
@@ -70,11 +78,7 @@ WITH beat AS (
     SELECT l.listener_id, l.amphora_id, l.boot_id, l.active,
            l.bytes_in, l.bytes_out, l.request_errors, l.total,
            l.bytes_in, l.bytes_out, l.request_errors, l.total, clock_timestamp()
-      FROM unnest(
-        %(l_listener_id)s::text[], %(l_amphora_id)s::text[], %(l_boot_id)s::text[],
-        %(l_active)s::int8[], %(l_bytes_in)s::int8[], %(l_bytes_out)s::int8[],
-        %(l_request_errors)s::int8[], %(l_total)s::int8[]
-      ) AS l(listener_id, amphora_id, boot_id, active, bytes_in, bytes_out, request_errors, total)
+      FROM listener AS l
      WHERE l.amphora_id IN (SELECT amphora_id FROM moved)
     ON CONFLICT (listener_id, amphora_id) DO UPDATE SET
         bytes_in = s.bytes_in + CASE
@@ -151,33 +155,24 @@ class WriteResult:
     listeners: int  # statistics rows written
 
 
-def _columns(beats: Sequence[Beat]) -> dict[str, list]:
-    params: dict[str, list] = {
-        key: []
-        for key in (
-            "amphora_id", "sent_at", "boot_id", "sequence", "config_hash", "renderer_version",
-            "report", "l_listener_id", "l_amphora_id", "l_boot_id", "l_active", "l_bytes_in",
-            "l_bytes_out", "l_request_errors", "l_total",
-        )
-    }  # fmt: skip
+def _documents(beats: Sequence[Beat]) -> dict[str, str]:
+    rows = []
+    listeners = []
     for beat in beats:
-        params["amphora_id"].append(beat.amphora_id)
-        params["sent_at"].append(beat.sent_at)
-        params["boot_id"].append(beat.boot_id)
-        params["sequence"].append(beat.sequence)
-        params["config_hash"].append(beat.config_hash)
-        params["renderer_version"].append(beat.renderer_version)
-        params["report"].append(beat.report)
-        for listener_id, active, bytes_in, bytes_out, errors, total in beat.listeners:
-            params["l_listener_id"].append(listener_id)
-            params["l_amphora_id"].append(beat.amphora_id)
-            params["l_boot_id"].append(beat.boot_id)
-            params["l_active"].append(active)
-            params["l_bytes_in"].append(bytes_in)
-            params["l_bytes_out"].append(bytes_out)
-            params["l_request_errors"].append(errors)
-            params["l_total"].append(total)
-    return params
+        rows.append(
+            (
+                beat.amphora_id,
+                beat.sent_at,
+                beat.boot_id,
+                beat.sequence,
+                beat.config_hash,
+                beat.renderer_version,
+                beat.report.hex(),
+            )
+        )
+        for counters in beat.listeners:
+            listeners.append((counters[0], beat.amphora_id, beat.boot_id, *counters[1:]))
+    return {"beats": orjson.dumps(rows).decode(), "listeners": orjson.dumps(listeners).decode()}
 
 
 class PostgresHealthStore:
@@ -225,7 +220,7 @@ class PostgresHealthStore:
     async def write(self, beats: Sequence[Beat]) -> WriteResult:
         if not beats:
             return WriteResult(0, 0)
-        rows = await self._fetch(_WRITE, _columns(beats))
+        rows = await self._fetch(_WRITE, _documents(beats))
         moved, counted = rows[0]
         return WriteResult(int(moved), int(counted))
 
