@@ -25,7 +25,8 @@ class Settings:
     tls_key: str
     client_ca: str
     runtime_dir: str
-    heartbeat_target: tuple[str, int]
+    # Every health receiver (several health replicas each get every heartbeat).
+    heartbeat_targets: tuple[tuple[str, int], ...]
     heartbeat_key_file: str
     heartbeat_interval: float
     backend: str
@@ -50,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client-ca", required=True, help="PEM CA that issues controller certificates")
     p.add_argument("--runtime-dir", required=True, help="state, sockets and config (under conf/)")
     p.add_argument(
-        "--heartbeat-target", required=True, type=split_host_port, help="HOST:PORT (UDP)"
+        "--heartbeat-target",
+        required=True,
+        type=split_host_port,
+        action="append",
+        help="HOST:PORT (UDP); repeat it to send every heartbeat to several health services",
     )
     p.add_argument("--heartbeat-key-file", required=True, help='lines "<key_id> <hex key>"')
     p.add_argument("--heartbeat-interval", type=float, default=1.0, help="seconds (default 1.0)")
@@ -74,7 +79,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         tls_key=args.tls_key,
         client_ca=args.client_ca,
         runtime_dir=os.path.abspath(args.runtime_dir),
-        heartbeat_target=args.heartbeat_target,
+        heartbeat_targets=tuple(args.heartbeat_target),
         heartbeat_key_file=args.heartbeat_key_file,
         heartbeat_interval=args.heartbeat_interval,
         backend=args.backend,

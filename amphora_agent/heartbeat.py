@@ -49,11 +49,16 @@ def build_heartbeat(
     sent_at_ns: int,
     config_hash: str,
     snapshot: StatSnapshot,
+    renderer_version: str = "",
 ) -> heartbeat_pb2.Heartbeat:
     stamp = Timestamp()
     stamp.FromNanoseconds(sent_at_ns)
     beat = heartbeat_pb2.Heartbeat(
-        amphora_id=amphora_id, sequence=sequence, boot_id=boot_id, applied_config_hash=config_hash
+        amphora_id=amphora_id,
+        sequence=sequence,
+        boot_id=boot_id,
+        applied_config_hash=config_hash,
+        applied_renderer_version=renderer_version,
     )
     beat.sent_at.CopyFrom(stamp)
     for fe in snapshot.frontends:
@@ -102,34 +107,42 @@ class KeyFile:
 
 
 class HeartbeatSender:
+    """Sends a heartbeat to every target each interval. The counters and statuses come from the
+    newest snapshot, which a task of its own refreshes: a slow stats socket (haproxy busy
+    reloading) makes a heartbeat's numbers older, never the heartbeat late, so a live amphora is
+    not taken for a dead one."""
+
     def __init__(
         self,
         amphora_id: str,
-        target: tuple[str, int],
+        targets: list[tuple[str, int]],
         keys: KeyFile,
         interval: float,
         snapshot: Callable[[], Awaitable[StatSnapshot]],
         config_hash: Callable[[], str],
+        renderer_version: Callable[[], str] = lambda: "",
     ) -> None:
         self.amphora_id = amphora_id
-        self.target = target
+        self.targets = list(targets)
         self.keys = keys
         self.interval = interval
         self.snapshot = snapshot
         self.config_hash = config_hash
+        self.renderer_version = renderer_version
         self.boot_id = uuid.uuid4().hex
         self.sequence = 0
+        self.latest = StatSnapshot()
 
-    def _socket(self) -> tuple[socket.socket, tuple]:
+    @staticmethod
+    def _socket(target: tuple[str, int]) -> tuple[socket.socket, tuple]:
         family, kind, proto, _, addr = socket.getaddrinfo(
-            self.target[0], self.target[1], type=socket.SOCK_DGRAM
+            target[0], target[1], type=socket.SOCK_DGRAM
         )[0]
         sock = socket.socket(family, kind, proto)
         sock.setblocking(False)
         return sock, addr
 
-    async def send_one(self, sock: socket.socket, addr: tuple) -> None:
-        snapshot = await self.snapshot()
+    def datagram(self) -> bytes:
         key_id, key = self.keys.signing_key()
         self.sequence += 1
         beat = build_heartbeat(
@@ -138,27 +151,48 @@ class HeartbeatSender:
             self.boot_id,
             time.time_ns(),
             self.config_hash(),
-            snapshot,
+            self.latest,
+            self.renderer_version(),
         )
-        sock.sendto(seal(beat, key_id, key), addr)
+        return seal(beat, key_id, key)
+
+    async def refresh(self) -> None:
+        """Keeps `latest` current; a snapshot that takes longer than an interval is given up."""
+        while True:
+            started = time.monotonic()
+            try:
+                self.latest = await asyncio.wait_for(self.snapshot(), max(self.interval, 0.5))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # the last snapshot stands
+                log.debug("stats snapshot failed: %r", err)
+            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
     async def run(self) -> None:
-        sock = None
+        socks: dict[tuple[str, int], tuple[socket.socket, tuple]] = {}
+        refresher = asyncio.create_task(self.refresh(), name="heartbeat-stats")
         try:
             while True:
                 started = time.monotonic()
                 try:
-                    if sock is None:
-                        sock, addr = self._socket()
-                    await self.send_one(sock, addr)
-                except asyncio.CancelledError:
-                    raise
+                    data = self.datagram()
                 except Exception:  # a heartbeat problem must never take the agent down
                     log.exception("heartbeat failed")
-                    if sock is not None:
-                        sock.close()
-                        sock = None
+                    data = b""
+                for target in self.targets if data else ():
+                    try:
+                        if target not in socks:
+                            socks[target] = self._socket(target)
+                        sock, addr = socks[target]
+                        sock.sendto(data, addr)
+                    except OSError as err:
+                        log.warning("heartbeat to %s:%d failed: %s", *target, err)
+                        sock_addr = socks.pop(target, None)
+                        if sock_addr is not None:
+                            sock_addr[0].close()
                 await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
         finally:
-            if sock is not None:
+            refresher.cancel()
+            await asyncio.gather(refresher, return_exceptions=True)
+            for sock, _ in socks.values():
                 sock.close()

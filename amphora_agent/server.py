@@ -15,6 +15,7 @@ from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
 from amphora_agent import nginx
 from amphora_agent.applier import Applier
+from amphora_agent.certificates import ServerCertificate
 from amphora_agent.config import Settings
 from amphora_agent.haproxy import Haproxy, probe_versions
 from amphora_agent.heartbeat import HeartbeatSender, KeyFile
@@ -72,11 +73,6 @@ class ControllerOnly(grpc.aio.ServerInterceptor):
         return handler
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
 def _write_atomic(path: str, text: str) -> None:
     with open(path + ".tmp", "w") as fh:
         fh.write(text)
@@ -99,6 +95,9 @@ async def serve(settings: Settings) -> None:
         software_version, openssl_version = probe_versions(settings.haproxy_bin)
         live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
     applier = Applier(run_dir, process)
+    certificate = ServerCertificate(
+        settings.amphora_id, settings.tls_cert, settings.tls_key, settings.client_ca
+    )
     service = AgentService(
         amphora_id=settings.amphora_id,
         runtime_dir=run_dir,
@@ -106,6 +105,7 @@ async def serve(settings: Settings) -> None:
         versions={settings.backend: software_version, "openssl": openssl_version},
         applier=applier,
         stats=live,
+        certificate=certificate,
     )
 
     server = grpc.aio.server(interceptors=[ControllerOnly()])
@@ -120,12 +120,8 @@ async def serve(settings: Settings) -> None:
         ),
         server,
     )
-    credentials = grpc.ssl_server_credentials(
-        [(_read(settings.tls_key), _read(settings.tls_cert))],
-        root_certificates=_read(settings.client_ca),
-        require_client_auth=True,
-    )
-    port = server.add_secure_port(settings.listen, credentials)
+    # Dynamic: UpdateCertificate swaps the certificate for new handshakes without a restart.
+    port = server.add_secure_port(settings.listen, certificate.credentials())
     if port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}")
 
@@ -154,11 +150,12 @@ async def serve(settings: Settings) -> None:
 
     sender = HeartbeatSender(
         settings.amphora_id,
-        settings.heartbeat_target,
+        list(settings.heartbeat_targets),
         KeyFile(settings.heartbeat_key_file),
         settings.heartbeat_interval,
         live.snapshot,
         lambda: applier.applied_hash,
+        lambda: applier.applied_renderer_version,
     )
     beats = asyncio.create_task(sender.run())
     try:

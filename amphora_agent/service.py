@@ -1,12 +1,14 @@
-"""AmphoraAgentService handlers: decode protobuf, call the applier / stats, encode."""
+"""AmphoraAgentService handlers: decode protobuf, call the applier / stats / certificate, encode."""
 
 from __future__ import annotations
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.amphora.v1 import amphora_service_pb2 as pb
 from lbaas.amphora.v1 import amphora_service_pb2_grpc as pb_grpc
 
 from amphora_agent.applier import Applier, ConfigFile, RequestError
+from amphora_agent.certificates import CertificateError, ServerCertificate
 from amphora_agent.confighash import UnsafePathError
 from amphora_agent.stats import SnapshotSource
 
@@ -20,6 +22,7 @@ CAPABILITIES = (
     "listener-stats",
     "apply-force",
     "applied-renderer-version",
+    "certificate-rotation",
 )
 # nginx keeps no server state across reloads and has no per-listener counters.
 NGINX_CAPABILITIES = tuple(
@@ -37,6 +40,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         versions: dict[str, str],
         applier: Applier,
         stats: SnapshotSource,
+        certificate: ServerCertificate,
     ) -> None:
         self.amphora_id = amphora_id
         self.runtime_dir = runtime_dir
@@ -44,6 +48,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         self.versions = versions
         self.applier = applier
         self.stats = stats
+        self.certificate = certificate
 
     async def GetInfo(self, request, context):
         return pb.GetInfoResponse(
@@ -100,3 +105,12 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
                 for fe in snapshot.frontends
             ]
         )
+
+    async def UpdateCertificate(self, request, context):
+        try:
+            not_after = self.certificate.update(request.certificate_pem, request.private_key_pem)
+        except CertificateError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        timestamp = Timestamp()
+        timestamp.FromDatetime(not_after)
+        return pb.UpdateCertificateResponse(not_after=timestamp)

@@ -22,9 +22,11 @@ from services.orchestrator.domain.ports import (
     Renderer,
 )
 from services.orchestrator.handlers.orchestrator import OrchestratorServicer
-from services.orchestrator.jobs.housekeeping import Housekeeper
+from services.orchestrator.jobs.cert_rotation import CertificateRotator
+from services.orchestrator.jobs.housekeeping import Chore, Housekeeper
 from services.orchestrator.jobs.reconcile import Drivers, Reconciler
 from services.orchestrator.jobs.roll import Roller
+from services.orchestrator.jobs.spares import SparePool
 from services.orchestrator.jobs.sweep import Sweeper
 from services.orchestrator.jobs.worker import build_worker_app
 from services.orchestrator.service_layer.common import Deps
@@ -64,7 +66,11 @@ def build(
 
     renderers maps each backend type to its renderer; renderer (tests) serves every backend;
     without either, one GrpcRenderer per backend at LBAAS_RENDERER_<BACKEND>_ADDR."""
-    ca = ca or FileCertificateAuthority(settings.run_dir / "ca")
+    ca = ca or FileCertificateAuthority(
+        settings.run_dir / "ca",
+        validity=settings.cert_validity,
+        renew_before=settings.cert_renew_before,
+    )
     if settings.compute_driver == "noop":
         from services.orchestrator.adapters.agent_noop import NoopAgentClient
         from services.orchestrator.adapters.compute_noop import NoopComputeDriver
@@ -76,7 +82,7 @@ def build(
 
         compute = LocalComputeDriver(
             settings.run_dir,
-            settings.health_udp_addr,
+            settings.health_udp_addrs or settings.health_udp_addr,
             settings.heartbeat_key_file,
             settings.heartbeat_interval,
         )
@@ -113,7 +119,8 @@ def build(
         settings.stalled_worker_timeout,
         version_check=lambda: roller.maybe_check(settings.renderer_check_interval),
     )
-    housekeeper = Housekeeper(engine, [])
+    housekeeper = Housekeeper(engine, [Chore("spares", SparePool(uow, drivers, settings).run)])
+    housekeeper.add(Chore("certificates", CertificateRotator(uow, drivers, settings).run))
     changes = ChangeFeed()
     changes.install(uow.sessions)
     servicer = OrchestratorServicer(

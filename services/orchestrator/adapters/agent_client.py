@@ -3,19 +3,31 @@
 Each channel checks that the agent's certificate names the amphora id we meant to call
 (`grpc.ssl_target_name_override`), so a stale address that now belongs to another amphora
 fails the handshake instead of receiving that amphora's config.
+
+The controller certificate is renewed by the CA before it expires; the client notices when the
+one its channels present is due and moves to new channels with the renewed one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import time
 from collections import OrderedDict
 
 import grpc
+from cryptography import x509
 from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
 from services.common.errors import DomainError, Unavailable, from_rpc_error
-from services.orchestrator.domain.ports import AgentInfo, ApplyOutcome, CertificateAuthority
+from services.orchestrator.domain.ports import (
+    AgentInfo,
+    AgentLacksRpc,
+    ApplyOutcome,
+    CertificateAuthority,
+    IssuedCertificate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +72,74 @@ def map_agent_error(err: grpc.RpcError, agent_address: str, amphora_id: str) -> 
 
 
 class GrpcAgentClient:
-    """AgentClient over grpc.aio; one cached channel per (address, amphora id)."""
+    """AgentClient over grpc.aio; one cached channel per (address, amphora id).
+
+    At most every renewal_check_interval seconds, a call checks whether the controller
+    certificate of the cached credentials expires within the CA's renewal margin; if so it
+    takes fresh credentials from the CA (which renews the certificate, or reads the one another
+    process renewed) and drops the cached channels, closing them in the background with a grace
+    period so calls in flight finish."""
 
     # Amphorae come and go (failover); bound the cache so channels to deleted ones are closed.
     max_channels = 1024
 
-    def __init__(self, ca: CertificateAuthority, timeout: float = 10.0):
+    def __init__(
+        self,
+        ca: CertificateAuthority,
+        timeout: float = 10.0,
+        *,
+        renewal_check_interval: float = 5.0,
+    ):
         self._ca = ca
         self._timeout = timeout
+        self._renewal_check_interval = renewal_check_interval
         self._credentials: grpc.ChannelCredentials | None = None
+        self._controller_pem = b""
+        self._controller_not_after: dt.datetime | None = None
+        self._next_renewal_check = 0.0
         self._channels: OrderedDict[tuple[str, str], grpc.aio.Channel] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
     def _channel_credentials(self) -> grpc.ChannelCredentials:
         if self._credentials is None:
-            controller = self._ca.controller_credentials()
-            self._credentials = grpc.ssl_channel_credentials(
-                root_certificates=self._ca.ca_certificate_pem(),
-                private_key=controller.key_pem,
-                certificate_chain=controller.cert_pem,
-            )
+            return self._use(self._ca.controller_credentials())
         return self._credentials
+
+    def _use(self, controller: IssuedCertificate) -> grpc.ChannelCredentials:
+        self._credentials = grpc.ssl_channel_credentials(
+            root_certificates=self._ca.ca_certificate_pem(),
+            private_key=controller.key_pem,
+            certificate_chain=controller.cert_pem,
+        )
+        self._controller_pem = controller.cert_pem
+        self._controller_not_after = _not_after(controller.cert_pem)
+        return self._credentials
+
+    def _renew_if_due(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Drops the cached credentials and channels when the controller certificate they
+        present is due for renewal (checked at most every renewal_check_interval)."""
+        if self._credentials is None or time.monotonic() < self._next_renewal_check:
+            return
+        self._next_renewal_check = time.monotonic() + self._renewal_check_interval
+        not_after = self._controller_not_after
+        margin = dt.timedelta(seconds=self._ca.renew_before)
+        if not_after is not None and dt.datetime.now(dt.UTC) + margin < not_after:
+            return
+        controller = self._ca.controller_credentials()
+        if controller.cert_pem == self._controller_pem:
+            return  # the CA did not renew it (a fake CA, or a margin it does not apply)
+        log.info("controller certificate renewed; reconnecting to agents with it")
+        self._use(controller)
+        channels = list(self._channels.values())
+        self._channels.clear()
+        for channel in channels:
+            self._close_later(loop, channel)
+
+    def _close_later(self, loop: asyncio.AbstractEventLoop, channel: grpc.aio.Channel) -> None:
+        task = loop.create_task(channel.close(grace=self._timeout))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _stub(
         self, agent_address: str, amphora_id: str
@@ -91,6 +149,7 @@ class GrpcAgentClient:
             # aio channels belong to the loop that made them; a new loop starts a new cache.
             self._channels.clear()
             self._loop = loop
+        self._renew_if_due(loop)
         key = (agent_address, amphora_id)
         channel = self._channels.get(key)
         if channel is None:
@@ -102,9 +161,7 @@ class GrpcAgentClient:
             self._channels[key] = channel
             while len(self._channels) > self.max_channels:
                 _, old = self._channels.popitem(last=False)
-                task = loop.create_task(old.close(grace=self._timeout))
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                self._close_later(loop, old)
         else:
             self._channels.move_to_end(key)
         return amphora_service_pb2_grpc.AmphoraAgentServiceStub(channel)
@@ -158,7 +215,34 @@ class GrpcAgentClient:
             result=result, applied_config_hash=resp.applied_config_hash, detail=detail
         )
 
+    async def update_certificate(
+        self, agent_address: str, amphora_id: str, certificate: IssuedCertificate
+    ) -> dt.datetime:
+        stub = self._stub(agent_address, amphora_id)
+        request = amphora_service_pb2.UpdateCertificateRequest(
+            certificate_pem=certificate.cert_pem, private_key_pem=certificate.key_pem
+        )
+        try:
+            resp = await stub.UpdateCertificate(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            if hasattr(err, "code") and err.code() == grpc.StatusCode.UNIMPLEMENTED:
+                raise AgentLacksRpc(
+                    "The amphora agent cannot rotate its certificate.",
+                    operator_detail=f"amphora {amphora_id} at {agent_address}: "
+                    "UpdateCertificate is UNIMPLEMENTED (an agent older than certificate "
+                    "rotation)",
+                ) from err
+            raise map_agent_error(err, agent_address, amphora_id) from err
+        return resp.not_after.ToDatetime(tzinfo=dt.UTC)
+
     async def close(self) -> None:
         channels = list(self._channels.values())
         self._channels.clear()
         await asyncio.gather(*(c.close() for c in channels), *self._closing, return_exceptions=True)
+
+
+def _not_after(cert_pem: bytes) -> dt.datetime | None:
+    try:
+        return x509.load_pem_x509_certificate(cert_pem).not_valid_after_utc
+    except ValueError:  # not a certificate this client can read: renewed at the next check
+        return None

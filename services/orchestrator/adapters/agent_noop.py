@@ -4,10 +4,13 @@ checks the declared hash as a real agent does, so a renderer/orchestrator hash m
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import struct
 
-from services.orchestrator.domain.ports import AgentInfo, ApplyOutcome
+from cryptography import x509
+
+from services.orchestrator.domain.ports import AgentInfo, ApplyOutcome, IssuedCertificate
 
 HAPROXY_VERSION = "2.6.12"
 OPENSSL_VERSION = "3.0.2"
@@ -56,3 +59,8 @@ class NoopAgentClient:
             )
         self._applied[amphora_id] = config_hash
         return ApplyOutcome("APPLIED", config_hash, "")
+
+    async def update_certificate(
+        self, agent_address: str, amphora_id: str, certificate: IssuedCertificate
+    ) -> dt.datetime:
+        return x509.load_pem_x509_certificate(certificate.cert_pem).not_valid_after_utc

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,7 +225,7 @@ class LocalComputeDriver:
     def __init__(
         self,
         run_dir: Path,
-        health_udp_addr: str,
+        health_udp_addr: str | Sequence[str],
         heartbeat_key_file: Path,
         heartbeat_interval: float,
         python: str = sys.executable,
@@ -233,7 +234,10 @@ class LocalComputeDriver:
         startup_timeout: float = 5.0,
     ):
         self._run_dir = Path(run_dir)
-        self._health_udp_addr = health_udp_addr
+        # Every health replica gets every heartbeat.
+        self._health_udp_addrs = (
+            [health_udp_addr] if isinstance(health_udp_addr, str) else list(health_udp_addr)
+        )
         self._heartbeat_key_file = Path(heartbeat_key_file)
         self._heartbeat_interval = heartbeat_interval
         self._python = python
@@ -250,7 +254,7 @@ class LocalComputeDriver:
             "--tls-key", str(amphora_dir / "agent.key"),
             "--client-ca", str(amphora_dir / "ca.crt"),
             "--runtime-dir", str(amphora_dir),
-            "--heartbeat-target", self._health_udp_addr,
+            *(a for addr in self._health_udp_addrs for a in ("--heartbeat-target", addr)),
             "--heartbeat-key-file", str(self._heartbeat_key_file),
             "--heartbeat-interval", str(self._heartbeat_interval),
             "--backend", spec.backend_type,

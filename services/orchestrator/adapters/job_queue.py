@@ -9,10 +9,22 @@ import procrastinate
 from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import DEFAULT_QUEUE, Job
-from sqlalchemy import Engine
+from sqlalchemy import DateTime, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 RECONCILE_TASK = "reconcile_loadbalancer"
+
+# Removes the load balancer's waiting job when it is due after `due` (after now when NULL): a
+# retry backing off, which a sooner job replaces. clock_timestamp(), not now(): the caller's
+# transaction may have started a while ago. A job a worker is taking at this instant is locked
+# by that worker; once it is `doing` it no longer matches and stays.
+_DROP_LATER = text(
+    """
+    DELETE FROM procrastinate_jobs
+     WHERE queueing_lock = :lock AND status = 'todo'
+       AND scheduled_at > COALESCE(:due, clock_timestamp())
+    """
+).bindparams(bindparam("due", type_=DateTime(timezone=True)))
 
 
 class ProcrastinateReconcileQueue:
@@ -21,8 +33,10 @@ class ProcrastinateReconcileQueue:
     The job row is written through the session's own connection, so it commits with the change
     that caused it (no lost job if the process dies right after commit, no job for a rolled-back
     change). queueing_lock allows one waiting job per load balancer: a second defer while one
-    waits is dropped (that job will read the newer state). lock serializes running jobs of one
-    load balancer across every worker and replica.
+    waits is dropped when the waiting job is due no later (that job will read the newer state),
+    and replaces it when it is due later (a retry backing off), so a change, a failover or a
+    configure is not held until the retry is due. lock serializes running jobs of one load
+    balancer across every worker and replica.
     """
 
     def __init__(self, engine: Engine):
@@ -38,19 +52,33 @@ class ProcrastinateReconcileQueue:
         delay: float | None = None,
         created: bool = False,
     ) -> bool:
+        """Defers a pass due now, or after `delay` seconds. True when this call wrote the job
+        that will run (none was waiting, or the waiting one was due later and is replaced by
+        this one); False when a job due no later already waits and covers this call."""
         job = _job(loadbalancer_id, delay)
-        # A savepoint, so that the unique violation of a duplicate does not abort the caller's
-        # transaction; none for a load balancer inserted by that same transaction, which can
-        # have no job yet.
-        savepoint = contextlib.nullcontext() if created else session.begin_nested()
-        try:
-            with savepoint:
-                # The job manager directly: the task-level defer adds only two log lines (which
-                # the service silences) and half again the Python work.
-                self._app.job_manager.defer_job(job, connection=session.connection())
-        except AlreadyEnqueued:
-            return False
-        return True
+        if created:
+            # A load balancer inserted by this same transaction can have no job yet: no
+            # savepoint, no duplicate to look for.
+            self._defer(session, job)
+            return True
+        # Savepoints, so that the unique violation of a duplicate does not abort the caller's
+        # transaction. The plain defer first: it is the common case and one statement.
+        with contextlib.suppress(AlreadyEnqueued), session.begin_nested():
+            self._defer(session, job)
+            return True
+        # A job waits. Due later, it is deleted and this one deferred in its place: a new row,
+        # so procrastinate's insert trigger wakes the workers (an UPDATE of scheduled_at would
+        # wait for their next poll). Due no later, the defer fails again and it stays.
+        with contextlib.suppress(AlreadyEnqueued), session.begin_nested():
+            session.execute(_DROP_LATER, {"lock": loadbalancer_id, "due": job.scheduled_at})
+            self._defer(session, job)
+            return True
+        return False
+
+    def _defer(self, session: Session, job: Job) -> None:
+        # The job manager directly: the task-level defer adds only two log lines (which the
+        # service silences) and half again the Python work.
+        self._app.job_manager.defer_job(job, connection=session.connection())
 
     def enqueue_created(self, session: Session, loadbalancer_ids: list[str]) -> None:
         """Jobs for load balancers inserted by this transaction (none of them can have a

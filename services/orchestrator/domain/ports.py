@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from services.common.errors import Precondition
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,17 @@ class CertificateAuthority(Protocol):
         ...
 
     def controller_credentials(self) -> IssuedCertificate:
-        """The controller's client certificate (EKU clientAuth only), created once and reused."""
+        """The controller's client certificate (EKU clientAuth only), created once and reused
+        until it expires within renew_before: then renewed (and kept for the next callers)."""
+        ...
+
+    def controller_not_after(self) -> dt.datetime:
+        """When the controller certificate in use expires."""
+        ...
+
+    @property
+    def renew_before(self) -> float:
+        """Seconds before expiry at which certificates are renewed."""
         ...
 
 
@@ -89,6 +102,11 @@ class ApplyOutcome:
         return self.result in ("APPLIED", "UNCHANGED")
 
 
+class AgentLacksRpc(Precondition):
+    """The agent answered UNIMPLEMENTED: it is of a release older than the call (for
+    UpdateCertificate, one without the "certificate-rotation" capability)."""
+
+
 class AgentClient(Protocol):
     """Talks to one amphora agent over mTLS. Raises services.common.errors.Unavailable when the
     agent cannot be reached within the deadline."""
@@ -105,6 +123,14 @@ class AgentClient(Protocol):
         force: bool = False,
     ) -> ApplyOutcome:
         """force: validate, swap and reload even when config_hash is already applied."""
+        ...
+
+    async def update_certificate(
+        self, agent_address: str, amphora_id: str, certificate: IssuedCertificate
+    ) -> dt.datetime:
+        """Replaces the agent's server certificate and key (no restart: new TLS handshakes use
+        it); returns its not-after. Raises AgentLacksRpc for an agent without the RPC and
+        InvalidInput when the agent refuses the certificate (it keeps the old one)."""
         ...
 
 

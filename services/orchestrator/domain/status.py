@@ -51,9 +51,11 @@ def after_success(current: str) -> str | None:
 
 
 def after_failure(current: str) -> str:
-    """Status after a reconcile failed for good: every pending object goes to ERROR (as in
-    Octavia; a failed delete can be requested again), settled objects keep their status."""
-    return ERROR if current in PENDING else current
+    """Status after a reconcile failed for good: a pending create or update goes to ERROR (as
+    in Octavia), settled objects keep their status, and an object whose delete was accepted
+    stays PENDING_DELETE: the client was told it is gone, so it is never rendered again (and
+    never made ACTIVE by a later pass) and a later pass removes it."""
+    return ERROR if current in (PENDING_CREATE, PENDING_UPDATE) else current
 
 
 def retry_delay(failures: int, base: float, cap: float) -> float:

@@ -105,12 +105,17 @@ class AdminHandlers:
         return pb.ListAmphoraeResponse(amphorae=out)
 
     async def ConfigureAmphora(self, request, context):
-        await self._tx(lambda s: amphorae.configure(s, self._deps, request.id))
-        return pb.ConfigureAmphoraResponse()
+        claimed = await self._tx(
+            lambda s: amphorae.configure(s, self._deps, request.id, drift=request.drift)
+        )
+        return pb.ConfigureAmphoraResponse(claimed=claimed)
 
     async def FailoverAmphora(self, request, context):
-        await self._tx(lambda s: amphorae.failover_amphora(s, self._deps, request.id))
-        return pb.FailoverAmphoraResponse()
+        automatic = request.trigger == pb.FAILOVER_TRIGGER_HEARTBEAT_STALE
+        claimed = await self._tx(
+            lambda s: amphorae.failover_amphora(s, self._deps, request.id, automatic=automatic)
+        )
+        return pb.FailoverAmphoraResponse(claimed=claimed)
 
     async def FailoverLoadBalancer(self, request, context):
         await self._tx(

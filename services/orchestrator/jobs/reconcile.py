@@ -37,9 +37,14 @@ from services.orchestrator.domain.ports import (
     ComputeDriver,
     Renderer,
 )
-from services.orchestrator.service_layer.common import ReconcileQueue, alive
+from services.orchestrator.jobs import spares
+from services.orchestrator.service_layer import amphorae
+from services.orchestrator.service_layer.common import Deps, ReconcileQueue, alive
 
 log = logging.getLogger(__name__)
+
+
+ALLOCATED = "ALLOCATED"  # Octavia's status of an amphora that serves a load balancer
 
 
 class ApplyRejected(DomainError):
@@ -184,7 +189,8 @@ class Reconciler:
             amphorae = [_amphora(a) for a in rows]
             deleting = lb.provisioning_status == status.PENDING_DELETE
             if not deleting and all(a.doomed for a in amphorae):
-                amphorae.append(self._record_amphora(session, lb))
+                spare = spares.take(session, lb.backend, lb.id, lb.vip_address)
+                amphorae.append(_amphora(spare) if spare else self._record_amphora(session, lb))
             return Snapshot(
                 lb_id=lb.id,
                 version=lb.desired_version,
@@ -209,7 +215,15 @@ class Reconciler:
         reports (GetInfo) and refuses (Precondition) what that target cannot run, so nothing is
         pushed then and the load balancer goes to ERROR with the renderer's reason."""
         amphora = await self._ensure_amphora(snap)
-        info = await self._wait_for_agent(amphora)
+        try:
+            info = await self._wait_for_agent(amphora)
+        except Unavailable as err:
+            if amphora.status != ALLOCATED:
+                raise  # a new amphora that does not come up: retried, then ERROR
+            await asyncio.to_thread(
+                self._replace_unreachable, snap.lb_id, amphora.id, err.operator_detail
+            )
+            return
         materials = await asyncio.to_thread(self._d.certificates.resolve, snap.graph)
         renderer = self._d.renderer(snap.backend)
         rendered = await renderer.render(snap.graph, info, snap.vip_address, materials)
@@ -221,6 +235,14 @@ class Reconciler:
             rendered.renderer_version,
             force=amphora.configure_requested,
         )
+        if outcome.result == "BROKEN" and amphora.status == ALLOCATED:
+            # Its reload failed and so did the restore of the last good config: it serves
+            # nothing now. A replacement gets the config (a config that breaks a fresh amphora
+            # too puts the load balancer in ERROR there, with no further failover).
+            await asyncio.to_thread(
+                self._replace_unreachable, snap.lb_id, amphora.id, outcome.detail
+            )
+            return
         if not outcome.ok:
             raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
         applied_hash = outcome.applied_config_hash or rendered.config_hash
@@ -301,10 +323,35 @@ class Reconciler:
         with self._uow.transaction() as session:
             _update_amphora_row(session, amphora_id, values)
 
+    def _replace_unreachable(self, lb_id: str, amphora_id: str, detail: str) -> None:
+        """An amphora that served does not answer (or cannot load any config): failed over, as
+        if the health service had found it silent. The next pass builds the replacement."""
+        log.error(
+            "amphora %s of load balancer %s is broken: failing it over (%s)",
+            amphora_id,
+            lb_id,
+            detail,
+        )
+        with self._uow.transaction() as session:
+            if _lock(session, lb_id) is None:
+                return
+            amphorae.failover_amphora(
+                session,
+                Deps(network=self._d.network, queue=self._d.queue),
+                amphora_id,
+                automatic=True,
+            )
+
     async def _wait_for_agent(self, amphora: Amphora):
+        # One that served before is given less time: if it stays unreachable it is replaced.
+        wait = (
+            self._settings.unreachable_failover_after
+            if amphora.status == ALLOCATED
+            else self._settings.agent_wait_timeout
+        )
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Unavailable),
-            stop=stop_after_delay(self._settings.agent_wait_timeout),
+            stop=stop_after_delay(wait),
             wait=wait_exponential(multiplier=0.05, max=2.0),
             reraise=True,
         ):
@@ -396,10 +443,14 @@ class Reconciler:
                 # A newer change may fix what failed: try it rather than report a stale error.
                 self._d.queue.enqueue(session, lb_id)
                 return
-            for row in every_object(lb):
+            rows = every_object(lb)
+            for row in rows:
                 row.provisioning_status = status.after_failure(row.provisioning_status)
             lb.status_reason = reason
-            lb.reconcile_failures = 0
+            if any(row.provisioning_status == status.PENDING_DELETE for row in rows):
+                self._retry_deletes(session, lb)
+            else:
+                lb.reconcile_failures = 0
             # An amphora that never came up (a failed create or failover) is broken: ERROR,
             # which DeleteAmphora accepts. The amphora it was to replace keeps serving.
             for amphora in session.scalars(
@@ -409,6 +460,15 @@ class Reconciler:
             ):
                 amphora.status = "ERROR"
                 amphora.status_reason = reason  # type: ignore[attr-defined]
+
+    def _retry_deletes(self, session: Session, lb: LoadBalancerRow) -> None:
+        """Deletes the API accepted stay wanted after a failed pass (PENDING_DELETE, never
+        rendered): the next attempt is deferred here, at the backoff's cap. Left to the sweep,
+        which re-enqueues a load balancer with PENDING objects and no job at its next tick, a
+        failure that lasts would be retried every sweep interval. The failure count is kept, so
+        a transient failure that lasts comes straight back here: one attempt per cap, not a new
+        round of quick retries. A change or a failover brings the attempt forward (enqueue)."""
+        self._d.queue.enqueue(session, lb.id, delay=self._settings.job_retry_max_delay)
 
     def _transient_failure(self, lb_id: str, version: int, err: Exception) -> None:
         reason = err.user_message if isinstance(err, DomainError) else repr(err)

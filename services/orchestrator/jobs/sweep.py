@@ -30,7 +30,12 @@ _ORPHANED = text(
         OR EXISTS (SELECT 1 FROM member m JOIN pool p ON p.id = m.pool_id
                     WHERE p.load_balancer_id = lb.id AND m.provisioning_status LIKE 'PENDING%')
         OR EXISTS (SELECT 1 FROM health_monitor h JOIN pool p ON p.id = h.pool_id
-                    WHERE p.load_balancer_id = lb.id AND h.provisioning_status LIKE 'PENDING%'))
+                    WHERE p.load_balancer_id = lb.id AND h.provisioning_status LIKE 'PENDING%')
+        OR EXISTS (SELECT 1 FROM l7policy x JOIN listener li ON li.id = x.listener_id
+                    WHERE li.load_balancer_id = lb.id AND x.provisioning_status LIKE 'PENDING%')
+        OR EXISTS (SELECT 1 FROM l7rule r JOIN l7policy x ON x.id = r.l7policy_id
+                     JOIN listener li ON li.id = x.listener_id
+                    WHERE li.load_balancer_id = lb.id AND r.provisioning_status LIKE 'PENDING%'))
        AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
                         WHERE j.lock = lb.id AND j.status IN ('todo', 'doing'))
     """

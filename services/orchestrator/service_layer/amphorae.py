@@ -69,7 +69,12 @@ def list_(session: Session, lb_id: str = "") -> list[AmphoraRow]:
 def _locked(session: Session, amphora_id: str) -> AmphoraRow:
     row = (
         session.execute(
-            select(AmphoraRow).where(AmphoraRow.id == amphora_id).with_for_update()
+            select(AmphoraRow)
+            .where(AmphoraRow.id == amphora_id)
+            .with_for_update()
+            # The row may already be in the session (read before the lock): what the lock
+            # protects must be read again, or a test-and-set would test a stale value.
+            .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if amphora_id
         else None
@@ -88,30 +93,74 @@ def _failover_allowed(lb) -> None:
         )
 
 
-def configure(session: Session, deps: Deps, amphora_id: str) -> None:
+def _spare_removed(row: AmphoraRow) -> bool:
+    """A spare asked to be failed over or deleted is removed (housekeeping deletes it and fills
+    the pool again). False when it was already being removed."""
+    if row.status == PENDING_DELETE:
+        return False
+    row.status = PENDING_DELETE
+    return True
+
+
+def configure(session: Session, deps: Deps, amphora_id: str, *, drift: bool = False) -> bool:
     """Re-renders and re-pushes the amphora's configuration: one reconcile pass whose push is
     forced (the agent validates, swaps and reloads even an identical config). The load
-    balancer's status does not change (as Octavia's amphora configure)."""
+    balancer's status does not change (as Octavia's amphora configure).
+
+    drift (the health service saw the amphora run another config than the one recorded): not
+    claimed (False) when the amphora is not serving, is being replaced, or its load balancer has
+    a change in flight, whose pass pushes the config anyway."""
     row = get(session, amphora_id)
+    if row.load_balancer_id is None:
+        if drift:
+            return False
+        raise Precondition(f"Amphora {row.id} serves no load balancer.", field="id")
     lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
     if lb.provisioning_status == status.PENDING_DELETE:
+        if drift:
+            return False
         raise Precondition(f"Load Balancer {lb.id} is being deleted.", field="id")
     row = _locked(session, amphora_id)
+    if drift and (
+        status.is_pending(lb.provisioning_status)
+        or row.status != ALLOCATED
+        or row.failover_requested  # type: ignore[attr-defined]
+        or row.configure_requested  # type: ignore[attr-defined]
+    ):
+        return False
     row.configure_requested = True  # type: ignore[attr-defined]
     session.flush()
     deps.queue.enqueue(session, lb.id)
+    return True
 
 
-def failover_amphora(session: Session, deps: Deps, amphora_id: str) -> None:
+def failover_amphora(
+    session: Session, deps: Deps, amphora_id: str, *, automatic: bool = False
+) -> bool:
     """Marks the amphora for replacement; the next pass builds a new amphora (new id, new
-    certificate), pushes the config to it, then deletes this one. The load balancer is
-    PENDING_UPDATE meanwhile."""
+    certificate; a ready spare when there is one), pushes the config to it, then deletes this
+    one. The load balancer is PENDING_UPDATE meanwhile.
+
+    The mark is the claim: a test-and-set on the amphora row under the load balancer's lock, so
+    of several callers (health replicas) exactly one gets True. An operator's failover
+    (automatic False) is refused while the load balancer has a change in flight, as in Octavia;
+    an automatic one (the amphora went silent) is accepted then, and the change is folded into
+    the replacement's config. A spare is removed instead (housekeeping replaces it)."""
     row = get(session, amphora_id)
+    if row.load_balancer_id is None:
+        return _spare_removed(_locked(session, amphora_id))
     lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
-    _failover_allowed(lb)
+    if automatic:
+        if lb.provisioning_status == status.PENDING_DELETE:
+            return False  # its amphorae are being deleted anyway
+    else:
+        _failover_allowed(lb)
     row = _locked(session, amphora_id)
+    if row.failover_requested or row.status == PENDING_DELETE:  # type: ignore[attr-defined]
+        return False
     row.failover_requested = True  # type: ignore[attr-defined]
     accept_change(session, deps, lb)
+    return True
 
 
 def failover_loadbalancer(session: Session, deps: Deps, scope: Scope, lb_id: str) -> None:
@@ -127,8 +176,18 @@ def failover_loadbalancer(session: Session, deps: Deps, scope: Scope, lb_id: str
 def delete(session: Session, deps: Deps, amphora_id: str) -> None:
     """Removes a broken (ERROR) or spare (READY) amphora; a serving one is refused (409). The
     compute resource goes in the load balancer's next pass, which also builds a replacement if
-    the load balancer is left without one."""
+    the load balancer is left without one; a spare's goes with housekeeping."""
     row = get(session, amphora_id)
+    if row.load_balancer_id is None:
+        row = _locked(session, amphora_id)
+        if row.status != PENDING_DELETE and row.status not in DELETABLE:
+            raise Precondition(
+                f"Amphora {row.id} is {row.status}; only amphorae in ERROR or READY can be "
+                "deleted.",
+                field="id",
+            )
+        _spare_removed(row)
+        return
     lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
     row = _locked(session, amphora_id)
     if row.status == PENDING_DELETE:

@@ -48,9 +48,11 @@ class ReconcileQueue(Protocol):
         delay: float | None = None,
         created: bool = False,
     ) -> bool:
-        """Defers a reconcile of the load balancer in the session's transaction; False when one
-        is already queued (the queued one will see this change). created: the load balancer is
-        inserted by this transaction, so no job of it can be queued yet."""
+        """Defers a reconcile of the load balancer in the session's transaction, due now or
+        after `delay` seconds. A waiting job due later (a retry backing off) is brought forward
+        to this one's time. True when this call wrote the job that will run; False when a job
+        due no later was already queued (it will see this change). created: the load balancer
+        is inserted by this transaction, so no job of it can be queued yet."""
         ...
 
     def enqueue_created(self, session: Session, loadbalancer_ids: list[str]) -> None:

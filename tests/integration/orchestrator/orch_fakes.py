@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import itertools
 from pathlib import Path
+
+from cryptography import x509
 
 from services.common.errors import DomainError, Unavailable
 from services.orchestrator.config import Settings
 from services.orchestrator.domain.ports import (
     AgentInfo,
+    AgentLacksRpc,
     AmphoraSpec,
     ApplyOutcome,
     ComputeInstance,
+    IssuedCertificate,
     RenderedConfig,
 )
 
@@ -57,9 +62,16 @@ class FakeAgent:
         self.apply_delay = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
+        # Certificate rotation: the amphora ids rotated, in order, and the last certificate
+        # each was sent; agents of an older release (no UpdateCertificate) and agents that
+        # cannot be reached, by amphora id.
+        self.rotations: list[str] = []
+        self.certificates: dict[str, IssuedCertificate] = {}
+        self.without_rotation: set[str] = set()
+        self.unreachable: set[str] = set()
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
-        if self.unavailable:
+        if self.unavailable or amphora_id in self.unreachable:
             raise Unavailable("agent unreachable")
         return AgentInfo(amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x", "")
 
@@ -82,6 +94,17 @@ class FakeAgent:
             return ApplyOutcome(result, self.applied.get(amphora_id, ""), "haproxy -c failed")
         self.applied[amphora_id] = config_hash
         return ApplyOutcome("APPLIED", config_hash, "")
+
+    async def update_certificate(
+        self, agent_address: str, amphora_id: str, certificate: IssuedCertificate
+    ) -> dt.datetime:
+        if self.unavailable or amphora_id in self.unreachable:
+            raise Unavailable("agent unreachable")
+        if amphora_id in self.without_rotation:
+            raise AgentLacksRpc("The amphora agent cannot rotate its certificate.")
+        self.rotations.append(amphora_id)
+        self.certificates[amphora_id] = certificate
+        return x509.load_pem_x509_certificate(certificate.cert_pem).not_valid_after_utc
 
 
 class FakeRenderer:

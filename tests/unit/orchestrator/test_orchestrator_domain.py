@@ -24,8 +24,21 @@ def test_success_and_failure_transitions():
     assert status.after_success(status.PENDING_UPDATE) == status.ACTIVE
     assert status.after_success(status.PENDING_DELETE) is None
     assert status.after_success(status.ACTIVE) == status.ACTIVE
-    assert {status.after_failure(s) for s in status.PENDING} == {status.ERROR}
+    assert status.after_success(status.ERROR) == status.ACTIVE
+    assert status.after_failure(status.PENDING_CREATE) == status.ERROR
+    assert status.after_failure(status.PENDING_UPDATE) == status.ERROR
     assert status.after_failure(status.ACTIVE) == status.ACTIVE
+    assert status.after_failure(status.ERROR) == status.ERROR
+
+
+def test_an_accepted_delete_survives_failed_passes_and_is_never_made_active():
+    """A delete answered 204 stays wanted: failed passes leave it PENDING_DELETE (not ERROR,
+    which a later success would turn ACTIVE), and the first pass that succeeds removes it."""
+    current = status.PENDING_DELETE
+    for _ in range(3):
+        current = status.after_failure(current)
+        assert current == status.PENDING_DELETE
+    assert status.after_success(current) is None
 
 
 def test_version_folding():
