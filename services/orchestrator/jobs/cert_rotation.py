@@ -9,28 +9,26 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, false, or_, select
-from sqlalchemy.orm import Session
 
-from services.common.errors import DomainError, Unavailable
+from services.common.errors import DomainError, NotFound, Unavailable
 from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.engine import UnitOfWork
-from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
+from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.adapters.pki import renewal_margin
 from services.orchestrator.config import Settings
-from services.orchestrator.domain import status
 from services.orchestrator.domain.ports import AgentLacksRpc
 from services.orchestrator.jobs.reconcile import Drivers
-from services.orchestrator.service_layer.common import Deps, accept_change
+from services.orchestrator.service_layer import amphorae
+from services.orchestrator.service_layer.common import Deps
 
 log = logging.getLogger(__name__)
 
 ALLOCATED, READY, PENDING_DELETE = "ALLOCATED", "READY", "PENDING_DELETE"
 
 _amphora = AmphoraRow.__table__
-# Plain (table) UPDATEs, as the reconcile pass writes amphora rows. Each is guarded: the new
+# A plain (table) UPDATE, as the reconcile pass writes amphora rows, guarded: the new
 # expiration is recorded only if the amphora was not recreated meanwhile (a new compute id
-# came with a certificate of its own, recorded by the pass), and a spare is retired only if
-# no create took it meanwhile.
+# came with a certificate of its own, recorded by the pass).
 _RECORD_EXPIRATION = (
     _amphora.update()
     .where(
@@ -38,15 +36,6 @@ _RECORD_EXPIRATION = (
         _amphora.c.compute_id == bindparam("expected_compute_id"),
     )
     .values(cert_expiration=bindparam("not_after"))
-)
-_RETIRE_SPARE = (
-    _amphora.update()
-    .where(
-        _amphora.c.id == bindparam("amphora_id"),
-        _amphora.c.load_balancer_id.is_(None),
-        _amphora.c.status == READY,
-    )
-    .values(status=PENDING_DELETE)
 )
 
 
@@ -173,42 +162,17 @@ class CertificateRotator:
             )
 
     def _replace(self, amphora: Due) -> bool:
+        """An agent of a release without the RPC: the amphora is replaced as an automatic
+        failover does it (a serving one gets a replacement with a fresh certificate, a spare is
+        removed and the pool refilled)."""
+        deps = Deps(network=self._d.network, queue=self._d.queue)
         with self._uow.transaction() as session:
-            if amphora.load_balancer_id is None:
-                retired = session.execute(_RETIRE_SPARE, {"amphora_id": amphora.id}).rowcount
-                if retired:
-                    log.warning(
-                        "spare amphora %s: its agent cannot rotate certificates; retiring it",
-                        amphora.id,
-                    )
-                return bool(retired)
-            return self._fail_over(session, amphora)
-
-    def _fail_over(self, session: Session, amphora: Due) -> bool:
-        """As FailoverAmphora (service_layer/amphorae.py), in one transaction: the load
-        balancer locked, the amphora marked, the change accepted and its pass enqueued."""
-        lb = session.execute(
-            select(LoadBalancerRow)
-            .where(LoadBalancerRow.id == amphora.load_balancer_id)
-            .with_for_update()
-        ).scalar_one_or_none()
-        if lb is None or lb.provisioning_status == status.PENDING_DELETE:
-            return False  # going away: nothing to renew
-        row = session.execute(
-            select(AmphoraRow).where(AmphoraRow.id == amphora.id).with_for_update()
-        ).scalar_one_or_none()
-        if (
-            row is None
-            or row.load_balancer_id != lb.id
-            or row.failover_requested  # type: ignore[attr-defined]
-            or row.compute_id != amphora.compute_id
-        ):
-            return False  # replaced, moved or recreated since it was read
-        row.failover_requested = True  # type: ignore[attr-defined]
-        accept_change(session, Deps(network=self._d.network, queue=self._d.queue), lb)
-        log.warning(
-            "amphora %s: its agent cannot rotate certificates; failing it over (load balancer %s)",
-            amphora.id,
-            lb.id,
-        )
-        return True
+            try:
+                replaced = amphorae.failover_amphora(session, deps, amphora.id, automatic=True)
+            except NotFound:
+                return False  # deleted meanwhile
+        if replaced:
+            log.warning(
+                "amphora %s: its agent cannot rotate certificates; replacing it", amphora.id
+            )
+        return replaced

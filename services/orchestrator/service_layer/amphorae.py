@@ -148,7 +148,9 @@ def failover_amphora(
     the replacement's config. A spare is removed instead (housekeeping replaces it)."""
     row = get(session, amphora_id)
     if row.load_balancer_id is None:
-        return _spare_removed(_locked(session, amphora_id))
+        row = _locked(session, amphora_id)
+        if row.load_balancer_id is None:  # still a spare (a pass may have just taken it)
+            return _spare_removed(row)
     lb = lock_loadbalancer(session, row.load_balancer_id, Scope(all_projects=True), field="id")
     if automatic:
         if lb.provisioning_status == status.PENDING_DELETE:
@@ -180,6 +182,7 @@ def delete(session: Session, deps: Deps, amphora_id: str) -> None:
     row = get(session, amphora_id)
     if row.load_balancer_id is None:
         row = _locked(session, amphora_id)
+    if row.load_balancer_id is None:  # a spare
         if row.status != PENDING_DELETE and row.status not in DELETABLE:
             raise Precondition(
                 f"Amphora {row.id} is {row.status}; only amphorae in ERROR or READY can be "
