@@ -45,6 +45,15 @@ class Settings:
         """How often the fleet is checked for stale amphorae."""
         return min(0.25, self.stale_after / 4)
 
+    @property
+    def failover_confirm(self) -> float:
+        """How long an amphora stays stale before it is failed over (domain.failover): as long
+        as amphorae silenced at the same moment take to cross the stale window, so that the
+        breaker counts them all first. That is one heartbeat interval (their last heartbeats
+        were spread over it), plus half a stale window (write delays may differ by that much;
+        longer ones hold failovers off: StaleWatch's `behind`), plus one check."""
+        return self.heartbeat_interval + self.stale_after / 2 + self.check_interval
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -78,7 +87,7 @@ def libpq_uri(url: str) -> str:
     return f"postgresql://{rest}"
 
 
-def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -86,22 +95,17 @@ def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {raw!r}")
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ValueError(f"{name} must be {'0 or more' if zero_ok else 'positive'}, got {raw!r}")
     return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
-    return value
+    return _number(env, name, default, zero_ok=False)
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, zero_ok=True)
 
 
 def split_host_port(address: str) -> tuple[str, int]:
