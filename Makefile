@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(PY) -m bench.lifecycle
 	$(PY) -m bench.api
 	$(PY) -m bench.render
+	$(PY) -m bench.failover
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench

@@ -142,7 +142,7 @@ class HeartbeatSender:
         sock.setblocking(False)
         return sock, addr
 
-    def datagram(self) -> bytes:
+    def datagram(self, *, leaving: bool = False) -> bytes:
         key_id, key = self.keys.signing_key()
         self.sequence += 1
         beat = build_heartbeat(
@@ -154,7 +154,24 @@ class HeartbeatSender:
             self.latest,
             self.renderer_version(),
         )
+        beat.leaving = leaving
         return seal(beat, key_id, key)
+
+    def farewell(self) -> None:
+        """The last heartbeat of an agent that stops on purpose (leaving set), to every target,
+        so the health service forgets the amphora instead of taking its silence for a death."""
+        try:
+            data = self.datagram(leaving=True)
+        except Exception:
+            log.exception("farewell heartbeat not built")
+            return
+        for target in self.targets:
+            try:
+                sock, addr = self._socket(target)
+                with sock:
+                    sock.sendto(data, addr)
+            except OSError as err:
+                log.warning("farewell heartbeat to %s:%d failed: %s", *target, err)
 
     async def refresh(self) -> None:
         """Keeps `latest` current; a snapshot that takes longer than an interval is given up."""

@@ -158,12 +158,16 @@ async def serve(settings: Settings) -> None:
         lambda: applier.applied_renderer_version,
     )
     beats = asyncio.create_task(sender.run())
+    stopping = False
     try:
         await stop.wait()
+        stopping = True
         log.info("stopping")
     finally:
         beats.cancel()
         await asyncio.gather(beats, return_exceptions=True)
+        if stopping:
+            sender.farewell()  # the health service forgets this amphora now
         await server.stop(grace=1.0)
         await process.stop()
         for name in ("agent.pid", "agent.port"):

@@ -1,8 +1,9 @@
 """`make run`: start PostgreSQL and every service as supervised processes, stop them all on a signal.
 
 The launcher owns only what it starts: the embedded PostgreSQL (when DATABASE_URL is unset), the
-four controller services, and, on shutdown, the local amphorae the orchestrator started (found by
-their pid files under the run directory). A service that dies is restarted, as a process
+controller services (with LBAAS_HEALTH_REPLICAS health and LBAAS_ORCHESTRATOR_WORKER_REPLICAS
+orchestrator worker processes), and, on shutdown, the local amphorae the orchestrator started
+(found by their pid files under the run directory). A service that dies is restarted, as a process
 supervisor (systemd, Kubernetes) would. State lives in the run directory, so a second start finds
 the load balancers of the first and the orchestrator brings their amphorae back.
 """
@@ -19,6 +20,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,32 @@ RENDERER_BACKENDS = {
 
 def renderer_address_variable(backend: str) -> str:
     return f"LBAAS_RENDERER_{backend.upper().replace('-', '_')}_ADDR"
+
+
+def replica_address(
+    env: Mapping[str, str], service: str, setting: str, default: str, index: int
+) -> str:
+    """Where replica `index` (1-based) of a service listens. `service` is its variables' prefix
+    (LBAAS_HEALTH), `setting` the address's name (ADDR, UDP_ADDR). Replica 1 uses
+    <service>_<setting> (default `default`); replica i > 1 uses <service>_<i>_<setting> when set
+    (LBAAS_HEALTH_2_UDP_ADDR), else replica 1's host and port + 10 * (i - 1)."""
+    first = env.get(f"{service}_{setting}") or default
+    if index == 1:
+        return first
+    own = env.get(f"{service}_{index}_{setting}")
+    if own:
+        return own
+    host, sep, port = first.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"{service}_{setting}: expected host:port, not {first!r}")
+    return f"{host}:{int(port) + 10 * (index - 1)}"
+
+
+def replica_count(env: Mapping[str, str], variable: str) -> int:
+    raw = env.get(variable) or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{variable} must be 1 or more, not {raw!r}")
+    return int(raw)
 
 
 def renderer_available(backend: str) -> bool:
@@ -74,10 +102,16 @@ class StackSettings:
     # The orchestrator runs as two processes, as Octavia's api and worker: the API
     # (orchestrator_addr) and the reconcile worker, whose port serves only grpc.health.
     orchestrator_worker_addr: str = "127.0.0.1:9896"
+    # Every replica's address, the first being the fields above (LBAAS_HEALTH_REPLICAS,
+    # LBAAS_ORCHESTRATOR_WORKER_REPLICAS; replica_address says where replica i > 1 listens).
+    # Empty: one replica, at the fields above.
+    health_addrs: tuple[str, ...] = ()
+    health_udp_addrs: tuple[str, ...] = ()
+    orchestrator_worker_addrs: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls) -> StackSettings:
-        env = os.environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
+        env = os.environ if environ is None else environ
         run_dir = Path(env.get("LBAAS_RUN_DIR", ".run")).absolute()
         wanted = [
             b.strip()
@@ -95,22 +129,63 @@ class StackSettings:
             for b in wanted
             if b not in missing
         }
+
+        def replicas(service: str, setting: str, default: str, count: int) -> tuple[str, ...]:
+            return tuple(
+                replica_address(env, service, setting, default, i) for i in range(1, count + 1)
+            )
+
+        health = replica_count(env, "LBAAS_HEALTH_REPLICAS")
+        health_addrs = replicas("LBAAS_HEALTH", "ADDR", "127.0.0.1:9892", health)
+        health_udp_addrs = replicas("LBAAS_HEALTH", "UDP_ADDR", "127.0.0.1:9893", health)
+        worker_addrs = replicas(
+            "LBAAS_ORCHESTRATOR_WORKER",
+            "ADDR",
+            "127.0.0.1:9896",
+            replica_count(env, "LBAAS_ORCHESTRATOR_WORKER_REPLICAS"),
+        )
         return cls(
             run_dir=run_dir,
             api_host=env.get("LBAAS_API_HOST", "127.0.0.1"),
             api_port=int(env.get("LBAAS_API_PORT", "9876")),
             orchestrator_addr=env.get("LBAAS_ORCHESTRATOR_ADDR", "127.0.0.1:9890"),
             renderer_addr=env.get("LBAAS_RENDERER_HAPROXY_ADDR", "127.0.0.1:9891"),
-            health_addr=env.get("LBAAS_HEALTH_ADDR", "127.0.0.1:9892"),
-            health_udp_addr=env.get("LBAAS_HEALTH_UDP_ADDR", "127.0.0.1:9893"),
+            health_addr=health_addrs[0],
+            health_udp_addr=health_udp_addrs[0],
             database_url=env.get("DATABASE_URL") or None,
             renderer_addrs=addrs,
-            orchestrator_worker_addr=env.get("LBAAS_ORCHESTRATOR_WORKER_ADDR", "127.0.0.1:9896"),
+            orchestrator_worker_addr=worker_addrs[0],
+            health_addrs=health_addrs,
+            health_udp_addrs=health_udp_addrs,
+            orchestrator_worker_addrs=worker_addrs,
         )
+
+    @property
+    def health_replicas(self) -> list[tuple[str, str, str]]:
+        """(service name, gRPC address, UDP address) of each health replica: "health", then
+        "health-2", ..."""
+        grpc_addrs = self.health_addrs or (self.health_addr,)
+        udp_addrs = self.health_udp_addrs or (self.health_udp_addr,)
+        return [
+            (replica_name("health", i), g, u)
+            for i, (g, u) in enumerate(zip(grpc_addrs, udp_addrs, strict=True), start=1)
+        ]
+
+    @property
+    def worker_replicas(self) -> list[tuple[str, str]]:
+        """(service name, health port address) of each orchestrator worker process:
+        "orchestrator-worker", then "orchestrator-worker-2", ..."""
+        addrs = self.orchestrator_worker_addrs or (self.orchestrator_worker_addr,)
+        return [(replica_name("orchestrator-worker", i), a) for i, a in enumerate(addrs, start=1)]
 
     @property
     def api_url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
+
+
+def replica_name(service: str, index: int) -> str:
+    """The first replica keeps the service's name (its pid and log files stay where they were)."""
+    return service if index == 1 else f"{service}-{index}"
 
 
 def ensure_secrets(run_dir: Path) -> dict:
@@ -211,7 +286,7 @@ class Stack:
     def __init__(self, settings: StackSettings):
         self.s = settings
         self.env = dict(os.environ)
-        self.services = [
+        renderers = [
             Service(
                 f"renderer-{backend}",
                 "services.renderer",
@@ -219,22 +294,38 @@ class Stack:
                 env={"LBAAS_RENDERER_BACKEND": backend},
             )
             for backend, address in settings.renderer_addrs.items()
-        ] + [
-            Service(
-                "orchestrator",
-                "services.orchestrator",
-                grpc_addr=settings.orchestrator_addr,
-                env={"LBAAS_ORCHESTRATOR_ROLE": "api"},
-            ),
-            Service(
-                "orchestrator-worker",
-                "services.orchestrator",
-                grpc_addr=settings.orchestrator_worker_addr,
-                env={"LBAAS_ORCHESTRATOR_ROLE": "worker"},
-            ),
-            Service("health", "services.health", grpc_addr=settings.health_addr),
-            Service("api_gateway", "services.api_gateway", http_url=settings.api_url),
         ]
+        api = Service(
+            "orchestrator",
+            "services.orchestrator",
+            grpc_addr=settings.orchestrator_addr,
+            env={"LBAAS_ORCHESTRATOR_ROLE": "api"},
+        )
+        workers = [
+            Service(
+                name,
+                "services.orchestrator",
+                grpc_addr=address,
+                env={
+                    "LBAAS_ORCHESTRATOR_ROLE": "worker",
+                    "LBAAS_ORCHESTRATOR_WORKER_ADDR": address,
+                },
+            )
+            for name, address in settings.worker_replicas
+        ]
+        # Every health replica receives every heartbeat (the orchestrator gives each agent all
+        # the UDP addresses) and runs the stale watch; the gateway asks the first one.
+        health = [
+            Service(
+                name,
+                "services.health",
+                grpc_addr=grpc_addr,
+                env={"LBAAS_HEALTH_ADDR": grpc_addr, "LBAAS_HEALTH_UDP_ADDR": udp_addr},
+            )
+            for name, grpc_addr, udp_addr in settings.health_replicas
+        ]
+        gateway = Service("api_gateway", "services.api_gateway", http_url=settings.api_url)
+        self.services = [*renderers, api, *workers, *health, gateway]
         self._db_server: object | None = None
         self._stopping = False
 
@@ -267,6 +358,8 @@ class Stack:
                 **{renderer_address_variable(b): a for b, a in s.renderer_addrs.items()},
                 "LBAAS_HEALTH_ADDR": s.health_addr,
                 "LBAAS_HEALTH_UDP_ADDR": s.health_udp_addr,
+                # What the orchestrator passes to each agent it starts: every replica.
+                "LBAAS_HEALTH_UDP_ADDRS": ",".join(udp for _, _, udp in s.health_replicas),
                 "LBAAS_HEARTBEAT_KEY_FILE": str(s.run_dir / "heartbeat.keys"),
                 "LBAAS_TOKENS_FILE": str(s.run_dir / "tokens.yaml"),
                 "PYTHONPATH": os.pathsep.join(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from lbaas.health.v1 import health_service_pb2 as hpb
 from lbaas.health.v1 import stats_pb2
 from lbaas.orchestrator.v1 import admin_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
@@ -287,6 +288,46 @@ def amphora_stats(a: pb.Amphora, entry: stats_pb2.ListenerStatsEntry) -> dict[st
         "bytes_out": s.bytes_out,
         "request_errors": s.request_errors,
         "total_connections": s.total_connections,
+    }
+
+
+# -- automatic failover (an extension: the health service's circuit breaker and hold-off) --
+class FailoverStatus(View):
+    """Whether the health service holds automatic failover back, and why (the replica the
+    gateway reached; counts are as it last looked at the fleet)."""
+
+    breaker: str | None = None  # OPEN or CLOSED
+    stale_amphorae: int | None = None
+    amphorae: int | None = None
+    threshold_count: int | None = None
+    threshold_percent: float | None = None
+    stale_after_seconds: float | None = None
+    breaker_opened_at: str | None = None
+    hold_off_until: str | None = None
+    reason: str | None = None  # "" when failovers are not held back
+    failovers_requested: int | None = None
+    failovers_claimed: int | None = None
+
+
+class FailoverStatusRoot(View):
+    failover_status: FailoverStatus
+
+
+def failover_status(s: hpb.FailoverStatus) -> dict[str, Any]:
+    return {
+        "breaker": "OPEN" if s.breaker_open else "CLOSED",
+        "stale_amphorae": s.stale_amphorae,
+        "amphorae": s.amphorae,
+        "threshold_count": s.threshold_count,
+        "threshold_percent": s.threshold_percent,
+        "stale_after_seconds": s.stale_after_seconds,
+        "breaker_opened_at": (
+            timestamp(s.breaker_opened_at) if s.HasField("breaker_opened_at") else None
+        ),
+        "hold_off_until": timestamp(s.hold_off_until) if s.HasField("hold_off_until") else None,
+        "reason": s.reason,
+        "failovers_requested": s.failovers_requested,
+        "failovers_claimed": s.failovers_claimed,
     }
 
 

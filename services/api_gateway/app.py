@@ -20,6 +20,7 @@ from services.api_gateway.routes import (
     availability_zone_profiles,
     availability_zones,
     certificates,
+    failover,
     flavorprofiles,
     flavors,
     healthmonitors,
@@ -47,7 +48,7 @@ OCTAVIA_ROUTERS = (
     l7rules,
     certificates,
 )
-# Operator resources (quotas, providers, flavors, availability zones, amphorae).
+# Operator resources (quotas, providers, flavors, availability zones, amphorae, failover).
 ADMIN_ROUTERS = (
     quotas,
     providers,
@@ -56,6 +57,7 @@ ADMIN_ROUTERS = (
     availability_zones,
     availability_zone_profiles,
     amphorae,
+    failover,
 )
 
 

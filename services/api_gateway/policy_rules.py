@@ -263,6 +263,13 @@ ENDPOINT_RULES: list[EndpointRule] = [
         "Show Amphora statistics",
         (("GET", f"{AMPHORAE}/{{amphora_id}}/stats"),),
     ),
+    # An extension: whether the health service holds automatic failover back, and why.
+    EndpointRule(
+        f"{API}:failover:get_status",
+        ADMIN,
+        "Show the state of automatic failover (circuit breaker, hold-off)",
+        (("GET", "/v2/octavia/failover_status"),),
+    ),
     # Certificates (an extension: Octavia reads them from Barbican); listener defaults, no PUT.
     *(
         r

@@ -102,6 +102,7 @@ async def start(
         BreakerPolicy(settings.breaker_count, settings.breaker_percent),
         settings.stale_after,
         time.monotonic(),
+        confirm_after=settings.failover_confirm,
     )
     pending = PendingBeats()
     writer = BatchWriter(
@@ -120,7 +121,10 @@ async def start(
 
     def accepted(heartbeat) -> None:
         writer.notify()
-        reporter.submit(heartbeat)
+        if heartbeat.leaving:
+            reporter.forget(heartbeat.amphora_id)
+        else:
+            reporter.submit(heartbeat)
 
     intake = HeartbeatIntake(
         keyring=KeyFile(settings.key_file),
@@ -141,6 +145,7 @@ async def start(
         gate,
         orchestrator,
         stale_after=settings.stale_after,
+        suspect_after=settings.suspect_after,
         interval=settings.check_interval,
         behind=lambda: writer.behind,
         on_stale=reporter.report_stale,

@@ -46,13 +46,16 @@ class Settings:
         return min(0.25, self.stale_after / 4)
 
     @property
+    def suspect_after(self) -> float:
+        """Silence the failover breaker counts (domain.failover): half the stale window, and
+        more than a heartbeat interval, so that amphorae silenced at one moment (their last
+        heartbeats spread over an interval) are all counted by the time the first is stale."""
+        return max(self.stale_after / 2, min(self.heartbeat_interval * 1.2, self.stale_after))
+
+    @property
     def failover_confirm(self) -> float:
-        """How long an amphora stays stale before it is failed over (domain.failover): as long
-        as amphorae silenced at the same moment take to cross the stale window, so that the
-        breaker counts them all first. That is one heartbeat interval (their last heartbeats
-        were spread over it), plus half a stale window (write delays may differ by that much;
-        longer ones hold failovers off: StaleWatch's `behind`), plus one check."""
-        return self.heartbeat_interval + self.stale_after / 2 + self.check_interval
+        """How long an amphora stays stale before it is failed over: one more check."""
+        return self.check_interval
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -69,3 +69,41 @@ def member_of(status_tree: dict, member_id: str) -> dict:
                 if member["id"] == member_id:
                     return member
     raise KeyError(member_id)
+
+
+def amphorae(admin: Api, lb_id: str | None = None) -> list[dict]:
+    """The admin amphora list: one load balancer's amphorae, or all of them (spares too)."""
+    query = f"?loadbalancer_id={lb_id}" if lb_id else ""
+    return admin.get(f"/v2/octavia/amphorae{query}")["amphorae"]
+
+
+def ready_spares(admin: Api) -> list[dict]:
+    """Spare amphorae that a create or a failover can take now: READY, serving nothing."""
+    return [a for a in amphorae(admin) if a["status"] == "READY" and not a["loadbalancer_id"]]
+
+
+def first_served(
+    url: str,
+    expect: str,
+    *,
+    timeout: float = 60,
+    interval: float = 0.02,
+    request_timeout: float = 0.5,
+) -> float:
+    """Sends GET url on a fresh connection every interval until one answers 200 with the body
+    expect; returns time.perf_counter() when that answer arrived. AssertionError after timeout."""
+    deadline = time.perf_counter() + timeout
+    last = ""
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(timeout=request_timeout, limits=limits) as client:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                r = client.get(url, headers={"Connection": "close"})
+                if r.status_code == 200 and r.text == expect:
+                    return time.perf_counter()
+                last = f"{r.status_code} {r.text[:80]!r}"
+            except httpx.HTTPError as err:
+                last = repr(err)
+            time.sleep(max(0.0, interval - (time.perf_counter() - started)))
+    raise AssertionError(f"{url} not served {expect!r} within {timeout}s (last: {last})")

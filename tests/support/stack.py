@@ -53,7 +53,9 @@ class RunningStack:
 def start_stack(
     run_dir: Path, timeout: float = 120.0, extra_env: dict[str, str] | None = None
 ) -> RunningStack:
-    """Starts the launcher; extra_env (e.g. LBAAS_COMPUTE_DRIVER=noop) reaches every service."""
+    """Starts the launcher; extra_env (e.g. LBAAS_COMPUTE_DRIVER=noop) reaches every service.
+    With LBAAS_HEALTH_REPLICAS or LBAAS_ORCHESTRATOR_WORKER_REPLICAS above 1 in extra_env, the
+    extra replicas get free ports too (replica_ports), unless extra_env names theirs."""
     api_port = free_port()
     env = dict(os.environ)
     env.update(
@@ -71,7 +73,25 @@ def start_stack(
     )
     env.pop("DATABASE_URL", None)
     env.update(extra_env or {})
+    env.update({k: v for k, v in replica_ports(env).items() if k not in env})
     return _launch(run_dir, env, f"http://127.0.0.1:{api_port}", timeout)
+
+
+def replica_ports(env: dict[str, str]) -> dict[str, str]:
+    """Free loopback addresses for the launcher's extra replicas (2..N) of the health service
+    (LBAAS_HEALTH_<i>_ADDR, LBAAS_HEALTH_<i>_UDP_ADDR) and of the orchestrator worker
+    (LBAAS_ORCHESTRATOR_WORKER_<i>_ADDR), by the counts in env. The launcher's default for them
+    (the first replica's port + 10 * (i - 1)) may be taken when the first one is a free port."""
+    wanted = {
+        "LBAAS_HEALTH": (env.get("LBAAS_HEALTH_REPLICAS"), ("ADDR", "UDP_ADDR")),
+        "LBAAS_ORCHESTRATOR_WORKER": (env.get("LBAAS_ORCHESTRATOR_WORKER_REPLICAS"), ("ADDR",)),
+    }
+    out = {}
+    for service, (count, settings) in wanted.items():
+        for i in range(2, int(count or "1") + 1):
+            for setting in settings:
+                out[f"{service}_{i}_{setting}"] = f"127.0.0.1:{free_port()}"
+    return out
 
 
 def restart_stack(old: RunningStack, timeout: float = 120.0) -> RunningStack:
@@ -111,6 +131,33 @@ def restart_service(
                 pass
         time.sleep(0.2)
     raise RuntimeError(f"{name} did not come back:\n" + _tail(stack.run_dir))
+
+
+def wait_restarted(stack: RunningStack, name: str, old_pid: int, timeout: float = 60.0) -> int:
+    """Waits until the launcher has started service `name` again (a pid other than old_pid in
+    its pid file) and the new process answers its gRPC health check. Returns the new pid."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    address = _service_address(stack, name)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid = stack.service_pid(name)
+        except (OSError, ValueError):
+            pid = old_pid
+        if pid != old_pid:
+            try:
+                with grpc.insecure_channel(address) as ch:
+                    resp = health_pb2_grpc.HealthStub(ch).Check(
+                        health_pb2.HealthCheckRequest(), timeout=1
+                    )
+                if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                    return pid
+            except grpc.RpcError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} was not restarted:\n" + _tail(stack.run_dir))
 
 
 def _service_address(stack: RunningStack, name: str) -> str:
@@ -199,3 +246,76 @@ def running_stack(prefix: str = "lbaas-", extra_env: dict[str, str] | None = Non
         assert leftover_pids(run_dir) == [], "processes left behind after the stack stopped"
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def amphora_pids(run_dir: Path, amphora_id: str) -> list[int]:
+    """Pids of one local amphora's processes: its agent and its haproxy (or nginx) processes,
+    found by their command line naming the amphora's directory (a zombie's names nothing)."""
+    amphora_dir = str(run_dir / "amphorae" / amphora_id).encode()
+    found = []
+    for pid in leftover_pids(run_dir):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a == amphora_dir or a.startswith(amphora_dir + b"/") for a in argv):
+            found.append(pid)
+    return found
+
+
+def process_start_time(pid: int) -> int | None:
+    """The process's start time (field 22 of /proc/<pid>/stat, unique per pid incarnation);
+    None when it is gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return None if fields[0] in ("Z", "X", "x") else int(fields[19])
+
+
+def kill_amphora(run_dir: Path, amphora_id: str) -> dict[int, int]:
+    """SIGKILLs every process of a local amphora (amphora_pids) at once; returns {pid: start
+    time} of those it found alive. The agent goes last: its haproxy would otherwise die of the
+    parent-death signal first, and each process is to get a SIGKILL of its own."""
+    try:
+        agent = int((run_dir / "amphorae" / amphora_id / "agent.pid").read_text())
+    except (OSError, ValueError):
+        agent = 0
+    pids = amphora_pids(run_dir, amphora_id)
+    started = {p: s for p in pids if (s := process_start_time(p)) is not None}
+    for pid in sorted(started, key=lambda p: p == agent):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return started
+
+
+def health_rows(stack: RunningStack) -> list:
+    """The health service's amphora rows (lbaas.health.v1.AmphoraHealth), from its gRPC API."""
+    import grpc
+    from lbaas.health.v1 import health_service_pb2, health_service_pb2_grpc
+
+    with grpc.insecure_channel(stack.env["LBAAS_HEALTH_ADDR"]) as channel:
+        stub = health_service_pb2_grpc.HealthServiceStub(channel)
+        request = health_service_pb2.ListAmphoraHealthRequest()
+        return list(stub.ListAmphoraHealth(request, timeout=5).amphorae)
+
+
+def health_settled(stack: RunningStack, live_amphorae: set[str]) -> bool:
+    """The health service knows only live amphorae (ids from the amphora API) and none is stale:
+    no amphora deleted or killed earlier still counts towards its failover circuit breaker."""
+    return all(h.amphora_id in live_amphorae and not h.stale for h in health_rows(stack))
+
+
+def failover_status(stack: RunningStack):
+    """The health service's lbaas.health.v1.FailoverStatus (breaker, hold-off, failovers asked
+    for and claimed), from its gRPC API."""
+    import grpc
+    from lbaas.health.v1 import health_service_pb2, health_service_pb2_grpc
+
+    with grpc.insecure_channel(stack.env["LBAAS_HEALTH_ADDR"]) as channel:
+        stub = health_service_pb2_grpc.HealthServiceStub(channel)
+        request = health_service_pb2.GetFailoverStatusRequest()
+        return stub.GetFailoverStatus(request, timeout=5).status

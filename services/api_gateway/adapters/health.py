@@ -1,4 +1,5 @@
-"""The health-service port the stats routes call, its gRPC client, and an in-memory fake."""
+"""The health-service port the stats and failover-status routes call, its gRPC client, and an
+in-memory fake."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import grpc
 from lbaas.health.v1 import health_service_pb2 as hpb
 from lbaas.health.v1 import health_service_pb2_grpc, stats_pb2
 
-from services.common.errors import from_rpc_error
+from services.common.errors import DomainError, Unavailable, from_rpc_error
 
 _CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -18,13 +19,17 @@ _CHANNEL_OPTIONS = [
 
 
 class HealthPort(Protocol):
-    """Reads traffic counters; raises services.common.errors.DomainError on failure."""
+    """Reads traffic counters and the state of automatic failover; raises
+    services.common.errors.DomainError on failure (Unavailable when the service cannot be
+    reached)."""
 
     async def listener_stats(
         self, listener_ids: Sequence[str]
     ) -> list[stats_pb2.ListenerStatsEntry]: ...
 
     async def amphora_stats(self, amphora_id: str) -> list[stats_pb2.ListenerStatsEntry]: ...
+
+    async def failover_status(self) -> hpb.FailoverStatus: ...
 
     async def close(self) -> None: ...
 
@@ -69,6 +74,21 @@ class GrpcHealth:
             raise from_rpc_error(err) from None
         return list(resp.listeners)
 
+    async def failover_status(self) -> hpb.FailoverStatus:
+        try:
+            resp = await self._ensure().GetFailoverStatus(
+                hpb.GetFailoverStatusRequest(), timeout=self._timeout, wait_for_ready=True
+            )
+        except grpc.aio.AioRpcError as err:
+            if err.code() == grpc.StatusCode.UNIMPLEMENTED:
+                # A health service from before GetFailoverStatus (a rolling upgrade).
+                raise Unavailable(
+                    "The failover status is not available from this health service yet.",
+                    operator_detail=f"GetFailoverStatus: {err.details()}",
+                ) from None
+            raise from_rpc_error(err) from None
+        return resp.status
+
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
@@ -76,11 +96,14 @@ class GrpcHealth:
 
 
 class MemoryHealth:
-    """A HealthPort for tests: counters set per listener (one entry per amphora allowed)."""
+    """A HealthPort for tests: counters set per listener (one entry per amphora allowed), the
+    failover status to answer, and an error to raise instead (`error`)."""
 
     def __init__(self) -> None:
         self.entries: list[stats_pb2.ListenerStatsEntry] = []
         self.calls: list[list[str]] = []
+        self.failover = hpb.FailoverStatus()
+        self.error: DomainError | None = None
 
     def add(self, listener_id: str, amphora_id: str = "amp-1", **counters: int) -> None:
         self.entries.append(
@@ -98,6 +121,13 @@ class MemoryHealth:
 
     async def amphora_stats(self, amphora_id: str) -> list[stats_pb2.ListenerStatsEntry]:
         return [e for e in self.entries if e.amphora_id == amphora_id]
+
+    async def failover_status(self) -> hpb.FailoverStatus:
+        if self.error is not None:
+            raise self.error
+        out = hpb.FailoverStatus()
+        out.CopyFrom(self.failover)
+        return out
 
     async def close(self) -> None:
         return None

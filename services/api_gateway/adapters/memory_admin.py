@@ -1,5 +1,6 @@
 """An in-memory fake of the orchestrator's operator RPCs (quotas, flavors, availability zones,
-providers, amphorae) and of the health service's GetAmphoraStats, for the gateway's tests.
+providers, amphorae) and of the health service's GetAmphoraStats and GetFailoverStatus, for the
+gateway's tests.
 
 It extends MemoryOrchestrator, so one object serves every RPC the gateway calls and records
 them all in `calls`; it follows Octavia's rules where the orchestrator owns them (uniqueness,
@@ -62,6 +63,7 @@ class MemoryAdmin(MemoryOrchestrator):
         self.zones: dict[str, admin_pb2.AvailabilityZone] = {}
         self.amphorae: dict[str, pb.Amphora] = {}
         self.stats_by_amphora: dict[str, list[stats_pb2.ListenerStatsEntry]] = {}
+        self.failover = hpb.FailoverStatus()
         self._admin: dict[str, Callable[[Message], Message]] = {
             name[len("_rpc_") :]: getattr(self, name)
             for name in dir(self)
@@ -353,7 +355,7 @@ class MemoryAdmin(MemoryOrchestrator):
         del self.amphorae[self._amphora(req.id).id]
         return pb.DeleteAmphoraResponse()
 
-    # -- the health port's amphora statistics ---------------------------------------------
+    # -- the health port: amphora statistics, failover status ----------------------------
     async def amphora_stats(self, amphora_id: str) -> list[stats_pb2.ListenerStatsEntry]:
         """HealthPort.amphora_stats: this fake also stands in for the health service."""
         self.calls.append(("GetAmphoraStats", hpb.GetAmphoraStatsRequest(amphora_id=amphora_id)))
@@ -361,3 +363,8 @@ class MemoryAdmin(MemoryOrchestrator):
 
     async def listener_stats(self, listener_ids: list[str]) -> list[stats_pb2.ListenerStatsEntry]:
         return []
+
+    async def failover_status(self) -> hpb.FailoverStatus:
+        """HealthPort.failover_status."""
+        self.calls.append(("GetFailoverStatus", hpb.GetFailoverStatusRequest()))
+        return copy.deepcopy(self.failover)

@@ -66,26 +66,39 @@ class PendingBeats:
 
     def __init__(self) -> None:
         self._newest: dict[str, Received] = {}
+        self._leaving: set[str] = set()
         self._count = 0
 
     def add(self, heartbeat: heartbeat_pb2.Heartbeat, payload: bytes) -> None:
-        """heartbeat passed the replay guard, so it is newer than anything held for its amphora."""
-        self._newest[heartbeat.amphora_id] = (heartbeat, payload)
+        """heartbeat passed the replay guard, so it is newer than anything held for its amphora.
+        A heartbeat with `leaving` set makes the amphora's row go instead."""
+        amphora_id = heartbeat.amphora_id
         self._count += 1
+        if heartbeat.leaving:
+            self._newest.pop(amphora_id, None)
+            self._leaving.add(amphora_id)
+            return
+        self._leaving.discard(amphora_id)  # started again (recreated under the same id)
+        self._newest[amphora_id] = (heartbeat, payload)
 
     def __len__(self) -> int:
-        return len(self._newest)
+        return len(self._newest) + len(self._leaving)
 
-    def take(self) -> tuple[list[Received], int]:
-        """(the newest heartbeat of each amphora, how many heartbeats they stand for); empties
-        the buffer."""
-        newest, count = self._newest, self._count
-        self._newest, self._count = {}, 0
-        return list(newest.values()), count
+    def take(self) -> tuple[list[Received], list[str], int]:
+        """(the newest heartbeat of each amphora, the amphorae that left, how many heartbeats
+        they stand for); empties the buffer."""
+        newest, leaving, count = self._newest, self._leaving, self._count
+        self._newest, self._leaving, self._count = {}, set(), 0
+        return list(newest.values()), sorted(leaving), count
 
-    def put_back(self, received: list[Received], count: int) -> None:
+    def put_back(self, received: list[Received], leaving: list[str], count: int) -> None:
         """A batch whose write failed: kept for the next write, except where a newer heartbeat
         of the same amphora arrived meanwhile."""
         for item in received:
-            self._newest.setdefault(item[0].amphora_id, item)
+            amphora_id = item[0].amphora_id
+            if amphora_id not in self._leaving:
+                self._newest.setdefault(amphora_id, item)
+        for amphora_id in leaving:
+            if amphora_id not in self._newest:
+                self._leaving.add(amphora_id)
         self._count += count

@@ -56,11 +56,13 @@ class HealthRow:
 
 @dataclass(frozen=True)
 class Fleet:
-    """How many amphorae have a health row, and which are silent past the stale window
-    (oldest first)."""
+    """How many amphorae have a health row, which are silent past the stale window (oldest
+    first), and how many are silent past the suspect window (a shorter one: amphorae silenced
+    together all pass it before the first of them goes stale)."""
 
     total: int
     stale: tuple[str, ...]
+    suspect: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,15 @@ class ReplayState:
 
 
 class HeartbeatStore(Protocol):
-    async def write(self, beats: Sequence[Beat]) -> object: ...
+    async def write(self, beats: Sequence[Beat], gone: Sequence[str] = ()) -> object:
+        """Writes the batch; gone: amphorae that left (their rows are deleted)."""
+        ...
 
 
 class HealthStore(HeartbeatStore, Protocol):
     async def replay_state(self) -> list[ReplayState]: ...
 
-    async def fleet(self, stale_after: float) -> Fleet: ...
+    async def fleet(self, stale_after: float, suspect_after: float = 0.0) -> Fleet: ...
 
     async def forget(self, amphora_id: str) -> None: ...
 

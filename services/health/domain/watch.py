@@ -29,10 +29,13 @@ class StaleWatch:
         *,
         stale_after: float,
         interval: float,
+        suspect_after: float = 0.0,
         behind: Callable[[], float] = lambda: 0.0,
         on_stale: Callable[[Iterable[str]], Awaitable[None]] | None = None,
         on_forget: Callable[[str], None] | None = None,
         request_every: float = 2.0,
+        lookup_every: float = 10.0,
+        max_lookups: int = 64,
         max_parallel: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -40,11 +43,15 @@ class StaleWatch:
         self._gate = gate
         self._orchestrator = orchestrator
         self._stale_after = stale_after
+        self._suspect_after = suspect_after or stale_after
         self._interval = interval
         self._behind = behind
         self._on_stale = on_stale
         self._on_forget = on_forget
         self._request_every = request_every
+        self._lookup_every = lookup_every
+        self._max_lookups = max_lookups
+        self._looked_up: dict[str, float] = {}
         self._limit = asyncio.Semaphore(max_parallel)
         self._clock = clock
         self._requested: dict[str, float] = {}
@@ -55,28 +62,32 @@ class StaleWatch:
 
     async def tick(self) -> list[str]:
         """One look at the fleet; returns the amphorae whose failover was asked for."""
-        now = self._clock()
-        if self._last_tick is not None and now - self._last_tick > self._interval + max(
+        started = self._clock()
+        held: list[str] = []  # why the read may miss heartbeats, found before it
+        if self._last_tick is not None and started - self._last_tick > self._interval + max(
             1.0, self._stale_after / 2
         ):
             # This replica did not run for a while (starved, suspended): it may have missed
             # heartbeats it would have written.
-            self._gate.interrupt(
-                now, f"the health service stalled for {now - self._last_tick:.1f}s"
-            )
-        self._last_tick = now
+            held.append(f"the health service stalled for {started - self._last_tick:.1f}s")
+        self._last_tick = started
         behind = self._behind()
         if behind > self._stale_after / 2:
-            self._gate.interrupt(now, f"heartbeats wait {behind:.1f}s to be written")
+            held.append(f"heartbeats wait {behind:.1f}s to be written")
+        fleet: Fleet | None = None
         try:
-            fleet = await self._store.fleet(self._stale_after)
+            fleet = await self._store.fleet(self._stale_after, self._suspect_after)
         except Unavailable as err:
-            self._gate.interrupt(now, f"the database is unavailable ({err.operator_detail})")
+            held.append(f"the database is unavailable ({err.operator_detail})")
+        # The read may have waited for a connection for longer than a stale window (a database
+        # restarting): each hold-off runs from now, when the gate decides on what was read.
+        now = self._clock()
+        for why in held:
+            self._gate.interrupt(now, why)
+        if fleet is None:
             return []
         self.last_fleet = fleet
-        if self._on_stale is not None:
-            await self._on_stale(fleet.stale)
-        chosen = self._gate.decide(self._clock(), list(fleet.stale), fleet.total)
+        chosen = self._gate.decide(now, list(fleet.stale), fleet.total, fleet.suspect)
         stale = set(fleet.stale)
         for amphora_id in list(self._requested):
             if amphora_id not in stale:
@@ -86,8 +97,29 @@ class StaleWatch:
             for a in chosen
             if a not in self._requested or now - self._requested[a] >= self._request_every
         ]
-        if due:
-            await asyncio.gather(*(self._request(a) for a in due))
+        # Stale amphorae not failed over now (breaker open, holding off, being confirmed) may
+        # be gone: deleted while silent, or by an agent too old to say it was leaving. Their
+        # rows would stay stale for good and keep the breaker open; each is looked up now and
+        # then and forgotten when the orchestrator no longer knows it.
+        chosen_now = set(chosen)
+        lookups = [
+            a
+            for a in fleet.stale
+            if a not in chosen_now and now - self._looked_up.get(a, -1e18) >= self._lookup_every
+        ][: self._max_lookups]
+        for amphora_id in list(self._looked_up):
+            if amphora_id not in stale:
+                del self._looked_up[amphora_id]
+        if due or lookups:
+            await asyncio.gather(
+                *(self._request(a) for a in due), *(self._look_up(a, now) for a in lookups)
+            )
+        # Statuses after the decision (reporting a thousand load balancers takes a while), and
+        # not while the gate holds off: this replica could not see heartbeats, so a silence then
+        # says nothing about the amphora (after a database outage or a restart every load
+        # balancer went ERROR and back otherwise).
+        if self._on_stale is not None and not self._gate.holds_off(now):
+            await self._on_stale(fleet.stale)
         return due
 
     async def _request(self, amphora_id: str) -> None:
@@ -115,6 +147,17 @@ class StaleWatch:
                     amphora_id,
                     self._stale_after,
                 )
+
+    async def _look_up(self, amphora_id: str, now: float) -> None:
+        async with self._limit:
+            self._looked_up[amphora_id] = now
+            try:
+                await self._orchestrator.amphora(amphora_id)
+            except NotFound:
+                log.info("stale amphora %s no longer exists; forgetting it", amphora_id)
+                await self._forget(amphora_id)
+            except DomainError:
+                return  # asked again later
 
     async def _forget(self, amphora_id: str) -> None:
         self._requested.pop(amphora_id, None)

@@ -61,13 +61,15 @@ class BatchWriter:
         return self._clock() - self.last_success
 
     async def flush(self) -> None:
-        heartbeats, count = self._pending.take()
-        if not heartbeats:
+        heartbeats, leaving, count = self._pending.take()
+        if not heartbeats and not leaving:
             return
         try:
-            await self._store.write([beat_of(hb, payload) for hb, payload in heartbeats])
+            await self._store.write(
+                [beat_of(hb, payload) for hb, payload in heartbeats], gone=leaving
+            )
         except Unavailable as err:
-            self._pending.put_back(heartbeats, count)
+            self._pending.put_back(heartbeats, leaving, count)
             self.counts.failures += 1
             if self.failing_since is None:
                 self.failing_since = self._clock()

@@ -160,6 +160,10 @@ def failover_amphora(
     row = _locked(session, amphora_id)
     if row.failover_requested or row.status == PENDING_DELETE:  # type: ignore[attr-defined]
         return False
+    if automatic and row.status == BOOTING:
+        # Being built (or rebuilt in place) by a pass, which waits for its agent itself; its
+        # heartbeats may pause while it (re)starts. Failing it over would build a second one.
+        return False
     row.failover_requested = True  # type: ignore[attr-defined]
     accept_change(session, deps, lb)
     return True

@@ -103,3 +103,20 @@ def test_silent_amphorae_are_stale_and_their_active_connections_do_not_count(dat
             await store.close()
 
     asyncio.run(scenario())
+
+
+def test_an_amphora_that_leaves_is_forgotten_in_the_same_statement(database_url):
+    async def scenario():
+        store = await _store(database_url)
+        try:
+            await store.write([_beat("amp-1", 1, bytes_in=10), _beat("amp-2", 1)])
+            result = await store.write([_beat("amp-2", 2)], gone=["amp-1"])
+            assert (result.amphorae, result.gone) == (1, 1)
+            assert [r.amphora_id for r in await store.all(30)] == ["amp-2"]
+            # Its traffic stays counted.
+            assert (await store.listener_totals(["l1"], 30))["l1"].counters[1] == 10
+            assert (await store.write([], gone=["nobody"])).gone == 0
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())

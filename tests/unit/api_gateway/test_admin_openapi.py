@@ -45,6 +45,7 @@ ADMIN_ROUTES = {
     ("put", "/octavia/amphorae/{amphora_id}/failover"): "202",
     ("put", "/octavia/amphorae/{amphora_id}/config"): "202",
     ("delete", "/octavia/amphorae/{amphora_id}"): "204",
+    ("get", "/octavia/failover_status"): "200",
 }
 
 

@@ -104,6 +104,7 @@ OPS = {
     "quota_update": ("PUT", f"/v2/lbaas/quotas/{PA}", {"quota": {"listener": 3}}),
     "quota_defaults": ("GET", "/v2/lbaas/quotas/defaults", None),
     "amphora_list": ("GET", "/v2/octavia/amphorae", None),
+    "failover_status": ("GET", "/v2/octavia/failover_status", None),
     "flavor_list": ("GET", "/v2/lbaas/flavors", None),
     "flavor_create": (
         "POST",
@@ -118,7 +119,13 @@ OPS = {
 READ = {"lb_list", "lb_show", "lb_status", "flavor_list", "provider_list"}
 WRITE = {"lb_create", "lb_update", "lb_delete"}
 QUOTA_READ = {"quota_show", "quota_defaults"}
-ADMIN_ONLY = {"amphora_list", "flavor_create", "flavorprofile_list", "provider_flavor_caps"}
+ADMIN_ONLY = {
+    "amphora_list",
+    "failover_status",
+    "flavor_create",
+    "flavorprofile_list",
+    "provider_flavor_caps",
+}
 ALL = set(OPS)
 
 ALLOWED = {

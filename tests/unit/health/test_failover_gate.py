@@ -65,3 +65,41 @@ def test_the_breaker_opens_stops_everything_and_closes_with_a_hold_off():
     assert not state.breaker_open and state.hold_off_until == 15.0 + WINDOW
     # The two still silent after the hold-off are dead: failed over.
     assert gate.decide(16.5, _ids(2), 1000) == _ids(2)
+
+
+def test_amphorae_silenced_together_reach_the_breaker_before_any_is_failed_over():
+    # 300 of 1000 amphorae fall silent at once. Their last heartbeats were spread over one
+    # interval, so they cross the stale window over successive checks (15% at the first one),
+    # but by then all of them are past the suspect window: the breaker counts those.
+    gate = FailoverGate(BreakerPolicy(3, 20), WINDOW, now=0.0, confirm_after=0.25)
+    assert gate.decide(10.0, _ids(150), 1000, suspect=300) == []
+    assert gate.status(10.0).breaker_open
+    assert "300 of 1000 amphorae are silent" in gate.status(10.0).reason
+    assert gate.status(10.0).stale == 150
+    assert gate.decide(10.25, _ids(300), 1000, suspect=300) == []
+    # Counting only the stale ones, the first check would have failed 150 over.
+    counting_stale = FailoverGate(BreakerPolicy(3, 20), WINDOW, now=0.0)
+    assert len(counting_stale.decide(10.0, _ids(150), 1000)) == 150
+
+
+def test_a_dead_amphora_is_failed_over_once_it_stayed_stale_for_the_confirmation():
+    gate = FailoverGate(BreakerPolicy(3, 20), WINDOW, now=0.0, confirm_after=0.25)
+    assert gate.decide(10.0, ["amp-1"], 1000, suspect=1) == []
+    assert gate.status(10.0).reason == ""  # nothing is held back: it is being confirmed
+    assert gate.decide(10.25, ["amp-1", "amp-2"], 1000, suspect=2) == ["amp-1"]
+    assert gate.decide(10.5, ["amp-1", "amp-2"], 1000, suspect=2) == ["amp-1", "amp-2"]
+    # Heard from again, then silent again: its confirmation starts over.
+    assert gate.decide(10.75, ["amp-2"], 1000, suspect=1) == ["amp-2"]
+    assert gate.decide(11.0, ["amp-1", "amp-2"], 1000, suspect=2) == ["amp-2"]
+    assert gate.decide(11.25, ["amp-1", "amp-2"], 1000, suspect=2) == ["amp-1", "amp-2"]
+
+
+def test_the_suspect_window_and_confirmation_follow_the_stale_window_and_interval():
+    from services.health.config import Settings
+
+    # Defaults: 0.5 s interval, 1.5 s window, 0.25 s checks.
+    assert Settings().suspect_after == pytest.approx(0.75)
+    assert Settings().failover_confirm == pytest.approx(0.25)
+    # A suspect window is always longer than an interval, never longer than the stale window.
+    assert Settings(heartbeat_interval=1.0, stale_after=1.5).suspect_after == pytest.approx(1.2)
+    assert Settings(heartbeat_interval=10.0, stale_after=60.0).suspect_after == pytest.approx(30)

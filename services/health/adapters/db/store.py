@@ -108,8 +108,12 @@ WITH beat AS (
         boot_id = EXCLUDED.boot_id,
         updated_at = EXCLUDED.updated_at
     RETURNING 1
+), gone AS (
+    DELETE FROM amphora_health
+     WHERE amphora_id IN (SELECT json_array_elements_text(%(gone)s::json))
+    RETURNING 1
 )
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (SELECT count(*) FROM gone)
 """
 
 _ROW = """
@@ -123,7 +127,8 @@ _FLEET = """
 SELECT count(*),
        coalesce(array_agg(amphora_id ORDER BY last_seen)
                 FILTER (WHERE last_seen < clock_timestamp() - make_interval(secs => %(stale)s)),
-                '{}')
+                '{}'),
+       count(*) FILTER (WHERE last_seen < clock_timestamp() - make_interval(secs => %(suspect)s))
   FROM amphora_health
 """
 
@@ -153,9 +158,10 @@ SELECT listener_id,
 class WriteResult:
     amphorae: int  # rows that moved forward
     listeners: int  # statistics rows written
+    gone: int = 0  # rows of amphorae that left
 
 
-def _documents(beats: Sequence[Beat]) -> dict[str, str]:
+def _documents(beats: Sequence[Beat], gone: Sequence[str]) -> dict[str, str]:
     rows = []
     listeners = []
     for beat in beats:
@@ -172,7 +178,11 @@ def _documents(beats: Sequence[Beat]) -> dict[str, str]:
         )
         for counters in beat.listeners:
             listeners.append((counters[0], beat.amphora_id, beat.boot_id, *counters[1:]))
-    return {"beats": orjson.dumps(rows).decode(), "listeners": orjson.dumps(listeners).decode()}
+    return {
+        "beats": orjson.dumps(rows).decode(),
+        "listeners": orjson.dumps(listeners).decode(),
+        "gone": orjson.dumps(list(gone)).decode(),
+    }
 
 
 class PostgresHealthStore:
@@ -217,12 +227,12 @@ class PostgresHealthStore:
                 operator_detail=f"{type(err).__name__}: {err}",
             ) from err
 
-    async def write(self, beats: Sequence[Beat]) -> WriteResult:
-        if not beats:
+    async def write(self, beats: Sequence[Beat], gone: Sequence[str] = ()) -> WriteResult:
+        if not beats and not gone:
             return WriteResult(0, 0)
-        rows = await self._fetch(_WRITE, _documents(beats))
-        moved, counted = rows[0]
-        return WriteResult(int(moved), int(counted))
+        rows = await self._fetch(_WRITE, _documents(beats, gone))
+        moved, counted, removed = rows[0]
+        return WriteResult(int(moved), int(counted), int(removed))
 
     async def replay_state(self) -> list[ReplayState]:
         rows = await self._fetch(
@@ -232,10 +242,11 @@ class PostgresHealthStore:
         )
         return [ReplayState(a, b, int(s), float(t)) for a, b, s, t in rows]
 
-    async def fleet(self, stale_after: float) -> Fleet:
-        rows = await self._fetch(_FLEET, {"stale": stale_after})
-        total, stale = rows[0]
-        return Fleet(int(total), tuple(stale or ()))
+    async def fleet(self, stale_after: float, suspect_after: float = 0.0) -> Fleet:
+        suspect_after = suspect_after or stale_after
+        rows = await self._fetch(_FLEET, {"stale": stale_after, "suspect": suspect_after})
+        total, stale, suspect = rows[0]
+        return Fleet(int(total), tuple(stale or ()), int(suspect))
 
     async def forget(self, amphora_id: str) -> None:
         """Removes an amphora's health row (it no longer exists); its statistics stay."""
