@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT = 10.0
 RELOAD_TIMEOUT = 10.0
+# A new worker usually answers within tens of milliseconds: look often at first (a create that
+# takes a spare waits on this), then every 50 ms.
+_FIRST_POLL, _LAST_POLL = 0.005, 0.05
 
 
 def probe_versions(binary: str) -> tuple[str, str]:
@@ -86,6 +89,7 @@ class Haproxy:
             )
         log.info("started haproxy master pid %d", self._proc.pid)
         deadline = time.monotonic() + START_TIMEOUT
+        pause = _FIRST_POLL
         while time.monotonic() < deadline:
             if not self.running:
                 self._proc = None
@@ -93,7 +97,8 @@ class Haproxy:
             table = await self._show_proc()
             if table is not None and table.workers:
                 return
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(pause)
+            pause = min(_LAST_POLL, pause * 2)
         await self.stop()
         raise HaproxyError(f"haproxy did not start in {START_TIMEOUT}s: {self._log.since(offset)}")
 
@@ -127,8 +132,10 @@ class Haproxy:
         offset = self._log.size()
         self._proc.send_signal(signal.SIGUSR2)
         deadline = time.monotonic() + RELOAD_TIMEOUT
+        pause = _FIRST_POLL
         while time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(pause)
+            pause = min(_LAST_POLL, pause * 2)
             if not self.running:
                 self._proc = None
                 raise HaproxyError(f"haproxy master exited on reload: {self._log.since(offset)}")
