@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(PY) -m bench.api
 	$(PY) -m bench.render
 	$(PY) -m bench.failover
+	$(PY) -m bench.heartbeats
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench
