@@ -59,6 +59,7 @@ def build_heartbeat(
         boot_id=boot_id,
         applied_config_hash=config_hash,
         applied_renderer_version=renderer_version,
+        counters_generation=snapshot.generation,
     )
     beat.sent_at.CopyFrom(stamp)
     for fe in snapshot.frontends:

@@ -81,6 +81,8 @@ class PoolStat:
 class StatSnapshot:
     frontends: tuple[FrontendStat, ...] = ()
     pools: tuple[PoolStat, ...] = ()
+    # The engine run the counters belong to (haproxy: the answering worker's pid); 0 unknown.
+    generation: int = 0
 
 
 def parse_show_stat(text: str) -> list[dict[str, str]]:
@@ -130,8 +132,25 @@ def snapshot_from_rows(rows: list[dict[str, str]]) -> StatSnapshot:
     return StatSnapshot(tuple(frontends), pools)
 
 
+def parse_info_and_stat(text: str) -> StatSnapshot:
+    """The answer to "show info;show stat": the worker's Pid, then the CSV."""
+    info, sep, stat = text.partition("\n# ")
+    if not sep:
+        raise ValueError("no `show stat` CSV in the answer")
+    pid = 0
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Pid":
+            pid = _int(value.strip())
+            break
+    snapshot = snapshot_from_rows(parse_show_stat("# " + stat))
+    return StatSnapshot(snapshot.frontends, snapshot.pools, pid)
+
+
 async def read_snapshot(stats_socket: str) -> StatSnapshot:
-    return snapshot_from_rows(parse_show_stat(await runtime_command(stats_socket, "show stat")))
+    """Counters and statuses from one worker, with its pid (both on one connection, so they
+    come from the same worker even during a reload)."""
+    return parse_info_and_stat(await runtime_command(stats_socket, "show info;show stat"))
 
 
 @dataclass(frozen=True)

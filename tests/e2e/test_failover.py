@@ -39,6 +39,16 @@ def _kill(stack: RunningStack, amphora_id: str) -> dict[int, int]:
     return killed
 
 
+def _total_connections(api: Api, lb_id: str) -> int:
+    return api.get(f"/v2/lbaas/loadbalancers/{lb_id}/stats")["stats"]["total_connections"]
+
+
+def _counted_at_least(api: Api, lb_id: str, floor: int) -> int | None:
+    """The load balancer's total once it reached floor (statistics come with heartbeats)."""
+    total = _total_connections(api, lb_id)
+    return total if total >= floor else None
+
+
 def _serving_amphora(admin: Api, lb_id: str, not_id: str) -> dict | None:
     """The load balancer's one amphora once it is ALLOCATED and not not_id."""
     found = amphorae(admin, lb_id)
@@ -98,6 +108,8 @@ def test_killed_amphora_is_replaced_and_traffic_comes_back():
                         30,
                         "load balancer ONLINE before the kill",
                     )
+                    # Statistics are cumulative: what the dying amphora counted stays.
+                    before = _total_connections(member, lb["id"])
                     old_id = amphora["id"]
                     claimed = failover_status(stack).failovers_claimed
                     killed = _kill(stack, old_id)
@@ -131,6 +143,26 @@ def test_killed_amphora_is_replaced_and_traffic_comes_back():
                     first_served(url, backend.name, timeout=5)
                     # Replaced because the health service found it silent and asked for it.
                     assert failover_status(stack).failovers_claimed == claimed + 1
+                    assert _total_connections(member, lb["id"]) >= before, "stats went back"
+
+                # A config push reloads haproxy (its new workers count from zero): the totals
+                # go on from where they were, and count what the new workers serve.
+                before = wait_for(
+                    lambda: _counted_at_least(member, lb["id"], 1), 30, "counted connections"
+                )
+                member.put(
+                    f"/v2/lbaas/listeners/{lb['listeners'][0]['id']}",
+                    {"listener": {"timeout_client_data": 40000}},
+                )
+                member.wait_lb(lb["id"])
+                for _ in range(5):
+                    first_served(url, backend.name, timeout=5)
+                after = wait_for(
+                    lambda: _counted_at_least(member, lb["id"], before + 5),
+                    30,
+                    f"at least {before + 5} connections counted after the reload",
+                )
+                assert after >= before + 5
 
                 print(
                     "kill -> served (s): " + ", ".join(f"{t:.3f}" for t in timings),

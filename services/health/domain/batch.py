@@ -29,6 +29,7 @@ class Beat:
     renderer_version: str
     report: bytes  # the serialized heartbeat
     listeners: tuple[ListenerCounters, ...]
+    generation: int = 0  # the engine run the counters come from (0: unknown)
 
 
 def beat_of(heartbeat: heartbeat_pb2.Heartbeat, payload: bytes | None = None) -> Beat:
@@ -55,6 +56,7 @@ def beat_of(heartbeat: heartbeat_pb2.Heartbeat, payload: bytes | None = None) ->
         renderer_version=heartbeat.applied_renderer_version,
         report=heartbeat.SerializeToString() if payload is None else payload,
         listeners=tuple(seen.values()),
+        generation=heartbeat.counters_generation,
     )
 
 

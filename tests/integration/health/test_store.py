@@ -13,10 +13,11 @@ from tests.unit.health.builders import heartbeat
 pytestmark = pytest.mark.timeout(60)
 
 
-def _beat(amphora="amp-1", seq=1, boot="boot-a", sent_at=1_000_000.0, **counters):
+def _beat(amphora="amp-1", seq=1, boot="boot-a", sent_at=1_000_000.0, generation=0, **counters):
     hb = heartbeat(
         amphora_id=amphora, sequence=seq, boot_id=boot, sent_at=sent_at, listeners={"l1": "OPEN"}
     )
+    hb.counters_generation = generation
     for key, value in counters.items():
         setattr(hb.listeners[0], key, value)
     return beat_of(hb)
@@ -116,6 +117,25 @@ def test_an_amphora_that_leaves_is_forgotten_in_the_same_statement(database_url)
             # Its traffic stays counted.
             assert (await store.listener_totals(["l1"], 30))["l1"].counters[1] == 10
             assert (await store.write([], gone=["nobody"])).gone == 0
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_engine_run_adds_its_counters_even_when_they_already_passed_the_old_ones(
+    database_url,
+):
+    async def scenario():
+        store = await _store(database_url)
+        try:
+            await store.write([_beat(seq=1, generation=101, total_connections=3)])
+            # A reload: the new worker (another pid) served 5 before the next heartbeat; its
+            # count is above the old worker's, which a down-going counter would not reveal.
+            await store.write([_beat(seq=2, generation=202, total_connections=5)])
+            await store.write([_beat(seq=3, generation=202, total_connections=7)])
+            totals = await store.listener_totals(["l1"], stale_after=30)
+            assert totals["l1"].counters[4] == 3 + 7
         finally:
             await store.close()
 

@@ -77,3 +77,17 @@ def test_show_proc():
     table = parse_show_proc(SHOW_PROC)
     assert (table.master_pid, table.master_reloads, table.master_failed) == (5276, 3, 1)
     assert table.workers == {5279: 1}
+
+
+def test_info_and_stat_answer_gives_the_worker_pid_with_the_counters():
+    from amphora_agent.stats import parse_info_and_stat
+
+    fe = "11111111-1111-4111-8111-111111111111"
+    text = (
+        "Name: HAProxy\nVersion: 2.6.12\nPid: 3839\nUptime_sec: 0\n\n"
+        "# pxname,svname,scur,stot,bin,bout,ereq,status,type\n"
+        f"{fe},FRONTEND,1,9,100,200,0,OPEN,0\n"
+    )
+    snapshot = parse_info_and_stat(text)
+    assert snapshot.generation == 3839
+    assert [(f.name, f.total_connections) for f in snapshot.frontends] == [(fe, 9)]

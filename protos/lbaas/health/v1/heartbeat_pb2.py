@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flbaas/health/v1/heartbeat.proto\x12\x0flbaas.health.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n\tHeartbeat\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12+\n\x07sent_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\x32\n\tlisteners\x18\x05 \x03(\x0b\x32\x1f.lbaas.health.v1.ListenerReport\x12*\n\x05pools\x18\x06 \x03(\x0b\x32\x1b.lbaas.health.v1.PoolReport\x12\x0f\n\x07\x62oot_id\x18\x07 \x01(\t\x12 \n\x18\x61pplied_renderer_version\x18\x08 \x01(\t\x12\x0f\n\x07leaving\x18\t \x01(\x08\"\xa9\x01\n\x0eListenerReport\x12\x13\n\x0blistener_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1a\n\x12\x61\x63tive_connections\x18\x03 \x01(\x03\x12\x19\n\x11total_connections\x18\x04 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x05 \x01(\x03\x12\x11\n\tbytes_out\x18\x06 \x01(\x03\x12\x16\n\x0erequest_errors\x18\x07 \x01(\x03\"]\n\nPoolReport\x12\x0f\n\x07pool_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12.\n\x07members\x18\x03 \x03(\x0b\x32\x1d.lbaas.health.v1.MemberReport\"1\n\x0cMemberReport\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"Z\n\x11HeartbeatEnvelope\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x13\n\x0bhmac_sha256\x18\x04 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flbaas/health/v1/heartbeat.proto\x12\x0flbaas.health.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x02\n\tHeartbeat\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12+\n\x07sent_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\x32\n\tlisteners\x18\x05 \x03(\x0b\x32\x1f.lbaas.health.v1.ListenerReport\x12*\n\x05pools\x18\x06 \x03(\x0b\x32\x1b.lbaas.health.v1.PoolReport\x12\x0f\n\x07\x62oot_id\x18\x07 \x01(\t\x12 \n\x18\x61pplied_renderer_version\x18\x08 \x01(\t\x12\x0f\n\x07leaving\x18\t \x01(\x08\x12\x1b\n\x13\x63ounters_generation\x18\n \x01(\x04\"\xa9\x01\n\x0eListenerReport\x12\x13\n\x0blistener_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x1a\n\x12\x61\x63tive_connections\x18\x03 \x01(\x03\x12\x19\n\x11total_connections\x18\x04 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x05 \x01(\x03\x12\x11\n\tbytes_out\x18\x06 \x01(\x03\x12\x16\n\x0erequest_errors\x18\x07 \x01(\x03\"]\n\nPoolReport\x12\x0f\n\x07pool_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12.\n\x07members\x18\x03 \x03(\x0b\x32\x1d.lbaas.health.v1.MemberReport\"1\n\x0cMemberReport\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"Z\n\x11HeartbeatEnvelope\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x13\n\x0bhmac_sha256\x18\x04 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lbaas.health.v1.heartbeat_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_HEARTBEAT']._serialized_start=86
-  _globals['_HEARTBEAT']._serialized_end=373
-  _globals['_LISTENERREPORT']._serialized_start=376
-  _globals['_LISTENERREPORT']._serialized_end=545
-  _globals['_POOLREPORT']._serialized_start=547
-  _globals['_POOLREPORT']._serialized_end=640
-  _globals['_MEMBERREPORT']._serialized_start=642
-  _globals['_MEMBERREPORT']._serialized_end=691
-  _globals['_HEARTBEATENVELOPE']._serialized_start=693
-  _globals['_HEARTBEATENVELOPE']._serialized_end=783
+  _globals['_HEARTBEAT']._serialized_end=402
+  _globals['_LISTENERREPORT']._serialized_start=405
+  _globals['_LISTENERREPORT']._serialized_end=574
+  _globals['_POOLREPORT']._serialized_start=576
+  _globals['_POOLREPORT']._serialized_end=669
+  _globals['_MEMBERREPORT']._serialized_start=671
+  _globals['_MEMBERREPORT']._serialized_end=720
+  _globals['_HEARTBEATENVELOPE']._serialized_start=722
+  _globals['_HEARTBEATENVELOPE']._serialized_end=812
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Heartbeat(_message.Message):
-    __slots__ = ("amphora_id", "sequence", "sent_at", "applied_config_hash", "listeners", "pools", "boot_id", "applied_renderer_version", "leaving")
+    __slots__ = ("amphora_id", "sequence", "sent_at", "applied_config_hash", "listeners", "pools", "boot_id", "applied_renderer_version", "leaving", "counters_generation")
     AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SENT_AT_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class Heartbeat(_message.Message):
     BOOT_ID_FIELD_NUMBER: _ClassVar[int]
     APPLIED_RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     LEAVING_FIELD_NUMBER: _ClassVar[int]
+    COUNTERS_GENERATION_FIELD_NUMBER: _ClassVar[int]
     amphora_id: str
     sequence: int
     sent_at: _timestamp_pb2.Timestamp
@@ -29,7 +30,8 @@ class Heartbeat(_message.Message):
     boot_id: str
     applied_renderer_version: str
     leaving: bool
-    def __init__(self, amphora_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., applied_config_hash: _Optional[str] = ..., listeners: _Optional[_Iterable[_Union[ListenerReport, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[PoolReport, _Mapping]]] = ..., boot_id: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ..., leaving: _Optional[bool] = ...) -> None: ...
+    counters_generation: int
+    def __init__(self, amphora_id: _Optional[str] = ..., sequence: _Optional[int] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., applied_config_hash: _Optional[str] = ..., listeners: _Optional[_Iterable[_Union[ListenerReport, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[PoolReport, _Mapping]]] = ..., boot_id: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ..., leaving: _Optional[bool] = ..., counters_generation: _Optional[int] = ...) -> None: ...
 
 class ListenerReport(_message.Message):
     __slots__ = ("listener_id", "status", "active_connections", "total_connections", "bytes_in", "bytes_out", "request_errors")

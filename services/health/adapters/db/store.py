@@ -67,36 +67,37 @@ WITH beat AS (
 ), listener AS (
     SELECT l->>0 AS listener_id, l->>1 AS amphora_id, l->>2 AS boot_id,
            (l->>3)::int8 AS active, (l->>4)::int8 AS bytes_in, (l->>5)::int8 AS bytes_out,
-           (l->>6)::int8 AS request_errors, (l->>7)::int8 AS total
+           (l->>6)::int8 AS request_errors, (l->>7)::int8 AS total, (l->>8)::int8 AS generation
       FROM json_array_elements(%(listeners)s::json) AS l
 ), counted AS (
     INSERT INTO listener_statistics AS s (
-        listener_id, amphora_id, boot_id, active_connections,
+        listener_id, amphora_id, boot_id, generation, active_connections,
         bytes_in, bytes_out, request_errors, total_connections,
         reported_bytes_in, reported_bytes_out, reported_request_errors,
         reported_total_connections, updated_at)
-    SELECT l.listener_id, l.amphora_id, l.boot_id, l.active,
+    SELECT l.listener_id, l.amphora_id, l.boot_id, l.generation, l.active,
            l.bytes_in, l.bytes_out, l.request_errors, l.total,
            l.bytes_in, l.bytes_out, l.request_errors, l.total, clock_timestamp()
       FROM listener AS l
      WHERE l.amphora_id IN (SELECT amphora_id FROM moved)
     ON CONFLICT (listener_id, amphora_id) DO UPDATE SET
         bytes_in = s.bytes_in + CASE
-            WHEN s.boot_id = EXCLUDED.boot_id AND EXCLUDED.reported_bytes_in >= s.reported_bytes_in
+            WHEN s.boot_id = EXCLUDED.boot_id AND s.generation = EXCLUDED.generation
+             AND EXCLUDED.reported_bytes_in >= s.reported_bytes_in
             THEN EXCLUDED.reported_bytes_in - s.reported_bytes_in
             ELSE EXCLUDED.reported_bytes_in END,
         bytes_out = s.bytes_out + CASE
-            WHEN s.boot_id = EXCLUDED.boot_id
+            WHEN s.boot_id = EXCLUDED.boot_id AND s.generation = EXCLUDED.generation
              AND EXCLUDED.reported_bytes_out >= s.reported_bytes_out
             THEN EXCLUDED.reported_bytes_out - s.reported_bytes_out
             ELSE EXCLUDED.reported_bytes_out END,
         request_errors = s.request_errors + CASE
-            WHEN s.boot_id = EXCLUDED.boot_id
+            WHEN s.boot_id = EXCLUDED.boot_id AND s.generation = EXCLUDED.generation
              AND EXCLUDED.reported_request_errors >= s.reported_request_errors
             THEN EXCLUDED.reported_request_errors - s.reported_request_errors
             ELSE EXCLUDED.reported_request_errors END,
         total_connections = s.total_connections + CASE
-            WHEN s.boot_id = EXCLUDED.boot_id
+            WHEN s.boot_id = EXCLUDED.boot_id AND s.generation = EXCLUDED.generation
              AND EXCLUDED.reported_total_connections >= s.reported_total_connections
             THEN EXCLUDED.reported_total_connections - s.reported_total_connections
             ELSE EXCLUDED.reported_total_connections END,
@@ -106,6 +107,7 @@ WITH beat AS (
         reported_total_connections = EXCLUDED.reported_total_connections,
         active_connections = EXCLUDED.active_connections,
         boot_id = EXCLUDED.boot_id,
+        generation = EXCLUDED.generation,
         updated_at = EXCLUDED.updated_at
     RETURNING 1
 ), gone AS (
@@ -177,7 +179,9 @@ def _documents(beats: Sequence[Beat], gone: Sequence[str]) -> dict[str, str]:
             )
         )
         for counters in beat.listeners:
-            listeners.append((counters[0], beat.amphora_id, beat.boot_id, *counters[1:]))
+            listeners.append(
+                (counters[0], beat.amphora_id, beat.boot_id, *counters[1:], beat.generation)
+            )
     return {
         "beats": orjson.dumps(rows).decode(),
         "listeners": orjson.dumps(listeners).decode(),

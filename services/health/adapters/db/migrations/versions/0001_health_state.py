@@ -33,9 +33,10 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX ix_amphora_health_last_seen ON amphora_health (last_seen)")
-    # Counters are cumulative: a reported counter that goes down (a haproxy reload starts new
-    # workers at zero) or a new boot id (a restarted agent and engine) adds the new value to the
-    # total instead of replacing it. Rows stay when the amphora is replaced, so a listener's
+    # Counters are cumulative: a new engine run (another counters_generation, e.g. the worker
+    # pid haproxy changes at each reload, or a new boot id: a restarted agent and engine), or a
+    # reported counter that goes down, adds the new value to the total instead of the
+    # difference. Rows stay when the amphora is replaced, so a listener's
     # totals survive failovers; active_connections is the last reported gauge.
     op.execute(
         """
@@ -43,6 +44,7 @@ def upgrade() -> None:
             listener_id varchar(64) NOT NULL,
             amphora_id varchar(64) NOT NULL,
             boot_id varchar(64) NOT NULL,
+            generation bigint NOT NULL DEFAULT 0,
             active_connections bigint NOT NULL DEFAULT 0,
             bytes_in bigint NOT NULL DEFAULT 0,
             bytes_out bigint NOT NULL DEFAULT 0,
