@@ -266,10 +266,16 @@ class StatusReporter:
 
     # -- silence ------------------------------------------------------------------------------
 
-    async def report_stale(self, stale: Iterable[str]) -> None:
-        """stale: every amphora silent past the stale window now. The load balancer of a stale
-        amphora is reported ERROR unless another of its amphorae is still heard from."""
-        self._stale = set(stale)
+    async def report_stale(self, stale: Iterable[str], stale_after: float = 0.0) -> None:
+        """stale: every amphora silent past the stale window as the database said a moment ago.
+        The load balancer of a stale amphora is reported ERROR unless another of its amphorae is
+        still heard from. One this replica heard from within stale_after is not stale: its
+        heartbeat may not be written yet, and reporting ERROR after its statuses would leave its
+        load balancer ERROR."""
+        now = self._clock()
+        self._stale = {
+            a for a in stale if not (stale_after and now - self._heard.get(a, -1e18) < stale_after)
+        }
         for amphora_id in sorted(self._stale):
             # Whatever it says when it is heard from again is looked at.
             self._seen.pop(amphora_id, None)

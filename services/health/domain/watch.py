@@ -31,7 +31,7 @@ class StaleWatch:
         interval: float,
         suspect_after: float = 0.0,
         behind: Callable[[], float] = lambda: 0.0,
-        on_stale: Callable[[Iterable[str]], Awaitable[None]] | None = None,
+        on_stale: Callable[[Iterable[str], float], Awaitable[None]] | None = None,
         on_forget: Callable[[str], None] | None = None,
         request_every: float = 2.0,
         lookup_every: float = 10.0,
@@ -119,7 +119,7 @@ class StaleWatch:
         # says nothing about the amphora (after a database outage or a restart every load
         # balancer went ERROR and back otherwise).
         if self._on_stale is not None and not self._gate.holds_off(now):
-            await self._on_stale(fleet.stale)
+            await self._on_stale(fleet.stale, self._stale_after)
         return due
 
     async def _request(self, amphora_id: str) -> None:

@@ -168,9 +168,14 @@ def test_silent_amphora_goes_stale_and_its_lb_error(tmp_path, database_url):
             assert len(fake.set_calls) == 2, "stale ERROR is not re-sent every check"
 
             stack.send(signed(make_heartbeat(2)))
-            await eventually(lambda: len(fake.set_calls) == 3, what="recovery")
-            assert fake.statuses()["lb-1"] == st.OPERATING_STATUS_ONLINE
-            assert not (await _health_of(stack)).stale
+            await eventually(
+                lambda: len(fake.set_calls) >= 3
+                and fake.statuses().get("lb-1") == st.OPERATING_STATUS_ONLINE,
+                what="recovery",
+            )
+            assert not (await _written(stack, sequence=2)).stale
+            await asyncio.sleep(0.6)  # room for a wrong ERROR after the recovery
+            assert fake.statuses().get("lb-1") == st.OPERATING_STATUS_ONLINE
 
     asyncio.run(scenario())
 

@@ -157,6 +157,25 @@ def test_stale_amphora_reports_its_lb_error_once_then_online_when_heard_again():
     asyncio.run(scenario())
 
 
+def test_an_amphora_heard_again_before_its_row_is_written_is_not_reported_error():
+    async def scenario():
+        orch, clock = FakeOrchestrator(), Clock()
+        reporter = _reporter(orch, clock)
+        reporter.submit(heartbeat())
+        await _settle(reporter)
+        clock.now += 5
+        await reporter.report_stale(["amp-1"], stale_after=1.5)
+        assert orch.calls[-1] == ("lb", "amp-1", [("lb", ERROR)])
+        # It speaks again; the database still says stale (the write is a moment behind).
+        reporter.submit(heartbeat(sequence=2))
+        await _settle(reporter)
+        assert orch.calls[-1] == ("lb", "amp-1", [("lb", ONLINE)])
+        await reporter.report_stale(["amp-1"], stale_after=1.5)
+        assert orch.calls[-1] == ("lb", "amp-1", [("lb", ONLINE)]), "flipped back to ERROR"
+
+    asyncio.run(scenario())
+
+
 def test_stale_amphora_with_a_live_sibling_does_not_make_its_lb_error():
     async def scenario():
         orch, clock = FakeOrchestrator(), Clock()

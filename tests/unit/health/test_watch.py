@@ -100,7 +100,7 @@ def test_silence_is_not_reported_while_the_gate_holds_off():
     store = SlowStore(clock, Fleet(10, ("amp-1",)))
     reported: list[list[str]] = []
 
-    async def on_stale(stale) -> None:
+    async def on_stale(stale, stale_after) -> None:
         reported.append(list(stale))
 
     orchestrator = Orchestrator()
