@@ -164,6 +164,20 @@ def test_killed_amphora_is_replaced_and_traffic_comes_back():
                 )
                 assert after >= before + 5
 
+                # An operator's failover (the admin API) takes the same path, with a live
+                # amphora: replaced by the spare, the old one stopped and removed.
+                old_id = wait_for(
+                    lambda: _serving_amphora(admin, lb["id"], ""), 30, "a serving amphora"
+                )["id"]
+                wait_for(lambda: ready_spares(admin), 60, "a ready spare")
+                r = admin.http.put(f"/v2/octavia/amphorae/{old_id}/failover")
+                assert r.status_code == 202, r.text
+                wait_for(lambda: _serving_amphora(admin, lb["id"], old_id), 60, "replaced by hand")
+                member.wait_lb(lb["id"])
+                first_served(url, backend.name, timeout=30)
+                wait_for(lambda: not amphora_pids(stack.run_dir, old_id), 30, "old one stopped")
+                assert not (stack.run_dir / "amphorae" / old_id).exists()
+
                 print(
                     "kill -> served (s): " + ", ".join(f"{t:.3f}" for t in timings),
                     f"| max {max(timings):.3f}",
