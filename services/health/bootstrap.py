@@ -58,21 +58,36 @@ class HealthApp:
         await self.close()
 
     async def close(self) -> None:
+        """Every step is bounded: a stop must end even if a call in flight never answers."""
         self._udp_transport.close()  # type: ignore[attr-defined]
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            await _bounded(asyncio.wait(self._tasks, timeout=_CLOSE_STEP), "background tasks")
         # What was received but not yet written goes now (a clean stop loses nothing).
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.writer.flush(), 2.0)
-        await self.reporter.close()
+        await _bounded(self.writer.flush(), "last heartbeats")
+        await _bounded(self.reporter.close(), "status reports")
         if self._orchestrator_client is not None:
-            await self._orchestrator_client.close()
+            await _bounded(self._orchestrator_client.close(), "orchestrator channel")
         close = getattr(self.store, "close", None)
         if close is not None:
-            await close()
+            await _bounded(close(), "database pool")
+
+
+# How long each step of a stop may take.
+_CLOSE_STEP = 5.0
+
+
+async def _bounded(awaitable, what: str) -> None:
+    """Awaits, for at most _CLOSE_STEP; a step that does not end is left behind (logged)."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=_CLOSE_STEP)
+    if not done:
+        task.cancel()
+        log.warning("stopping: %s did not end within %.0fs; left behind", what, _CLOSE_STEP)
+        return
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
 
 
 async def start(
