@@ -169,8 +169,10 @@ def test_silent_amphora_goes_stale_and_its_lb_error(tmp_path, database_url):
 
             stack.send(signed(make_heartbeat(2)))
             await eventually(
-                lambda: len(fake.set_calls) >= 3
-                and fake.statuses().get("lb-1") == st.OPERATING_STATUS_ONLINE,
+                lambda: (
+                    len(fake.set_calls) >= 3
+                    and fake.statuses().get("lb-1") == st.OPERATING_STATUS_ONLINE
+                ),
                 what="recovery",
             )
             assert (await _written(stack, sequence=2)).last_sequence == 2
