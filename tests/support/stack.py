@@ -104,33 +104,12 @@ def restart_service(
     """Redeploys one service (e.g. "renderer-haproxy") with extra_env: writes the launcher's
     <run dir>/env/<name>.env, stops the service, and waits until the launcher has started it
     again and it answers its gRPC health check. Returns the new pid."""
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
     env_dir = stack.run_dir / "env"
     env_dir.mkdir(exist_ok=True)
     (env_dir / f"{name}.env").write_text("".join(f"{k}={v}\n" for k, v in extra_env.items()))
     old = stack.service_pid(name)
     os.kill(old, signal.SIGTERM)
-    address = _service_address(stack, name)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            pid = stack.service_pid(name)
-        except (OSError, ValueError):
-            pid = old
-        if pid != old:
-            try:
-                with grpc.insecure_channel(address) as ch:
-                    resp = health_pb2_grpc.HealthStub(ch).Check(
-                        health_pb2.HealthCheckRequest(), timeout=1
-                    )
-                if resp.status == health_pb2.HealthCheckResponse.SERVING:
-                    return pid
-            except grpc.RpcError:
-                pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{name} did not come back:\n" + _tail(stack.run_dir))
+    return wait_restarted(stack, name, old, timeout)
 
 
 def wait_restarted(stack: RunningStack, name: str, old_pid: int, timeout: float = 60.0) -> int:
