@@ -28,6 +28,8 @@ import grpc
 import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.orchestrator.domain.netns_layout import NetnsLayout
+
 log = logging.getLogger("lbaas.stack")
 
 _PROJECT_NAMESPACE = uuid.UUID("3f0c1c55-6d1b-4b8e-9a43-4f5b6c2b7e10")
@@ -108,6 +110,12 @@ class StackSettings:
     health_addrs: tuple[str, ...] = ()
     health_udp_addrs: tuple[str, ...] = ()
     orchestrator_worker_addrs: tuple[str, ...] = ()
+    # LBAAS_COMPUTE_DRIVER: "netns" puts every amphora in a network namespace on a bridge the
+    # launcher brings up first (LBAAS_NETNS_BRIDGE, LBAAS_NETNS_CIDR) and removes at stop; the
+    # health replicas then listen for heartbeats on the host's bridge address.
+    compute_driver: str = "local"
+    netns_bridge: str = "lbaas-br0"
+    netns_cidr: str = "10.240.0.0/16"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
@@ -135,9 +143,16 @@ class StackSettings:
                 replica_address(env, service, setting, default, i) for i in range(1, count + 1)
             )
 
+        compute_driver = env.get("LBAAS_COMPUTE_DRIVER", "local")
+        netns_bridge = env.get("LBAAS_NETNS_BRIDGE", "lbaas-br0")
+        netns_cidr = env.get("LBAAS_NETNS_CIDR", "10.240.0.0/16")
+        # Agents in namespaces reach the host at its bridge address, not at 127.0.0.1.
+        udp_host = (
+            NetnsLayout(netns_cidr).host_address if compute_driver == "netns" else "127.0.0.1"
+        )
         health = replica_count(env, "LBAAS_HEALTH_REPLICAS")
         health_addrs = replicas("LBAAS_HEALTH", "ADDR", "127.0.0.1:9892", health)
-        health_udp_addrs = replicas("LBAAS_HEALTH", "UDP_ADDR", "127.0.0.1:9893", health)
+        health_udp_addrs = replicas("LBAAS_HEALTH", "UDP_ADDR", f"{udp_host}:9893", health)
         worker_addrs = replicas(
             "LBAAS_ORCHESTRATOR_WORKER",
             "ADDR",
@@ -158,6 +173,9 @@ class StackSettings:
             health_addrs=health_addrs,
             health_udp_addrs=health_udp_addrs,
             orchestrator_worker_addrs=worker_addrs,
+            compute_driver=compute_driver,
+            netns_bridge=netns_bridge,
+            netns_cidr=netns_cidr,
         )
 
     @property
@@ -341,6 +359,11 @@ class Stack:
             )
         (s.run_dir / "logs").mkdir(parents=True, exist_ok=True)
         (s.run_dir / "pids").mkdir(parents=True, exist_ok=True)
+        if s.compute_driver == "netns":
+            from services.orchestrator.adapters.compute_netns import ensure_bridge
+
+            # Before the health replicas start: they bind the bridge's host address.
+            ensure_bridge(s.netns_bridge, NetnsLayout(s.netns_cidr))
         tokens = ensure_secrets(s.run_dir)
         database_url = s.database_url
         if database_url is None:
@@ -358,6 +381,9 @@ class Stack:
                 **{renderer_address_variable(b): a for b, a in s.renderer_addrs.items()},
                 "LBAAS_HEALTH_ADDR": s.health_addr,
                 "LBAAS_HEALTH_UDP_ADDR": s.health_udp_addr,
+                "LBAAS_COMPUTE_DRIVER": s.compute_driver,
+                "LBAAS_NETNS_BRIDGE": s.netns_bridge,
+                "LBAAS_NETNS_CIDR": s.netns_cidr,
                 # What the orchestrator passes to each agent it starts: every replica.
                 "LBAAS_HEALTH_UDP_ADDRS": ",".join(udp for _, _, udp in s.health_replicas),
                 "LBAAS_HEARTBEAT_KEY_FILE": str(s.run_dir / "heartbeat.keys"),
@@ -427,9 +453,16 @@ class Stack:
                 svc.log_file.close()
         # Amphorae run detached from the orchestrator so a controller crash keeps traffic flowing;
         # stopping the whole local system stops them too (their state stays for the next start).
-        from services.orchestrator.adapters.compute_local import stop_all
+        if self.s.compute_driver == "netns":
+            from services.orchestrator.adapters import compute_netns
 
-        stop_all(self.s.run_dir)
+            # Namespaces, veths and the bridge go; the amphora directories stay, and the next
+            # start builds the amphorae again.
+            compute_netns.stop_all(self.s.run_dir, self.s.netns_bridge)
+        else:
+            from services.orchestrator.adapters.compute_local import stop_all
+
+            stop_all(self.s.run_dir)
         if self._db_server is not None:
             self._db_server.cleanup()
 

@@ -11,9 +11,17 @@ from sqlalchemy import Engine
 from services.orchestrator.adapters.db.changes import ChangeFeed
 from services.orchestrator.adapters.db.engine import UnitOfWork, make_engine
 from services.orchestrator.adapters.job_queue import ProcrastinateReconcileQueue
-from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
+from services.orchestrator.adapters.network_loopback import (
+    LoopbackNetworkDriver,
+    netns_network_driver,
+)
 from services.orchestrator.adapters.pki import FileCertificateAuthority
-from services.orchestrator.config import RENDERER_DEFAULT_ADDRESSES, Settings
+from services.orchestrator.config import (
+    RENDERER_DEFAULT_ADDRESSES,
+    TOPOLOGIES_BY_DRIVER,
+    Settings,
+)
+from services.orchestrator.domain.netns_layout import NetnsLayout
 from services.orchestrator.domain.ports import (
     AgentClient,
     CertificateAuthority,
@@ -77,6 +85,17 @@ def build(
 
         compute = compute or NoopComputeDriver()
         agent = agent or NoopAgentClient()
+    if compute is None and settings.compute_driver == "netns":
+        from services.orchestrator.adapters.compute_netns import NetnsComputeDriver
+
+        compute = NetnsComputeDriver(
+            settings.run_dir,
+            settings.health_udp_addrs or settings.health_udp_addr,
+            settings.heartbeat_key_file,
+            settings.heartbeat_interval,
+            bridge=settings.netns_bridge,
+            layout=NetnsLayout(settings.netns_cidr),
+        )
     if compute is None:
         from services.orchestrator.adapters.compute_local import LocalComputeDriver
 
@@ -93,7 +112,11 @@ def build(
     renderers = _renderers(settings, renderer, renderers)
     engine = make_engine(settings.sqlalchemy_url)
     uow = UnitOfWork(engine, session_info={SESSION_DEFAULTS_KEY: dict(settings.quota_defaults)})
-    network = LoopbackNetworkDriver()
+    network = (
+        netns_network_driver(NetnsLayout(settings.netns_cidr))
+        if settings.compute_driver == "netns"
+        else LoopbackNetworkDriver()
+    )
     queue = ProcrastinateReconcileQueue(engine)
     if certificates is None:
         from services.orchestrator.certificates_config import CertificateSettings, build_store
@@ -125,7 +148,11 @@ def build(
     changes.install(uow.sessions)
     servicer = OrchestratorServicer(
         uow,
-        Deps(network=network, queue=queue),
+        Deps(
+            network=network,
+            queue=queue,
+            topologies=TOPOLOGIES_BY_DRIVER[settings.compute_driver],
+        ),
         FeatureGate(renderers),
         roller=roller,
         certificate_driver=certificates,

@@ -46,9 +46,17 @@ class Settings:
     worker_heartbeat_interval: float = 2.0
     # A worker silent for this long is dead; its "doing" jobs are released by the sweep.
     stalled_worker_timeout: float = 10.0
-    # "local" (agent processes on this host) or "noop" (amphorae that exist only in the
+    # "local" (agent processes on this host), "netns" (each amphora a network namespace on a
+    # bridge, root only; ACTIVE_STANDBY pairs) or "noop" (amphorae that exist only in the
     # database, with an agent that accepts every config: for API tests and benchmarks).
     compute_driver: str = "local"
+    # The netns drivers' bridge and its subnet (LBAAS_NETNS_BRIDGE, LBAAS_NETNS_CIDR): see
+    # domain/netns_layout.py for how the subnet is split between the host, VIPs and amphorae.
+    netns_bridge: str = "lbaas-br0"
+    netns_cidr: str = "10.240.0.0/16"
+    # keepalived advert interval of ACTIVE_STANDBY pairs (LBAAS_VRRP_ADVERT_INTERVAL, seconds,
+    # in steps of 0.01; VRRPv3 allows down to 0.01): the BACKUP takes the VIP after about three.
+    vrrp_advert_interval: float = 0.1
     # Default per-project limits (-1 = unlimited, as Octavia), by quota resource name.
     quota_defaults: dict[str, int] = field(default_factory=dict)
     # Renderer service address per backend type (LBAAS_RENDERER_<BACKEND>_ADDR, the variables
@@ -140,6 +148,9 @@ class Settings:
             job_retry_max_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_MAX_DELAY", "30.0")),
             agent_wait_timeout=float(env.get("LBAAS_ORCHESTRATOR_AGENT_WAIT", "30.0")),
             compute_driver=compute_driver(env.get("LBAAS_COMPUTE_DRIVER", "local")),
+            netns_bridge=interface_name(env.get("LBAAS_NETNS_BRIDGE", "lbaas-br0")),
+            netns_cidr=netns_cidr(env.get("LBAAS_NETNS_CIDR", "10.240.0.0/16")),
+            vrrp_advert_interval=advert_interval(env.get("LBAAS_VRRP_ADVERT_INTERVAL", "0.1")),
             quota_defaults=quota_defaults(env),
             role=role(env.get("LBAAS_ORCHESTRATOR_ROLE", "all")),
         )
@@ -208,7 +219,13 @@ def role(value: str) -> str:
     return value
 
 
-COMPUTE_DRIVERS = ("local", "noop")
+COMPUTE_DRIVERS = ("local", "netns", "noop")
+# What each compute driver can build (a flavor's loadbalancer_topology).
+TOPOLOGIES_BY_DRIVER = {
+    "local": ("SINGLE",),
+    "netns": ("SINGLE", "ACTIVE_STANDBY"),
+    "noop": ("SINGLE", "ACTIVE_STANDBY"),
+}
 # The backends an amphora can run (a flavor profile's "backend"), with the default address of
 # each one's renderer service (the renderer's own defaults: services/renderer/config.py).
 RENDERER_DEFAULT_ADDRESSES = {"haproxy": "127.0.0.1:9891", "nginx": "127.0.0.1:9894"}
@@ -254,3 +271,34 @@ def quota_defaults(env: dict[str, str]) -> dict[str, int]:
             raise ValueError(f"LBAAS_QUOTA_{resource.upper()} must be -1 or more, not {raw!r}")
         out[resource] = value
     return out
+
+
+def interface_name(name: str) -> str:
+    """A Linux interface name: 1 to 15 characters of letters, digits, "-", "_" and "."."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}", name):
+        raise ValueError(f"LBAAS_NETNS_BRIDGE must be an interface name (max 15), not {name!r}")
+    return name
+
+
+def netns_cidr(value: str) -> str:
+    from services.orchestrator.domain.netns_layout import NetnsLayout
+
+    try:
+        return NetnsLayout(value).cidr
+    except ValueError as err:
+        raise ValueError(f"LBAAS_NETNS_CIDR: {err}") from None
+
+
+def advert_interval(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"LBAAS_VRRP_ADVERT_INTERVAL must be seconds, not {raw!r}") from None
+    if not 0.01 <= value <= 40.95 or abs(round(value * 100) - value * 100) > 1e-6:
+        raise ValueError(
+            "LBAAS_VRRP_ADVERT_INTERVAL must be 0.01 to 40.95 seconds in steps of 0.01 "
+            f"(VRRPv3), not {raw!r}"
+        )
+    return value

@@ -12,37 +12,39 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, InvalidInput
 from services.orchestrator.adapters.db.models import VipPortRow
+from services.orchestrator.domain.netns_layout import AddressRange, NetnsLayout
 
 _NAMESPACE = uuid.UUID("6f1c9a51-0d4e-4f53-9a43-6b1f0c2d7e10")
 NETWORK_ID = str(uuid.uuid5(_NAMESPACE, "lbaas-loopback-network"))
 SUBNET_ID = str(uuid.uuid5(_NAMESPACE, "lbaas-loopback-subnet"))
 _CIDR = ipaddress.ip_network("127.0.0.0/8")
-# 127.0.0.0/24 holds 127.0.0.1 and the control plane's own listeners; VIPs never come from it.
-_RESERVED = ipaddress.ip_network("127.0.0.0/24")
-_FIRST = int(ipaddress.ip_address("127.0.1.1"))
-_LAST = int(ipaddress.ip_address("127.255.255.254"))
+# 127.0.0.0/24 holds 127.0.0.1 and the control plane's own listeners; VIPs never come from it:
+# they are .1-.254 of the /24 blocks 127.0.1.0 to 127.255.255.0.
+LOOPBACK_RANGE = AddressRange(int(_CIDR.network_address), 1, 65535)
 # Serializes VIP allocations so two concurrent creates cannot pick the same address.
 _ALLOCATION_LOCK = 7355609
 DEVICE_OWNER = "Octavia"
-# Migration 0005's sequence of candidate addresses (see _address_at).
+# Migration 0005's sequence of candidate addresses (see AddressRange.at).
 _VIP_SEQUENCE = "vip_address_seq"
-_POOL_SIZE = ((_LAST - _FIRST) // 256 + 1) * 254
 _SEQUENCE_ATTEMPTS = 32
-# nextval and the insert in one round trip: the address is _address_at(nextval), in SQL.
-_INSERT_NEXT_ADDRESS = text(
-    f"""
+
+
+def _insert_next_address(pool: AddressRange):
+    """nextval and the insert in one round trip: the address is pool.at(nextval), in SQL."""
+    before_first = ipaddress.IPv4Address(pool.base + pool.first_block * 256)
+    return text(
+        f"""
     INSERT INTO vip_port
         (id, name, project_id, network_id, subnet_id, ip_address, device_id, device_owner,
          created_at)
     SELECT :id, :name, :project_id, :network_id, :subnet_id,
-           host(inet '{ipaddress.ip_address(_FIRST - 1)}'
-                + ((n.k / 254) * 256 + n.k % 254 + 1)),
+           host(inet '{before_first}' + ((n.k / 254) * 256 + n.k % 254 + 1)),
            :device_id, :device_owner, now()
-    FROM (SELECT nextval('{_VIP_SEQUENCE}') % {_POOL_SIZE} AS k) AS n
+    FROM (SELECT nextval('{_VIP_SEQUENCE}') % {pool.size} AS k) AS n
     ON CONFLICT DO NOTHING
     RETURNING ip_address
     """
-)
+    )
 
 
 @dataclass(frozen=True)
@@ -71,17 +73,32 @@ class VipAllocation:
 
 
 class LoopbackNetworkDriver:
-    """VIPs are addresses on the host's loopback (Linux answers on all of 127.0.0.0/8)."""
+    """One network and subnet whose VIPs are port rows. By default the host's loopback (Linux
+    answers on all of 127.0.0.0/8); netns_network_driver() gives the `netns` drivers' bridge
+    subnet, whose VIPs the amphorae in the namespaces hold."""
 
-    network = NetworkView(id=NETWORK_ID, name="lbaas-loopback", subnet_ids=(SUBNET_ID,))
-    subnet = SubnetView(
-        id=SUBNET_ID,
-        name="lbaas-loopback-subnet",
-        network_id=NETWORK_ID,
-        cidr=str(_CIDR),
-        ip_version=4,
-        gateway_ip="",
-    )
+    def __init__(
+        self,
+        *,
+        name: str = "lbaas-loopback",
+        network_id: str = NETWORK_ID,
+        subnet_id: str = SUBNET_ID,
+        cidr: str = str(_CIDR),
+        gateway_ip: str = "",
+        pool: AddressRange = LOOPBACK_RANGE,
+    ):
+        self.network = NetworkView(id=network_id, name=name, subnet_ids=(subnet_id,))
+        self.subnet = SubnetView(
+            id=subnet_id,
+            name=f"{name}-subnet",
+            network_id=network_id,
+            cidr=cidr,
+            ip_version=4,
+            gateway_ip=gateway_ip,
+        )
+        self.pool = pool
+        self.prefix_length = ipaddress.ip_network(cidr).prefixlen
+        self._insert_next = _insert_next_address(pool)
 
     def list_networks(self, id: str = "", name: str = "") -> list[NetworkView]:
         net = self.network
@@ -111,15 +128,15 @@ class LoopbackNetworkDriver:
 
     def resolve(self, subnet_id: str, network_id: str) -> tuple[str, str]:
         """(subnet_id, network_id) for a VIP request; unknown ids are the caller's error."""
-        if subnet_id and subnet_id != SUBNET_ID:
+        if subnet_id and subnet_id != self.subnet.id:
             raise InvalidInput(f"Subnet {subnet_id} not found.", field="vip_subnet_id")
-        if network_id and network_id != NETWORK_ID:
+        if network_id and network_id != self.network.id:
             raise InvalidInput(f"Network {network_id} not found.", field="vip_network_id")
         if not subnet_id and not network_id:
             raise InvalidInput(
                 "One of vip_subnet_id or vip_network_id is required.", field="vip_subnet_id"
             )
-        return SUBNET_ID, NETWORK_ID
+        return self.subnet.id, self.network.id
 
     def allocate_vip(
         self,
@@ -145,7 +162,7 @@ class LoopbackNetworkDriver:
             "device_owner": DEVICE_OWNER,
         }
         if requested_address:
-            address = _check_requested(requested_address)
+            address = self._check_requested(requested_address)
             # The unique (network_id, ip_address) constraint decides; a concurrent create of the
             # same address waits for the other transaction and then finds it taken.
             if not _insert_port(session, {**values, "ip_address": address}):
@@ -158,41 +175,60 @@ class LoopbackNetworkDriver:
         # creates never try the same address. An address already taken (requested explicitly,
         # or still in use after the sequence wrapped) is skipped.
         for _ in range(_SEQUENCE_ATTEMPTS):
-            address = session.execute(_INSERT_NEXT_ADDRESS, values).scalar_one_or_none()
+            address = session.execute(self._insert_next, values).scalar_one_or_none()
             if address is not None:
                 return VipAllocation(port_id, address, subnet_id, network_id)
         # Nearly full: serialize and take the first free address, as a last resort.
         session.execute(select(func.pg_advisory_xact_lock(_ALLOCATION_LOCK)))
         used = set(session.scalars(select(VipPortRow.ip_address)))
-        address = _first_free(used)
+        address = self._first_free(used)
         if not _insert_port(session, {**values, "ip_address": address}):
-            raise Conflict("No free VIP address left on the loopback subnet.", field="vip_address")
+            raise Conflict(
+                f"No free VIP address left on subnet {self.subnet.id}.", field="vip_address"
+            )
         return VipAllocation(port_id, address, subnet_id, network_id)
 
     def release_vip(self, session: Session, loadbalancer_id: str) -> None:
         session.execute(delete(VipPortRow).where(VipPortRow.device_id == loadbalancer_id))
 
+    def _check_requested(self, text: str) -> str:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            raise InvalidInput(f"Invalid VIP address {text!r}.", field="vip_address") from None
+        if str(address) not in self.pool:
+            raise InvalidInput(
+                f"VIP address {text} is not in the allocation range of the subnet "
+                f"({self.subnet.cidr}: {self.pool.first} to {self.pool.last}, "
+                "no .0 or .255).",
+                field="vip_address",
+            )
+        return str(address)
 
-def _check_requested(text: str) -> str:
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        raise InvalidInput(f"Invalid VIP address {text!r}.", field="vip_address") from None
-    if address not in _CIDR or address in _RESERVED or int(address) > _LAST:
-        raise InvalidInput(
-            f"VIP address {text} is not in the allocation range of the subnet "
-            "(127.0.0.0/8 outside 127.0.0.0/24).",
-            field="vip_address",
-        )
-    return str(address)
+    def _first_free(self, used: set[str]) -> str:
+        for index in range(self.pool.size):
+            candidate = self.pool.at(index)
+            if candidate not in used:
+                return candidate
+        raise Conflict(f"No free VIP address left on subnet {self.subnet.id}.", field="vip_address")
+
+
+def netns_network_driver(layout: NetnsLayout) -> LoopbackNetworkDriver:
+    """The `netns` network: the bridge subnet, VIPs from its VIP range (domain/netns_layout)."""
+    return LoopbackNetworkDriver(
+        name="lbaas-netns",
+        network_id=str(uuid.uuid5(_NAMESPACE, f"lbaas-netns-network {layout.cidr}")),
+        subnet_id=str(uuid.uuid5(_NAMESPACE, f"lbaas-netns-subnet {layout.cidr}")),
+        cidr=layout.cidr,
+        gateway_ip=layout.host_address,
+        pool=layout.vips,
+    )
 
 
 def _address_at(index: int) -> str:
-    """The index-th allocatable address: 127.0.1.1, ..., 127.0.1.254, 127.0.2.1, ... (no .0 or
-    .255), wrapping around after 127.255.255.254."""
-    index %= _POOL_SIZE
-    block, host = divmod(index, 254)
-    return str(ipaddress.ip_address(_FIRST - 1 + block * 256 + host + 1))
+    """The index-th allocatable loopback address: 127.0.1.1, ..., 127.0.1.254, 127.0.2.1, ...
+    (no .0 or .255), wrapping around after 127.255.255.254."""
+    return LOOPBACK_RANGE.at(index)
 
 
 def _insert_port(session: Session, values: dict) -> bool:
@@ -201,11 +237,3 @@ def _insert_port(session: Session, values: dict) -> bool:
         pg_insert(VipPortRow).values(**values).on_conflict_do_nothing().returning(VipPortRow.id)
     ).first()
     return inserted is not None
-
-
-def _first_free(used: set[str]) -> str:
-    taken = {int(ipaddress.ip_address(a)) for a in used}
-    for candidate in range(_FIRST, _LAST + 1):
-        if candidate not in taken and candidate & 0xFF not in (0, 255):
-            return str(ipaddress.ip_address(candidate))
-    raise Conflict("No free VIP address left on the loopback subnet.", field="vip_address")

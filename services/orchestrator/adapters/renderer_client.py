@@ -20,9 +20,13 @@ _CHANNEL_OPTIONS = [
 ]
 
 
-def build_target(target: AgentInfo, vip_address: str) -> renderer_service_pb2.Target:
-    """What the renderer needs to know about the appliance, from the agent's GetInfo."""
+def build_target(
+    target: AgentInfo, vip_address: str, vrrp: renderer_service_pb2.Vrrp | None = None
+) -> renderer_service_pb2.Target:
+    """What the renderer needs to know about the appliance, from the agent's GetInfo (and, for
+    a half of an ACTIVE_STANDBY pair, from the orchestrator: its VRRP role and peer)."""
     return renderer_service_pb2.Target(
+        vrrp=vrrp,
         amphora_id=target.amphora_id,
         agent_api_version=target.api_version,
         haproxy_version=target.haproxy_version,
@@ -78,10 +82,11 @@ class GrpcRenderer:
         target: AgentInfo,
         vip_address: str,
         materials: Sequence[object] = (),
+        vrrp: object | None = None,
     ) -> RenderedConfig:
         request = renderer_service_pb2.RenderRequest(
             loadbalancer=loadbalancer,
-            target=build_target(target, vip_address),
+            target=build_target(target, vip_address, vrrp),  # type: ignore[arg-type]
             tls_materials=list(materials),
         )
         try:

@@ -161,9 +161,11 @@ class Renderer(Protocol):
         target: AgentInfo,
         vip_address: str,
         materials: Sequence[object] = (),
+        vrrp: object | None = None,
     ) -> RenderedConfig:
         """loadbalancer is a lbaas.common.v1.LoadBalancer message with listeners and pools;
-        materials are lbaas.renderer.v1.TlsMaterial messages for its certificate references."""
+        materials are lbaas.renderer.v1.TlsMaterial messages for its certificate references;
+        vrrp, a lbaas.renderer.v1.Vrrp, makes it one half of an ACTIVE_STANDBY pair."""
         ...
 
 

@@ -12,6 +12,8 @@ LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_POR
 HEALTH_MONITOR_TYPES = ("HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO", "UDP-CONNECT", "SCTP")
 SESSION_PERSISTENCE_TYPES = ("", "SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE")
 TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")
+# Backends whose renderer renders keepalived and haproxy peers (an ACTIVE_STANDBY half).
+ACTIVE_STANDBY_BACKENDS = ("haproxy",)
 
 # Octavia's VALID_LISTENER_POOL_PROTOCOL_MAP: which pool protocols a listener may forward to.
 LISTENER_POOL_PROTOCOLS: dict[str, tuple[str, ...]] = {

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import bindparam, exists, select
@@ -28,7 +28,7 @@ from services.orchestrator.adapters.db.models import (
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
-from services.orchestrator.domain import status
+from services.orchestrator.domain import pairs, status
 from services.orchestrator.domain.ports import (
     AgentClient,
     AmphoraSpec,
@@ -62,6 +62,8 @@ class Amphora:
     # another amphora, pushes the config to it, and only then deletes these.
     doomed: bool = False
     configure_requested: bool = False
+    role: str = pairs.STANDALONE
+    address: str = ""  # its own address (the compute driver's lb network); VRRP source
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Snapshot:
     graph: Any  # lbaas.common.v1.LoadBalancer without objects being deleted
     amphorae: tuple[Amphora, ...]
     backend: str = "haproxy"  # what its amphorae run, hence which renderer renders it
+    topology: str = pairs.SINGLE
     # No listener or pool at all (none being deleted either): the load balancer alone, as
     # after its create; recording the outcome then has no child rows to read.
     childless: bool = False
@@ -106,6 +109,8 @@ def _amphora(row: AmphoraRow) -> Amphora:
         status=row.status,
         doomed=bool(row.failover_requested) or row.status == "PENDING_DELETE",  # type: ignore[attr-defined]
         configure_requested=bool(row.configure_requested),  # type: ignore[attr-defined]
+        role=row.role,
+        address=row.lb_network_ip,  # type: ignore[attr-defined]
     )
 
 
@@ -143,6 +148,22 @@ def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
 
 def _update_amphora_row(session: Session, amphora_id: str, values: Mapping[str, Any]) -> None:
     session.execute(_UPDATE_AMPHORA, {"amphora_id": amphora_id, **values})
+
+
+def _assign_roles(session: Session, topology: str, amphorae: list[Amphora]) -> list[Amphora]:
+    """The roles of the live amphorae (pairs.assign_roles), written where they changed."""
+    live = [a for a in amphorae if not a.doomed]
+    roles = pairs.assign_roles(
+        topology, [pairs.Member(a.id, a.role, a.status == ALLOCATED) for a in live]
+    )
+    out = []
+    for amphora in amphorae:
+        role = roles.get(amphora.id, amphora.role)
+        if role != amphora.role:
+            _update_amphora_row(session, amphora.id, {"role": role})
+            amphora = replace(amphora, role=role)
+        out.append(amphora)
+    return out
 
 
 class Reconciler:
@@ -188,9 +209,12 @@ class Reconciler:
             rows = session.scalars(_AMPHORAE, {"lb_id": lb_id}).all()
             amphorae = [_amphora(a) for a in rows]
             deleting = lb.provisioning_status == status.PENDING_DELETE
-            if not deleting and all(a.doomed for a in amphorae):
-                spare = spares.take(session, lb.backend, lb.id, lb.vip_address)
-                amphorae.append(_amphora(spare) if spare else self._record_amphora(session, lb))
+            if not deleting:
+                missing = pairs.size(lb.topology) - sum(not a.doomed for a in amphorae)
+                for _ in range(missing):
+                    spare = spares.take(session, lb.backend, lb.id, lb.vip_address)
+                    amphorae.append(_amphora(spare) if spare else self._record_amphora(session, lb))
+                amphorae = _assign_roles(session, lb.topology, amphorae)
             return Snapshot(
                 lb_id=lb.id,
                 version=lb.desired_version,
@@ -199,73 +223,127 @@ class Reconciler:
                 graph=encode.loadbalancer(lb, include=alive),
                 amphorae=tuple(amphorae),
                 backend=lb.backend,
+                topology=lb.topology,
                 childless=childless,
             )
 
     # -- acting ----------------------------------------------------------------------------
 
     async def _converge(self, snap: Snapshot) -> None:
-        """Pushes the config to a live amphora that is not marked for replacement (building one
-        when needed), then deletes the replaced ones: failover builds first, as Octavia does.
-        The push always happens; the agent answers UNCHANGED when nothing differs, unless
-        ConfigureAmphora asked for this amphora: then the push is forced (validate, swap and
-        reload even an identical config), as Octavia's amphora configure.
+        """Pushes the config to the live amphorae that are not marked for replacement (building
+        them when needed: one for SINGLE, a MASTER and a BACKUP for ACTIVE_STANDBY), then deletes
+        the replaced ones: failover builds first, as Octavia does. The push always happens; the
+        agent answers UNCHANGED when nothing differs, unless ConfigureAmphora asked for this
+        amphora: then the push is forced (validate, swap and reload even an identical config),
+        as Octavia's amphora configure.
 
-        The renderer is the one of the load balancer's backend; it gets the versions the agent
+        The renderer is the one of the load balancer's backend; it gets the versions each agent
         reports (GetInfo) and refuses (Precondition) what that target cannot run, so nothing is
-        pushed then and the load balancer goes to ERROR with the renderer's reason."""
-        amphora = await self._ensure_amphora(snap)
-        try:
-            info = await self._wait_for_agent(amphora)
-        except Unavailable as err:
-            if amphora.status != ALLOCATED:
-                raise  # a new amphora that does not come up: retried, then ERROR
-            await asyncio.to_thread(
-                self._replace_unreachable, snap.lb_id, amphora.id, err.operator_detail
-            )
-            return
+        pushed then and the load balancer goes to ERROR with the renderer's reason. Each half of
+        a pair gets its own rendering (its VRRP role and peer)."""
+        live = [a for a in snap.amphorae if not a.doomed]  # _load recorded what was missing
+        live = list(await asyncio.gather(*(self._ensure_amphora(snap, a) for a in live)))
+        found = await asyncio.gather(
+            *(self._wait_for_agent(a) for a in live), return_exceptions=True
+        )
+        for amphora, result in zip(live, found, strict=True):
+            if isinstance(result, Unavailable) and amphora.status == ALLOCATED:
+                await asyncio.to_thread(
+                    self._replace_unreachable, snap.lb_id, amphora.id, result.operator_detail
+                )
+                return
+        for result in found:
+            if isinstance(result, BaseException):
+                raise result  # a new amphora that does not come up: retried, then ERROR
+        infos = list(found)
         materials = await asyncio.to_thread(self._d.certificates.resolve, snap.graph)
         renderer = self._d.renderer(snap.backend)
-        rendered = await renderer.render(snap.graph, info, snap.vip_address, materials)
-        outcome = await self._d.agent.apply_config(
-            amphora.agent_address,
-            amphora.id,
-            rendered.files,
-            rendered.config_hash,
-            rendered.renderer_version,
-            force=amphora.configure_requested,
-        )
-        if outcome.result == "BROKEN" and amphora.status == ALLOCATED:
-            # Its reload failed and so did the restore of the last good config: it serves
-            # nothing now. A replacement gets the config (a config that breaks a fresh amphora
-            # too puts the load balancer in ERROR there, with no further failover).
-            await asyncio.to_thread(
-                self._replace_unreachable, snap.lb_id, amphora.id, outcome.detail
+        vrrps = self._vrrp_targets(snap, live)
+        rendered = await asyncio.gather(
+            *(
+                renderer.render(snap.graph, info, snap.vip_address, materials, vrrp=vrrps[a.id])
+                for a, info in zip(live, infos, strict=True)
             )
-            return
-        if not outcome.ok:
-            raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
-        applied_hash = outcome.applied_config_hash or rendered.config_hash
-        retired = [a for a in snap.amphorae if a.doomed and a.id != amphora.id]
+        )
+        applied = await self._apply_all(snap, live, rendered)
+        if applied is None:
+            return  # an amphora broke: failed over, the next pass builds its replacement
+        retired = [a for a in snap.amphorae if a.doomed and a.id not in {b.id for b in live}]
+        if snap.topology != pairs.ACTIVE_STANDBY and (live[0].status != ALLOCATED or retired):
+            # keepalived holds the VIP of a pair; a single amphora is given it once its config
+            # is in, before the one it replaces goes.
+            take_vip = getattr(self._d.compute, "take_vip", None)
+            if take_vip is not None:
+                await take_vip(
+                    live[0].id,
+                    snap.vip_address,
+                    self._d.network.prefix_length,
+                    [a.id for a in retired],
+                )
         for old in retired:
-            log.info("amphora %s replaced by %s; deleting it", old.id, amphora.id)
+            log.info("amphora %s replaced; deleting it", old.id)
             await self._d.compute.delete_amphora(old.id, old.compute_id)
         await asyncio.to_thread(
             self._succeed,
             snap.lb_id,
             snap.version,
-            amphora.id,
-            applied_hash,
+            applied,
             [a.id for a in retired],
-            rendered.renderer_version,
+            rendered[0].renderer_version,
             childless=snap.childless,
         )
 
-    async def _ensure_amphora(self, snap: Snapshot) -> Amphora:
-        """The load balancer's amphora, alive. Its id and agent port are recorded before the
-        compute driver is called, so a restart reuses them instead of leaking one. Each start gets
-        a freshly issued certificate, so no amphora private key is ever stored."""
-        amphora = next(a for a in snap.amphorae if not a.doomed)  # _load recorded one
+    def _vrrp_targets(self, snap: Snapshot, live: list[Amphora]) -> dict[str, Any]:
+        if snap.topology != pairs.ACTIVE_STANDBY:
+            return {a.id: None for a in live}
+        return pairs.vrrp_targets(
+            [pairs.Half(a.id, a.role, a.address) for a in live],
+            self._settings.vrrp_advert_interval,
+            self._d.network.prefix_length,
+        )
+
+    async def _apply_all(
+        self, snap: Snapshot, live: list[Amphora], rendered: list[Any]
+    ) -> dict[str, str] | None:
+        """Pushes each amphora its rendering; amphora id -> applied hash, or None when one broke
+        (it is failed over). A pair is pushed BACKUP first, then MASTER, so a role swap moves
+        the VIP once the new MASTER has its config; a fresh pair (nothing serves) at once."""
+
+        async def push(amphora: Amphora, config: Any) -> Any:
+            return await self._d.agent.apply_config(
+                amphora.agent_address,
+                amphora.id,
+                config.files,
+                config.config_hash,
+                config.renderer_version,
+                force=amphora.configure_requested,
+            )
+
+        pushes = list(zip(live, rendered, strict=True))
+        if any(a.status == ALLOCATED for a in live):
+            pushes.sort(key=lambda p: p[0].role == pairs.MASTER)
+            outcomes = [await push(a, c) for a, c in pushes]
+        else:
+            outcomes = list(await asyncio.gather(*(push(a, c) for a, c in pushes)))
+        applied: dict[str, str] = {}
+        for (amphora, config), outcome in zip(pushes, outcomes, strict=True):
+            if outcome.result == "BROKEN" and amphora.status == ALLOCATED:
+                # Its reload failed and so did the restore of the last good config: it serves
+                # nothing now. A replacement gets the config (a config that breaks a fresh
+                # amphora too puts the load balancer in ERROR there, with no further failover).
+                await asyncio.to_thread(
+                    self._replace_unreachable, snap.lb_id, amphora.id, outcome.detail
+                )
+                return None
+            if not outcome.ok:
+                raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
+            applied[amphora.id] = outcome.applied_config_hash or config.config_hash
+        return applied
+
+    async def _ensure_amphora(self, snap: Snapshot, amphora: Amphora) -> Amphora:
+        """The amphora, alive. Its id and agent port are recorded before the compute driver is
+        called, so a restart reuses them instead of leaking one. Each start gets a freshly
+        issued certificate, so no amphora private key is ever stored."""
         if amphora.compute_id and await self._d.compute.is_alive(amphora.compute_id):
             return amphora
         if amphora.compute_id:
@@ -300,6 +378,8 @@ class Reconciler:
             instance.agent_address,
             port,
             configure_requested=amphora.configure_requested,
+            role=amphora.role,
+            address=host,
         )
 
     @staticmethod
@@ -379,8 +459,7 @@ class Reconciler:
         self,
         lb_id: str,
         version: int,
-        amphora_id: str,
-        config_hash: str,
+        applied: Mapping[str, str],
         retired: list[str] | None = None,
         renderer_version: str = "",
         *,
@@ -395,17 +474,18 @@ class Reconciler:
                 # read, the load balancer had none, so there are none to load now.
                 set_committed_value(lb, "listeners", [])
                 set_committed_value(lb, "pools", [])
-            _update_amphora_row(
-                session,
-                amphora_id,
-                {
-                    "applied_config_hash": config_hash,
-                    "applied_renderer_version": renderer_version,
-                    "status": "ALLOCATED",  # Octavia: an amphora serving a load balancer
-                    "status_reason": "",
-                    "configure_requested": False,
-                },
-            )
+            for amphora_id, config_hash in applied.items():
+                _update_amphora_row(
+                    session,
+                    amphora_id,
+                    {
+                        "applied_config_hash": config_hash,
+                        "applied_renderer_version": renderer_version,
+                        "status": "ALLOCATED",  # Octavia: an amphora serving a load balancer
+                        "status_reason": "",
+                        "configure_requested": False,
+                    },
+                )
             for old_id in retired or ():
                 # Their compute resources are gone: the rows go even if a newer change is
                 # still to be applied (the new amphora serves the load balancer now).
@@ -432,7 +512,12 @@ class Reconciler:
             lb.applied_version = version
             lb.status_reason = None
             lb.reconcile_failures = 0
-        log.info("load balancer %s version %d applied (%s)", lb_id, version, config_hash[:12])
+        log.info(
+            "load balancer %s version %d applied (%s)",
+            lb_id,
+            version,
+            ", ".join(h[:12] for h in applied.values()),
+        )
 
     def _fail(self, lb_id: str, version: int, reason: str) -> None:
         with self._uow.transaction() as session:

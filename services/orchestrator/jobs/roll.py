@@ -22,7 +22,7 @@ from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
-from services.orchestrator.domain import status
+from services.orchestrator.domain import pairs, status
 from services.orchestrator.domain.ports import AgentInfo
 from services.orchestrator.jobs.reconcile import Drivers, _lock
 from services.orchestrator.service_layer.common import alive
@@ -57,6 +57,8 @@ class _Target:
     id: str
     agent_address: str
     applied_config_hash: str
+    role: str = pairs.STANDALONE
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class _Locked:
     vip_address: str
     graph: Any
     amphorae: tuple[_Target, ...]
+    topology: str = pairs.SINGLE
 
 
 class Roller:
@@ -84,6 +87,7 @@ class Roller:
     def __init__(self, uow: UnitOfWork, drivers: Drivers, settings: Settings):
         self._uow = uow
         self._d = drivers
+        self._settings = settings
         self._concurrency = max(1, settings.roll_concurrency)
         self._executor = ThreadPoolExecutor(self._concurrency + 1, thread_name_prefix="roll")
         # (backend, renderer version) pairs already rolled automatically by this process.
@@ -178,10 +182,20 @@ class Roller:
             self._fail(session, report, lb_id, err.user_message)
             return
         rendered_any = False
-        for amphora in locked.amphorae:
+        vrrps: dict[str, Any] = dict.fromkeys((a.id for a in locked.amphorae), None)
+        if locked.topology == pairs.ACTIVE_STANDBY:
+            vrrps = pairs.vrrp_targets(
+                [pairs.Half(a.id, a.role, a.address) for a in locked.amphorae],
+                self._settings.vrrp_advert_interval,
+                self._d.network.prefix_length,
+            )
+        # A pair is pushed BACKUP first: a config its MASTER refuses is then never served.
+        for amphora in sorted(locked.amphorae, key=lambda a: a.role == pairs.MASTER):
             try:
                 info = await self._d.agent.get_info(amphora.agent_address, amphora.id)
-                rendered = await renderer.render(locked.graph, info, locked.vip_address, materials)
+                rendered = await renderer.render(
+                    locked.graph, info, locked.vip_address, materials, vrrp=vrrps[amphora.id]
+                )
             except (InvalidInput, Precondition) as err:
                 # Nothing was pushed: the amphora keeps serving what it has.
                 self._fail(session, report, lb_id, f"render refused: {err.user_message}")
@@ -232,13 +246,19 @@ class Roller:
             .order_by(AmphoraRow.created_at, AmphoraRow.id)
         ).all()
         serving = tuple(
-            _Target(a.id, a.agent_address, a.applied_config_hash)
+            _Target(a.id, a.agent_address, a.applied_config_hash, a.role, a.lb_network_ip)  # type: ignore[attr-defined]
             for a in amphorae
             if a.agent_address and not a.failover_requested  # type: ignore[attr-defined]
         )
         if not serving:
             return None
-        return _Locked(lb.backend, lb.vip_address, encode.loadbalancer(lb, include=alive), serving)
+        return _Locked(
+            lb.backend,
+            lb.vip_address,
+            encode.loadbalancer(lb, include=alive),
+            serving,
+            lb.topology,
+        )
 
     @staticmethod
     def _record(session: Session, amphora_id: str, config_hash: str, version: str) -> None:

@@ -64,6 +64,8 @@ class ReconcileQueue(Protocol):
 class Deps:
     network: LoopbackNetworkDriver
     queue: ReconcileQueue
+    # The topologies the configured compute driver can build (config.TOPOLOGIES_BY_DRIVER).
+    topologies: tuple[str, ...] = ("SINGLE",)
 
 
 def new_id(requested: str) -> str:

@@ -48,7 +48,9 @@ class _Checked:
     vnic_type: str
 
 
-def _check_create(session: Session, scope: Scope, fields: dict[str, Any]) -> _Checked:
+def _check_create(
+    session: Session, scope: Scope, fields: dict[str, Any], topologies: tuple[str, ...]
+) -> _Checked:
     vnic_type = fields.get("vip_vnic_type") or "normal"
     if vnic_type not in rules.VNIC_TYPES:
         raise InvalidInput(f"Invalid vip_vnic_type {vnic_type!r}.", field="vip_vnic_type")
@@ -61,18 +63,26 @@ def _check_create(session: Session, scope: Scope, fields: dict[str, Any]) -> _Ch
     owner = scope.owner_for_create(fields["project_id"])
     plan = graph.plan(fields.get("listeners") or [], fields.get("pools") or [])
     flavor_data = catalog.validate_loadbalancer(session, fields)
-    # A flavor's loadbalancer_topology decides, as in Octavia; ACTIVE_STANDBY (a keepalived pair)
-    # is refused rather than silently built as a single amphora.
+    # A flavor's loadbalancer_topology decides, as in Octavia; a topology the compute driver
+    # cannot build (ACTIVE_STANDBY on `local`) is refused rather than silently built otherwise.
     topology = flavor_data.get("loadbalancer_topology") or fields.get("topology") or "SINGLE"
+    field = "flavor_id" if flavor_data.get("loadbalancer_topology") else "topology"
     if topology not in rules.TOPOLOGIES:
         raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
-    if topology != "SINGLE":
+    if topology not in topologies:
         raise InvalidInput(
-            "Only the SINGLE topology is available with the local compute driver.",
-            field="flavor_id" if flavor_data.get("loadbalancer_topology") else "topology",
+            f"The {topology} topology is not available with the configured compute driver "
+            f"(available: {', '.join(topologies)}).",
+            field=field,
         )
     # The backend is decided once: editing the flavor later never moves a running load balancer.
-    return _Checked(lb_id, owner, plan, topology, catalog.backend(flavor_data), vnic_type)
+    backend = catalog.backend(flavor_data)
+    if topology == "ACTIVE_STANDBY" and backend not in rules.ACTIVE_STANDBY_BACKENDS:
+        raise InvalidInput(
+            f"The ACTIVE_STANDBY topology is not available with the {backend} backend.",
+            field="flavor_id",
+        )
+    return _Checked(lb_id, owner, plan, topology, backend, vnic_type)
 
 
 def _new_row(
@@ -122,7 +132,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     if is_plain(fields):
         [lb] = create_plain_many(session, deps, [(scope, fields)])
         return lb
-    checked = _check_create(session, scope, fields)
+    checked = _check_create(session, scope, fields, deps.topologies)
     quotas.reserve_loadbalancer(session, checked.owner, checked.plan)
     lb = _new_row(session, deps, fields, checked)
     session.add(lb)
@@ -146,7 +156,7 @@ def create_plain_many(
     jobs (create takes a single plain one this way too). Any error fails the whole call; the
     caller then runs each request through create on its own, which attributes errors (a quota
     that admits some of them, a conflicting address) to the request that causes them."""
-    checked = [_check_create(session, scope, fields) for scope, fields in requests]
+    checked = [_check_create(session, scope, fields, deps.topologies) for scope, fields in requests]
     wanted = Counter(c.owner for c in checked)
     for owner, count in wanted.items():
         quotas.reserve_many(session, owner, {"load_balancer": count})

@@ -119,6 +119,7 @@ class FakeRenderer:
         self.version = "fake-1"
         self.touches: set[str] = set()
         self.targets: list[AgentInfo] = []
+        self.vrrps: dict[str, object] = {}  # amphora id -> the Vrrp of its last rendering
         if supported is not None:
             self.supported_features = list(supported)
 
@@ -131,7 +132,7 @@ class FakeRenderer:
         return (self.backend, self.version, list(self.supported_features))
 
     async def render(
-        self, loadbalancer, target: AgentInfo, vip_address: str, materials=()
+        self, loadbalancer, target: AgentInfo, vip_address: str, materials=(), vrrp=None
     ) -> RenderedConfig:
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -140,6 +141,7 @@ class FakeRenderer:
         self.rendered_versions.append(loadbalancer.desired_version)
         self.rendered_ids.append(loadbalancer.meta.id)
         self.targets.append(target)
+        self.vrrps[target.amphora_id] = vrrp
         content = _config_content(loadbalancer)
         if loadbalancer.meta.name in self.touches:
             content += f"# {self.version}".encode()

@@ -31,11 +31,11 @@ class RecordingRenderer(FakeRenderer):
         super().__init__()
         self.graphs: list[g.LoadBalancer] = []
 
-    async def render(self, loadbalancer, target, vip_address, materials=()):
+    async def render(self, loadbalancer, target, vip_address, materials=(), vrrp=None):
         copy = g.LoadBalancer()
         copy.CopyFrom(loadbalancer)
         self.graphs.append(copy)
-        return await super().render(loadbalancer, target, vip_address, materials)
+        return await super().render(loadbalancer, target, vip_address, materials, vrrp)
 
 
 class FlakyCompute(FakeCompute):

@@ -22,7 +22,7 @@ class DescribeResponse(_message.Message):
     def __init__(self, backend_type: _Optional[str] = ..., renderer_version: _Optional[str] = ..., supported_features: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Target(_message.Message):
-    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address")
+    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address", "vrrp")
     AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_API_VERSION_FIELD_NUMBER: _ClassVar[int]
     HAPROXY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class Target(_message.Message):
     KEEPALIVED_VERSION_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_DIR_FIELD_NUMBER: _ClassVar[int]
     VIP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    VRRP_FIELD_NUMBER: _ClassVar[int]
     amphora_id: str
     agent_api_version: str
     haproxy_version: str
@@ -39,7 +40,32 @@ class Target(_message.Message):
     keepalived_version: str
     runtime_dir: str
     vip_address: str
-    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ...) -> None: ...
+    vrrp: Vrrp
+    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ..., vrrp: _Optional[_Union[Vrrp, _Mapping]] = ...) -> None: ...
+
+class Vrrp(_message.Message):
+    __slots__ = ("role", "priority", "interface", "own_address", "peer_amphora_id", "peer_address", "router_id", "advert_interval_ms", "vip_prefix_length", "peers_port")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    OWN_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PEER_AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
+    PEER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ROUTER_ID_FIELD_NUMBER: _ClassVar[int]
+    ADVERT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    VIP_PREFIX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PEERS_PORT_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    priority: int
+    interface: str
+    own_address: str
+    peer_amphora_id: str
+    peer_address: str
+    router_id: int
+    advert_interval_ms: int
+    vip_prefix_length: int
+    peers_port: int
+    def __init__(self, role: _Optional[str] = ..., priority: _Optional[int] = ..., interface: _Optional[str] = ..., own_address: _Optional[str] = ..., peer_amphora_id: _Optional[str] = ..., peer_address: _Optional[str] = ..., router_id: _Optional[int] = ..., advert_interval_ms: _Optional[int] = ..., vip_prefix_length: _Optional[int] = ..., peers_port: _Optional[int] = ...) -> None: ...
 
 class RenderRequest(_message.Message):
     __slots__ = ("loadbalancer", "target", "tls_materials")
