@@ -1,7 +1,10 @@
 """TLS end to end through haproxy, with every service as a process: certificates stored through
 the API, HTTPS termination where SNI picks the certificate (checked with `openssl s_client
 -servername` and `curl --resolve`), the default certificate otherwise, mutual TLS that refuses a
-client without a certificate when MANDATORY, and an HTTP to HTTPS redirect."""
+client without a certificate when MANDATORY, and an HTTP to HTTPS redirect.
+
+The module runs once per compute driver: `local` (amphorae on the host's loopback) and, as
+root, `netns` (each amphora a network namespace; members on the host's bridge address)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import pytest
 from tests.support.api import Api, wait_for
 from tests.support.backends import Backend
 from tests.support.certs import make_ca, make_leaf
+from tests.support.netns import member_host, netns_available, netns_env
 from tests.support.stack import RunningStack, running_stack
 
 pytestmark = [
@@ -26,9 +30,12 @@ MTLS_PORT = 8444
 HTTP_PORT = 8080
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with running_stack("lbaas-e2e-tls-") as running:
+@pytest.fixture(scope="module", params=["local", "netns"])
+def stack(request):
+    if request.param == "netns" and not netns_available():
+        pytest.skip("the netns driver needs root, iproute2 and keepalived")
+    env = netns_env() if request.param == "netns" else None
+    with running_stack("lbaas-e2e-tls-", extra_env=env) as running:
         yield running
 
 
@@ -40,8 +47,8 @@ def api(stack: RunningStack):
 
 
 @pytest.fixture(scope="module")
-def backend():
-    b = Backend("tls-backend").start()
+def backend(stack: RunningStack):
+    b = Backend("tls-backend", host=member_host(stack.env)).start()
     yield b
     b.stop()
 
@@ -256,10 +263,16 @@ def nginx_flavor(stack: RunningStack) -> str:
     return flavor["id"]
 
 
-def test_nginx_amphora_http_https_sni_and_l7_by_path(api: Api, pki, nginx_flavor: str) -> None:
+def test_nginx_amphora_http_https_sni_and_l7_by_path(
+    stack: RunningStack, api: Api, pki, nginx_flavor: str
+) -> None:
     """The same API, the same running system, an nginx-flavored load balancer: plain HTTP,
     HTTPS with SNI, and L7 routing by path."""
-    web, images = Backend("nginx-web").start(), Backend("nginx-images").start()
+    host = member_host(stack.env)
+    web, images = (
+        Backend("nginx-web", host=host).start(),
+        Backend("nginx-images", host=host).start(),
+    )
     try:
         refs = {
             name: store(api, f"nx-{name}", certificate=leaf.cert_pem, private_key=leaf.key_pem)

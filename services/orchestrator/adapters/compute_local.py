@@ -378,6 +378,11 @@ class LocalComputeDriver:
         )
         shutil.rmtree(amphora_dir, ignore_errors=True)
 
+    async def take_vip(
+        self, amphora_id: str, vip_address: str, prefix_length: int, previous: Sequence[str]
+    ) -> None:
+        """A no-op: local amphorae share the host's network stack."""
+
 
 def stop_all(run_dir: Path, timeout: float = 10.0) -> list[int]:
     """SIGTERMs every local agent under run_dir and waits up to timeout for them to exit.

@@ -5,6 +5,7 @@ orchestrator restarts (its compute id says it is a noop amphora). For API tests 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from services.orchestrator.domain.ports import AmphoraSpec, ComputeInstance
 
@@ -30,3 +31,8 @@ class NoopComputeDriver:
 
     async def delete_amphora(self, amphora_id: str, compute_id: str) -> None:
         log.debug("noop compute: amphora %s deleted", amphora_id)
+
+    async def take_vip(
+        self, amphora_id: str, vip_address: str, prefix_length: int, previous: Sequence[str]
+    ) -> None:
+        """A no-op: noop amphorae hold no addresses."""

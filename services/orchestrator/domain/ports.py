@@ -77,6 +77,16 @@ class ComputeDriver(Protocol):
         """Stops the amphora (and the haproxy it runs) and removes its files. Idempotent."""
         ...
 
+    async def take_vip(
+        self, amphora_id: str, vip_address: str, prefix_length: int, previous: Sequence[str]
+    ) -> None:
+        """Makes amphora_id the holder of a SINGLE load balancer's VIP: removes vip/prefix from
+        the amphorae in previous (those that no longer exist are skipped), puts it on
+        amphora_id and points the network at it. Idempotent. ACTIVE_STANDBY load balancers do
+        not call it (keepalived moves their VIP). A no-op for drivers whose amphorae do not hold
+        addresses of their own (local, noop)."""
+        ...
+
 
 @dataclass(frozen=True)
 class AgentInfo:
