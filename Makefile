@@ -40,6 +40,11 @@ system-deps:
 	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iputils-ping >/dev/null; }; \
 	  else echo "ping is missing: install it (apt-get install iputils-ping) or run as root" >&2; exit 1; fi; \
 	fi
+	@# ACTIVE_STANDBY pairs (netns compute driver, root only): the agent runs keepalived beside haproxy.
+	@if ! command -v keepalived >/dev/null 2>&1 && [ ! -x /usr/sbin/keepalived ] && [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived >/dev/null 2>&1 \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived >/dev/null; }; \
+	fi
 
 proto: $(STAMP)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos --grpc_python_out=protos $(PROTOS)

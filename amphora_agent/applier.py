@@ -1,4 +1,10 @@
-"""Config application: stage, validate, swap the conf symlink atomically, reload, roll back."""
+"""Config application: stage, validate, swap the conf symlink atomically, reload, roll back.
+
+A config that contains keepalived.conf (a half of an ACTIVE_STANDBY pair) also runs keepalived:
+validated with `keepalived -t` beside the main process's check, started after the main process
+reloaded, sent SIGHUP when its file changed (or on a forced apply), left alone otherwise, and
+stopped by a config without it. A failure of either rolls both back.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ import uuid
 from dataclasses import dataclass
 
 from amphora_agent.confighash import check_relative_path, config_hash
+from amphora_agent.keepalived import CONFIG_FILE as KEEPALIVED_FILE
+from amphora_agent.keepalived import Keepalived
 from amphora_agent.process import ManagedProcess, ProcessError
 
 log = logging.getLogger(__name__)
@@ -61,9 +69,14 @@ class Applier:
     version.
     """
 
-    def __init__(self, runtime_dir: str, process: ManagedProcess) -> None:
+    def __init__(
+        self, runtime_dir: str, process: ManagedProcess, vrrp: Keepalived | None = None
+    ) -> None:
         self.dir = runtime_dir
         self.process = process
+        self.vrrp = vrrp
+        # The keepalived.conf keepalived last started or reloaded with (None: none or unknown).
+        self._vrrp_loaded: bytes | None = None
         self.main_file = process.main_file
         self.conf_link = os.path.join(runtime_dir, "conf")
         self.versions = os.path.join(runtime_dir, "configs")
@@ -123,11 +136,17 @@ class Applier:
                 shutil.rmtree(os.path.join(self.versions, name), ignore_errors=True)
         shutil.rmtree(os.path.join(self.dir, "validate"), ignore_errors=True)
         self.process.stop_stale()
+        if self.vrrp is not None:
+            self.vrrp.stop_stale()
         if current and os.path.exists(os.path.join(self.conf_link, self.main_file)):
             try:
                 await self.process.start()
             except ProcessError as exc:
                 log.error("could not start the process with the applied config: %s", exc)
+            try:
+                await self._sync_vrrp(current)
+            except ProcessError as exc:  # it keeps being retried while it is wanted
+                log.error("could not start keepalived with the applied config: %s", exc)
 
     # -- apply -------------------------------------------------------------------------------
 
@@ -172,11 +191,21 @@ class Applier:
             if previous and meta.get("renderer_version", "") != renderer_version:
                 # A new renderer that renders the same files: record it, nothing to reload.
                 self._write_meta(previous, {**meta, "renderer_version": renderer_version})
-            if self.process.running:
+            vrrp_down = self._wants_vrrp(previous) and not self._vrrp_running
+            if self.process.running and not vrrp_down:
                 return Outcome(Result.UNCHANGED, new_hash)
-            try:  # same config but the process is down (crashed): converge by starting it
-                await self.process.start()
-                return Outcome(Result.APPLIED, new_hash, "the process was not running; started")
+            try:  # same config but a process is down (crashed): converge by starting it
+                started = []
+                if not self.process.running:
+                    await self.process.start()
+                    started.append("the process")
+                if vrrp_down:
+                    await self._sync_vrrp(previous)
+                    started.append("keepalived")
+                verb = "was" if len(started) == 1 else "were"
+                return Outcome(
+                    Result.APPLIED, new_hash, f"{' and '.join(started)} {verb} not running; started"
+                )
             except ProcessError as exc:
                 return Outcome(Result.BROKEN, new_hash, str(exc))
 
@@ -198,6 +227,7 @@ class Applier:
         self._point_conf_at(version)
         try:
             await self.process.reload()
+            await self._sync_vrrp(version, force)
         except ProcessError as exc:
             log.warning("reload of %s failed, rolling back: %s", new_hash, exc)
             return await self._roll_back(previous, version, str(exc))
@@ -208,6 +238,9 @@ class Applier:
     async def _roll_back(self, previous: str | None, failed: str, reason: str) -> Outcome:
         if previous is None:
             os.unlink(self.conf_link)
+            if self.vrrp is not None:
+                await self.vrrp.stop()
+                self._vrrp_loaded = None
             await self.process.stop()
             self._prune(keep=set())
             return Outcome(
@@ -217,6 +250,7 @@ class Applier:
         self._prune(keep={previous})
         try:
             await self.process.reload()
+            await self._sync_vrrp(previous)
         except ProcessError as exc:
             log.error("restoring the previous config failed too: %s", exc)
             return Outcome(
@@ -225,6 +259,39 @@ class Applier:
                 f"{reason}\nrestore of the previous config failed: {exc}",
             )
         return Outcome(Result.ROLLED_BACK, self.applied_hash, reason)
+
+    # -- keepalived --------------------------------------------------------------------------
+
+    @property
+    def _vrrp_running(self) -> bool:
+        return self.vrrp is not None and self.vrrp.running
+
+    def _wants_vrrp(self, version: str | None) -> bool:
+        return self.vrrp is not None and self._read(version, KEEPALIVED_FILE) is not None
+
+    async def _sync_vrrp(self, version: str, force: bool = False) -> None:
+        """Make keepalived match the config `version` (conf/ points at it)."""
+        if self.vrrp is None:
+            return
+        wanted = self._read(version, KEEPALIVED_FILE)
+        loaded, self._vrrp_loaded = self._vrrp_loaded, None  # unknown until this succeeds
+        if wanted is None:
+            await self.vrrp.stop()  # SINGLE (again): release the VIP
+            return
+        if not self.vrrp.running:
+            await self.vrrp.start()
+        elif force or wanted != loaded:
+            await self.vrrp.reload()
+        self._vrrp_loaded = wanted
+
+    def _read(self, version: str | None, path: str) -> bytes | None:
+        if not version:
+            return None
+        try:
+            with open(os.path.join(self.versions, version, path), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -245,7 +312,15 @@ class Applier:
         os.makedirs(workdir)
         os.symlink(staging, os.path.join(workdir, "conf"))
         try:
-            return await self.process.validate(os.path.join(staging, self.main_file), cwd=workdir)
+            ok, output = await self.process.validate(
+                os.path.join(staging, self.main_file), cwd=workdir
+            )
+            keepalived_conf = os.path.join(staging, KEEPALIVED_FILE)
+            if ok and os.path.exists(keepalived_conf):
+                if self.vrrp is None:
+                    return False, "the config has keepalived.conf but this agent cannot run it"
+                return await self.vrrp.validate(keepalived_conf, cwd=workdir)
+            return ok, output
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

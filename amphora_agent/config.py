@@ -32,6 +32,8 @@ class Settings:
     backend: str
     haproxy_bin: str
     nginx_bin: str = "/usr/sbin/nginx"
+    # "" when keepalived is not installed: the agent then refuses configs with keepalived.conf.
+    keepalived_bin: str = ""
 
 
 def _default_haproxy() -> str:
@@ -40,6 +42,13 @@ def _default_haproxy() -> str:
 
 def _default_nginx() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def _default_keepalived() -> str:
+    found = shutil.which("keepalived")
+    if found:
+        return found
+    return "/usr/sbin/keepalived" if os.access("/usr/sbin/keepalived", os.X_OK) else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--haproxy-bin", default=None, help="default: haproxy on PATH, /usr/sbin/haproxy"
     )
     p.add_argument("--nginx-bin", default=None, help="default: nginx on PATH, /usr/sbin/nginx")
+    p.add_argument(
+        "--keepalived-bin",
+        default=None,
+        help="default: keepalived on PATH, /usr/sbin/keepalived (ACTIVE_STANDBY halves)",
+    )
     return p
 
 
@@ -85,4 +99,5 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         backend=args.backend,
         haproxy_bin=args.haproxy_bin or _default_haproxy(),
         nginx_bin=args.nginx_bin or _default_nginx(),
+        keepalived_bin=args.keepalived_bin or _default_keepalived(),
     )

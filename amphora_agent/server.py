@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
-from amphora_agent import nginx
+from amphora_agent import keepalived, nginx
 from amphora_agent.applier import Applier
 from amphora_agent.certificates import ServerCertificate
 from amphora_agent.config import Settings
@@ -94,7 +94,8 @@ async def serve(settings: Settings) -> None:
         process = haproxy
         software_version, openssl_version = probe_versions(settings.haproxy_bin)
         live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
-    applier = Applier(run_dir, process)
+    vrrp = keepalived.Keepalived(settings.keepalived_bin, run_dir)
+    applier = Applier(run_dir, process, vrrp)
     certificate = ServerCertificate(
         settings.amphora_id, settings.tls_cert, settings.tls_key, settings.client_ca
     )
@@ -102,7 +103,11 @@ async def serve(settings: Settings) -> None:
         amphora_id=settings.amphora_id,
         runtime_dir=run_dir,
         backend=settings.backend,
-        versions={settings.backend: software_version, "openssl": openssl_version},
+        versions={
+            settings.backend: software_version,
+            "openssl": openssl_version,
+            "keepalived": keepalived.probe_version(settings.keepalived_bin),
+        },
         applier=applier,
         stats=live,
         certificate=certificate,
@@ -168,6 +173,8 @@ async def serve(settings: Settings) -> None:
         await asyncio.gather(beats, return_exceptions=True)
         if stopping:
             sender.farewell()  # the health service forgets this amphora now
+        # keepalived first: it hands the VIP to the peer at once while haproxy still serves.
+        await vrrp.stop()
         await server.stop(grace=1.0)
         await process.stop()
         for name in ("agent.pid", "agent.port"):

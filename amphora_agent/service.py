@@ -28,6 +28,10 @@ CAPABILITIES = (
 NGINX_CAPABILITIES = tuple(
     c for c in CAPABILITIES if c not in ("server-state-preserve", "listener-stats")
 )
+# Only with keepalived installed: a config with keepalived.conf runs it (an ACTIVE_STANDBY half).
+# An agent of the release before writes such a config and runs no keepalived (one without
+# keepalived installed refuses it), so the controller sends one only to agents listing this.
+VRRP_CAPABILITY = "vrrp-keepalived"
 
 
 class AgentService(pb_grpc.AmphoraAgentServiceServicer):
@@ -57,12 +61,19 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
             haproxy_version=self.versions.get("haproxy", ""),
             openssl_version=self.versions.get("openssl", ""),
             nginx_version=self.versions.get("nginx", ""),
+            keepalived_version=self.versions.get("keepalived", ""),
             runtime_dir=self.runtime_dir,
             backend_type=self.backend,
             applied_config_hash=self.applier.applied_hash,
-            capabilities=list(NGINX_CAPABILITIES if self.backend == "nginx" else CAPABILITIES),
+            capabilities=self._capabilities(),
             applied_renderer_version=self.applier.applied_renderer_version,
         )
+
+    def _capabilities(self) -> list[str]:
+        found = list(NGINX_CAPABILITIES if self.backend == "nginx" else CAPABILITIES)
+        if self.versions.get("keepalived"):
+            found.append(VRRP_CAPABILITY)
+        return found
 
     async def ApplyConfig(self, request, context):
         files = [ConfigFile(f.path, f.content, f.mode) for f in request.files]

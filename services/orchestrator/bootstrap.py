@@ -144,6 +144,12 @@ def build(
     )
     housekeeper = Housekeeper(engine, [Chore("spares", SparePool(uow, drivers, settings).run)])
     housekeeper.add(Chore("certificates", CertificateRotator(uow, drivers, settings).run))
+    if settings.compute_driver == "netns":
+        from services.orchestrator.adapters.compute_netns import NetnsComputeDriver
+        from services.orchestrator.jobs.orphans import OrphanNamespaces
+
+        if isinstance(compute, NetnsComputeDriver):
+            housekeeper.add(Chore("orphan namespaces", OrphanNamespaces(uow, settings.run_dir).run))
     changes = ChangeFeed()
     changes.install(uow.sessions)
     servicer = OrchestratorServicer(

@@ -153,12 +153,18 @@ class Traffic:
         return [r for r in list(self.results) if r.ok and r.at > t]
 
     def gap(self, t: float) -> tuple[float, list[Result]]:
-        """(last success before t to first success after it, failures after that success)."""
+        """The outage an event at t caused: (the longest time between two successes from just
+        before t on, the failures after that outage ended). A request already under way when
+        the event came may still succeed after t: the outage is the longest gap, not the one
+        that starts at t."""
         results = list(self.results)
         before = [r.at for r in results if r.ok and r.at <= t]
-        after = [r for r in results if r.ok and r.at > t]
+        after = [r.at for r in results if r.ok and r.at > t]
         if not before or not after:
             raise AssertionError("no success before or after the event")
-        first_after = after[0].at
-        failed = [r for r in results if not r.ok and r.at > first_after]
-        return first_after - before[-1], failed
+        times = [before[-1], *after]
+        longest, ended = max(
+            ((b - a, b) for a, b in zip(times, times[1:], strict=False)), key=lambda x: x[0]
+        )
+        failed = [r for r in results if not r.ok and r.at > ended]
+        return longest, failed

@@ -182,6 +182,8 @@ class GrpcAgentClient:
             runtime_dir=resp.runtime_dir,
             applied_config_hash=resp.applied_config_hash,
             applied_renderer_version=resp.applied_renderer_version,
+            keepalived_version=resp.keepalived_version,
+            capabilities=tuple(resp.capabilities),
         )
 
     async def apply_config(

@@ -39,6 +39,8 @@ class NoopAgentClient:
             nginx_version="",
             runtime_dir=f"/var/lib/lbaas/amphorae/{amphora_id}",
             applied_config_hash=self._applied.get(amphora_id, ""),
+            keepalived_version="2.2.7",
+            capabilities=("vrrp-keepalived",),
         )
 
     async def apply_config(

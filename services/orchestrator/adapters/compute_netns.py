@@ -498,18 +498,37 @@ def stop_all(run_dir: Path, bridge: str, *, timeout: float = 10.0) -> list[str]:
     return [ns for ns in owned if not _namespace_exists(ns)]
 
 
+def _age(run_dir: Path, amphora_id: str) -> float:
+    """Seconds since the amphora's directory was last changed (inf when it has none)."""
+    try:
+        changed = run_dir_amphora_path(Path(run_dir), amphora_id).stat().st_mtime
+    except OSError:
+        return float("inf")
+    return time.time() - changed
+
+
 def remove_orphans(
-    run_dir: Path, known_amphora_ids: Collection[str], *, timeout: float = 10.0
+    run_dir: Path,
+    known_amphora_ids: Collection[str],
+    *,
+    timeout: float = 10.0,
+    min_age: float = 0.0,
 ) -> list[str]:
     """Removes run_dir's namespaces (processes, veth, lease) of amphorae not in
     known_amphora_ids, and leases of unknown amphorae that have no namespace. Returns the
     namespaces removed. Amphora directories stay.
 
     For housekeeping after a crash: known_amphora_ids must include every amphora being
-    created while this runs, or its namespace goes too."""
+    created while this runs, or its namespace goes too; min_age spares amphorae whose
+    directory changed more recently than that (one being created now, recorded after the
+    caller read its ids)."""
     leases = _leases(run_dir, NetnsLayout())  # finds leases of any range
     known = set(known_amphora_ids)
-    orphans = {ns: a for ns, a in _owned_namespaces(run_dir, leases).items() if a not in known}
+    orphans = {
+        ns: a
+        for ns, a in _owned_namespaces(run_dir, leases).items()
+        if a not in known and _age(run_dir, a) >= min_age
+    }
     for namespace in orphans:
         log.warning("removing orphan amphora namespace %s", namespace)
     _remove_all(orphans.values(), leases, timeout)

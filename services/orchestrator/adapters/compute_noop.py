@@ -4,6 +4,8 @@ orchestrator restarts (its compute id says it is a noop amphora). For API tests 
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import logging
 from collections.abc import Sequence
 
@@ -12,9 +14,15 @@ from services.orchestrator.domain.ports import AmphoraSpec, ComputeInstance
 log = logging.getLogger(__name__)
 
 _PREFIX = "noop-"
-# Nothing listens here: the noop agent client never connects.
-_AGENT_HOST = "192.0.2.1"  # TEST-NET-1 (RFC 5737)
+# Nothing listens here: the noop agent client never connects. Each amphora gets an address of
+# its own in 198.18.0.0/15 (RFC 2544, benchmarking), as the halves of a pair need distinct ones.
+_AGENT_NETWORK = ipaddress.IPv4Network("198.18.0.0/15")
 _AGENT_PORT = 9443
+
+
+def _agent_host(amphora_id: str) -> str:
+    digest = int(hashlib.sha256(amphora_id.encode()).hexdigest()[:8], 16)
+    return str(_AGENT_NETWORK[1 + digest % (_AGENT_NETWORK.num_addresses - 2)])
 
 
 class NoopComputeDriver:
@@ -22,7 +30,7 @@ class NoopComputeDriver:
         log.debug("noop compute: amphora %s created", spec.amphora_id)
         return ComputeInstance(
             compute_id=f"{_PREFIX}{spec.amphora_id}",
-            agent_address=f"{_AGENT_HOST}:{spec.agent_port or _AGENT_PORT}",
+            agent_address=f"{_agent_host(spec.amphora_id)}:{spec.agent_port or _AGENT_PORT}",
             details={"driver": "noop"},
         )
 

@@ -32,6 +32,7 @@ def build_target(
         haproxy_version=target.haproxy_version,
         openssl_version=target.openssl_version,
         nginx_version=target.nginx_version,
+        keepalived_version=target.keepalived_version,
         runtime_dir=target.runtime_dir,
         vip_address=vip_address,
     )

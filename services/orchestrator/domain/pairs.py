@@ -25,6 +25,9 @@ VRRP_INTERFACE = "eth0"
 PEERS_PORT = 1025
 # Unicast adverts go only to the peer: one router id serves every pair.
 ROUTER_ID = 1
+# What an agent that runs keepalived for a pair config reports (GetInfo capabilities); an older
+# agent would write keepalived.conf and run nothing.
+CAPABILITY = "vrrp-keepalived"
 
 
 def size(topology: str) -> int:

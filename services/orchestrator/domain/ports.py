@@ -99,6 +99,9 @@ class AgentInfo:
     runtime_dir: str
     applied_config_hash: str
     applied_renderer_version: str = ""
+    keepalived_version: str = ""
+    # What the agent's release can do (GetInfo capabilities), e.g. "vrrp-keepalived".
+    capabilities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,14 @@ class Reconciler:
         materials = await asyncio.to_thread(self._d.certificates.resolve, snap.graph)
         renderer = self._d.renderer(snap.backend)
         vrrps = self._vrrp_targets(snap, live)
+        if snap.topology == pairs.ACTIVE_STANDBY:
+            for amphora, info in zip(live, infos, strict=True):
+                if pairs.CAPABILITY not in info.capabilities:
+                    raise Precondition(
+                        f"The agent of amphora {amphora.id} cannot run keepalived (no "
+                        f"{pairs.CAPABILITY!r} capability): ACTIVE_STANDBY needs an agent of "
+                        "this release with keepalived installed."
+                    )
         rendered = await asyncio.gather(
             *(
                 renderer.render(snap.graph, info, snap.vip_address, materials, vrrp=vrrps[a.id])
@@ -306,8 +314,7 @@ class Reconciler:
         self, snap: Snapshot, live: list[Amphora], rendered: list[Any]
     ) -> dict[str, str] | None:
         """Pushes each amphora its rendering; amphora id -> applied hash, or None when one broke
-        (it is failed over). A pair is pushed BACKUP first, then MASTER, so a role swap moves
-        the VIP once the new MASTER has its config; a fresh pair (nothing serves) at once."""
+        (it is failed over). The halves of a pair are pushed one at a time."""
 
         async def push(amphora: Amphora, config: Any) -> Any:
             return await self._d.agent.apply_config(
@@ -320,11 +327,11 @@ class Reconciler:
             )
 
         pushes = list(zip(live, rendered, strict=True))
-        if any(a.status == ALLOCATED for a in live):
-            pushes.sort(key=lambda p: p[0].role == pairs.MASTER)
-            outcomes = [await push(a, c) for a, c in pushes]
-        else:
-            outcomes = list(await asyncio.gather(*(push(a, c) for a, c in pushes)))
+        # What serves first, then the MASTER: a survivor learns its new peer before the new
+        # half starts keepalived, and a fresh BACKUP hears its MASTER from its first moment
+        # (else either, deaf to the other, would claim the VIP for a while).
+        pushes.sort(key=lambda p: (p[0].status != ALLOCATED, p[0].role != pairs.MASTER))
+        outcomes = [await push(a, c) for a, c in pushes]
         applied: dict[str, str] = {}
         for (amphora, config), outcome in zip(pushes, outcomes, strict=True):
             if outcome.result == "BROKEN" and amphora.status == ALLOCATED:

@@ -122,6 +122,21 @@ def runtime_dir(value: object, field: str) -> str:
     return text
 
 
+# A Linux interface name: at most IFNAMSIZ - 1 bytes, never "." or ".." (the kernel refuses
+# '/', ':' and whitespace; this keeps to what needs no quoting anywhere).
+_INTERFACE = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$")
+
+
+def interface_name(value: object, field: str) -> str:
+    text = _require_str(value, field)
+    if not _INTERFACE.fullmatch(text):
+        raise InvalidInput(
+            f"{field} must be an interface name of 1-15 letters, digits, '_', '.' or '-'",
+            field=field,
+        )
+    return text
+
+
 def token(value: object, field: str) -> str:
     text = _require_str(value, field)
     if not _TOKEN.fullmatch(text):

@@ -73,7 +73,10 @@ class FakeAgent:
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
         if self.unavailable or amphora_id in self.unreachable:
             raise Unavailable("agent unreachable")
-        return AgentInfo(amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x", "")
+        return AgentInfo(
+            amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x", "",
+            capabilities=("vrrp-keepalived",),
+        )  # fmt: skip
 
     async def apply_config(
         self, agent_address, amphora_id, files, config_hash, renderer_version, force=False

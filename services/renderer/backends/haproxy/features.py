@@ -7,7 +7,7 @@ import re
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable
 
-RENDERER_VERSION = "haproxy-1.3.0"
+RENDERER_VERSION = "haproxy-1.4.0"
 
 # haproxy constructs the templates use, keyed by the first haproxy version that has them.
 # "base" is everything this renderer emits unconditionally (http-check send/expect came in 2.2).
@@ -131,6 +131,8 @@ SUPPORTED_FEATURES: tuple[str, ...] = (
     "healthmonitor.http_version",
     "healthmonitor.domain_name",
     "loadbalancer.admin_state_up",
+    # keepalived + haproxy peers when the target carries Target.vrrp (vrrp.py).
+    "loadbalancer.topology.ACTIVE_STANDBY",
 )
 
 

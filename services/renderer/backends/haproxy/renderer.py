@@ -1,4 +1,5 @@
-"""The haproxy renderer: transform, then render haproxy.cfg with strict filters only."""
+"""The haproxy renderer: transform, then render haproxy.cfg (and, for a half of an ACTIVE_STANDBY
+pair, keepalived.conf and its check script) with strict filters only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lbaas.common.v1 import graph_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput
+from services.renderer.backends.haproxy import vrrp
 from services.renderer.backends.haproxy.features import RENDERER_VERSION, SUPPORTED_FEATURES
 from services.renderer.backends.haproxy.transform import transform
 from services.renderer.domain import filters
@@ -22,7 +24,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 CONFIG_PATH = "haproxy.cfg"
 CONFIG_MODE = 0o644
 TEMPLATE_FIELD = "haproxy template value"
-TEMPLATE_NAMES = ("haproxy.cfg.j2", "crt-list.j2")
+TEMPLATE_NAMES = ("haproxy.cfg.j2", "crt-list.j2", "keepalived.conf.j2", "check_haproxy.sh.j2")
 # Where companion files are, seen from haproxy's working directory (the amphora runtime dir).
 CONF_DIR = "conf"
 
@@ -68,6 +70,23 @@ def _alpn(value: object) -> Checked:
     return Checked(",".join(filters.alpn_protocol(v, TEMPLATE_FIELD) for v in value))
 
 
+def _plain_ip(value: object) -> Checked:
+    """An address as keepalived writes it: no brackets, IPv6 included."""
+    address = (
+        value
+        if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address)
+        else filters.ip_address(value, TEMPLATE_FIELD)
+    )
+    return Checked(str(address))
+
+
+def _advert(value: object) -> Checked:
+    milliseconds = filters.int_range(value, TEMPLATE_FIELD, vrrp.MIN_ADVERT_MS, vrrp.MAX_ADVERT_MS)
+    if milliseconds % vrrp.ADVERT_STEP_MS:
+        raise InvalidInput(f"{TEMPLATE_FIELD} must be whole centiseconds", field=TEMPLATE_FIELD)
+    return Checked(vrrp.advert_seconds(milliseconds))
+
+
 FILTERS = {
     name: strict(check)
     for name, check in {
@@ -90,6 +109,11 @@ FILTERS = {
         "hx_alpn": _alpn,
         "hx_tlsver": lambda v: Checked(filters.one_of(v, TEMPLATE_FIELD, TLS_VERSION_NAMES)),
         "hx_dnkey": lambda v: Checked(filters.dn_field(v, TEMPLATE_FIELD)),
+        # keepalived.conf
+        "ka_addr": _plain_ip,
+        "ka_ifname": lambda v: Checked(filters.interface_name(v, TEMPLATE_FIELD)),
+        "ka_state": lambda v: Checked(filters.one_of(v, TEMPLATE_FIELD, vrrp.ROLES)),
+        "ka_advert": _advert,
     }.items()
 }
 
@@ -104,6 +128,8 @@ class HaproxyRenderer:
         env = build_environment(template_dir)
         self._template = env.get_template("haproxy.cfg.j2")
         self._crt_list = env.get_template("crt-list.j2")
+        self._keepalived = env.get_template("keepalived.conf.j2")
+        self._check_script = env.get_template("check_haproxy.sh.j2")
 
     def describe(self) -> Description:
         return Description(
@@ -125,6 +151,12 @@ class HaproxyRenderer:
             if frontend["tls"] is not None:
                 text = self._crt_list.render(entries=frontend["tls"]["entries"])
                 companions[frontend["tls"]["crt_list"]] = (text.encode("utf-8"), PUBLIC_FILE_MODE)
+        if data["vrrp"] is not None:
+            runtime_dir = data["runtime_dir"]
+            keepalived = self._keepalived.render(v=data["vrrp"], runtime_dir=runtime_dir)
+            script = self._check_script.render(runtime_dir=runtime_dir)
+            companions[vrrp.KEEPALIVED_PATH] = (keepalived.encode("utf-8"), vrrp.KEEPALIVED_MODE)
+            companions[vrrp.CHECK_SCRIPT_PATH] = (script.encode("utf-8"), vrrp.CHECK_SCRIPT_MODE)
         files = (RenderedFile(CONFIG_PATH, content, CONFIG_MODE),) + tuple(
             RenderedFile(path, body, mode) for path, (body, mode) in sorted(companions.items())
         )

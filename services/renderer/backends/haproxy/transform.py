@@ -13,7 +13,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
-from services.renderer.backends.haproxy import ping, tls
+from services.renderer.backends.haproxy import ping, tls, vrrp
 from services.renderer.domain import filters, l7, monitors
 from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
@@ -94,6 +94,8 @@ def transform(
         # Lets haproxy fork check processes: only when a PING monitor needs it.
         "external_check": any(b["monitor"] and b["monitor"]["ping"] for b in backends),
         "files": ctx.files.files,
+        # ACTIVE_STANDBY: this half of the keepalived pair and the haproxy peers; else None.
+        "vrrp": vrrp.transform(lb_id, lb, target),
     }
 
 
@@ -126,9 +128,7 @@ def _pools_by_id(lb: graph_pb2.LoadBalancer) -> dict[str, graph_pb2.Pool]:
 
 
 def _vip(lb: graph_pb2.LoadBalancer, target: renderer_service_pb2.Target) -> str:
-    if target.vip_address:
-        return str(filters.ip_address(target.vip_address, "target.vip_address"))
-    return str(filters.ip_address(lb.vip.address, "loadbalancer.vip.address"))
+    return str(vrrp.vip_address(lb, target))
 
 
 def _frontend(

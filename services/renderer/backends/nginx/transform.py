@@ -12,7 +12,7 @@ from typing import Any
 from lbaas.common.v1 import graph_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, Precondition
 from services.renderer.backends.nginx import features as f
 from services.renderer.backends.nginx import l7
 from services.renderer.domain import filters, monitors, tls
@@ -36,6 +36,13 @@ def transform(
     request_materials: Sequence[renderer_service_pb2.TlsMaterial] = (),
 ) -> tuple[dict[str, Any], dict[str, tls.Material]]:
     """(template data, certificate files by path relative to the config directory)."""
+    if target.HasField("vrrp"):
+        # keepalived's check script and the peers that carry stick tables are haproxy's; nginx
+        # pairs would need their own (orchestrator rules.ACTIVE_STANDBY_BACKENDS agrees).
+        raise Precondition(
+            "ACTIVE_STANDBY topology is not available with the nginx backend",
+            field="target.vrrp",
+        )
     version = parse_version(target.nginx_version, field="target.nginx_version")
     f.require("base", version)
     runtime_dir = filters.runtime_dir(target.runtime_dir, "target.runtime_dir")
