@@ -11,7 +11,6 @@ with a new BACKUP. Nothing of the run is left afterwards: no namespace, veth, br
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -33,13 +32,6 @@ from tests.support.stack import running_stack
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not netns_available(), reason="needs root, iproute2 and keepalived"),
-    # Known defect, issue 12 still open: after the rebuilt pair's config is pushed, the
-    # surviving half sometimes stops getting its heartbeats accepted and is failed over too,
-    # which leaves the VIP unserved for seconds. Run with LBAAS_TEST_PAIR_TAKEOVER=1.
-    pytest.mark.skipif(
-        os.environ.get("LBAAS_TEST_PAIR_TAKEOVER") != "1",
-        reason="known defect: the survivor is sometimes failed over after the rebuild",
-    ),
 ]
 PORT = 8080
 
@@ -126,7 +118,11 @@ def test_master_killed_backup_takes_the_vip_and_the_pair_is_rebuilt():
             sticky: dict[str, str] = {}
             for r in served:
                 sticky.setdefault(r.source, r.body)
-            assert all(sticky[r.source] == r.body for r in served), "no persistence on the MASTER"
+            assert all(sticky[r.source] == r.body for r in served), (
+                "no persistence on the MASTER",
+                [(round(r.at - served[0].at, 2), r.source, r.body) for r in served],
+                [x for x in stack.log("orchestrator-worker").splitlines() if "amphora" in x][-10:],
+            )
             assert len(set(sticky.values())) > 1, "every source on one member: nothing to check"
             killed = kill_namespace(f"lbaas-amp-{master['id']}")
             t_kill = time.perf_counter()
@@ -158,14 +154,18 @@ def test_master_killed_backup_takes_the_vip_and_the_pair_is_rebuilt():
                 f"{traffic.results[-1].at - t_kill:.2f} s: {traffic.results[-1]}"
             )
             assert gap < 5.0, f"takeover gap {gap:.3f} s"
-            # Across the takeover (up to when the rebuilt pair's config is pushed, at least a
-            # stale window later), every source stays on its member: the BACKUP had the MASTER's
-            # stick table through haproxy peers.
-            window = t_kill + 1.4
+            # Across the takeover every source stays on its member: the BACKUP had the MASTER's
+            # stick table through haproxy peers. (Known limit: the survivor's haproxy reloads
+            # for its new peer once the replacement is built, at least a stale window after
+            # the kill, and haproxy 2.6 does not always hand the table to its new process.)
+            window = t_kill + 1.5
             after = [r for r in traffic.successes_after(t_kill) if r.at < window]
-            assert after, "no request served between the takeover and the rebuild"
+            if gap < 1.0:
+                assert after, "no request served between the takeover and the rebuild"
             moved = {
-                r.source: (sticky[r.source], r.body) for r in after if sticky[r.source] != r.body
+                r.source: (round(r.at - t_kill, 2), sticky[r.source], r.body)
+                for r in after
+                if sticky[r.source] != r.body
             }
             assert not moved, f"sources moved to another member across the takeover: {moved}"
             assert f"lbaas-amp-{master['id']}" not in namespaces(), "the dead MASTER's namespace"

@@ -119,7 +119,13 @@ class Traffic:
                 while chunk := s.recv(4096):
                     data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
-            ok = head.startswith(b"HTTP/1.1 200")
+            # A response cut short (the server died while sending it) is not a success.
+            length = next(
+                (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
+                 if line.lower().startswith(b"content-length:")),
+                -1,
+            )  # fmt: skip
+            ok = head.startswith(b"HTTP/1.1 200") and length == len(body)
             return Result(time.perf_counter(), source, ok, body.decode(errors="replace"))
         except OSError as err:
             return Result(time.perf_counter(), source, False, repr(err))

@@ -233,8 +233,19 @@ def ensure_bridge(bridge: str, layout: NetnsLayout) -> None:
                 "cannot create the amphora bridge",
                 operator_detail=f"{bridge}: {created.stderr.strip()}",
             )
+    # A bridge whose MAC was never set takes the lowest MAC of its ports, so it changes when
+    # an amphora's veth comes or goes; amphorae still sending to the old one (heartbeats,
+    # answers to clients) are then cut off from the host until their ARP entry expires. A
+    # fixed address keeps it.
+    _ip("link", "set", bridge, "address", bridge_mac(bridge))
     _ip("addr", "replace", f"{layout.host_address}/{layout.prefix_length}", "dev", bridge)
     _ip("link", "set", bridge, "up")
+
+
+def bridge_mac(bridge: str) -> str:
+    """A stable, locally administered unicast MAC for the bridge, from its name."""
+    digest = hashlib.sha256(f"lbaas-bridge {bridge}".encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
 
 
 def _remove_namespace(amphora_id: str, timeout: float) -> None:

@@ -33,6 +33,7 @@ from services.orchestrator.adapters.agent_client import GrpcAgentClient
 from services.orchestrator.adapters.compute_netns import (
     AGENT_PORT,
     NetnsComputeDriver,
+    bridge_mac,
     host_veth_name,
     namespace_name,
     remove_orphans,
@@ -257,6 +258,10 @@ def _http_server(env: NetEnv, namespace: str, vip: str, port: int, name: str):
     )  # fmt: skip
 
 
+def _mac(link: str) -> str:
+    return json.loads(_ip("-j", "link", "show", link).stdout)[0]["address"]
+
+
 def test_amphora_lifecycle_and_fencing(env):
     driver = env.driver()
     amphora_id = str(uuid.uuid4())
@@ -276,6 +281,9 @@ def test_amphora_lifecycle_and_fencing(env):
             assert namespace in _namespaces()
             link = json.loads(_ip("-j", "link", "show", veth).stdout)[0]
             assert link["master"] == env.bridge and "UP" in link["flags"]
+            # The bridge keeps the MAC it was given whatever ports come and go (else the
+            # amphorae's ARP entries for the host go stale: heartbeats and answers are lost).
+            assert _mac(env.bridge) == bridge_mac(env.bridge)
             assert _addresses(namespace) == {f"{address}/22"}
             sysctl = _ip("netns", "exec", namespace, "cat", "/proc/sys/net/ipv4/ip_nonlocal_bind")
             assert sysctl.stdout.strip() == "1"
@@ -301,6 +309,7 @@ def test_amphora_lifecycle_and_fencing(env):
             assert not await driver.is_alive(again.compute_id)
             assert namespace not in _namespaces()
             assert not _link_exists(veth)
+            assert _mac(env.bridge) == bridge_mac(env.bridge)
             assert not (env.run_dir / "amphorae" / amphora_id).exists()
             assert list(lease_dir.iterdir()) == []
             assert _processes_naming(amphora_id) == []  # the agent and its haproxy too
