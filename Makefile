@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(PY) -m bench.render
 	$(PY) -m bench.failover
 	$(PY) -m bench.heartbeats
+	$(PY) -m bench.pairs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench

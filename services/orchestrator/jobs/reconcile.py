@@ -136,6 +136,12 @@ _AMPHORAE = (
     .where(AmphoraRow.load_balancer_id == bindparam("lb_id"))
     .order_by(AmphoraRow.created_at, AmphoraRow.id)
 )
+_STILL_TO_REPLACE = select(
+    exists().where(
+        AmphoraRow.load_balancer_id == bindparam("lb_id"),
+        AmphoraRow.failover_requested.is_(True),  # type: ignore[attr-defined]
+    )
+)
 # A plain (table) UPDATE: SET takes the columns named in the parameters besides `amphora_id`.
 # The ORM's bulk UPDATE would also look for the rows in the session, which holds none of them.
 _amphora_table = AmphoraRow.__table__
@@ -148,6 +154,19 @@ def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
 
 def _update_amphora_row(session: Session, amphora_id: str, values: Mapping[str, Any]) -> None:
     session.execute(_UPDATE_AMPHORA, {"amphora_id": amphora_id, **values})
+
+
+def _one_half_at_a_time(topology: str, amphorae: list[Amphora]) -> list[Amphora]:
+    """A pair whose two halves are both to be replaced (a failover of the load balancer) keeps
+    its serving MASTER through this pass, so something holds the VIP while the other half is
+    rebuilt; the MASTER stays marked and goes in the next pass (_succeed queues it)."""
+    if topology != pairs.ACTIVE_STANDBY or any(not a.doomed for a in amphorae):
+        return amphorae
+    serving = [a for a in amphorae if a.status == ALLOCATED and a.compute_id]
+    if len(serving) < 2:
+        return amphorae
+    keep = next((a for a in serving if a.role == pairs.MASTER), serving[0])
+    return [replace(a, doomed=False) if a.id == keep.id else a for a in amphorae]
 
 
 def _assign_roles(session: Session, topology: str, amphorae: list[Amphora]) -> list[Amphora]:
@@ -210,6 +229,7 @@ class Reconciler:
             amphorae = [_amphora(a) for a in rows]
             deleting = lb.provisioning_status == status.PENDING_DELETE
             if not deleting:
+                amphorae = _one_half_at_a_time(lb.topology, amphorae)
                 missing = pairs.size(lb.topology) - sum(not a.doomed for a in amphorae)
                 for _ in range(missing):
                     spare = spares.take(session, lb.backend, lb.id, lb.vip_address)
@@ -519,6 +539,9 @@ class Reconciler:
             lb.applied_version = version
             lb.status_reason = None
             lb.reconcile_failures = 0
+            if session.scalar(_STILL_TO_REPLACE, {"lb_id": lb_id}):
+                # A pair's second half of a load balancer failover (_one_half_at_a_time).
+                self._d.queue.enqueue(session, lb_id)
         log.info(
             "load balancer %s version %d applied (%s)",
             lb_id,

@@ -28,6 +28,7 @@ class FakeCompute:
         self.alive: dict[str, str] = {}  # compute_id -> amphora id
         self.created: list[AmphoraSpec] = []
         self.deleted: list[str] = []
+        self.events: list[tuple[str, str]] = []  # ("create" | "delete", amphora id), in order
         self._ids = itertools.count(1)
         self._ports = itertools.count(20000)
 
@@ -36,6 +37,7 @@ class FakeCompute:
         compute_id = f"fake-{next(self._ids)}"
         self.alive[compute_id] = spec.amphora_id
         self.created.append(spec)
+        self.events.append(("create", spec.amphora_id))
         port = spec.agent_port or next(self._ports)
         return ComputeInstance(compute_id=compute_id, agent_address=f"127.0.0.1:{port}")
 
@@ -45,6 +47,7 @@ class FakeCompute:
     async def delete_amphora(self, amphora_id: str, compute_id: str) -> None:
         self.alive.pop(compute_id, None)
         self.deleted.append(amphora_id)
+        self.events.append(("delete", amphora_id))
 
     def kill_all(self) -> None:
         self.alive.clear()

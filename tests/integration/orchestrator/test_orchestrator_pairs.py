@@ -13,7 +13,7 @@ from lbaas.common.v1 import graph_pb2
 from lbaas.orchestrator.v1 import admin_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from orch_fakes import FakeRenderer, make_settings
-from orch_harness import ALICE, lb_status, orchestrator, wait_for
+from orch_harness import ADMIN, ALICE, lb_status, orchestrator, wait_for
 
 from services.common.errors import from_rpc_error
 from services.orchestrator.adapters.network_loopback import SUBNET_ID
@@ -114,6 +114,49 @@ def test_a_pair_is_built_and_its_master_failed_over(database_url, run_dir):
             assert new.role == "BACKUP"
             assert master.id in st.compute.deleted
             _check_peers(st.renderer, amps)
+
+    asyncio.run(scenario())
+
+
+def test_a_failover_of_the_pair_replaces_one_half_at_a_time(database_url, run_dir):
+    """Both halves are to be replaced: the MASTER keeps the VIP while the BACKUP is rebuilt, then
+    the first replacement serves while the old MASTER is; never are both old halves gone before
+    a new one is built."""
+
+    async def scenario():
+        async with orchestrator(_settings(database_url, run_dir)) as st:
+            s = st.stub
+            flavor = await _flavor(
+                s, "pair", backend="haproxy", loadbalancer_topology="ACTIVE_STANDBY"
+            )
+            lb = (await s.CreateLoadBalancer(_request(flavor))).loadbalancer
+
+            async def active():
+                return await lb_status(s, lb.meta.id) == "PROVISIONING_STATUS_ACTIVE"
+
+            await wait_for(active, what="pair ACTIVE")
+            old = {a.role: a.id for a in await _amphorae(s, lb.meta.id)}
+            st.compute.events.clear()
+            await s.FailoverLoadBalancer(pb.FailoverLoadBalancerRequest(scope=ADMIN, id=lb.meta.id))
+
+            async def replaced():
+                now = await _amphorae(s, lb.meta.id)
+                return (
+                    len(now) == 2
+                    and not {a.id for a in now} & set(old.values())
+                    and all(a.status == "ALLOCATED" for a in now)
+                    and await active()
+                )
+
+            await wait_for(replaced, what="both halves replaced")
+            kinds = [kind for kind, _ in st.compute.events]
+            assert kinds == ["create", "delete", "create", "delete"], st.compute.events
+            assert st.compute.events[1][1] == old["BACKUP"], "the BACKUP goes first"
+            assert st.compute.events[3][1] == old["MASTER"]
+            first_new = st.compute.events[0][1]
+            roles = {a.id: a.role for a in await _amphorae(s, lb.meta.id)}
+            assert roles[first_new] == "MASTER", "the first replacement serves, then is MASTER"
+            _check_peers(st.renderer, await _amphorae(s, lb.meta.id))
 
     asyncio.run(scenario())
 
