@@ -140,3 +140,19 @@ class UpdateCertificateResponse(_message.Message):
     NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
     not_after: _timestamp_pb2.Timestamp
     def __init__(self, not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DrainRequest(_message.Message):
+    __slots__ = ("addresses", "timeout_ms", "hold_ms")
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    HOLD_MS_FIELD_NUMBER: _ClassVar[int]
+    addresses: _containers.RepeatedScalarFieldContainer[str]
+    timeout_ms: int
+    hold_ms: int
+    def __init__(self, addresses: _Optional[_Iterable[str]] = ..., timeout_ms: _Optional[int] = ..., hold_ms: _Optional[int] = ...) -> None: ...
+
+class DrainResponse(_message.Message):
+    __slots__ = ("remaining",)
+    REMAINING_FIELD_NUMBER: _ClassVar[int]
+    remaining: int
+    def __init__(self, remaining: _Optional[int] = ...) -> None: ...

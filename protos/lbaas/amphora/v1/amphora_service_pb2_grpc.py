@@ -59,6 +59,11 @@ class AmphoraAgentServiceStub:
                 request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateRequest.SerializeToString,
                 response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateResponse.FromString,
                 _registered_method=True)
+        self.Drain = channel.unary_unary(
+                '/lbaas.amphora.v1.AmphoraAgentService/Drain',
+                request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainRequest.SerializeToString,
+                response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainResponse.FromString,
+                _registered_method=True)
 
 
 class AmphoraAgentServiceServicer:
@@ -98,6 +103,17 @@ class AmphoraAgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Drain(self, request, context):
+        """Takes the amphora out of service gracefully before it is retired (a resize, an operator's
+        failover): new TCP connections to the given addresses are dropped at the SYN (clients
+        retransmit it, by then to wherever the address moved) and the call returns once the
+        connections already under way have ended or the timeout passed. Agents that list the
+        "drain" capability serve it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AmphoraAgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -125,6 +141,11 @@ def add_AmphoraAgentServiceServicer_to_server(servicer, server):
                     servicer.UpdateCertificate,
                     request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateRequest.FromString,
                     response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateResponse.SerializeToString,
+            ),
+            'Drain': grpc.unary_unary_rpc_method_handler(
+                    servicer.Drain,
+                    request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainRequest.FromString,
+                    response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -262,6 +283,33 @@ class AmphoraAgentService:
             '/lbaas.amphora.v1.AmphoraAgentService/UpdateCertificate',
             lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateRequest.SerializeToString,
             lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.UpdateCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Drain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.amphora.v1.AmphoraAgentService/Drain',
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainRequest.SerializeToString,
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainResponse.FromString,
             options,
             channel_credentials,
             insecure,

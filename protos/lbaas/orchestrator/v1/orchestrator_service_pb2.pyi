@@ -571,7 +571,7 @@ class ListPortsResponse(_message.Message):
     def __init__(self, ports: _Optional[_Iterable[_Union[Port, _Mapping]]] = ...) -> None: ...
 
 class Amphora(_message.Message):
-    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason", "applied_renderer_version")
+    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason", "applied_renderer_version", "compute_flavor")
     ID_FIELD_NUMBER: _ClassVar[int]
     LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -587,6 +587,7 @@ class Amphora(_message.Message):
     LB_NETWORK_IP_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     APPLIED_RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_FLAVOR_FIELD_NUMBER: _ClassVar[int]
     id: str
     loadbalancer_id: str
     status: str
@@ -602,7 +603,8 @@ class Amphora(_message.Message):
     lb_network_ip: str
     status_reason: str
     applied_renderer_version: str
-    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ...) -> None: ...
+    compute_flavor: str
+    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ..., compute_flavor: _Optional[str] = ...) -> None: ...
 
 class GetAmphoraRequest(_message.Message):
     __slots__ = ("id",)
@@ -821,6 +823,20 @@ class FailoverLoadBalancerRequest(_message.Message):
     def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
 
 class FailoverLoadBalancerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResizeLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "id", "flavor_id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FLAVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    flavor_id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ..., flavor_id: _Optional[str] = ...) -> None: ...
+
+class ResizeLoadBalancerResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 

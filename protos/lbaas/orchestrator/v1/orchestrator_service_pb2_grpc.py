@@ -229,6 +229,11 @@ class OrchestratorServiceStub:
                 request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraRequest.SerializeToString,
                 response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraResponse.FromString,
                 _registered_method=True)
+        self.ResizeLoadBalancer = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ResizeLoadBalancer',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResizeLoadBalancerRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResizeLoadBalancerResponse.FromString,
+                _registered_method=True)
         self.ConfigureAmphora = channel.unary_unary(
                 '/lbaas.orchestrator.v1.OrchestratorService/ConfigureAmphora',
                 request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ConfigureAmphoraRequest.SerializeToString,
@@ -672,6 +677,15 @@ class OrchestratorServiceServicer:
 
     def FailoverAmphora(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResizeLoadBalancer(self, request, context):
+        """Moves the load balancer to another flavor of the same topology and backend (another
+        compute size): its amphorae are replaced one at a time by ones of the new size, each old
+        one drained before it goes (an extension; Octavia has no resize).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -1131,6 +1145,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.FailoverAmphora,
                     request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraRequest.FromString,
                     response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraResponse.SerializeToString,
+            ),
+            'ResizeLoadBalancer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResizeLoadBalancer,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResizeLoadBalancerRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResizeLoadBalancerResponse.SerializeToString,
             ),
             'ConfigureAmphora': grpc.unary_unary_rpc_method_handler(
                     servicer.ConfigureAmphora,
@@ -2391,6 +2410,33 @@ class OrchestratorService:
             '/lbaas.orchestrator.v1.OrchestratorService/FailoverAmphora',
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraRequest.SerializeToString,
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.FailoverAmphoraResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResizeLoadBalancer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ResizeLoadBalancer',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResizeLoadBalancerRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResizeLoadBalancerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,7 +22,7 @@ class DescribeResponse(_message.Message):
     def __init__(self, backend_type: _Optional[str] = ..., renderer_version: _Optional[str] = ..., supported_features: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Target(_message.Message):
-    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address", "vrrp")
+    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address", "vrrp", "size")
     AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_API_VERSION_FIELD_NUMBER: _ClassVar[int]
     HAPROXY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class Target(_message.Message):
     RUNTIME_DIR_FIELD_NUMBER: _ClassVar[int]
     VIP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VRRP_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
     amphora_id: str
     agent_api_version: str
     haproxy_version: str
@@ -41,7 +42,16 @@ class Target(_message.Message):
     runtime_dir: str
     vip_address: str
     vrrp: Vrrp
-    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ..., vrrp: _Optional[_Union[Vrrp, _Mapping]] = ...) -> None: ...
+    size: Size
+    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ..., vrrp: _Optional[_Union[Vrrp, _Mapping]] = ..., size: _Optional[_Union[Size, _Mapping]] = ...) -> None: ...
+
+class Size(_message.Message):
+    __slots__ = ("threads", "max_connections")
+    THREADS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    threads: int
+    max_connections: int
+    def __init__(self, threads: _Optional[int] = ..., max_connections: _Optional[int] = ...) -> None: ...
 
 class Vrrp(_message.Message):
     __slots__ = ("role", "priority", "interface", "own_address", "peer_amphora_id", "peer_address", "router_id", "advert_interval_ms", "vip_prefix_length", "peers_port")
