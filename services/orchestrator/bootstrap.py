@@ -158,6 +158,7 @@ def build(
             network=network,
             queue=queue,
             topologies=TOPOLOGIES_BY_DRIVER[settings.compute_driver],
+            sizes=settings.compute_flavors,
         ),
         FeatureGate(renderers),
         roller=roller,

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size, parse_catalog
+
 
 def sqlalchemy_url(libpq_uri: str) -> str:
     """The SQLAlchemy (psycopg2) URL for a libpq URI such as postgresql://u:@/db?host=/sock."""
@@ -57,6 +59,11 @@ class Settings:
     # keepalived advert interval of ACTIVE_STANDBY pairs (LBAAS_VRRP_ADVERT_INTERVAL, seconds,
     # in steps of 0.01; VRRPv3 allows down to 0.01): the BACKUP takes the VIP after about three.
     vrrp_advert_interval: float = 0.1
+    # The compute sizes a flavor's compute_flavor may name (LBAAS_COMPUTE_FLAVORS; domain/sizes.py).
+    compute_flavors: dict[str, Size] = field(default_factory=lambda: dict(DEFAULT_CATALOG))
+    # How long a retired amphora (resize, operator failover) is given to finish the
+    # connections under way before it goes (LBAAS_DRAIN_TIMEOUT, seconds).
+    drain_timeout: float = 10.0
     # Default per-project limits (-1 = unlimited, as Octavia), by quota resource name.
     quota_defaults: dict[str, int] = field(default_factory=dict)
     # Renderer service address per backend type (LBAAS_RENDERER_<BACKEND>_ADDR, the variables
@@ -151,6 +158,12 @@ class Settings:
             netns_bridge=interface_name(env.get("LBAAS_NETNS_BRIDGE", "lbaas-br0")),
             netns_cidr=netns_cidr(env.get("LBAAS_NETNS_CIDR", "10.240.0.0/16")),
             vrrp_advert_interval=advert_interval(env.get("LBAAS_VRRP_ADVERT_INTERVAL", "0.1")),
+            compute_flavors=(
+                parse_catalog(env["LBAAS_COMPUTE_FLAVORS"])
+                if env.get("LBAAS_COMPUTE_FLAVORS")
+                else dict(DEFAULT_CATALOG)
+            ),
+            drain_timeout=positive_float(env, "LBAAS_DRAIN_TIMEOUT", "10.0"),
             quota_defaults=quota_defaults(env),
             role=role(env.get("LBAAS_ORCHESTRATOR_ROLE", "all")),
         )

@@ -237,6 +237,25 @@ class GrpcAgentClient:
             raise map_agent_error(err, agent_address, amphora_id) from err
         return resp.not_after.ToDatetime(tzinfo=dt.UTC)
 
+    async def drain(
+        self, agent_address: str, amphora_id: str, addresses: list[str], timeout: float
+    ) -> int:
+        stub = self._stub(agent_address, amphora_id)
+        request = amphora_service_pb2.DrainRequest(
+            addresses=addresses, timeout_ms=int(timeout * 1000)
+        )
+        try:
+            resp = await stub.Drain(request, timeout=timeout + self._timeout)
+        except grpc.RpcError as err:
+            if hasattr(err, "code") and err.code() == grpc.StatusCode.UNIMPLEMENTED:
+                raise AgentLacksRpc(
+                    "The amphora agent cannot drain.",
+                    operator_detail=f"amphora {amphora_id} at {agent_address}: Drain is "
+                    "UNIMPLEMENTED (an agent older than resize)",
+                ) from err
+            raise map_agent_error(err, agent_address, amphora_id) from err
+        return int(resp.remaining)
+
     async def close(self) -> None:
         channels = list(self._channels.values())
         self._channels.clear()

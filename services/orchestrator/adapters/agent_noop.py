@@ -40,7 +40,7 @@ class NoopAgentClient:
             runtime_dir=f"/var/lib/lbaas/amphorae/{amphora_id}",
             applied_config_hash=self._applied.get(amphora_id, ""),
             keepalived_version="2.2.7",
-            capabilities=("vrrp-keepalived",),
+            capabilities=("vrrp-keepalived", "drain"),
         )
 
     async def apply_config(
@@ -66,3 +66,8 @@ class NoopAgentClient:
         self, agent_address: str, amphora_id: str, certificate: IssuedCertificate
     ) -> dt.datetime:
         return x509.load_pem_x509_certificate(certificate.cert_pem).not_valid_after_utc
+
+    async def drain(
+        self, agent_address: str, amphora_id: str, addresses: list[str], timeout: float
+    ) -> int:
+        return 0  # nothing carries traffic

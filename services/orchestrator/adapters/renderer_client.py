@@ -10,6 +10,7 @@ from lbaas.renderer.v1 import renderer_service_pb2, renderer_service_pb2_grpc
 
 from services.common.errors import DomainError, Unavailable, from_rpc_error
 from services.orchestrator.domain.ports import AgentInfo, RenderedConfig
+from services.orchestrator.domain.sizes import Size
 
 # A renderer is redeployed for every template fix (a minor update); gRPC's default reconnect
 # backoff (up to 120 s of failing fast) would outlast the redeploy by far.
@@ -21,12 +22,21 @@ _CHANNEL_OPTIONS = [
 
 
 def build_target(
-    target: AgentInfo, vip_address: str, vrrp: renderer_service_pb2.Vrrp | None = None
+    target: AgentInfo,
+    vip_address: str,
+    vrrp: renderer_service_pb2.Vrrp | None = None,
+    size: Size | None = None,
 ) -> renderer_service_pb2.Target:
-    """What the renderer needs to know about the appliance, from the agent's GetInfo (and, for
-    a half of an ACTIVE_STANDBY pair, from the orchestrator: its VRRP role and peer)."""
+    """What the renderer needs to know about the appliance, from the agent's GetInfo (and from
+    the orchestrator: for a half of an ACTIVE_STANDBY pair its VRRP role and peer; its compute
+    size)."""
     return renderer_service_pb2.Target(
         vrrp=vrrp,
+        size=(
+            renderer_service_pb2.Size(threads=size.threads, max_connections=size.max_connections)
+            if size is not None
+            else None
+        ),
         amphora_id=target.amphora_id,
         agent_api_version=target.api_version,
         haproxy_version=target.haproxy_version,
@@ -84,10 +94,11 @@ class GrpcRenderer:
         vip_address: str,
         materials: Sequence[object] = (),
         vrrp: object | None = None,
+        size: Size | None = None,
     ) -> RenderedConfig:
         request = renderer_service_pb2.RenderRequest(
             loadbalancer=loadbalancer,
-            target=build_target(target, vip_address, vrrp),  # type: ignore[arg-type]
+            target=build_target(target, vip_address, vrrp, size),  # type: ignore[arg-type]
             tls_materials=list(materials),
         )
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from services.common.errors import Precondition
+from services.orchestrator.domain.sizes import Size
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,14 @@ class AgentClient(Protocol):
         InvalidInput when the agent refuses the certificate (it keeps the old one)."""
         ...
 
+    async def drain(
+        self, agent_address: str, amphora_id: str, addresses: list[str], timeout: float
+    ) -> int:
+        """Stops new connections to the addresses and waits up to `timeout` seconds for those
+        under way to end; the number still open. Raises AgentLacksRpc for an agent without
+        the RPC, Unavailable when it cannot be reached."""
+        ...
+
 
 def run_dir_amphora_path(run_dir: Path, amphora_id: str) -> Path:
     """Directory of one local amphora: certificates, agent pid file, haproxy runtime files."""
@@ -175,10 +184,12 @@ class Renderer(Protocol):
         vip_address: str,
         materials: Sequence[object] = (),
         vrrp: object | None = None,
+        size: Size | None = None,
     ) -> RenderedConfig:
         """loadbalancer is a lbaas.common.v1.LoadBalancer message with listeners and pools;
         materials are lbaas.renderer.v1.TlsMaterial messages for its certificate references;
-        vrrp, a lbaas.renderer.v1.Vrrp, makes it one half of an ACTIVE_STANDBY pair."""
+        vrrp, a lbaas.renderer.v1.Vrrp, makes it one half of an ACTIVE_STANDBY pair; size is
+        the amphora's compute size (None: the engine's defaults)."""
         ...
 
 

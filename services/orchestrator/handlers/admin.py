@@ -123,6 +123,14 @@ class AdminHandlers:
         )
         return pb.FailoverLoadBalancerResponse()
 
+    async def ResizeLoadBalancer(self, request, context):
+        await self._tx(
+            lambda s: amphorae.resize_loadbalancer(
+                s, self._deps, _scope(request), request.id, request.flavor_id
+            )
+        )
+        return pb.ResizeLoadBalancerResponse()
+
     async def DeleteAmphora(self, request, context):
         await self._tx(lambda s: amphorae.delete(s, self._deps, request.id))
         return pb.DeleteAmphoraResponse()
@@ -184,7 +192,9 @@ class AdminHandlers:
 
     async def CreateFlavorProfile(self, request, context):
         fields = _fields(request.flavorprofile, _FP_FIELDS)
-        out = await self._tx(lambda s: _flavor_profile(catalog.create_flavor_profile(s, fields)))
+        out = await self._tx(
+            lambda s: _flavor_profile(catalog.create_flavor_profile(s, fields, self._deps))
+        )
         return pb.CreateFlavorProfileResponse(flavorprofile=out)
 
     async def GetFlavorProfile(self, request, context):
@@ -202,7 +212,7 @@ class AdminHandlers:
         paths = _paths(m, request.update_mask, _FP_FIELDS[1:])
         out = await self._tx(
             lambda s: _flavor_profile(
-                catalog.update_flavor_profile(s, m.id, _fields(m, _FP_FIELDS), paths)
+                catalog.update_flavor_profile(s, m.id, _fields(m, _FP_FIELDS), paths, self._deps)
             )
         )
         return pb.UpdateFlavorProfileResponse(flavorprofile=out)

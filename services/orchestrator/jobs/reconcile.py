@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
 from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
+from services.orchestrator.adapters.db.admin_models import FlavorProfileRow, FlavorRow
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import (
     AmphoraRow,
@@ -28,7 +30,7 @@ from services.orchestrator.adapters.db.models import (
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
-from services.orchestrator.domain import pairs, status
+from services.orchestrator.domain import pairs, sizes, status
 from services.orchestrator.domain.ports import (
     AgentClient,
     AmphoraSpec,
@@ -38,7 +40,7 @@ from services.orchestrator.domain.ports import (
     Renderer,
 )
 from services.orchestrator.jobs import spares
-from services.orchestrator.service_layer import amphorae
+from services.orchestrator.service_layer import amphorae, catalog
 from services.orchestrator.service_layer.common import Deps, ReconcileQueue, alive
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ class Amphora:
     configure_requested: bool = False
     role: str = pairs.STANDALONE
     address: str = ""  # its own address (the compute driver's lb network); VRRP source
+    compute_flavor: str = sizes.DEFAULT  # the compute size it is built with
+    drain: bool = False  # a planned replacement: drained before it goes
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ def _amphora(row: AmphoraRow) -> Amphora:
         configure_requested=bool(row.configure_requested),  # type: ignore[attr-defined]
         role=row.role,
         address=row.lb_network_ip,  # type: ignore[attr-defined]
+        compute_flavor=row.compute_flavor,  # type: ignore[attr-defined]
+        drain=bool(row.drain_requested),  # type: ignore[attr-defined]
     )
 
 
@@ -154,6 +160,19 @@ def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
 
 def _update_amphora_row(session: Session, amphora_id: str, values: Mapping[str, Any]) -> None:
     session.execute(_UPDATE_AMPHORA, {"amphora_id": amphora_id, **values})
+
+
+def _compute_flavor(session: Session, lb: LoadBalancerRow) -> str:
+    """The compute size new amphorae of the load balancer get: its flavor's compute_flavor now
+    (a resize changes the flavor; a flavor disabled since still builds what it names)."""
+    flavor = session.get(FlavorRow, lb.flavor_id) if lb.flavor_id else None
+    profile = session.get(FlavorProfileRow, flavor.flavor_profile_id) if flavor else None
+    if profile is None:
+        return sizes.DEFAULT
+    try:
+        return catalog.compute_flavor(json.loads(profile.flavor_data))
+    except (ValueError, AttributeError):
+        return sizes.DEFAULT
 
 
 def _one_half_at_a_time(topology: str, amphorae: list[Amphora]) -> list[Amphora]:
@@ -231,9 +250,12 @@ class Reconciler:
             if not deleting:
                 amphorae = _one_half_at_a_time(lb.topology, amphorae)
                 missing = pairs.size(lb.topology) - sum(not a.doomed for a in amphorae)
+                size = _compute_flavor(session, lb) if missing else sizes.DEFAULT
                 for _ in range(missing):
-                    spare = spares.take(session, lb.backend, lb.id, lb.vip_address)
-                    amphorae.append(_amphora(spare) if spare else self._record_amphora(session, lb))
+                    spare = spares.take(session, lb.backend, lb.id, lb.vip_address, size)
+                    amphorae.append(
+                        _amphora(spare) if spare else self._record_amphora(session, lb, size)
+                    )
                 amphorae = _assign_roles(session, lb.topology, amphorae)
             return Snapshot(
                 lb_id=lb.id,
@@ -287,9 +309,17 @@ class Reconciler:
                         f"{pairs.CAPABILITY!r} capability): ACTIVE_STANDBY needs an agent of "
                         "this release with keepalived installed."
                     )
+        size_catalog = self._settings.compute_flavors
         rendered = await asyncio.gather(
             *(
-                renderer.render(snap.graph, info, snap.vip_address, materials, vrrp=vrrps[a.id])
+                renderer.render(
+                    snap.graph,
+                    info,
+                    snap.vip_address,
+                    materials,
+                    vrrp=vrrps[a.id],
+                    size=sizes.of(size_catalog, a.compute_flavor),
+                )
                 for a, info in zip(live, infos, strict=True)
             )
         )
@@ -297,6 +327,9 @@ class Reconciler:
         if applied is None:
             return  # an amphora broke: failed over, the next pass builds its replacement
         retired = [a for a in snap.amphorae if a.doomed and a.id not in {b.id for b in live}]
+        # A planned replacement: what goes first stops taking connections and lets those under
+        # way end, so moving the VIP (or keepalived's takeover) cuts none of them.
+        await asyncio.gather(*(self._drain(snap, a) for a in retired if a.drain))
         if snap.topology != pairs.ACTIVE_STANDBY and (live[0].status != ALLOCATED or retired):
             # keepalived holds the VIP of a pair; a single amphora is given it once its config
             # is in, before the one it replaces goes.
@@ -320,6 +353,31 @@ class Reconciler:
             rendered[0].renderer_version,
             childless=snap.childless,
         )
+
+    async def _drain(self, snap: Snapshot, amphora: Amphora) -> None:
+        """Drains one amphora that is about to go (agent Drain). Best effort: one that cannot
+        be drained (gone, or an agent of an older release) is deleted anyway, as in a failover."""
+        if not amphora.agent_address or amphora.status != ALLOCATED:
+            return
+        try:
+            remaining = await self._d.agent.drain(
+                amphora.agent_address,
+                amphora.id,
+                [snap.vip_address],
+                self._settings.drain_timeout,
+            )
+        except Exception as err:  # noqa: BLE001  (the replacement serves already)
+            log.warning("amphora %s could not be drained before it goes: %r", amphora.id, err)
+            return
+        if remaining:
+            log.warning(
+                "amphora %s still had %d connections after %.1f s of draining; they are cut",
+                amphora.id,
+                remaining,
+                self._settings.drain_timeout,
+            )
+        else:
+            log.info("amphora %s drained", amphora.id)
 
     def _vrrp_targets(self, snap: Snapshot, live: list[Amphora]) -> dict[str, Any]:
         if snap.topology != pairs.ACTIVE_STANDBY:
@@ -407,10 +465,11 @@ class Reconciler:
             configure_requested=amphora.configure_requested,
             role=amphora.role,
             address=host,
+            compute_flavor=amphora.compute_flavor,
         )
 
     @staticmethod
-    def _record_amphora(session: Session, lb: LoadBalancerRow) -> Amphora:
+    def _record_amphora(session: Session, lb: LoadBalancerRow, size: str) -> Amphora:
         row = AmphoraRow(
             id=str(uuid.uuid4()),
             load_balancer_id=lb.id,
@@ -421,6 +480,7 @@ class Reconciler:
             agent_address="",
             vip_address=lb.vip_address,
             applied_config_hash="",
+            compute_flavor=size,
         )
         session.add(row)
         session.flush()

@@ -22,7 +22,7 @@ from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
-from services.orchestrator.domain import pairs, status
+from services.orchestrator.domain import pairs, sizes, status
 from services.orchestrator.domain.ports import AgentInfo
 from services.orchestrator.jobs.reconcile import Drivers, _lock
 from services.orchestrator.service_layer.common import alive
@@ -59,6 +59,7 @@ class _Target:
     applied_config_hash: str
     role: str = pairs.STANDALONE
     address: str = ""
+    compute_flavor: str = sizes.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,12 @@ class Roller:
             try:
                 info = await self._d.agent.get_info(amphora.agent_address, amphora.id)
                 rendered = await renderer.render(
-                    locked.graph, info, locked.vip_address, materials, vrrp=vrrps[amphora.id]
+                    locked.graph,
+                    info,
+                    locked.vip_address,
+                    materials,
+                    vrrp=vrrps[amphora.id],
+                    size=sizes.of(self._settings.compute_flavors, amphora.compute_flavor),
                 )
             except (InvalidInput, Precondition) as err:
                 # Nothing was pushed: the amphora keeps serving what it has.
@@ -246,7 +252,14 @@ class Roller:
             .order_by(AmphoraRow.created_at, AmphoraRow.id)
         ).all()
         serving = tuple(
-            _Target(a.id, a.agent_address, a.applied_config_hash, a.role, a.lb_network_ip)  # type: ignore[attr-defined]
+            _Target(
+                a.id,
+                a.agent_address,
+                a.applied_config_hash,
+                a.role,
+                a.lb_network_ip,  # type: ignore[attr-defined]
+                a.compute_flavor,  # type: ignore[attr-defined]
+            )
             for a in amphorae
             if a.agent_address and not a.failover_requested  # type: ignore[attr-defined]
         )

@@ -39,9 +39,14 @@ _RETRY_FIRST, _RETRY_CAP = 2.0, 120.0
 _SPARES = select(AmphoraRow).where(AmphoraRow.load_balancer_id.is_(None))
 
 
-def take(session: Session, backend: str, lb_id: str, vip_address: str) -> AmphoraRow | None:
+def take(
+    session: Session, backend: str, lb_id: str, vip_address: str, compute_flavor: str = ""
+) -> AmphoraRow | None:
     """A ready spare of `backend`, now the load balancer's (status BOOTING until its config is
-    applied); None when the pool is empty. Locked with SKIP LOCKED in the caller's transaction."""
+    applied); None when the pool is empty. Locked with SKIP LOCKED in the caller's transaction.
+    It becomes an amphora of `compute_flavor`: the sizes the local and netns drivers build are
+    limits in the rendered config, so any spare can take any size (a driver whose sizes are
+    machine flavors would keep a pool per size)."""
     spare = session.execute(
         _SPARES.where(AmphoraRow.status == READY, AmphoraRow.backend_type == backend)
         .order_by(AmphoraRow.created_at, AmphoraRow.id)
@@ -54,6 +59,7 @@ def take(session: Session, backend: str, lb_id: str, vip_address: str) -> Amphor
     spare.status = BOOTING
     spare.role = "STANDALONE"
     spare.vip_address = vip_address
+    spare.compute_flavor = compute_flavor  # type: ignore[attr-defined]
     session.flush()
     log.info(
         "amphora %s taken from the %s spare pool for load balancer %s", spare.id, backend, lb_id

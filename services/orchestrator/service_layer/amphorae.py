@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.errors import NotFound, Precondition
+from services.common.errors import InvalidInput, NotFound, Precondition
 from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.codec import encode
-from services.orchestrator.domain import status
+from services.orchestrator.domain import pairs, status
+from services.orchestrator.service_layer import catalog
 from services.orchestrator.service_layer.common import (
     Deps,
     Scope,
@@ -41,6 +44,7 @@ def view(row: AmphoraRow) -> pb.Amphora:
     out.lb_network_ip = row.lb_network_ip or ""  # type: ignore[attr-defined]
     out.status_reason = row.status_reason or ""  # type: ignore[attr-defined]
     out.applied_renderer_version = row.applied_renderer_version or ""
+    out.compute_flavor = row.compute_flavor or ""  # type: ignore[attr-defined]
     for name, value in (
         ("created_at", row.created_at),
         ("updated_at", row.updated_at),
@@ -165,6 +169,9 @@ def failover_amphora(
         # heartbeats may pause while it (re)starts. Failing it over would build a second one.
         return False
     row.failover_requested = True  # type: ignore[attr-defined]
+    # An operator's failover is planned: the amphora is drained before it goes. A silent one
+    # is not waited for.
+    row.drain_requested = not automatic  # type: ignore[attr-defined]
     accept_change(session, deps, lb)
     return True
 
@@ -172,11 +179,50 @@ def failover_amphora(
 def failover_loadbalancer(session: Session, deps: Deps, scope: Scope, lb_id: str) -> None:
     lb = lock_loadbalancer(session, lb_id, scope, field="id")
     _failover_allowed(lb)
+    _replace_all(session, deps, lb)
+
+
+def _replace_all(session: Session, deps: Deps, lb: Any) -> None:
+    """Marks every amphora of the load balancer for a planned replacement: each is drained
+    before it goes; a pair keeps its serving MASTER until its BACKUP is rebuilt."""
     for row in session.scalars(
         select(AmphoraRow).where(AmphoraRow.load_balancer_id == lb.id).with_for_update()
     ):
         row.failover_requested = True  # type: ignore[attr-defined]
+        row.drain_requested = True  # type: ignore[attr-defined]
     accept_change(session, deps, lb)
+
+
+def resize_loadbalancer(
+    session: Session, deps: Deps, scope: Scope, lb_id: str, flavor_id: str
+) -> None:
+    """Moves the load balancer to another flavor (an extension: Octavia has none): the same
+    topology and backend, another compute size. Its amphorae are replaced as in a failover of
+    the load balancer, by amphorae of the new size (the pass builds replacements from the
+    flavor the load balancer has then), each drained before it goes: a pair's BACKUP first,
+    then its MASTER, whose BACKUP (already resized) takes the VIP; a single amphora beside its
+    replacement, which takes the VIP once drained. Refused (409) while a change is in flight."""
+    if not flavor_id:
+        raise InvalidInput("flavor_id is required.", field="flavor_id")
+    lb = lock_loadbalancer(session, lb_id, scope, field="id")
+    data = catalog.flavor_data_of(session, flavor_id, lb.provider or "amphora")
+    topology = data.get("loadbalancer_topology") or pairs.SINGLE
+    if topology != lb.topology:
+        raise InvalidInput(
+            f"Flavor {flavor_id} has the {topology} topology; a resize keeps the load "
+            f"balancer's ({lb.topology}).",
+            field="flavor_id",
+        )
+    if catalog.backend(data) != lb.backend:
+        raise InvalidInput(
+            f"Flavor {flavor_id} runs {catalog.backend(data)}; a resize keeps the load "
+            f"balancer's backend ({lb.backend}).",
+            field="flavor_id",
+        )
+    catalog.buildable_by(deps, data, "flavor_id")
+    _failover_allowed(lb)
+    lb.flavor_id = flavor_id
+    _replace_all(session, deps, lb)
 
 
 def delete(session: Session, deps: Deps, amphora_id: str) -> None:

@@ -18,7 +18,8 @@ from services.orchestrator.adapters.db.admin_models import (
     FlavorRow,
 )
 from services.orchestrator.adapters.db.models import LoadBalancerRow
-from services.orchestrator.service_layer.common import new_id
+from services.orchestrator.domain import sizes
+from services.orchestrator.service_layer.common import Deps, new_id
 
 # -- providers ---------------------------------------------------------------------------------
 
@@ -91,9 +92,10 @@ def _unknown_keys(data: Mapping[str, Any], known: Iterable[str], field: str) -> 
         )
 
 
-def validate_flavor_data(provider: str, text: str) -> dict[str, Any]:
+def validate_flavor_data(provider: str, text: str, buildable: Deps | None = None) -> dict[str, Any]:
     """flavor_data must be a JSON object whose keys are flavor capabilities of the provider,
-    each with a value of the right shape."""
+    each with a value of the right shape; with `buildable` (the configured compute driver's
+    topologies and sizes), also one that driver can build."""
     _provider(provider, "provider_name")
     data = _json_object(text, "flavor_data")
     _unknown_keys(data, FLAVOR_CAPABILITIES, "flavor_data")
@@ -106,7 +108,27 @@ def validate_flavor_data(provider: str, text: str) -> dict[str, Any]:
     for key in ("compute_flavor", "amp_image_tag"):
         if key in data and (not isinstance(data[key], str) or not data[key]):
             raise InvalidInput(f"{key} must be a non-empty string.", field="flavor_data")
+    if buildable is not None:
+        buildable_by(buildable, data, "flavor_data")
     return data
+
+
+def buildable_by(deps: Deps, flavor_data: Mapping[str, Any], field: str) -> None:
+    """A 400 naming `field` when the configured compute driver cannot build what the flavor
+    data asks for: its topology, or its compute size (sizes.check)."""
+    topology = flavor_data.get("loadbalancer_topology")
+    if topology and topology not in deps.topologies:
+        raise InvalidInput(
+            f"The {topology} topology is not available with the configured compute driver "
+            f"(available: {', '.join(deps.topologies)}).",
+            field=field,
+        )
+    sizes.check(dict(deps.sizes), compute_flavor(flavor_data), field)
+
+
+def compute_flavor(flavor_data: Mapping[str, Any]) -> str:
+    """The compute size a load balancer of this flavor is built with ("" for the default)."""
+    return str(flavor_data.get("compute_flavor") or sizes.DEFAULT)
 
 
 def validate_availability_zone_data(provider: str, text: str) -> dict[str, Any]:
@@ -139,11 +161,13 @@ def _in_use(session: Session, column: Any, value: str) -> bool:
 # -- flavor profiles ---------------------------------------------------------------------------
 
 
-def create_flavor_profile(session: Session, fields: Mapping[str, Any]) -> FlavorProfileRow:
+def create_flavor_profile(
+    session: Session, fields: Mapping[str, Any], buildable: Deps | None = None
+) -> FlavorProfileRow:
     if not fields.get("name"):
         raise InvalidInput("name is required.", field="name")
     provider = fields.get("provider_name") or ""
-    validate_flavor_data(provider, fields.get("flavor_data") or "")
+    validate_flavor_data(provider, fields.get("flavor_data") or "", buildable)
     row = FlavorProfileRow(
         id=new_id(fields.get("id") or ""),
         name=fields["name"],
@@ -168,7 +192,11 @@ def list_flavor_profiles(session: Session) -> list[FlavorProfileRow]:
 
 
 def update_flavor_profile(
-    session: Session, profile_id: str, fields: Mapping[str, Any], paths: Iterable[str]
+    session: Session,
+    profile_id: str,
+    fields: Mapping[str, Any],
+    paths: Iterable[str],
+    buildable: Deps | None = None,
 ) -> FlavorProfileRow:
     paths = _paths(paths, ("name", "provider_name", "flavor_data"))
     row = session.execute(
@@ -184,7 +212,7 @@ def update_flavor_profile(
         raise Precondition(f"Flavor profile {row.id} is in use by a flavor.", field="id")
     provider = fields["provider_name"] if "provider_name" in paths else row.provider_name
     data = fields["flavor_data"] if "flavor_data" in paths else row.flavor_data
-    validate_flavor_data(provider, data)
+    validate_flavor_data(provider, data, buildable)
     for path in paths:
         setattr(row, path, fields[path])
     session.flush()
@@ -392,22 +420,7 @@ def validate_loadbalancer(session: Session, fields: Mapping[str, Any]) -> dict[s
     another provider, is InvalidInput naming the field (Octavia answers 400)."""
     provider = fields.get("provider") or "amphora"
     _provider(provider, "provider")
-    flavor_data: dict[str, Any] = {}
-    flavor_id = fields.get("flavor_id") or ""
-    if flavor_id:
-        flavor = session.get(FlavorRow, flavor_id)
-        if flavor is None:
-            raise InvalidInput(f"Flavor {flavor_id} not found.", field="flavor_id")
-        if not flavor.enabled:
-            raise InvalidInput(f"Flavor {flavor_id} is disabled.", field="flavor_id")
-        profile = session.get(FlavorProfileRow, flavor.flavor_profile_id)
-        assert profile is not None  # foreign key
-        if PROVIDERS_CANONICAL[profile.provider_name] != PROVIDERS_CANONICAL[provider]:
-            raise InvalidInput(
-                f"Flavor {flavor_id} is not compatible with provider {provider}.",
-                field="flavor_id",
-            )
-        flavor_data = json.loads(profile.flavor_data)
+    flavor_data = flavor_data_of(session, fields.get("flavor_id") or "", provider)
     zone = fields.get("availability_zone") or ""
     if zone:
         row = session.get(AvailabilityZoneRow, zone)
@@ -420,6 +433,26 @@ def validate_loadbalancer(session: Session, fields: Mapping[str, Any]) -> dict[s
 
 PROVIDERS_CANONICAL = {"amphora": "amphora", "octavia": "amphora"}
 DEFAULT_BACKEND = "haproxy"
+
+
+def flavor_data_of(session: Session, flavor_id: str, provider: str) -> dict[str, Any]:
+    """The data of an enabled flavor of the provider ({} for no flavor); anything else is
+    InvalidInput naming flavor_id."""
+    if not flavor_id:
+        return {}
+    flavor = session.get(FlavorRow, flavor_id)
+    if flavor is None:
+        raise InvalidInput(f"Flavor {flavor_id} not found.", field="flavor_id")
+    if not flavor.enabled:
+        raise InvalidInput(f"Flavor {flavor_id} is disabled.", field="flavor_id")
+    profile = session.get(FlavorProfileRow, flavor.flavor_profile_id)
+    assert profile is not None  # foreign key
+    if PROVIDERS_CANONICAL[profile.provider_name] != PROVIDERS_CANONICAL[provider]:
+        raise InvalidInput(
+            f"Flavor {flavor_id} is not compatible with provider {provider}.", field="flavor_id"
+        )
+    data: dict[str, Any] = json.loads(profile.flavor_data)
+    return data
 
 
 def backend(flavor_data: Mapping[str, Any]) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from services.common.errors import InvalidInput, NotFound, Precondition
 from services.orchestrator.adapters.db.models import LoadBalancerRow, insert_new
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.domain import status
+from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size
 
 Row = TypeVar("Row")
 
@@ -66,6 +68,8 @@ class Deps:
     queue: ReconcileQueue
     # The topologies the configured compute driver can build (config.TOPOLOGIES_BY_DRIVER).
     topologies: tuple[str, ...] = ("SINGLE",)
+    # The compute sizes a flavor may name (config.Settings.compute_flavors).
+    sizes: Mapping[str, Size] = field(default_factory=lambda: dict(DEFAULT_CATALOG))
 
 
 def new_id(requested: str) -> str:

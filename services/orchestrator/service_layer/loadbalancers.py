@@ -19,7 +19,7 @@ from services.orchestrator.adapters.db.models import (
     MemberRow,
     PoolRow,
 )
-from services.orchestrator.domain import rules, status
+from services.orchestrator.domain import rules, sizes, status
 from services.orchestrator.service_layer import catalog, graph, l7, quotas
 from services.orchestrator.service_layer.common import (
     Deps,
@@ -48,9 +48,7 @@ class _Checked:
     vnic_type: str
 
 
-def _check_create(
-    session: Session, scope: Scope, fields: dict[str, Any], topologies: tuple[str, ...]
-) -> _Checked:
+def _check_create(session: Session, scope: Scope, fields: dict[str, Any], deps: Deps) -> _Checked:
     vnic_type = fields.get("vip_vnic_type") or "normal"
     if vnic_type not in rules.VNIC_TYPES:
         raise InvalidInput(f"Invalid vip_vnic_type {vnic_type!r}.", field="vip_vnic_type")
@@ -69,12 +67,14 @@ def _check_create(
     field = "flavor_id" if flavor_data.get("loadbalancer_topology") else "topology"
     if topology not in rules.TOPOLOGIES:
         raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
-    if topology not in topologies:
+    if topology not in deps.topologies:
         raise InvalidInput(
             f"The {topology} topology is not available with the configured compute driver "
-            f"(available: {', '.join(topologies)}).",
+            f"(available: {', '.join(deps.topologies)}).",
             field=field,
         )
+    # The size too: the catalog may have lost it since the flavor profile was made.
+    sizes.check(dict(deps.sizes), catalog.compute_flavor(flavor_data), "flavor_id")
     # The backend is decided once: editing the flavor later never moves a running load balancer.
     backend = catalog.backend(flavor_data)
     if topology == "ACTIVE_STANDBY" and backend not in rules.ACTIVE_STANDBY_BACKENDS:
@@ -132,7 +132,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     if is_plain(fields):
         [lb] = create_plain_many(session, deps, [(scope, fields)])
         return lb
-    checked = _check_create(session, scope, fields, deps.topologies)
+    checked = _check_create(session, scope, fields, deps)
     quotas.reserve_loadbalancer(session, checked.owner, checked.plan)
     lb = _new_row(session, deps, fields, checked)
     session.add(lb)
@@ -156,7 +156,7 @@ def create_plain_many(
     jobs (create takes a single plain one this way too). Any error fails the whole call; the
     caller then runs each request through create on its own, which attributes errors (a quota
     that admits some of them, a conflicting address) to the request that causes them."""
-    checked = [_check_create(session, scope, fields, deps.topologies) for scope, fields in requests]
+    checked = [_check_create(session, scope, fields, deps) for scope, fields in requests]
     wanted = Counter(c.owner for c in checked)
     for owner, count in wanted.items():
         quotas.reserve_many(session, owner, {"load_balancer": count})

@@ -72,6 +72,10 @@ class FakeAgent:
         self.certificates: dict[str, IssuedCertificate] = {}
         self.without_rotation: set[str] = set()
         self.unreachable: set[str] = set()
+        self.drains: list[tuple[str, tuple[str, ...]]] = []  # (amphora id, addresses)
+        # Where drains are also logged as ("drain", amphora id): the harness passes the fake
+        # compute's events, so a test sees drains and deletes in one order.
+        self.events: list[tuple[str, str]] = []
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
         if self.unavailable or amphora_id in self.unreachable:
@@ -101,6 +105,13 @@ class FakeAgent:
         self.applied[amphora_id] = config_hash
         return ApplyOutcome("APPLIED", config_hash, "")
 
+    async def drain(self, agent_address, amphora_id, addresses, timeout) -> int:
+        if self.unavailable or amphora_id in self.unreachable:
+            raise Unavailable("agent unreachable")
+        self.drains.append((amphora_id, tuple(addresses)))
+        self.events.append(("drain", amphora_id))
+        return 0
+
     async def update_certificate(
         self, agent_address: str, amphora_id: str, certificate: IssuedCertificate
     ) -> dt.datetime:
@@ -126,6 +137,7 @@ class FakeRenderer:
         self.touches: set[str] = set()
         self.targets: list[AgentInfo] = []
         self.vrrps: dict[str, object] = {}  # amphora id -> the Vrrp of its last rendering
+        self.sizes: dict[str, object] = {}  # amphora id -> the Size of its last rendering
         if supported is not None:
             self.supported_features = list(supported)
 
@@ -138,7 +150,7 @@ class FakeRenderer:
         return (self.backend, self.version, list(self.supported_features))
 
     async def render(
-        self, loadbalancer, target: AgentInfo, vip_address: str, materials=(), vrrp=None
+        self, loadbalancer, target: AgentInfo, vip_address: str, materials=(), vrrp=None, size=None
     ) -> RenderedConfig:
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -148,6 +160,7 @@ class FakeRenderer:
         self.rendered_ids.append(loadbalancer.meta.id)
         self.targets.append(target)
         self.vrrps[target.amphora_id] = vrrp
+        self.sizes[target.amphora_id] = size
         content = _config_content(loadbalancer)
         if loadbalancer.meta.name in self.touches:
             content += f"# {self.version}".encode()

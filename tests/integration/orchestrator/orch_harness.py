@@ -50,6 +50,7 @@ async def orchestrator(
         agent or FakeAgent(),
         renderer or (renderers or {}).get("haproxy") or FakeRenderer(),
     )
+    agent.events = compute.events  # drains and deletes in one order
     if renderers is not None:
         orch = build(settings, compute=compute, agent=agent, renderers=renderers)
     else:

@@ -59,7 +59,11 @@ def test_flavors_profiles_and_load_balancer_validation(database_url, run_dir):
             ):
                 code, err = await _error(s.CreateFlavorProfile(bad))
                 assert code == grpc.StatusCode.INVALID_ARGUMENT and err.field == field, bad
-            data = {"loadbalancer_topology": "SINGLE", "compute_flavor": "m1", "backend": "nginx"}
+            data = {
+                "loadbalancer_topology": "SINGLE",
+                "compute_flavor": "medium",
+                "backend": "nginx",
+            }
             fp = (await s.CreateFlavorProfile(_profile(data))).flavorprofile
             assert json.loads(fp.flavor_data) == data and fp.provider_name == "amphora"
             got = await s.GetFlavorProfile(pb.GetFlavorProfileRequest(id=fp.id))

@@ -349,29 +349,26 @@ assert ADMIN  # the admin scope is what the RPCs above need no scope for
 
 
 def test_a_flavor_topology_the_driver_cannot_build_is_refused(database_url, run_dir):
-    """ACTIVE_STANDBY (a keepalived pair) is refused with a 400 naming the flavor, not built as
-    one amphora behind the tenant's back; SINGLE from a flavor is accepted."""
+    """ACTIVE_STANDBY (a keepalived pair) on the local driver, or a compute size the catalog
+    lacks, is refused with a 400 naming flavor_data when the flavor profile is made (as
+    Octavia's provider validates flavor data), never built otherwise behind the tenant's back;
+    SINGLE and a known size are accepted."""
 
     async def scenario():
         async with orchestrator(_settings(database_url, run_dir), worker=False) as st:
-            pair = await _flavor(st.stub, "haproxy", loadbalancer_topology="ACTIVE_STANDBY")
-            code, err = await _error(
-                st.stub.CreateLoadBalancer(
-                    pb.CreateLoadBalancerRequest(
-                        scope=ALICE,
-                        loadbalancer=graph_pb2.LoadBalancer(
-                            meta=graph_pb2.ResourceMeta(name="pair", admin_state_up=True),
-                            vip=graph_pb2.Vip(subnet_id=SUBNET_ID),
-                            flavor_id=pair,
-                        ),
-                    )
-                )
+            for extra, words in (
+                ({"loadbalancer_topology": "ACTIVE_STANDBY"}, ("ACTIVE_STANDBY", "SINGLE")),
+                ({"compute_flavor": "huge"}, ("huge", "small")),
+            ):
+                code, err = await _error(_flavor(st.stub, "haproxy", **extra))
+                assert code == grpc.StatusCode.INVALID_ARGUMENT
+                assert err.field == "flavor_data"
+                assert all(w in err.user_message for w in words), err.user_message
+            listed = await st.stub.ListFlavorProfiles(pb.ListFlavorProfilesRequest())
+            assert len(listed.flavorprofiles) == 0
+            single = await _flavor(
+                st.stub, "haproxy", loadbalancer_topology="SINGLE", compute_flavor="small"
             )
-            assert code == grpc.StatusCode.INVALID_ARGUMENT
-            assert err.field == "flavor_id" and "SINGLE" in err.user_message
-            listed = await st.stub.ListLoadBalancers(pb.ListLoadBalancersRequest(scope=ALICE))
-            assert len(listed.loadbalancers) == 0
-            single = await _flavor(st.stub, "haproxy", loadbalancer_topology="SINGLE")
             assert await _lb(st.stub, "single", flavor_id=single)
 
     asyncio.run(scenario())

@@ -31,7 +31,7 @@ class RecordingRenderer(FakeRenderer):
         super().__init__()
         self.graphs: list[g.LoadBalancer] = []
 
-    async def render(self, loadbalancer, target, vip_address, materials=(), vrrp=None):
+    async def render(self, loadbalancer, target, vip_address, materials=(), vrrp=None, size=None):
         copy = g.LoadBalancer()
         copy.CopyFrom(loadbalancer)
         self.graphs.append(copy)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from tests.unit.renderer import renderer_samples as samples
@@ -113,23 +116,27 @@ def start_haproxy(runtime_dir: Path) -> Iterator:
             proc.stdout.close()
 
 
-def _show_stat(sock_path: Path, deadline: float) -> list[list[str]]:
+def _ask(sock_path: Path, command: str, deadline: float) -> str:
+    """One command on the stats socket, retried until haproxy has created the socket."""
     while True:
         try:
             with socket.socket(socket.AF_UNIX) as sock:
                 sock.settimeout(5)
                 sock.connect(str(sock_path))
-                sock.sendall(b"show stat\n")
+                sock.sendall(f"{command}\n".encode())
                 data = b""
                 while chunk := sock.recv(65536):
                     data += chunk
-            return [
-                line.split(",") for line in data.decode().splitlines() if line and line[0] != "#"
-            ]
+            return data.decode()
         except (FileNotFoundError, ConnectionRefusedError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def _show_stat(sock_path: Path, deadline: float) -> list[list[str]]:
+    data = _ask(sock_path, "show stat", deadline)
+    return [line.split(",") for line in data.splitlines() if line and line[0] != "#"]
 
 
 def test_zero_listener_config_starts_and_stays_up(runtime_dir: Path, start_haproxy) -> None:
@@ -156,6 +163,35 @@ def test_full_config_starts_and_show_stat_uses_object_ids(runtime_dir: Path, sta
     for member_id in samples.MEMBER_IDS[4:]:
         assert (samples.TCP_POOL_ID, member_id) in names
     assert not any(samples.ORPHAN_POOL_ID in row[0] for row in rows)
+    assert proc.poll() is None
+
+
+def test_sized_config_passes_the_check_and_runs_with_its_size(
+    runtime_dir: Path, start_haproxy
+) -> None:
+    """Target.size reaches the running haproxy: its threads and its global maxconn."""
+    # With a global maxconn haproxy raises its file descriptor limit to about 2 x maxconn and
+    # refuses to start when it cannot: stay within what this process may raise it to.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    maxconn = 5000 if hard == resource.RLIM_INFINITY else min(5000, (hard - 200) // 2)
+    if maxconn < 100:
+        pytest.skip(f"file descriptor hard limit {hard} is too low to start haproxy sized")
+    # Without nbthread haproxy starts a thread per CPU: ask for a different number.
+    threads = 1 if len(os.sched_getaffinity(0)) > 1 else 2
+    lb = samples.full_lb()
+    for listener in lb.listeners:
+        listener.protocol_port = _free_port()
+    target = samples.target(runtime_dir=str(runtime_dir), vip_address="127.0.0.1")
+    target.size.CopyFrom(renderer_service_pb2.Size(threads=threads, max_connections=maxconn))
+    cfg = runtime_dir / "haproxy.cfg"
+    cfg.write_bytes(HaproxyRenderer().render(lb, target).files[0].content)
+    assert f"    nbthread {threads}\n    maxconn {maxconn}\n" in cfg.read_text()
+    _check(cfg)
+    proc = start_haproxy(cfg)
+    info = _ask(runtime_dir / "haproxy.sock", "show info", time.monotonic() + 10)
+    fields = dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)
+    assert fields["Nbthread"] == str(threads), info
+    assert fields["Maxconn"] == str(maxconn), info
     assert proc.poll() is None
 
 

@@ -1,5 +1,6 @@
 """Every nginx golden config passes a real `nginx -t` (with its certificate files, the runtime
-dir moved to a temp dir and the VIP moved to loopback: `nginx -t` binds the listeners)."""
+dir moved to a temp dir and the VIP moved to loopback: `nginx -t` binds the listeners), and a
+sized config (Target.size) starts as many workers as it names."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from lbaas.renderer.v1 import renderer_service_pb2
 
+from services.renderer.backends.nginx.renderer import NginxRenderer
 from services.renderer.domain import tls
 from tests.unit.renderer import nginx_samples as samples
 
@@ -67,3 +71,42 @@ def test_a_broken_config_fails_nginx_t(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert done.returncode != 0 and "worker_processes" in done.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                state, ppid = fh.read().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == pid and state != "Z":
+            found.add(int(entry))
+    return found
+
+
+def test_a_sized_config_starts_its_number_of_workers(tmp_path: Path) -> None:
+    """Target.size reaches the running nginx: worker_processes replaces one worker per CPU."""
+    cpus = len(os.sched_getaffinity(0))
+    threads = cpus + 1 if cpus < 64 else cpus - 1
+    runtime = tmp_path / "run"
+    (runtime / "conf").mkdir(parents=True)
+    target = samples.target(runtime_dir=str(runtime))
+    target.size.CopyFrom(renderer_service_pb2.Size(threads=threads, max_connections=1000))
+    rendering = NginxRenderer().render(samples.empty_lb(), target)
+    conf = runtime / "conf" / "nginx.conf"
+    conf.write_bytes(rendering.files[0].content)
+    assert f"worker_processes {threads};" in conf.read_text()
+    argv = [NGINX, "-p", f"{runtime}/", "-c", str(conf), "-g", "daemon off;"]
+    master = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while len(_children(master.pid)) < threads and time.monotonic() < deadline:
+            assert master.poll() is None, (runtime / "nginx.log").read_text()
+            time.sleep(0.05)
+        time.sleep(0.2)  # no more than that many either
+        assert len(_children(master.pid)) == threads, (runtime / "nginx.log").read_text()
+    finally:
+        master.terminate()
+        master.wait(timeout=10)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from jinja2 import nodes
+from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput, Precondition
 from services.orchestrator.domain import features as needs
@@ -24,6 +25,11 @@ CASES = {
     "tls_sni.conf": samples.tls_lb,
     "l7.conf": samples.l7_lb,
     "stream.conf": samples.stream_lb,
+    "sized.conf": samples.http_lb,
+}
+# Target fields a golden case renders with besides samples.target()'s.
+TARGETS = {
+    "sized.conf": {"size": renderer_service_pb2.Size(threads=2, max_connections=50_000)},
 }
 
 
@@ -39,7 +45,7 @@ def _render(renderer: NginxRenderer, lb, **target) -> str:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_golden(renderer: NginxRenderer, name: str) -> None:
-    text = _render(renderer, CASES[name]())
+    text = _render(renderer, CASES[name](), **TARGETS.get(name, {}))
     golden = GOLDEN / name
     if os.environ.get("LBAAS_UPDATE_GOLDEN") == "1":
         golden.write_text(text)
@@ -116,7 +122,7 @@ def test_admin_down_loadbalancer_renders_no_listener(renderer: NginxRenderer) ->
 def test_describe_lists_exactly_the_supported_features(renderer: NginxRenderer) -> None:
     described = renderer.describe()
     assert described.backend_type == "nginx"
-    assert described.renderer_version == "nginx-1.0.0"
+    assert described.renderer_version == "nginx-1.1.0"
     features = set(described.supported_features)
     assert features == {
         "listener.protocol.HTTP", "listener.protocol.HTTPS", "listener.protocol.TCP",
@@ -246,7 +252,7 @@ def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> Non
     with pytest.raises(Precondition) as err:
         renderer.render(_with(mutate)(), samples.target(), samples.tls_materials())
     assert err.value.user_message.startswith(
-        f"feature {feature} not supported by renderer nginx-1.0.0"
+        f"feature {feature} not supported by renderer nginx-1.1.0"
     )
     # Only the PROXY-on-HTTP and backup-with-hash combinations pass the API's gate.
     advertised = feature in renderer.describe().supported_features

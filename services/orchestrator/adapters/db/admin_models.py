@@ -113,3 +113,11 @@ AmphoraRow.failover_requested = mapped_column(
 AmphoraRow.configure_requested = mapped_column(
     Boolean, nullable=False, default=False, server_default="false"
 )
+# Migration 0010 (resize). The compute size it was built with ("" for the default), and, for a
+# planned replacement (resize, an operator's failover), that it is drained before it goes.
+AmphoraRow.compute_flavor = mapped_column(
+    String(255), nullable=False, default="", server_default=""
+)  # type: ignore[attr-defined]
+AmphoraRow.drain_requested = mapped_column(
+    Boolean, nullable=False, default=False, server_default="false"
+)

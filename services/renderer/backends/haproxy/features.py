@@ -7,7 +7,7 @@ import re
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable
 
-RENDERER_VERSION = "haproxy-1.4.0"
+RENDERER_VERSION = "haproxy-1.5.0"
 
 # haproxy constructs the templates use, keyed by the first haproxy version that has them.
 # "base" is everything this renderer emits unconditionally (http-check send/expect came in 2.2).
@@ -25,6 +25,8 @@ HAPROXY_FEATURES = FeatureTable(
         "http-response.set-header": (1, 5, 0),
         # PING monitors: external checks, allowed to fork only with insecure-fork-wanted (2.2).
         "healthmonitor.external-check": (2, 2, 0),
+        # Target.size (global nbthread, maxconn). Older than "base", listed like the TLS ones.
+        "global.nbthread": (1, 8, 0),
     },
 )
 

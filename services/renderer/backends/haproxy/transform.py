@@ -14,7 +14,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
 from services.renderer.backends.haproxy import ping, tls, vrrp
-from services.renderer.domain import filters, l7, monitors
+from services.renderer.domain import filters, l7, monitors, sizing
 from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
 
@@ -86,9 +86,13 @@ def transform(
         for pool_id, (listener, frontend) in owner.items()
     ]
     backends.sort(key=lambda backend: backend["id"])
+    size = sizing.size(target)
     return {
         "loadbalancer_id": lb_id,
         "runtime_dir": runtime_dir,
+        # Target.size: global nbthread / maxconn, each None (not rendered) for the default.
+        "threads": size.threads,
+        "max_connections": size.max_connections,
         "frontends": frontends,
         "backends": backends,
         # Lets haproxy fork check processes: only when a PING monitor needs it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable, Version, format_version
 
-RENDERER_VERSION = "nginx-1.0.0"
+RENDERER_VERSION = "nginx-1.1.0"
 
 # nginx constructs the template uses, keyed by the first nginx version that has them.
 # "base": stream hash/least_conn/proxy_protocol, map with regex keys, TLSv1.3 (all <= 1.15.x);

@@ -15,7 +15,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 from services.common.errors import InvalidInput, Precondition
 from services.renderer.backends.nginx import features as f
 from services.renderer.backends.nginx import l7
-from services.renderer.domain import filters, monitors, tls
+from services.renderer.domain import filters, monitors, sizing, tls
 from services.renderer.domain.versions import parse_version
 
 # Octavia's defaults, used where the graph leaves a timeout unset (0).
@@ -23,6 +23,7 @@ DEFAULT_TIMEOUT_CLIENT_DATA = 50000
 DEFAULT_TIMEOUT_MEMBER_CONNECT = 5000
 DEFAULT_TIMEOUT_MEMBER_DATA = 50000
 MAX_CONNECTION_LIMIT = 1_000_000
+DEFAULT_WORKER_CONNECTIONS = 4096  # per worker, when Target.size sets no max_connections
 MAX_TIMEOUT_MS = 24 * 24 * 3600 * 1000  # Octavia's upper bound (24 days)
 MAX_HSTS_AGE = 2**31 - 1
 ALPN_PROTOCOLS = {"h2", "http/1.1", "http/1.0"}
@@ -78,6 +79,7 @@ def transform(
     return {
         "loadbalancer_id": lb_id,
         "runtime_dir": runtime_dir,
+        **_workers(target),
         "http2_directive": f.NGINX_FEATURES.supports("http2.directive", version),
         "http_listeners": http,
         "stream_listeners": stream,
@@ -85,6 +87,29 @@ def transform(
         "stream_upstreams": upstreams["stream"],
         "manifest": {"listeners": [li["id"] for li in listeners], "pools": manifest_pools},
     }, certs
+
+
+def _workers(target: renderer_service_pb2.Target) -> dict[str, Any]:
+    """worker_processes and worker_connections from Target.size.
+
+    Without a size (or with zeros) the defaults stay: one worker per CPU, 4096 connections each.
+    max_connections counts client connections, as haproxy's global maxconn does, but nginx's
+    worker_connections counts every connection a worker holds, and each proxied client holds a
+    second one to its member: a worker gets twice its share. With threads the share is
+    max_connections / threads (rounded up); without, the number of workers is the CPU count,
+    unknown here, so each worker may take all of max_connections (nginx has no limit across
+    workers to divide exactly anyway).
+    """
+    size = sizing.size(target)
+    workers = size.threads or 1
+    return {
+        "worker_processes": size.threads,  # None: auto
+        "worker_connections": (
+            DEFAULT_WORKER_CONNECTIONS
+            if size.max_connections is None
+            else 2 * -(-size.max_connections // workers)
+        ),
+    }
 
 
 def _pools_by_id(lb: graph_pb2.LoadBalancer) -> dict[str, graph_pb2.Pool]:
