@@ -258,7 +258,7 @@ def amphora(a: pb.Amphora) -> dict[str, Any]:
         "created_at": timestamp(a.created_at),
         "updated_at": timestamp(a.updated_at),
         "image_id": None,
-        "compute_flavor": None,
+        "compute_flavor": a.compute_flavor or None,
     }
 
 

@@ -135,6 +135,12 @@ ENDPOINT_RULES: list[EndpointRule] = [
         "Failover a Load Balancer",
         (("PUT", f"{LB}/{{loadbalancer_id}}/failover"),),
     ),
+    EndpointRule(
+        f"{API}:loadbalancer:put_resize",
+        ADMIN,
+        "Resize a Load Balancer (move it to another flavor; an extension)",
+        (("PUT", f"{LB}/{{loadbalancer_id}}/resize"),),
+    ),
     *_crud("listener", LISTENERS, "listener_id", "Listener"),
     EndpointRule(
         f"{API}:listener:get_stats",

@@ -37,7 +37,7 @@ _LIST_FIELD = {
 }
 # Child kind -> the field naming its parent, for Get/List/Delete of nested objects.
 _PARENT = {"Member": "pool_id", "L7Rule": "l7policy_id"}
-_WRITE_PREFIXES = ("Create", "Update", "Delete", "BatchUpdate", "Failover")
+_WRITE_PREFIXES = ("Create", "Update", "Delete", "BatchUpdate", "Failover", "Resize")
 
 
 class MemoryOrchestrator:
@@ -78,6 +78,9 @@ class MemoryOrchestrator:
         if rpc == "FailoverLoadBalancer":
             self._find("LoadBalancer", request.scope, request.id)
             return pb.FailoverLoadBalancerResponse()
+        if rpc == "ResizeLoadBalancer":
+            self._find("LoadBalancer", request.scope, request.id)
+            return pb.ResizeLoadBalancerResponse()
         if rpc == "CreateLoadBalancer" and (
             request.loadbalancer.listeners or request.loadbalancer.pools
         ):

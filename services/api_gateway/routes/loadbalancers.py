@@ -101,6 +101,25 @@ async def failover(lb_id: str, request: Request, who: Caller) -> Response:
 
 
 @router.put(
+    "/{lb_id}/resize",
+    status_code=202,
+    response_class=Response,
+    responses={**ERRORS, 202: {"description": "Resize accepted."}},
+    openapi_extra=request_body(schema.LoadBalancerResizeRoot),
+)
+async def resize(lb_id: str, request: Request, who: Caller) -> Response:
+    """An extension (docs/compat.md): move the load balancer to another flavor of the same
+    topology and backend, replacing its amphorae one at a time without dropping a request."""
+    body = await parse_body(request, schema.LoadBalancerResize, "loadbalancer")
+    await call(
+        request,
+        "ResizeLoadBalancer",
+        pb.ResizeLoadBalancerRequest(scope=who.scope(), id=lb_id, flavor_id=body.flavor_id),
+    )
+    return accepted()
+
+
+@router.put(
     "/{lb_id}",
     response_model=schema.LoadBalancerRoot,
     responses=ERRORS,

@@ -91,6 +91,12 @@ class LoadBalancerUpdate(Strict):
     tags: Tags | None = None
 
 
+class LoadBalancerResize(Strict):
+    """PUT .../resize (an extension): the flavor to move to."""
+
+    flavor_id: UUID
+
+
 _UPDATE_PATHS = {
     **META_PATHS,
     "vip_qos_policy_id": "vip.qos_policy_id",
@@ -279,5 +285,6 @@ class LoadBalancerCreatedRoot(View):
 
 LoadBalancerCreateRoot = request_root("loadbalancer", LoadBalancerCreate)
 LoadBalancerUpdateRoot = request_root("loadbalancer", LoadBalancerUpdate)
+LoadBalancerResizeRoot = request_root("loadbalancer", LoadBalancerResize)
 LoadBalancerRoot = root_model("loadbalancer", LoadBalancerView)
 LoadBalancerList = collection_model("loadbalancers", LoadBalancerView)

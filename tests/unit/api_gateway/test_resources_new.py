@@ -201,6 +201,34 @@ def test_failover_is_202_for_an_admin(client, orch, lb):
     assert client.put(f"/v2/lbaas/loadbalancers/{lb['id']}/failover").status_code == 403
 
 
+def test_resize_is_202_for_an_admin_with_a_flavor_id(client, orch, lb):
+    """PUT .../resize (an extension): {"loadbalancer": {"flavor_id": ...}}, admin only."""
+    admin = {"X-Auth-Token": "admin-token"}
+    path = f"/v2/lbaas/loadbalancers/{lb['id']}/resize"
+    flavor = "4a7c2f3e-0000-4000-8000-000000000001"
+    r = client.put(path, json={"loadbalancer": {"flavor_id": flavor}}, headers=admin)
+    assert r.status_code == 202 and r.content == b""
+    rpc, request = orch.writes[-1]
+    assert rpc == "ResizeLoadBalancer" and (request.id, request.flavor_id) == (lb["id"], flavor)
+    for body, field in (
+        ({"loadbalancer": {}}, "flavor_id"),
+        ({"loadbalancer": {"flavor_id": "small"}}, "flavor_id"),
+        ({"loadbalancer": {"flavor_id": flavor, "topology": "SINGLE"}}, "topology"),
+    ):
+        r = client.put(path, json=body, headers=admin)
+        assert r.status_code == 400 and field in r.json()["faultstring"], r.json()
+    assert orch.writes[-1][1].flavor_id == flavor, "a refused body reaches no RPC"
+    r = client.put(
+        f"/v2/lbaas/loadbalancers/{'0' * 8}/resize",
+        json={"loadbalancer": {"flavor_id": flavor}},
+        headers=admin,
+    )
+    assert r.status_code == 404
+    assert client.put(path, json={"loadbalancer": {"flavor_id": flavor}}).status_code == 403, (
+        "admin only, as failover"
+    )
+
+
 def test_list_views_conform_and_fields_filter(client, lb, pool):
     hm = client.post(
         "/v2/lbaas/healthmonitors",
