@@ -34,6 +34,10 @@ class Settings:
     nginx_bin: str = "/usr/sbin/nginx"
     # "" when keepalived is not installed: the agent then refuses configs with keepalived.conf.
     keepalived_bin: str = ""
+    # Drain: the nft binary (a name looked up on PATH, or a path) and how long a drain lasts
+    # when the request does not say.
+    nft_bin: str = "nft"
+    drain_hold: float = 60.0
 
 
 def _default_haproxy() -> str:
@@ -78,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="default: keepalived on PATH, /usr/sbin/keepalived (ACTIVE_STANDBY halves)",
     )
+    p.add_argument(
+        "--nft-bin", default="nft", help="nft for Drain (default: nft on PATH, /usr/sbin/nft)"
+    )
+    p.add_argument(
+        "--drain-hold",
+        type=float,
+        default=60.0,
+        help="seconds after which a drain lifts by itself when Drain gives no hold (default 60)",
+    )
     return p
 
 
@@ -86,6 +99,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     split_host_port(args.listen)
     if args.heartbeat_interval <= 0:
         raise SystemExit("--heartbeat-interval must be positive")
+    if args.drain_hold <= 0:
+        raise SystemExit("--drain-hold must be positive")
     return Settings(
         amphora_id=args.amphora_id,
         listen=args.listen,
@@ -100,4 +115,6 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         haproxy_bin=args.haproxy_bin or _default_haproxy(),
         nginx_bin=args.nginx_bin or _default_nginx(),
         keepalived_bin=args.keepalived_bin or _default_keepalived(),
+        nft_bin=args.nft_bin,
+        drain_hold=args.drain_hold,
     )

@@ -17,6 +17,7 @@ from amphora_agent import keepalived, nginx
 from amphora_agent.applier import Applier
 from amphora_agent.certificates import ServerCertificate
 from amphora_agent.config import Settings
+from amphora_agent.drain import Drainer, table_name
 from amphora_agent.haproxy import Haproxy, probe_versions
 from amphora_agent.heartbeat import HeartbeatSender, KeyFile
 from amphora_agent.process import ManagedProcess
@@ -96,6 +97,7 @@ async def serve(settings: Settings) -> None:
         live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
     vrrp = keepalived.Keepalived(settings.keepalived_bin, run_dir)
     applier = Applier(run_dir, process, vrrp)
+    drainer = Drainer(settings.nft_bin, table_name(settings.amphora_id), settings.drain_hold)
     certificate = ServerCertificate(
         settings.amphora_id, settings.tls_cert, settings.tls_key, settings.client_ca
     )
@@ -111,6 +113,7 @@ async def serve(settings: Settings) -> None:
         applier=applier,
         stats=live,
         certificate=certificate,
+        drainer=drainer,
     )
 
     server = grpc.aio.server(interceptors=[ControllerOnly()])
@@ -136,6 +139,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     await applier.recover()
+    await drainer.start()  # a drain left by a crashed agent run is lifted (before GetInfo)
     await server.start()
     host = settings.listen.rpartition(":")[0]
     _write_atomic(os.path.join(run_dir, "agent.port"), f"{port}\n")
@@ -177,6 +181,8 @@ async def serve(settings: Settings) -> None:
         await vrrp.stop()
         await server.stop(grace=1.0)
         await process.stop()
+        # Last: new connections are refused at the SYN until nothing serves them any more.
+        await drainer.stop()
         for name in ("agent.pid", "agent.port"):
             try:
                 os.unlink(os.path.join(run_dir, name))

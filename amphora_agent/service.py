@@ -10,6 +10,7 @@ from lbaas.amphora.v1 import amphora_service_pb2_grpc as pb_grpc
 from amphora_agent.applier import Applier, ConfigFile, RequestError
 from amphora_agent.certificates import CertificateError, ServerCertificate
 from amphora_agent.confighash import UnsafePathError
+from amphora_agent.drain import AddressError, Drainer, DrainError, DrainUnavailable
 from amphora_agent.stats import SnapshotSource
 
 API_VERSION = "1.0"
@@ -32,6 +33,8 @@ NGINX_CAPABILITIES = tuple(
 # An agent of the release before writes such a config and runs no keepalived (one without
 # keepalived installed refuses it), so the controller sends one only to agents listing this.
 VRRP_CAPABILITY = "vrrp-keepalived"
+# Only when nft is installed and may change the amphora namespace's ruleset (Drain).
+DRAIN_CAPABILITY = "drain"
 
 
 class AgentService(pb_grpc.AmphoraAgentServiceServicer):
@@ -45,6 +48,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         applier: Applier,
         stats: SnapshotSource,
         certificate: ServerCertificate,
+        drainer: Drainer | None = None,
     ) -> None:
         self.amphora_id = amphora_id
         self.runtime_dir = runtime_dir
@@ -53,6 +57,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         self.applier = applier
         self.stats = stats
         self.certificate = certificate
+        self.drainer = drainer
 
     async def GetInfo(self, request, context):
         return pb.GetInfoResponse(
@@ -73,6 +78,8 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         found = list(NGINX_CAPABILITIES if self.backend == "nginx" else CAPABILITIES)
         if self.versions.get("keepalived"):
             found.append(VRRP_CAPABILITY)
+        if self.drainer is not None and self.drainer.available:
+            found.append(DRAIN_CAPABILITY)
         return found
 
     async def ApplyConfig(self, request, context):
@@ -125,3 +132,19 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         timestamp = Timestamp()
         timestamp.FromDatetime(not_after)
         return pb.UpdateCertificateResponse(not_after=timestamp)
+
+    async def Drain(self, request, context):
+        if self.drainer is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this agent cannot drain")
+        try:
+            remaining = await self.drainer.drain(
+                list(request.addresses), request.timeout_ms / 1000, request.hold_ms / 1000
+            )
+        except AddressError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except DrainUnavailable as exc:
+            # As an agent without the RPC: the controller retires the amphora undrained.
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
+        except DrainError as exc:
+            await context.abort(grpc.StatusCode.INTERNAL, str(exc))
+        return pb.DrainResponse(remaining=remaining)

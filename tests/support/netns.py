@@ -92,6 +92,7 @@ class Result:
     source: str
     ok: bool
     body: str
+    took: float = 0.0  # seconds from connect() to the answer (or the error)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class Traffic:
     _thread: threading.Thread | None = None
 
     def _one(self, source: str) -> Result:
+        started = time.perf_counter()
         try:
             with socket.create_connection(
                 (self.vip, self.port), timeout=self.timeout, source_address=(source, 0)
@@ -126,9 +128,11 @@ class Traffic:
                 -1,
             )  # fmt: skip
             ok = head.startswith(b"HTTP/1.1 200") and length == len(body)
-            return Result(time.perf_counter(), source, ok, body.decode(errors="replace"))
+            now = time.perf_counter()
+            return Result(now, source, ok, body.decode(errors="replace"), now - started)
         except OSError as err:
-            return Result(time.perf_counter(), source, False, repr(err))
+            now = time.perf_counter()
+            return Result(now, source, False, repr(err), now - started)
 
     def _run(self) -> None:
         interval = 1.0 / self.rate

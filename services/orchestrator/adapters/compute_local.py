@@ -245,6 +245,12 @@ class LocalComputeDriver:
         self._startup_timeout = startup_timeout
         self._reaper = _Reaper()
 
+    # Agents of this driver share the host's network namespace, where a drain's SYN filter on
+    # a VIP would also hold back the replacement that binds the same VIP (SO_REUSEPORT) and
+    # would outlive an agent killed mid-drain: no Drain (the orchestrator deletes the old
+    # amphora without one). The netns driver's agents drain in their own namespace.
+    agent_drain_args: tuple[str, ...] = ("--nft-bin", "")
+
     def _agent_command(self, spec: AmphoraSpec, amphora_dir: Path, port: int) -> list[str]:
         return [
             self._python, "-m", "amphora_agent",
@@ -258,6 +264,7 @@ class LocalComputeDriver:
             "--heartbeat-key-file", str(self._heartbeat_key_file),
             "--heartbeat-interval", str(self._heartbeat_interval),
             "--backend", spec.backend_type,
+            *self.agent_drain_args,
         ]  # fmt: skip
 
     def _agent_env(self) -> dict[str, str]:

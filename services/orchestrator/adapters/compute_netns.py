@@ -286,6 +286,8 @@ class NetnsComputeDriver(LocalComputeDriver):
     """ComputeDriver whose amphorae are namespaces on one bridge; the agent, its files under
     run_dir/amphorae/<id>/ and its compute id ("<pid>:<start time>") are the local driver's."""
 
+    agent_drain_args: tuple[str, ...] = ()  # each agent drains in its own namespace (nft)
+
     def __init__(
         self,
         run_dir: Path,
