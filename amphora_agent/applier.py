@@ -3,7 +3,9 @@
 A config that contains keepalived.conf (a half of an ACTIVE_STANDBY pair) also runs keepalived:
 validated with `keepalived -t` beside the main process's check, started after the main process
 reloaded, sent SIGHUP when its file changed (or on a forced apply), left alone otherwise, and
-stopped by a config without it. A failure of either rolls both back.
+stopped by a config without it. A new config that differs from the applied one only in
+keepalived's files does not reload the running main process (see _apply_locked). A failure of
+either rolls both back.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from amphora_agent.confighash import check_relative_path, config_hash
 from amphora_agent.keepalived import CONFIG_FILE as KEEPALIVED_FILE
+from amphora_agent.keepalived import ONLY_FILES as KEEPALIVED_ONLY_FILES
 from amphora_agent.keepalived import Keepalived
 from amphora_agent.process import ManagedProcess, ProcessError
 
@@ -77,6 +80,9 @@ class Applier:
         self.vrrp = vrrp
         # The keepalived.conf keepalived last started or reloaded with (None: none or unknown).
         self._vrrp_loaded: bytes | None = None
+        # Whether the main process last (re)loaded the files conf/ points at, give or take
+        # keepalived's (False: not running or unknown, e.g. after a failed reload).
+        self._main_loaded = False
         self.main_file = process.main_file
         self.conf_link = os.path.join(runtime_dir, "conf")
         self.versions = os.path.join(runtime_dir, "configs")
@@ -140,7 +146,7 @@ class Applier:
             self.vrrp.stop_stale()
         if current and os.path.exists(os.path.join(self.conf_link, self.main_file)):
             try:
-                await self.process.start()
+                await self._load_main(start=True)
             except ProcessError as exc:
                 log.error("could not start the process with the applied config: %s", exc)
             try:
@@ -197,7 +203,7 @@ class Applier:
             try:  # same config but a process is down (crashed): converge by starting it
                 started = []
                 if not self.process.running:
-                    await self.process.start()
+                    await self._load_main(start=True)
                     started.append("the process")
                 if vrrp_down:
                     await self._sync_vrrp(previous)
@@ -224,24 +230,65 @@ class Applier:
         self._write_meta(version, meta)
         os.rename(staging, os.path.join(self.versions, version))
 
+        # A change confined to keepalived's files leaves the running main process alone. In an
+        # ACTIVE_STANDBY pair whose dead half was replaced by one at the same address, the
+        # survivor's only change is its VRRP role and priority; reloading its haproxy would lose
+        # the stick-table entries it learned from the dead peer (haproxy 2.6 does not hand
+        # remote-learned entries to its new process on a reload, which then refills from the new,
+        # empty peer), and so SOURCE_IP persistence. Not reloading is safe: haproxy reads
+        # conf/haproxy.cfg and its companions at a (re)load, and at run time only execs its ping
+        # check scripts; every path rendered into it goes through the conf/ link (never into a
+        # configs/<version>/ directory), and this version holds the same files, byte for byte and
+        # mode for mode, as the one it was loaded from, so pruning that one takes nothing haproxy
+        # needs now or at its next reload.
+        reload_main = (
+            force
+            or not (self.process.running and self._main_loaded)
+            or self._main_files_differ(previous, files)
+        )
         self._point_conf_at(version)
         try:
-            await self.process.reload()
+            if reload_main:
+                await self._load_main()
             await self._sync_vrrp(version, force)
         except ProcessError as exc:
             log.warning("reload of %s failed, rolling back: %s", new_hash, exc)
-            return await self._roll_back(previous, version, str(exc))
+            return await self._roll_back(previous, version, str(exc), reload_main)
         self._prune(keep={version, previous})
-        log.info("applied config %s", new_hash)
+        if reload_main:
+            log.info("applied config %s", new_hash)
+        else:
+            log.info("applied config %s (keepalived's files only: not reloaded)", new_hash)
         return Outcome(Result.APPLIED, new_hash)
 
-    async def _roll_back(self, previous: str | None, failed: str, reason: str) -> Outcome:
+    def _main_files_differ(self, previous: str | None, files: list[ConfigFile]) -> bool:
+        """Whether `files` differ from the version `previous` in anything but keepalived's files:
+        a path added or removed, or a content or mode changed. True when previous is unknown."""
+        meta = self._meta(previous)
+        if not previous or "files" not in meta:
+            return True
+        old: dict[str, tuple[bytes, int]] = {}
+        for entry in meta["files"]:
+            content = self._read(previous, entry["path"])
+            if content is None:
+                return True
+            old[entry["path"]] = (content, _file_mode(entry.get("mode", 0)))
+        new = {f.path: (f.content, _file_mode(f.mode)) for f in files}
+        changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+        return not changed <= KEEPALIVED_ONLY_FILES
+
+    async def _roll_back(
+        self, previous: str | None, failed: str, reason: str, reload_main: bool = True
+    ) -> Outcome:
+        """reload_main False: the failed apply did not reload the main process, which still runs
+        the previous version's files (they differ only in keepalived's), so it is left alone."""
         if previous is None:
             os.unlink(self.conf_link)
             if self.vrrp is not None:
                 await self.vrrp.stop()
                 self._vrrp_loaded = None
             await self.process.stop()
+            self._main_loaded = False
             self._prune(keep=set())
             return Outcome(
                 Result.ROLLED_BACK, "", f"{reason}\n(no previous config; the process stopped)"
@@ -249,7 +296,8 @@ class Applier:
         self._point_conf_at(previous)
         self._prune(keep={previous})
         try:
-            await self.process.reload()
+            if reload_main or not (self.process.running and self._main_loaded):
+                await self._load_main()
             await self._sync_vrrp(previous)
         except ProcessError as exc:
             log.error("restoring the previous config failed too: %s", exc)
@@ -259,6 +307,12 @@ class Applier:
                 f"{reason}\nrestore of the previous config failed: {exc}",
             )
         return Outcome(Result.ROLLED_BACK, self.applied_hash, reason)
+
+    async def _load_main(self, start: bool = False) -> None:
+        """Start or reload the main process to conf/ and record that it runs what conf/ holds."""
+        self._main_loaded = False  # unknown until this succeeds
+        await (self.process.start() if start else self.process.reload())
+        self._main_loaded = True
 
     # -- keepalived --------------------------------------------------------------------------
 
@@ -304,7 +358,7 @@ class Applier:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(item.content)
-            os.chmod(target, (item.mode & 0o777) or 0o644)
+            os.chmod(target, _file_mode(item.mode))
 
     async def _validate(self, staging: str) -> tuple[bool, str]:
         workdir = os.path.join(self.dir, "validate")
@@ -343,3 +397,8 @@ class Applier:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 os.unlink(path)
+
+
+def _file_mode(requested: int) -> int:
+    """The mode a config file gets on disk for the mode in its request (0: the default)."""
+    return (requested & 0o777) or 0o644

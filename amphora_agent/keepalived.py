@@ -36,6 +36,13 @@ from amphora_agent.process import (
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "keepalived.conf"
+# keepalived's vrrp_script (the renderer's vrrp.CHECK_SCRIPT_PATH); keepalived.conf runs it as
+# `/bin/sh {run}/conf/check_haproxy.sh`, so sh reads it afresh on every run.
+CHECK_SCRIPT = "check_haproxy.sh"
+# The files of an applied config that only keepalived reads. A new config that differs from the
+# applied one in these files alone is applied to keepalived alone (the applier does not reload
+# haproxy for it).
+ONLY_FILES = frozenset({CONFIG_FILE, CHECK_SCRIPT})
 START_TIMEOUT = 10.0
 RELOAD_TIMEOUT = 10.0
 # How often the supervisor looks at the process, the first restart delay and its ceiling; a

@@ -8,6 +8,10 @@ whole stack (every service a process; agents, haproxy and keepalived in network 
     timeouts); every process in the MASTER's namespace gets SIGKILL; the gap is the time from
     the last success before the kill to the first success after it. Each run starts with the
     pair whole again (MASTER + BACKUP, ALLOCATED) and the health service settled.
+  - resize: the same client (5 s timeouts: a dropped SYN is retransmitted after 1 s) while the
+    pair is resized, alternately to the "medium" and the "small" size; the time from the PUT
+    to both amphorae of the new size ALLOCATED and the load balancer ACTIVE, the slowest
+    request of the run, and the requests that failed.
 
 Run: `make bench` (or `python -m bench.pairs --runs 10`). Prints p50/p95 and writes JSON to
 bench/results/pairs.json. Target: takeover gap <= 1 s (Octavia's VRRP defaults: about 3 s).
@@ -32,16 +36,19 @@ from tests.support.stack import RunningStack, health_settled, start_stack, stop_
 PORT = 8080
 
 
-def _flavor(admin: Api) -> str:
+def _flavor(admin: Api, size: str = "") -> str:
     data = {"backend": "haproxy", "loadbalancer_topology": "ACTIVE_STANDBY"}
+    if size:
+        data["compute_flavor"] = size
+    name = f"bench-pair{'-' + size if size else ''}"
     profile = admin.post(
         "/v2/lbaas/flavorprofiles",
-        {"flavorprofile": {"name": "bench-pair", "provider_name": "amphora",
+        {"flavorprofile": {"name": name, "provider_name": "amphora",
                            "flavor_data": json.dumps(data)}},
     )["flavorprofile"]  # fmt: skip
     return admin.post(
         "/v2/lbaas/flavors",
-        {"flavor": {"name": "bench-pair", "flavor_profile_id": profile["id"], "enabled": True}},
+        {"flavor": {"name": name, "flavor_profile_id": profile["id"], "enabled": True}},
     )["flavor"]["id"]
 
 
@@ -152,6 +159,75 @@ def bench_takeover(
         backend.stop()
 
 
+def bench_resize(
+    stack: RunningStack, member: Api, admin: Api, subnet: str, runs: int
+) -> tuple[list[float], list[float], int]:
+    """(resize time per run, slowest request per run, requests failed over every run)."""
+    layout = NetnsLayout(stack.env["LBAAS_NETNS_CIDR"])
+    backend = Backend("bench-resize", host=layout.host_address).start()
+    flavors = {size: _flavor(admin, size) for size in ("small", "medium")}
+    traffic = None
+    try:
+        pool = {
+            "name": "bench-resize-p",
+            "protocol": "HTTP",
+            "lb_algorithm": "ROUND_ROBIN",
+            "members": [{"address": backend.host, "protocol_port": backend.port}],
+        }
+        body = {
+            "loadbalancer": {
+                "name": "bench-resize",
+                "vip_subnet_id": subnet,
+                "flavor_id": flavors["small"],
+                "listeners": [{"name": "bench-resize-l", "protocol": "HTTP",
+                               "protocol_port": PORT, "default_pool": pool}],
+            }
+        }  # fmt: skip
+        lb = member.post("/v2/lbaas/loadbalancers", body)["loadbalancer"]
+        wait_active(member, lb["id"])
+        traffic = Traffic(
+            lb["vip_address"], PORT, [layout.host_address], timeout=5.0, max_seconds=1800
+        )
+        traffic.start()
+        times, slowest = [], []
+        for run in range(runs):
+            size = "medium" if run % 2 == 0 else "small"
+            wait_for(lambda: _pair(admin, lb["id"]), 120, "the pair whole", interval=0.05)
+            wait_active(member, lb["id"])
+            _quiet(stack, admin)
+            old = {a["id"] for a in amphorae(admin, lb["id"])}
+            t0 = time.perf_counter()
+            r = admin.http.put(
+                f"/v2/lbaas/loadbalancers/{lb['id']}/resize",
+                json={"loadbalancer": {"flavor_id": flavors[size]}},
+            )
+            assert r.status_code == 202, (r.status_code, r.text)
+            wait_for(
+                lambda old=old, size=size: (
+                    (p := _pair(admin, lb["id"]))
+                    and not old & {a["id"] for a in p.values()}
+                    and all(a["compute_flavor"] == size for a in p.values())
+                    and member.lb(lb["id"])["provisioning_status"] == "ACTIVE"
+                ),
+                180,
+                "resized",
+                interval=0.05,
+            )
+            times.append(time.perf_counter() - t0)
+            slowest.append(max(r.took for r in traffic.results if r.at >= t0))
+            print(
+                f"run {run + 1}: resized to {size} in {times[-1]:.2f} s, slowest request "
+                f"{slowest[-1] * 1000:.0f} ms",
+                file=sys.stderr,
+            )
+        time.sleep(1.0)
+        return times, slowest, sum(not r.ok for r in traffic.results)
+    finally:
+        if traffic is not None:
+            traffic.stop()
+        backend.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
@@ -170,23 +246,30 @@ def main() -> None:
             flavor = _flavor(admin)
             create = bench_create(stack, member, admin, subnet, flavor, args.runs, args.spares)
             gaps, failed = bench_takeover(stack, member, admin, subnet, flavor, args.runs)
+            resizes, slowest, resize_failed = bench_resize(stack, member, admin, subnet, args.runs)
         finally:
             stop_stack(stack)
     results = {
         f"active_standby_create_to_active_{args.spares}_spares": summary(create),
         "active_standby_takeover_gap": summary(gaps),
+        "active_standby_resize": summary(resizes),
+        "resize_slowest_request": summary(slowest),
     }
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "pairs.json").write_text(
-        json.dumps({**results, "failed_after_takeover": failed}, indent=2) + "\n"
+        json.dumps(
+            {**results, "failed_after_takeover": failed, "failed_during_resize": resize_failed},
+            indent=2,
+        )
+        + "\n"
     )
     for name, s in results.items():
         print(
             f"{name:42s} runs={s['runs']} p50={s['p50_ms']} ms p95={s['p95_ms']} ms "
             f"(min {s['min_ms']}, max {s['max_ms']})"
         )
-    print(f"requests failed after a takeover: {failed}")
+    print(f"requests failed after a takeover: {failed}; during resizes: {resize_failed}")
 
 
 if __name__ == "__main__":

@@ -129,9 +129,10 @@ class AddressLeases:
         ]
         return min((self._addresses.at(i) for i in mine if i is not None), default=None)
 
-    def claim(self, amphora_id: str) -> str:
-        """amphora_id's lease if it has one, else a new one: probing forward from a start
-        index derived from the id, so that retries and other workers rarely collide."""
+    def claim(self, amphora_id: str, preferred: str = "") -> str:
+        """amphora_id's lease if it has one, else `preferred` when it is one of the range's
+        and free, else a new one: probing forward from a start index derived from the id, so
+        that retries and other workers rarely collide."""
         existing = self.lease_of(amphora_id)
         if existing is not None:
             return existing
@@ -139,6 +140,12 @@ class AddressLeases:
         tmp = self._dir / f".claim-{os.getpid()}-{uuid.uuid4().hex}"
         tmp.write_text(amphora_id + "\n")
         try:
+            if preferred and preferred in self._addresses:
+                try:
+                    os.link(tmp, self._dir / preferred)
+                    return preferred
+                except FileExistsError:
+                    pass
             start = int.from_bytes(hashlib.sha256(amphora_id.encode()).digest()[:8], "big")
             for step in range(self._addresses.size):
                 address = self._addresses.at(start + step)
@@ -242,6 +249,12 @@ def ensure_bridge(bridge: str, layout: NetnsLayout) -> None:
     _ip("link", "set", bridge, "up")
 
 
+def amphora_mac(address: str) -> str:
+    """The MAC of an amphora's eth0, from its address: a half rebuilt at the address of the
+    one it replaces has that one's MAC too, so its peer's ARP entry stays right."""
+    return ":".join(f"{b:02x}" for b in (0x02, 0xA8, *ipaddress.IPv4Address(address).packed))
+
+
 def bridge_mac(bridge: str) -> str:
     """A stable, locally administered unicast MAC for the bridge, from its name."""
     digest = hashlib.sha256(f"lbaas-bridge {bridge}".encode()).digest()
@@ -339,7 +352,7 @@ class NetnsComputeDriver(LocalComputeDriver):
         namespace, veth = namespace_name(amphora_id), host_veth_name(amphora_id)
         _ip("netns", "add", namespace)
         _ip("link", "add", veth, "type", "veth", "peer", "name", NAMESPACE_INTERFACE,
-            "netns", namespace)  # fmt: skip
+            "address", amphora_mac(address), "netns", namespace)  # fmt: skip
         _ip("link", "set", veth, "master", self._bridge, "up")
         _ip("-n", namespace, "link", "set", "lo", "up")
         cidr = f"{address}/{self._layout.prefix_length}"
@@ -366,7 +379,7 @@ class NetnsComputeDriver(LocalComputeDriver):
         _write_file(amphora_dir / "agent.key", spec.certificate.key_pem, 0o600)
         _write_file(amphora_dir / "ca.crt", spec.certificate.ca_pem, 0o644)
 
-        address = self._leases.claim(amphora_id)
+        address = self._leases.claim(amphora_id, spec.address)
         namespace = namespace_name(amphora_id)
         proc: subprocess.Popen[bytes] | None = None
         try:

@@ -56,6 +56,10 @@ class AmphoraSpec:
     certificate: IssuedCertificate
     # Where the agent listens; the local driver picks a free loopback port when None.
     agent_port: int | None = None
+    # The lb-network address it should have when free: that of a dead half of a pair it
+    # replaces, so the survivor's config (haproxy peers, keepalived's peer) stays as it was.
+    # Drivers that cannot choose addresses ignore it.
+    address: str = ""
 
 
 @dataclass(frozen=True)

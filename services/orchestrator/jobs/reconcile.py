@@ -175,6 +175,19 @@ def _compute_flavor(session: Session, lb: LoadBalancerRow) -> str:
         return sizes.DEFAULT
 
 
+def _dead_halves(topology: str, amphorae: list[Amphora]) -> list[str]:
+    """The addresses of a pair's halves that are replaced for being dead (an automatic
+    failover: not drained, so not planned). Their replacements are built at the same address
+    (and MAC), after fencing them: the survivor's haproxy.cfg and keepalived peer stay as they
+    were, so its agent reloads no haproxy and the survivor keeps the stick-table entries the
+    dead half taught it (haproxy does not hand remote-learned entries to its new process on a
+    reload): SOURCE_IP persistence holds past the rebuild. A planned replacement (resize, an
+    operator's failover) is alive until drained, so its replacement gets another address."""
+    if topology != pairs.ACTIVE_STANDBY:
+        return []
+    return [a.address for a in amphorae if a.doomed and not a.drain and a.address]
+
+
 def _one_half_at_a_time(topology: str, amphorae: list[Amphora]) -> list[Amphora]:
     """A pair whose two halves are both to be replaced (a failover of the load balancer) keeps
     its serving MASTER through this pass, so something holds the VIP while the other half is
@@ -251,7 +264,14 @@ class Reconciler:
                 amphorae = _one_half_at_a_time(lb.topology, amphorae)
                 missing = pairs.size(lb.topology) - sum(not a.doomed for a in amphorae)
                 size = _compute_flavor(session, lb) if missing else sizes.DEFAULT
+                reusable = _dead_halves(lb.topology, amphorae)
                 for _ in range(missing):
+                    if reusable:
+                        # Not a spare: built once the dead half is fenced, at its address.
+                        amphorae.append(
+                            self._record_amphora(session, lb, size, address=reusable.pop(0))
+                        )
+                        continue
                     spare = spares.take(session, lb.backend, lb.id, lb.vip_address, size)
                     amphorae.append(
                         _amphora(spare) if spare else self._record_amphora(session, lb, size)
@@ -284,6 +304,7 @@ class Reconciler:
         pushed then and the load balancer goes to ERROR with the renderer's reason. Each half of
         a pair gets its own rendering (its VRRP role and peer)."""
         live = [a for a in snap.amphorae if not a.doomed]  # _load recorded what was missing
+        await self._fence_dead_halves(snap, live)
         live = list(await asyncio.gather(*(self._ensure_amphora(snap, a) for a in live)))
         found = await asyncio.gather(
             *(self._wait_for_agent(a) for a in live), return_exceptions=True
@@ -353,6 +374,20 @@ class Reconciler:
             rendered[0].renderer_version,
             childless=snap.childless,
         )
+
+    async def _fence_dead_halves(self, snap: Snapshot, live: list[Amphora]) -> None:
+        """Deletes the dead half whose address a half still to be built takes (_dead_halves)
+        before that one is built. Idempotent: the pass deletes it again with the others it
+        replaced."""
+        to_build = {a.address for a in live if not a.compute_id and a.address}
+        for dead in snap.amphorae:
+            if dead.doomed and dead.compute_id and dead.address in to_build:
+                log.info(
+                    "amphora %s: fenced before its replacement takes its address %s",
+                    dead.id,
+                    dead.address,
+                )
+                await self._d.compute.delete_amphora(dead.id, dead.compute_id)
 
     async def _drain(self, snap: Snapshot, amphora: Amphora) -> None:
         """Drains one amphora that is about to go (agent Drain). Best effort: one that cannot
@@ -443,6 +478,7 @@ class Reconciler:
                 vip_address=snap.vip_address,
                 certificate=certificate,
                 agent_port=amphora.agent_port,
+                address=amphora.address,
             )
         )
         host, _, port_text = instance.agent_address.rpartition(":")
@@ -469,7 +505,9 @@ class Reconciler:
         )
 
     @staticmethod
-    def _record_amphora(session: Session, lb: LoadBalancerRow, size: str) -> Amphora:
+    def _record_amphora(
+        session: Session, lb: LoadBalancerRow, size: str, address: str = ""
+    ) -> Amphora:
         row = AmphoraRow(
             id=str(uuid.uuid4()),
             load_balancer_id=lb.id,
@@ -481,6 +519,7 @@ class Reconciler:
             vip_address=lb.vip_address,
             applied_config_hash="",
             compute_flavor=size,
+            lb_network_ip=address,  # the address it is to take (_dead_halves)
         )
         session.add(row)
         session.flush()

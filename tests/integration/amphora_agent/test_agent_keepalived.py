@@ -1,8 +1,9 @@
 """An ACTIVE_STANDBY pair for real: two agents, each in its own network namespace on one bridge,
 configs from the real haproxy renderer, keepalived (VRRPv3, unicast) holding the VIP. The VIP
 serves from the host, a stick-table entry reaches the BACKUP through haproxy peers, a role swap
-moves the VIP, the BACKUP takes over when every process of the MASTER's namespace is killed,
-and a config without keepalived.conf stops keepalived and releases the VIP.
+moves the VIP without reloading haproxy on either half, the BACKUP takes over when every process
+of the MASTER's namespace is killed, and a config without keepalived.conf stops keepalived and
+releases the VIP.
 
 Root only (namespaces, a bridge); skipped without keepalived or haproxy. Everything made here
 (processes in the namespaces, the namespaces, the links) is removed on every exit path.
@@ -278,7 +279,7 @@ def _graph(member_port: int) -> graph_pb2.LoadBalancer:
     )  # fmt: skip
 
 
-def _apply(made: Pair, name: str, role: str | None) -> pb.ApplyConfigResponse:
+def _apply(made: Pair, name: str, role: str | None, force: bool = False) -> pb.ApplyConfigResponse:
     """Render this half (role None: SINGLE, no vrrp) from its GetInfo, as the orchestrator
     does, and apply it."""
     half = made.halves[name]
@@ -309,6 +310,7 @@ def _apply(made: Pair, name: str, role: str | None) -> pb.ApplyConfigResponse:
                    for f in rendering.files],
             config_hash=rendering.config_hash,
             renderer_version=rendering.renderer_version,
+            force=force,
         ),
         timeout=60,
     )  # fmt: skip
@@ -332,15 +334,27 @@ def _keepalived_pid(half: Half) -> int | None:
     return pid if pid in _ns_pids(half.ns) else None
 
 
-def _show_table(half: Half) -> str:
+def _runtime(half: Half, command: str) -> str:
     with socket.socket(socket.AF_UNIX) as sock:  # unix sockets do not care about namespaces
         sock.settimeout(5)
         sock.connect(os.path.join(half.run_dir, "haproxy.sock"))
-        sock.sendall(f"show table {POOL_ID}\n".encode())
+        sock.sendall(f"{command}\n".encode())
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
     return data.decode()
+
+
+def _show_table(half: Half) -> str:
+    return _runtime(half, f"show table {POOL_ID}")
+
+
+def _haproxy_worker(half: Half) -> int:
+    """The pid of the haproxy worker serving this half (a reload starts a new one)."""
+    info = dict(
+        line.split(": ", 1) for line in _runtime(half, "show info").splitlines() if ": " in line
+    )
+    return int(info["Pid"])
 
 
 def _vip_holder(made: Pair) -> str | None:
@@ -419,3 +433,38 @@ def test_keepalived_is_restarted_and_stops_with_the_agent(pair: Pair) -> None:
     wait_for(lambda: _keepalived_pid(a) is None, 5, "keepalived to stop with the agent")
     wait_for(lambda: _vip_holder(pair) == "b", 5, "the BACKUP to take the VIP")
     assert wait_for(lambda: _get(), 10, "the VIP to serve from b") == "member"
+
+
+def test_a_role_swap_leaves_haproxy_running_as_it_was(pair: Pair) -> None:
+    """A change of keepalived's files only (here the roles, as for the survivor of a failover
+    whose new peer has the dead one's address) SIGHUPs keepalived and does not reload haproxy,
+    so the stick-table entries a half learned from its peer stay in its running process."""
+    a, b = pair.halves["a"], pair.halves["b"]
+    _apply(pair, "a", "MASTER")
+    _apply(pair, "b", "BACKUP")
+    wait_for(lambda: _vip_holder(pair) == "a", 10, "the MASTER to hold the VIP")
+    assert wait_for(lambda: _get(), 10, "the VIP to serve") == "member"
+    wait_for(lambda: f"key={HOST} " in _show_table(b), 10, "the stick table to sync")
+    workers = {name: _haproxy_worker(half) for name, half in pair.halves.items()}
+    keepalived = {name: _keepalived_pid(half) for name, half in pair.halves.items()}
+    first = {name: os.readlink(os.path.join(h.run_dir, "conf")) for name, h in pair.halves.items()}
+
+    # Swap the roles and back: two keepalived-only changes per half, so the version each
+    # haproxy was loaded from is pruned on the way.
+    for master, backup in (("b", "a"), ("a", "b")):
+        _apply(pair, backup, "BACKUP")
+        _apply(pair, master, "MASTER")
+        wait_for(lambda m=master: _vip_holder(pair) == m, 10, f"the VIP to move to {master}")
+        assert wait_for(lambda: _get(), 10, f"the VIP to serve from {master}") == "member"
+        assert {name: _haproxy_worker(half) for name, half in pair.halves.items()} == workers
+        assert f"key={HOST} " in _show_table(b)  # learned from a, still in b's process
+    assert {name: _keepalived_pid(half) for name, half in pair.halves.items()} == keepalived
+    for name, half in pair.halves.items():
+        assert not os.path.exists(os.path.join(half.run_dir, first[name]))
+
+    # A reload reads conf/ (the version haproxy was loaded from is gone): it works, and it is
+    # what the worker pid tells apart.
+    _apply(pair, "a", "MASTER", force=True)
+    assert _haproxy_worker(a) != workers["a"]
+    assert _haproxy_worker(b) == workers["b"]
+    assert wait_for(lambda: _get(), 10, "the VIP to serve after a reload") == "member"

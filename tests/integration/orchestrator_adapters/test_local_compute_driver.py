@@ -35,6 +35,7 @@ STAND_IN = textwrap.dedent(
     for flag in ("amphora-id", "listen", "tls-cert", "tls-key", "client-ca", "runtime-dir",
                  "heartbeat-target", "heartbeat-key-file", "heartbeat-interval", "backend"):
         p.add_argument("--" + flag, required=True)
+    p.add_argument("--nft-bin", required=True)  # "": no Drain in the host's namespace
     args = p.parse_args()
     assert args.module == "amphora_agent", args.module
     runtime = Path(args.runtime_dir)
@@ -140,6 +141,7 @@ def test_create_is_alive_delete(ca, run_dir, stand_in, janitor):
             "--heartbeat-key-file": str(run_dir / "heartbeat.keys"),
             "--heartbeat-interval": "0.5",
             "--backend": "haproxy",
+            "--nft-bin": "",
         }
         repo_root = Path(__file__).resolve().parents[3]
         assert recorded["cwd"] == str(repo_root)

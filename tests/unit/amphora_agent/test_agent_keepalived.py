@@ -1,5 +1,6 @@
 """The applier with keepalived beside haproxy (fakes for both): when keepalived is validated,
-started, reloaded, left alone and stopped, and how a failure of either is rolled back."""
+started, reloaded, left alone and stopped, when haproxy is left alone (a change of keepalived's
+files only), and how a failure of either is rolled back."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import asyncio
 
 from amphora_agent.applier import Applier, ConfigFile, Result
 from amphora_agent.confighash import config_hash
-from amphora_agent.keepalived import Keepalived
+from amphora_agent.keepalived import ONLY_FILES, Keepalived
 from amphora_agent.process import ProcessError
 from amphora_agent.service import CAPABILITIES, VRRP_CAPABILITY, AgentService
+from services.renderer.backends.haproxy import vrrp
 
 
 class FakeProcess:
@@ -20,6 +22,9 @@ class FakeProcess:
         self.running = False
         self.valid = True
         self.fail_next: str | None = None  # "start" or "reload"
+        self.fail_times = 1  # how many of those in a row fail
+        # A haproxy master outlives a failed reload (its old workers go on serving).
+        self.survives_failure = False
         self.validated: list[str] = []
 
     async def validate(self, cfg_path: str, cwd: str) -> tuple[bool, str]:
@@ -33,8 +38,10 @@ class FakeProcess:
     async def _act(self, what: str) -> None:
         self.calls.append(f"{self.name}.{what}")
         if self.fail_next == what:
-            self.fail_next = None
-            self.running = False
+            self.fail_times -= 1
+            if self.fail_times <= 0:
+                self.fail_next, self.fail_times = None, 1
+            self.running = self.running and self.survives_failure
             raise ProcessError(f"{self.name} {what} failed")
         self.running = True
 
@@ -57,12 +64,18 @@ def _rig(tmp_path):
     return Applier(str(tmp_path), haproxy, keepalived), haproxy, keepalived, calls
 
 
-def _config(cfg: bytes = b"global\n", keepalived: bytes | None = b"vrrp_instance x {}\n"):
-    files = [ConfigFile("haproxy.cfg", cfg, 0o644)]
+def _config(
+    cfg: bytes = b"global\n",
+    keepalived: bytes | None = b"vrrp_instance x {}\n",
+    check: bytes = b"#!/bin/sh\n",
+    check_mode: int = 0o755,
+    extra: tuple[ConfigFile, ...] = (),
+):
+    files = [ConfigFile("haproxy.cfg", cfg, 0o644), *extra]
     if keepalived is not None:
         files += [
             ConfigFile("keepalived.conf", keepalived, 0o644),
-            ConfigFile("check_haproxy.sh", b"#!/bin/sh\n", 0o755),
+            ConfigFile("check_haproxy.sh", check, check_mode),
         ]
     return files, config_hash((f.path, f.content) for f in files)
 
@@ -103,26 +116,112 @@ def test_keepalived_is_reloaded_only_when_its_file_changes(tmp_path) -> None:
     assert _apply(applier, _config(b"global\n#2\n")).result == Result.APPLIED
     assert calls == ["haproxy.validate", "keepalived.validate", "haproxy.reload"]
     calls.clear()
-    assert _apply(applier, _config(b"global\n#2\n", b"priority 90\n")).result == Result.APPLIED
-    assert calls[-2:] == ["haproxy.reload", "keepalived.reload"]
+    # Both change: both are reloaded, haproxy first.
+    assert _apply(applier, _config(b"global\n#3\n", b"priority 90\n")).result == Result.APPLIED
+    assert calls == [
+        "haproxy.validate", "keepalived.validate", "haproxy.reload", "keepalived.reload"
+    ]  # fmt: skip
     calls.clear()
     # The same hash again: nothing at all; forced: both reloaded.
-    assert _apply(applier, _config(b"global\n#2\n", b"priority 90\n")).result == Result.UNCHANGED
+    assert _apply(applier, _config(b"global\n#3\n", b"priority 90\n")).result == Result.UNCHANGED
     assert calls == []
-    outcome = _apply(applier, _config(b"global\n#2\n", b"priority 90\n"), force=True)
+    outcome = _apply(applier, _config(b"global\n#3\n", b"priority 90\n"), force=True)
     assert outcome.result == Result.APPLIED and calls[-2:] == [
         "haproxy.reload",
         "keepalived.reload",
     ]
 
 
+def test_the_agent_knows_the_keepalived_files_the_renderer_writes() -> None:
+    assert ONLY_FILES == {vrrp.KEEPALIVED_PATH, vrrp.CHECK_SCRIPT_PATH}
+
+
+def test_a_change_of_keepalived_files_only_does_not_reload_haproxy(tmp_path) -> None:
+    applier, haproxy, keepalived, calls = _rig(tmp_path)
+    _apply(applier, _config(keepalived=b"priority 90\n"))
+    loaded_from = (tmp_path / "conf").readlink()
+    calls.clear()
+    # A survivor whose dead peer was replaced at the same address: a new role and priority.
+    outcome = _apply(applier, _config(keepalived=b"priority 100\n"))
+    assert outcome.result == Result.APPLIED and outcome.applied_hash == applier.applied_hash
+    assert calls == ["haproxy.validate", "keepalived.validate", "keepalived.reload"]
+    assert (tmp_path / "conf" / "keepalived.conf").read_bytes() == b"priority 100\n"
+    # The check script's content or mode: keepalived's too (sh reads it afresh on every run,
+    # so keepalived itself needs no SIGHUP for it).
+    calls.clear()
+    _apply(applier, _config(keepalived=b"priority 100\n", check=b"#!/bin/sh\nexit 0\n"))
+    _apply(applier, _config(keepalived=b"priority 100\n", check_mode=0o700, check=b"#2\n"))
+    assert "haproxy.reload" not in calls and haproxy.running and keepalived.running
+    # The version haproxy was loaded from is pruned; what it reads at its next reload is there.
+    assert not (tmp_path / loaded_from).exists()
+    assert (tmp_path / "conf" / "haproxy.cfg").read_bytes() == b"global\n"
+    calls.clear()
+    # Forced: both, even though only keepalived.conf differs.
+    outcome = _apply(applier, _config(keepalived=b"priority 90\n"), force=True)
+    assert outcome.result == Result.APPLIED
+    assert calls[-2:] == ["haproxy.reload", "keepalived.reload"]
+
+
+def test_any_other_difference_reloads_haproxy(tmp_path) -> None:
+    applier, _, _, calls = _rig(tmp_path)
+    a, b = ConfigFile("certs/a.pem", b"k", 0o600), ConfigFile("certs/b.pem", b"k", 0o600)
+    _apply(applier, _config(extra=(a,)))
+    # Each step changes keepalived.conf too (a mode alone does not change the config hash).
+    steps = {
+        "a mode": (ConfigFile("certs/a.pem", b"k", 0o640),),
+        "a content": (ConfigFile("certs/a.pem", b"k2", 0o640),),
+        "a file added": (ConfigFile("certs/a.pem", b"k2", 0o640), b),
+        "a file removed": (b,),
+    }
+    for priority, (what, extra) in enumerate(steps.items()):
+        calls.clear()
+        config = _config(keepalived=f"priority {priority}\n".encode(), extra=extra)
+        assert _apply(applier, config).result == Result.APPLIED
+        assert calls == [
+            "haproxy.validate", "keepalived.validate", "haproxy.reload", "keepalived.reload"
+        ], what  # fmt: skip
+
+
+def test_a_keepalived_only_change_starts_a_haproxy_that_is_not_running(tmp_path) -> None:
+    applier, haproxy, keepalived, calls = _rig(tmp_path)
+    _apply(applier, _config())
+    haproxy.running = False  # it died
+    calls.clear()
+    assert _apply(applier, _config(keepalived=b"priority 90\n")).result == Result.APPLIED
+    assert calls[-2:] == ["haproxy.reload", "keepalived.reload"]  # the fake's reload starts it
+    assert haproxy.running and keepalived.running
+
+
+def test_a_haproxy_whose_config_is_unknown_is_reloaded_for_keepalived_files(tmp_path) -> None:
+    applier, haproxy, keepalived, calls = _rig(tmp_path)
+    _apply(applier, _config())
+    first = applier.applied_hash
+    # haproxy.cfg changes; the reload fails and so does the one back, while the master goes on
+    # running: which config it serves is unknown.
+    haproxy.fail_next, haproxy.fail_times, haproxy.survives_failure = "reload", 2, True
+    outcome = _apply(applier, _config(b"global\n#2\n"))
+    assert outcome.result == Result.BROKEN and applier.applied_hash == first and haproxy.running
+    calls.clear()
+    assert _apply(applier, _config(keepalived=b"priority 90\n")).result == Result.APPLIED
+    assert calls[-2:] == ["haproxy.reload", "keepalived.reload"]
+    calls.clear()
+    # Loaded again: the next keepalived-only change leaves it alone.
+    assert _apply(applier, _config(keepalived=b"priority 100\n")).result == Result.APPLIED
+    assert "haproxy.reload" not in calls
+
+
 def test_a_config_without_keepalived_conf_stops_it(tmp_path) -> None:
     applier, _, keepalived, calls = _rig(tmp_path)
     _apply(applier, _config())
     calls.clear()
-    assert _apply(applier, _config(keepalived=None)).result == Result.APPLIED
+    assert _apply(applier, _config(b"global\n#single\n", keepalived=None)).result == Result.APPLIED
     assert calls == ["haproxy.validate", "haproxy.reload", "keepalived.stop"]
     assert not keepalived.running
+    # Back to the pair and out again with haproxy.cfg as it was: keepalived's files only.
+    _apply(applier, _config(b"global\n#single\n"))
+    calls.clear()
+    assert _apply(applier, _config(b"global\n#single\n", keepalived=None)).result == Result.APPLIED
+    assert calls == ["haproxy.validate", "keepalived.stop"]
 
 
 def test_keepalived_refusing_the_config_is_invalid_and_changes_nothing(tmp_path) -> None:
@@ -169,9 +268,25 @@ def test_a_failed_keepalived_reload_restores_its_previous_file(tmp_path) -> None
     outcome = _apply(applier, _config(keepalived=b"priority 90\n"))
     assert outcome.result == Result.ROLLED_BACK and outcome.applied_hash == first
     # The failed reload left keepalived down: it is started again on the previous file.
-    assert calls[-3:] == ["keepalived.reload", "haproxy.reload", "keepalived.start"]
+    # haproxy.cfg is the same in both: haproxy is reloaded neither way.
+    assert calls == [
+        "haproxy.validate", "keepalived.validate", "keepalived.reload",  # fails
+        "keepalived.start",
+    ]  # fmt: skip
     assert (tmp_path / "conf" / "keepalived.conf").read_bytes() == b"priority 100\n"
     assert keepalived.running
+    # With haproxy.cfg changed too, haproxy goes forth and back.
+    calls.clear()
+    keepalived.fail_next = "reload"
+    outcome = _apply(applier, _config(b"global\n#2\n", keepalived=b"priority 90\n"))
+    assert outcome.result == Result.ROLLED_BACK and outcome.applied_hash == first
+    assert calls[-4:] == [
+        "haproxy.reload",
+        "keepalived.reload",
+        "haproxy.reload",
+        "keepalived.start",
+    ]
+    assert (tmp_path / "conf" / "haproxy.cfg").read_bytes() == b"global\n"
 
 
 def test_haproxy_failing_rolls_back_before_keepalived_is_touched(tmp_path) -> None:

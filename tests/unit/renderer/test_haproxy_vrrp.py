@@ -119,12 +119,13 @@ def test_peers_name_both_halves_and_every_stick_table_uses_them(renderer) -> Non
             amphora_id=PEER_ID,
         ),
     )["haproxy.cfg"][0]  # fmt: skip
-    assert f"\n    localpeer {AMPHORA_ID}\n" in master
-    assert f"\n    localpeer {PEER_ID}\n" in backup
+    # Named by address: a half replaced at the same address leaves its peer's config as it was.
+    assert "\n    localpeer amp-203-0-113-11\n" in master
+    assert "\n    localpeer amp-203-0-113-12\n" in backup
     section = (
         "\npeers lbaas_peers\n"
-        f"    peer {AMPHORA_ID} 203.0.113.11:1025\n"
-        f"    peer {PEER_ID} 203.0.113.12:1025\n\ndefaults\n"
+        "    peer amp-203-0-113-11 203.0.113.11:1025\n"
+        "    peer amp-203-0-113-12 203.0.113.12:1025\n\ndefaults\n"
     )
     assert section in master and section in backup  # the same section on both halves
     assert "    stick-table type string len 64 size 10k expire 600s peers lbaas_peers\n" in master
@@ -132,7 +133,31 @@ def test_peers_name_both_halves_and_every_stick_table_uses_them(renderer) -> Non
     differing = [
         (a, b) for a, b in zip(master.splitlines(), backup.splitlines(), strict=True) if a != b
     ]
-    assert differing == [(f"    localpeer {AMPHORA_ID}", f"    localpeer {PEER_ID}")]
+    assert differing == [("    localpeer amp-203-0-113-11", "    localpeer amp-203-0-113-12")]
+
+
+def test_a_half_replaced_at_the_same_address_leaves_its_peers_haproxy_cfg_as_it_was(
+    renderer,
+) -> None:
+    """Only the VRRP role and priority of the survivor change (keepalived.conf): its agent then
+    need not reload haproxy, which keeps the stick-table entries the dead half taught it."""
+    before = _files(
+        renderer,
+        samples.l7_lb(),
+        half(vrrp(role="BACKUP", priority=90, own_address="203.0.113.12",
+                  peer_address="203.0.113.11", peer_amphora_id=AMPHORA_ID),
+             amphora_id=PEER_ID),
+    )  # fmt: skip
+    replacement = "0d0d0d0d-0000-4000-8000-00000000000d"
+    after = _files(
+        renderer,
+        samples.l7_lb(),
+        half(vrrp(role="MASTER", priority=100, own_address="203.0.113.12",
+                  peer_address="203.0.113.11", peer_amphora_id=replacement),
+             amphora_id=PEER_ID),
+    )  # fmt: skip
+    assert after["haproxy.cfg"] == before["haproxy.cfg"]
+    assert after["keepalived.conf"] != before["keepalived.conf"]
 
 
 def test_keepalived_conf(renderer: HaproxyRenderer) -> None:
@@ -175,8 +200,9 @@ def test_backup_half_and_ipv6(renderer: HaproxyRenderer) -> None:
     assert "unicast_src_ip 2001:db8::11\n" in text and "        2001:db8::12\n" in text
     assert "        2001:db8::10/64 dev ens3\n" in text
     cfg = files["haproxy.cfg"][0]
-    assert f"    peer {AMPHORA_ID} [2001:db8::11]:1025\n" in cfg
-    assert f"    peer {PEER_ID} [2001:db8::12]:1025\n" in cfg
+    v6 = "amp-2001-0db8-0000-0000-0000-0000-0000-00"
+    assert f"    peer {v6}11 [2001:db8::11]:1025\n" in cfg
+    assert f"    peer {v6}12 [2001:db8::12]:1025\n" in cfg
 
 
 @pytest.mark.parametrize(("ms", "text"), [(10, "0.01"), (100, "0.10"), (1000, "1.00"),

@@ -90,7 +90,6 @@ def transform(
             field=f"{field}.advert_interval_ms",
         )
     peers_port = filters.int_range(v.peers_port, f"{field}.peers_port", 1, 65535)
-    halves = sorted(((amphora_id, own), (peer_id, peer)))
     return {
         "amphora_id": amphora_id,
         "instance": lb_id,
@@ -106,10 +105,21 @@ def transform(
             v.vip_prefix_length, f"{field}.vip_prefix_length", 1, vip.max_prefixlen
         ),
         "peers_section": PEERS_SECTION,
+        "local_peer": peer_name(own),
         # Both halves list the peers in the same order, so their peers sections are identical.
-        "peers": [{"id": i, "address": a, "port": peers_port} for i, a in halves],
+        "peers": [
+            {"name": peer_name(a), "address": a, "port": peers_port} for a in sorted((own, peer))
+        ],
         "check": CHECK,
     }
+
+
+def peer_name(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """A half's name in the peers section: from its address, not its amphora id. A half that
+    replaces a dead one at the same address then leaves the survivor's haproxy.cfg as it was,
+    so the survivor is not reloaded and keeps the stick-table entries it learned from the dead
+    half (haproxy does not hand remote-learned entries to its new process on a reload)."""
+    return "amp-" + address.exploded.replace(".", "-").replace(":", "-")
 
 
 def vip_address(
