@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.api_gateway import faults, openapi
 from services.api_gateway.adapters.orchestrator import OrchestratorPort
 from services.api_gateway.auth import AuthSettings, TokenStore, authenticate, make_authenticator
+from services.api_gateway.input_guard import DEFAULT_MAX_BODY, InputGuard, refuse_stray_body
 from services.api_gateway.list_cache import ListCache
 from services.api_gateway.policy import PolicyEngine
 from services.api_gateway.routes import (
@@ -70,7 +71,10 @@ async def _request_validation(request, exc) -> JSONResponse:  # type: ignore[no-
 
 
 def create_app(
-    orchestrator: OrchestratorPort, tokens: TokenStore, auth: AuthSettings | None = None
+    orchestrator: OrchestratorPort,
+    tokens: TokenStore,
+    auth: AuthSettings | None = None,
+    max_request_body: int = DEFAULT_MAX_BODY,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +98,9 @@ def create_app(
     app.state.authenticator = make_authenticator(auth, tokens)
     app.state.policy = PolicyEngine(auth.policy_file or None)
     # Every Octavia route is authenticated and policy-checked, even one without `Caller`.
-    guarded = [Depends(authenticate)]
+    # A write that takes no body refuses one; checked after authentication, so the body of an
+    # unknown caller is never read.
+    guarded = [Depends(authenticate), Depends(refuse_stray_body)]
     app.include_router(versions.router)
     for module in OCTAVIA_ROUTERS:
         for prefix in ("/v2", "/v2.0"):
@@ -110,4 +116,6 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, faults.handle_http_exception)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(Exception, faults.handle_unexpected)
+    # Malformed paths, query strings, oversized or non-JSON bodies never reach a route.
+    app.add_middleware(InputGuard, max_body=max_request_body)
     return app

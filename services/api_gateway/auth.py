@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import os
 import threading
@@ -139,12 +140,16 @@ class TokenStore:
         self._path = path
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
-        self._tokens: dict[str, Principal] = {}
+        # sha256(token) -> (token, principal): found by digest, then compared in constant time,
+        # so how long a lookup takes says nothing about how much of a guess was right.
+        self._tokens: dict[bytes, tuple[bytes, Principal]] = {}
         self._projects: dict[str, str] = {}
 
     def lookup(self, token: str) -> Principal | None:
         self._refresh()
-        return self._tokens.get(token)
+        given = token.encode("utf-8", "surrogateescape")
+        known, principal = self._tokens.get(hashlib.sha256(given).digest(), (b"", None))
+        return principal if hmac.compare_digest(known, given) else None
 
     def projects(self) -> dict[str, str]:
         """project id -> name for every project a token names (the name is the optional
@@ -180,21 +185,25 @@ class TokenStore:
             self._stamp = stamp
 
 
-def _parse(data: dict) -> dict[str, Principal]:
+def _parse(data: dict) -> dict[bytes, tuple[bytes, Principal]]:
     tokens = data.get("tokens") or {}
     if not isinstance(tokens, dict):
         raise ValueError("'tokens' must be a mapping")
-    out: dict[str, Principal] = {}
+    out: dict[bytes, tuple[bytes, Principal]] = {}
     for token, entry in tokens.items():
         entry = entry or {}
         roles = entry.get("roles") or []
         if isinstance(roles, str):
             roles = [roles]
-        out[str(token)] = Principal(
-            str(entry.get("project_id") or ""),
-            tuple(str(r) for r in roles),
-            user_id=str(entry.get("user_id") or ""),
-            system_scope=str(entry.get("system_scope") or ""),
+        secret = str(token).encode("utf-8", "surrogateescape")
+        out[hashlib.sha256(secret).digest()] = (
+            secret,
+            Principal(
+                str(entry.get("project_id") or ""),
+                tuple(str(r) for r in roles),
+                user_id=str(entry.get("user_id") or ""),
+                system_scope=str(entry.get("system_scope") or ""),
+            ),
         )
     return out
 

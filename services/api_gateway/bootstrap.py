@@ -22,7 +22,9 @@ def bootstrap(
 ) -> FastAPI:
     port = orchestrator or GrpcOrchestrator(settings.orchestrator_addr, settings.rpc_timeout)
     health_port = health or GrpcHealth(settings.health_addr, settings.rpc_timeout)
-    app = create_app(port, TokenStore(settings.tokens_file))
+    app = create_app(
+        port, TokenStore(settings.tokens_file), max_request_body=settings.max_request_body
+    )
     app.state.health = health_port
     inner = app.router.lifespan_context
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.api_gateway.input_guard import DEFAULT_MAX_BODY
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,6 +21,8 @@ class Settings:
     tokens_file: Path = Path(".run/tokens.yaml").absolute()
     # Deadline, in seconds, of every call to the orchestrator and the health service.
     rpc_timeout: float = 10.0
+    # Largest request body, in bytes; larger ones are answered 413 (input_guard.py).
+    max_request_body: int = DEFAULT_MAX_BODY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -33,4 +37,15 @@ class Settings:
             run_dir=run_dir,
             tokens_file=Path(tokens).absolute(),
             rpc_timeout=float(env.get("LBAAS_API_RPC_TIMEOUT") or 10.0),
+            max_request_body=_positive(env, "LBAAS_MAX_REQUEST_BODY", DEFAULT_MAX_BODY),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{name} must be a positive number of bytes, not {raw!r}")
+    return value

@@ -46,9 +46,30 @@ class BadRequest(ApiFault):
         super().__init__(400, faultstring)
 
 
+# Fields holding key material or secrets: their values never appear in an error.
+SECRET_FIELDS = frozenset(
+    ("certificate", "private_key", "intermediates", "pkcs12", "passphrase", "crl")
+)
+# Pass as `value` to leave the value out of the message.
+HIDDEN = object()
+_MAX_SHOWN = 255
+
+
 def invalid_field(field: str, value: object, reason: str) -> BadRequest:
-    """WSME's wording, which Octavia clients show to users."""
+    """WSME's wording, which Octavia clients show to users. The value is repeated only when
+    it is a short scalar of a field that is not secret: a tenant's key material, or a large or
+    nested value, is never sent back."""
+    if not _shown(field, value):
+        return BadRequest(f"Invalid input for field/attribute {field}. {reason}")
     return BadRequest(f"Invalid input for field/attribute {field}. Value: '{value}'. {reason}")
+
+
+def _shown(field: str, value: object) -> bool:
+    if value is HIDDEN or field.rsplit(".", 1)[-1] in SECRET_FIELDS:
+        return False
+    if isinstance(value, int):  # str() of a huge integer is slow (and refused past 4300 digits)
+        return abs(value) < 2**64
+    return (value is None or isinstance(value, str | float)) and len(str(value)) <= _MAX_SHOWN
 
 
 class Fault(BaseModel):

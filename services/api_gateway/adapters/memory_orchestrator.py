@@ -218,12 +218,18 @@ class MemoryOrchestrator:
         cls = getattr(pb, f"{verb}{kind}Response")
         return cls(**{field: obj})
 
+    def _find_child(self, kind: str, scope: pb.Scope, obj_id: str, named: Message) -> Message:
+        """_find, and a member or rule must be under the pool or policy the request names (as
+        the orchestrator checks)."""
+        obj = self._find(kind, scope, obj_id)
+        parent = _PARENT.get(kind)
+        if parent and getattr(obj, parent) != getattr(named, parent):
+            raise NotFound(f"{kind} {obj_id} not found.")
+        return obj
+
     def _get(self, rpc: str, request: Message) -> Message:
         kind = self._kind(rpc, "Get")
-        obj = self._find(kind, request.scope, request.id)
-        parent = _PARENT.get(kind)
-        if parent and getattr(obj, parent) != getattr(request, parent):
-            raise NotFound(f"{kind} {request.id} not found.")
+        obj = self._find_child(kind, request.scope, request.id, request)
         return self._response("Get", kind, self._expand(kind, obj))
 
     def _list(self, rpc: str, request: Message) -> Message:
@@ -259,7 +265,7 @@ class MemoryOrchestrator:
         kind = self._kind(rpc, "Update")
         field, _ = _KINDS[kind]
         incoming = getattr(request, field)
-        obj = self._find(kind, request.scope, incoming.meta.id)
+        obj = self._find_child(kind, request.scope, incoming.meta.id, incoming)
         request.update_mask.MergeMessage(
             incoming, obj, replace_message_field=True, replace_repeated_field=True
         )
@@ -271,7 +277,7 @@ class MemoryOrchestrator:
 
     def _delete(self, rpc: str, request: Message) -> Message:
         kind = self._kind(rpc, "Delete")
-        obj = self._find(kind, request.scope, request.id)
+        obj = self._find_child(kind, request.scope, request.id, request)
         if kind == "LoadBalancer":
             children = [
                 (k, o.meta.id)

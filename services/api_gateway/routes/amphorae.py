@@ -11,6 +11,7 @@ from services.api_gateway import admin_views as v
 from services.api_gateway.auth import Caller
 from services.api_gateway.faults import ApiFault
 from services.api_gateway.routes.common import call, health
+from services.api_gateway.schemas.fields import as_bool
 
 router = APIRouter(prefix="/octavia/amphorae", tags=["amphorae"])
 _OUT = {"response_model_exclude_unset": True}
@@ -46,7 +47,7 @@ async def list_(request: Request, who: Caller) -> dict:
 async def configure_all(request: Request, who: Caller) -> dict:
     """Operator's minor update (not in Octavia): re-render every ACTIVE load balancer, or the one
     named by ?loadbalancer_id=, and push only the changed configs (?force=true: all of them)."""
-    force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
+    force = bool(as_bool(request.query_params.get("force", "false").strip().lower()))
     req = pb.RefreshConfigsRequest(
         loadbalancer_id=request.query_params.get("loadbalancer_id", ""), force=force
     )

@@ -23,6 +23,7 @@ from services.api_gateway.routes.common import (
 from services.api_gateway.schemas import listener as listener_schema
 from services.api_gateway.schemas import loadbalancer as schema
 from services.api_gateway.schemas.body import parse_body, request_body
+from services.api_gateway.schemas.fields import as_bool
 
 router = APIRouter(prefix="/lbaas/loadbalancers", tags=["loadbalancers"])
 
@@ -133,7 +134,8 @@ async def update(lb_id: str, request: Request, who: Caller) -> JSONResponse:
 
 @router.delete("/{lb_id}", status_code=204, response_class=Response, responses=ERRORS)
 async def delete(lb_id: str, request: Request, who: Caller) -> Response:
-    cascade = request.query_params.get("cascade", "false").lower() in ("true", "1", "yes")
+    # WSME's words, as the input guard checked them ("on", "t", "y" are true too).
+    cascade = bool(as_bool(request.query_params.get("cascade", "false").strip().lower()))
     req = pb.DeleteLoadBalancerRequest(scope=who.scope(), id=lb_id, cascade=cascade)
     await call(request, "DeleteLoadBalancer", req)
     return Response(status_code=204)

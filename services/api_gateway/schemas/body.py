@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from fastapi import Request
 from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic import BaseModel, ValidationError
 
+from services.api_gateway import input_guard
 from services.api_gateway.faults import ApiFault, BadRequest, invalid_field
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def parse_body(request: Request, model: type[M], root: str) -> M:
+async def _envelope(request: Request, root: str, *, name_root: bool) -> Any:
+    """The value under `root` of the JSON body `{root: ...}`, decoded by the input guard;
+    `name_root`: the root is part of the field names its errors give."""
     raw = await request.body()
     try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
+        data = input_guard.loads(raw or b"null")
+    except input_guard.JsonInputError as err:
+        raise err.fault(None if name_root else root) from None
     if not isinstance(data, dict) or root not in data:
         raise BadRequest(f'Missing argument: "{root}"')
     extra = sorted(k for k in data if k != root)
     if extra:
         raise BadRequest(f"Unknown argument: {extra[0]}")
-    inner = data[root]
+    return data[root]
+
+
+async def parse_body(request: Request, model: type[M], root: str) -> M:
+    inner = await _envelope(request, root, name_root=False)
     if not isinstance(inner, dict):
         raise invalid_field(root, inner, "Wrong type. Expected an object.")
     try:
@@ -103,17 +109,7 @@ def mask(model: BaseModel, paths: dict[str, str]) -> FieldMask:
 
 async def parse_list_body(request: Request, model: type[M], root: str) -> list[M]:
     """A body `{root: [object...]}` (member batch update); each object validated by model."""
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(data, dict) or root not in data:
-        raise BadRequest(f'Missing argument: "{root}"')
-    extra = sorted(k for k in data if k != root)
-    if extra:
-        raise BadRequest(f"Unknown argument: {extra[0]}")
-    items = data[root]
+    items = await _envelope(request, root, name_root=True)
     if not isinstance(items, list):
         raise invalid_field(root, items, "Wrong type. Expected a list.")
     out = []

@@ -76,7 +76,9 @@ def as_bool(v: Any) -> bool | None:
     return None
 
 
-def integer(lo: int | None = None, hi: int | None = None, *, also: Iterable[int] = ()) -> Any:
+def integer(lo: int | None = None, hi: int = INT32_MAX, *, also: Iterable[int] = ()) -> Any:
+    """An integer in [lo, hi]. Every integer attribute is a 32-bit column in Octavia and an
+    int32 in the contracts, so hi is at most INT32_MAX unless a field says otherwise."""
     extra = frozenset(also)
 
     def check(raw: Any) -> int:
@@ -177,7 +179,8 @@ def _cidr(v: Any) -> str:
 
 
 def _http_version(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or float(v) not in (1.0, 1.1):
+    # Compared as is: float() of a huge integer raises.
+    if isinstance(v, bool) or not isinstance(v, int | float) or v not in (1.0, 1.1):
         raise ValueError("Value should be one of: 1.0, 1.1")
     return float(v)
 

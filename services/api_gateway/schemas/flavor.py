@@ -7,7 +7,6 @@ flavor_data / availability_zone_data.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -15,6 +14,7 @@ from lbaas.orchestrator.v1 import admin_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import BaseModel, PlainValidator, WithJsonSchema, model_validator
 
+from services.api_gateway import input_guard
 from services.api_gateway.schemas.body import FieldError
 from services.api_gateway.schemas.fields import UUID, Bool, Strict, text
 
@@ -33,9 +33,12 @@ def _json_object_text(v: Any) -> str:
     if len(v) > MAX_DATA_LENGTH:
         raise ValueError(f"Value should have a maximum character requirement of {MAX_DATA_LENGTH}.")
     try:
-        parsed = json.loads(v)
-    except ValueError:
-        raise ValueError("Value is not valid JSON.") from None
+        parsed = input_guard.loads(v)
+    except input_guard.JsonInputError as err:
+        if err.path is None:
+            raise ValueError("Value is not valid JSON.") from None
+        where = ".".join(err.path) or "top level"
+        raise ValueError(f"Value is not acceptable JSON ({where}): {err.reason}") from None
     if not isinstance(parsed, dict):
         raise ValueError("Value must be a JSON object.")
     return v

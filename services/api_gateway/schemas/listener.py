@@ -147,7 +147,7 @@ class _ListenerFields(Strict):
     name: Name | None = None
     description: Description | None = None
     admin_state_up: Bool | None = None
-    connection_limit: integer(-1) | None = None
+    connection_limit: integer(-1, INT32_MAX) | None = None
     default_tls_container_ref: ContainerRef | None = None
     sni_container_refs: list_of(ContainerRef) | None = None
     default_pool_id: UUID | None = None
@@ -197,8 +197,9 @@ class ListenerCreate(_ListenerFields):
     protocol_port: PortNumber | None
     loadbalancer_id: UUID | None
     project_id: ProjectId | None = None
-    default_pool: dict[str, Any] | None = None
-    l7policies: list[Any] | None = None
+    # Validated as in a single-call create (a malformed one is a 400), then refused with 501.
+    default_pool: pool_schema.PoolSingleCreate | None = None
+    l7policies: list[l7policy_schema.L7PolicySingleCreate] | None = None
 
     @model_validator(mode="after")
     def _mandatory(self) -> ListenerCreate:
