@@ -8,15 +8,19 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from services.common.errors import InvalidInput
+from services.common.errors import DomainError, InvalidInput
+from services.orchestrator.adapters.key_decryption import load_pkcs12, load_private_key
 
 TLS, CA, CRL = "TLS", "CA", "CRL"
 TYPES = (TLS, CA, CRL)
 # Per part; a large CA bundle (a system trust store) is about 200 KiB.
 MAX_PART_BYTES = 512 * 1024
+# All parts together: one large part (a CA bundle, a CRL) and small ones; a TLS certificate, its
+# key and its chain come to a few KiB.
+MAX_BUNDLE_BYTES = 1024 * 1024
+_PARTS = ("certificate_pem", "private_key_pem", "intermediates_pem", "pkcs12", "crl_pem")
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,17 @@ def _pkcs8(key: object) -> bytes:
 
 
 def _check_size(given: BundleInput) -> None:
-    for name in ("certificate_pem", "private_key_pem", "intermediates_pem", "pkcs12", "crl_pem"):
-        if len(getattr(given, name)) > MAX_PART_BYTES:
+    sizes = {name: len(getattr(given, name)) for name in _PARTS}
+    for name, size in sizes.items():
+        if size > MAX_PART_BYTES:
             raise InvalidInput(f"{name} is larger than {MAX_PART_BYTES} bytes.", field=name)
+    if sum(sizes.values()) > MAX_BUNDLE_BYTES:
+        largest = max(sizes, key=lambda name: sizes[name])
+        raise InvalidInput(
+            f"The certificate material is larger than {MAX_BUNDLE_BYTES} bytes in all "
+            f"({largest} is the largest part).",
+            field=largest,
+        )
 
 
 def infer_type(given: BundleInput) -> str:
@@ -125,7 +137,7 @@ def parse(given: BundleInput) -> Bundle:
     """Raises InvalidInput naming the offending part."""
     try:
         return _parse(given)
-    except InvalidInput:
+    except DomainError:  # InvalidInput, or Unavailable when the decryption child fails
         raise
     except Exception as err:  # noqa: BLE001 - any parser failure is the input's fault
         raise InvalidInput(
@@ -185,7 +197,7 @@ def _tls(given: BundleInput) -> Bundle:
                 field="pkcs12",
             )
         try:
-            key, leaf, extra = pkcs12.load_key_and_certificates(given.pkcs12, password)
+            key, leaf, extra = load_pkcs12(given.pkcs12, password)
         except (ValueError, TypeError) as err:
             raise InvalidInput(
                 "pkcs12 cannot be read (not PKCS#12, or a wrong passphrase).",
@@ -203,7 +215,7 @@ def _tls(given: BundleInput) -> Bundle:
         # A certificate part may carry its chain after the leaf (a "fullchain" file).
         leaf, *chain = _certs(given.certificate_pem, "certificate_pem")
         try:
-            key = serialization.load_pem_private_key(given.private_key_pem, password)
+            key = load_private_key(given.private_key_pem, password)
         except (ValueError, TypeError) as err:
             raise InvalidInput(
                 "private_key_pem is not a valid PEM private key (or it is encrypted and the "

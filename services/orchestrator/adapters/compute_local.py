@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 # whatever the orchestrator's working directory is.
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 _AGENT_HOST = "127.0.0.1"
+# What an agent takes from the orchestrator's environment (LC_* as well): PATH finds haproxy,
+# nginx, keepalived and nft; the locale, time zone and home as the operator set them; and
+# LBAAS_LOG_LEVEL, the one variable the agent reads (amphora_agent/__main__.py).
+_AGENT_ENVIRONMENT = frozenset({"PATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL"})
 _POLL_INTERVAL = 0.05
 
 
@@ -268,10 +272,16 @@ class LocalComputeDriver:
         ]  # fmt: skip
 
     def _agent_env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        """An allow-list: the orchestrator's environment holds its database URL and secrets,
+        and an agent (the data plane) needs none of them."""
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name in _AGENT_ENVIRONMENT or name.startswith("LC_")
+        }
         paths = [str(_REPO_ROOT), str(_REPO_ROOT / "protos")]
-        if env.get("PYTHONPATH"):
-            paths.append(env["PYTHONPATH"])
+        if os.environ.get("PYTHONPATH"):
+            paths.append(os.environ["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)
         return env
 

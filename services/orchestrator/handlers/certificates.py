@@ -39,12 +39,19 @@ def certificate_view(row: CertificateRow) -> pb.Certificate:
     return out
 
 
+# Uploads parsed at once. A passphrase-protected one is decrypted by a child process for up to
+# key_decryption.DECRYPT_DEADLINE while a worker thread waits on it; those threads are the ones
+# database transactions run on, so the others wait here, on the event loop, holding none.
+PARSE_SLOTS = 2
+
+
 class CertificateHandlers:
     """Mixed into OrchestratorServicer, which provides _tx and certificate_driver (the
     configured driver, also the reconcile pass's CertificateStore)."""
 
     _tx: Callable[..., Any]
     certificate_driver: certificates.CertificateDriver | None = None
+    _parse_slots: asyncio.Semaphore | None = None
 
     def _driver(self) -> certificates.CertificateDriver:
         driver = self.certificate_driver
@@ -59,18 +66,21 @@ class CertificateHandlers:
         driver = self._driver()
         scope = _scope(request)
         scope.owner_for_create("")  # refuse a missing project before parsing anything
-        bundle = await asyncio.to_thread(
-            parse,
-            BundleInput(
-                type=request.type,
-                certificate_pem=request.certificate_pem,
-                private_key_pem=request.private_key_pem,
-                intermediates_pem=request.intermediates_pem,
-                pkcs12=request.pkcs12,
-                passphrase=request.passphrase,
-                crl_pem=request.crl_pem,
-            ),
-        )
+        if self._parse_slots is None:
+            self._parse_slots = asyncio.Semaphore(PARSE_SLOTS)
+        async with self._parse_slots:
+            bundle = await asyncio.to_thread(
+                parse,
+                BundleInput(
+                    type=request.type,
+                    certificate_pem=request.certificate_pem,
+                    private_key_pem=request.private_key_pem,
+                    intermediates_pem=request.intermediates_pem,
+                    pkcs12=request.pkcs12,
+                    passphrase=request.passphrase,
+                    crl_pem=request.crl_pem,
+                ),
+            )
         out = await self._tx(
             lambda s: certificate_view(certificates.create(s, driver, scope, request.name, bundle))
         )

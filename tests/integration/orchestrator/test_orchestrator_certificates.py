@@ -5,17 +5,21 @@ reconcile pass, and the key stored encrypted."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import grpc
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from orch_fakes import make_settings
 from orch_harness import ADMIN, ALICE, BOB, create_lb, lb_status, orchestrator, wait_for
 
 from services.common.errors import InvalidInput, from_rpc_error
+from services.orchestrator.adapters import key_decryption
 from services.orchestrator.adapters.certificates_local import LocalCertificateStore
+from tests.support import der
 from tests.support.certs import make_ca, make_crl, make_leaf, make_pkcs12
 
 
@@ -192,3 +196,69 @@ def test_certificates_crud_isolation_refs_in_use_and_resolve(database_url, run_d
 
 async def _active(stub, lb_id):
     return await lb_status(stub, lb_id) == "PROVISIONING_STATUS_ACTIVE"
+
+
+def test_costly_key_derivation_is_refused_and_other_calls_go_on(database_url, run_dir, monkeypatch):
+    """An upload asking for 2**31 iterations in plain sight is refused at once; one that hides
+    them in its encrypted content is stopped at the decryption deadline, and while it runs the
+    orchestrator answers other calls as usual."""
+    monkeypatch.setattr(key_decryption, "DECRYPT_DEADLINE", 2.0)
+    leaf = make_leaf(make_ca("Tenant CA"), "www.example.com")
+    encrypted = leaf.key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    huge = der.pem("ENCRYPTED PRIVATE KEY", der.with_iterations(encrypted, 2**31 - 1))
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir)) as st:
+            s = st.stub
+            started = time.monotonic()
+            code, err = await _error(
+                s.CreateCertificate(
+                    pb.CreateCertificateRequest(
+                        scope=ALICE,
+                        certificate_pem=leaf.cert_pem,
+                        private_key_pem=huge,
+                        passphrase="pw",
+                    )
+                )
+            )
+            assert time.monotonic() - started < 1.0
+            assert (code, err.field) == (grpc.StatusCode.INVALID_ARGUMENT, "private_key_pem")
+            assert "2147483647 key-derivation iterations" in err.user_message
+
+            hidden = asyncio.ensure_future(
+                s.CreateCertificate(
+                    pb.CreateCertificateRequest(
+                        scope=ALICE, pkcs12=der.pkcs12_with_hidden_key_bag(2**31 - 1)
+                    )
+                )
+            )
+            await asyncio.sleep(0.3)  # the child is deriving by now
+            slowest = 0.0
+            for _ in range(5):
+                started = time.monotonic()
+                await s.ListCertificates(pb.ListCertificatesRequest(scope=ALICE))
+                slowest = max(slowest, time.monotonic() - started)
+            assert not hidden.done()
+            assert slowest < 0.5
+            code, err = await _error(hidden)
+            assert (code, err.field) == (grpc.StatusCode.INVALID_ARGUMENT, "pkcs12")
+            assert "takes longer than 2 s to decrypt" in err.user_message
+
+            # A passphrase-protected key as tools write it is still stored.
+            stored = await s.CreateCertificate(
+                pb.CreateCertificateRequest(
+                    scope=ALICE,
+                    certificate_pem=leaf.cert_pem,
+                    private_key_pem=leaf.encrypted_key_pem(b"pw"),
+                    passphrase="pw",
+                )
+            )
+            assert stored.certificate.type == "TLS"
+            listed = await s.ListCertificates(pb.ListCertificatesRequest(scope=ALICE))
+            assert [c.id for c in listed.certificates] == [stored.certificate.id]
+
+    asyncio.run(scenario())

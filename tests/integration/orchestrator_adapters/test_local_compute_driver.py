@@ -39,7 +39,9 @@ STAND_IN = textwrap.dedent(
     args = p.parse_args()
     assert args.module == "amphora_agent", args.module
     runtime = Path(args.runtime_dir)
-    mode = os.environ.get("STANDIN_MODE", "")
+    # How to behave: a file beside the script (the agent gets none of the test's environment).
+    mode_file = Path(sys.argv[0]).with_name("standin-mode")
+    mode = mode_file.read_text() if mode_file.exists() else ""
     if mode == "crash":
         print("boom: cannot start", file=sys.stderr, flush=True)
         sys.exit(3)
@@ -52,7 +54,7 @@ STAND_IN = textwrap.dedent(
                                process_group=0)
     (runtime / "haproxy.pid").write_text(str(haproxy.pid))
     (runtime / "standin.json").write_text(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(),
-        "pythonpath": os.environ.get("PYTHONPATH", "")}}))
+        "environ": dict(os.environ)}}))
     if mode == "ignore-term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
@@ -145,7 +147,7 @@ def test_create_is_alive_delete(ca, run_dir, stand_in, janitor):
         }
         repo_root = Path(__file__).resolve().parents[3]
         assert recorded["cwd"] == str(repo_root)
-        assert str(repo_root) in recorded["pythonpath"].split(os.pathsep)
+        assert str(repo_root) in recorded["environ"]["PYTHONPATH"].split(os.pathsep)
         assert (amphora_dir / "agent.key").stat().st_mode & 0o777 == 0o600
         assert (amphora_dir / "ca.crt").read_bytes() == ca.ca_certificate_pem()
         assert b"BEGIN CERTIFICATE" in (amphora_dir / "agent.crt").read_bytes()
@@ -222,10 +224,45 @@ def test_agent_port_preference(ca, run_dir, stand_in, janitor):
         busy.close()
 
 
-def test_sigterm_ignored_means_sigkill_for_the_whole_session(
-    ca, run_dir, stand_in, janitor, monkeypatch
-):
-    monkeypatch.setenv("STANDIN_MODE", "ignore-term")
+def test_agent_gets_only_the_environment_it_needs(ca, run_dir, stand_in, janitor, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://lbaas:s3cret@db/lbaas")
+    monkeypatch.setenv("LBAAS_SECRET", "s3cret")
+    monkeypatch.setenv("LBAAS_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("PYTHONPATH", "/opt/extra")
+    driver = _driver(run_dir, stand_in)
+
+    async def scenario():
+        instance = await driver.create_amphora(_spec(ca, "amp-env"))
+        janitor.track_compute_id(instance.compute_id)
+        recorded = json.loads(
+            (run_dir_amphora_path(run_dir, "amp-env") / "standin.json").read_text()
+        )
+        await driver.delete_amphora("amp-env", instance.compute_id)
+        return recorded["environ"]
+
+    env = asyncio.run(scenario())
+    assert "DATABASE_URL" not in env and "LBAAS_SECRET" not in env
+    assert "s3cret" not in json.dumps(env)
+    assert env["LBAAS_LOG_LEVEL"] == "DEBUG"  # the agent reads it
+    assert (env["LC_ALL"], env["TZ"], env["PATH"]) == ("C.UTF-8", "UTC", os.environ["PATH"])
+    repo_root = Path(__file__).resolve().parents[3]
+    assert env["PYTHONPATH"].split(os.pathsep) == [
+        str(repo_root),
+        str(repo_root / "protos"),
+        "/opt/extra",
+    ]
+    allowed = {"PATH", "PYTHONPATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL"}
+    assert {name for name in env if not name.startswith("LC_")} <= allowed
+
+
+def _standin_mode(stand_in: str, mode: str) -> None:
+    Path(stand_in).with_name("standin-mode").write_text(mode)
+
+
+def test_sigterm_ignored_means_sigkill_for_the_whole_session(ca, run_dir, stand_in, janitor):
+    _standin_mode(stand_in, "ignore-term")
     driver = _driver(run_dir, stand_in, stop_timeout=0.5)
 
     async def scenario():
@@ -246,8 +283,8 @@ def test_sigterm_ignored_means_sigkill_for_the_whole_session(
     asyncio.run(scenario())
 
 
-def test_agent_that_dies_at_start_is_reported(ca, run_dir, stand_in, janitor, monkeypatch):
-    monkeypatch.setenv("STANDIN_MODE", "crash")
+def test_agent_that_dies_at_start_is_reported(ca, run_dir, stand_in, janitor):
+    _standin_mode(stand_in, "crash")
     driver = _driver(run_dir, stand_in)
 
     async def scenario():

@@ -97,6 +97,22 @@ def test_rejections_name_the_part(pki):
     assert _field(BundleInput(certificate_pem=b"x" * (512 * 1024 + 1))) == "certificate_pem"
 
 
+def test_the_parts_together_are_capped_too(pki):
+    _, _, leaf = pki
+    part = 500 * 1024  # each within the 512 KiB of a part
+    given = BundleInput(
+        certificate_pem=leaf.cert_pem + b"\n" * part,
+        private_key_pem=leaf.key_pem + b"\n" * (part // 10),
+        intermediates_pem=b"\n" * part,
+    )
+    with pytest.raises(InvalidInput) as info:
+        parse(given)
+    assert info.value.field == "certificate_pem"  # the largest part
+    assert "larger than 1048576 bytes in all" in info.value.user_message
+    # Each part alone is within its own cap: without the chain, the bundle is read.
+    assert parse(BundleInput(certificate_pem=given.certificate_pem, private_key_pem=leaf.key_pem))
+
+
 def test_ca_bundle_and_crl(pki):
     root, inter, leaf = pki
     ca = parse(BundleInput(certificate_pem=pem_of(root, inter)))
