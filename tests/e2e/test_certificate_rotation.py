@@ -1,5 +1,5 @@
-"""Certificate rotation end to end: with certificates that live 60 s (renewed in their last
-40 s), a load balancer keeps its amphora and its traffic past its first certificate's expiry,
+"""Certificate rotation end to end: with certificates that live 30 s (renewed in their last
+20 s, with housekeeping every 2 s), a load balancer keeps its amphora and its traffic past its first certificate's expiry,
 the orchestrator still pushes changes to it over mTLS, and the controller's own certificate was
 renewed on disk."""
 
@@ -19,7 +19,7 @@ from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.e2e
 PORT = 8080
-VALIDITY = 60
+VALIDITY = 30
 
 
 class Traffic:
@@ -81,7 +81,7 @@ def test_certificates_rotate_with_no_failover_and_no_traffic_gap():
     backends = [Backend("rot-1").start(), Backend("rot-2").start()]
     env = {
         "LBAAS_CERT_VALIDITY": str(VALIDITY),
-        "LBAAS_CERT_RENEW_BEFORE": "40",
+        "LBAAS_CERT_RENEW_BEFORE": "20",
         "LBAAS_SPARE_POOL_SIZE": "0",
     }
     try:

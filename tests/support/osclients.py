@@ -24,10 +24,15 @@ OPENSTACK = shutil.which("openstack", path=str(Path(sys.executable).parent)) or 
 NOOP_ENV = {"LBAAS_COMPUTE_DRIVER": "noop"}
 
 
+# A sitecustomize that shortens python-octaviaclient's 3 s `--wait` poll (cli_poll/).
+_FAST_POLL = str(Path(__file__).parent / "cli_poll")
+
+
 def cli_env(stack: RunningStack) -> dict[str, str]:
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(stack.run_dir / "clouds.yaml"))
     for key in [k for k in env if k.startswith("OS_") and k != "OS_CLIENT_CONFIG_FILE"]:
         env.pop(key)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_FAST_POLL, env.get("PYTHONPATH"))))
     return env
 
 
