@@ -50,6 +50,19 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null 2>&1 \
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; }; \
 	fi
+	@# The users haproxy's and nginx's workers switch to (amphora_agent/privileges.py): Debian's
+	@# haproxy package creates haproxy:haproxy, base-passwd has www-data:www-data; created here
+	@# only when missing (haproxy built from source). An agent without them keeps root workers.
+	@for name in haproxy www-data; do \
+	  if ! getent passwd $$name >/dev/null || ! getent group $$name >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	      getent group $$name >/dev/null || groupadd --system $$name; \
+	      getent passwd $$name >/dev/null || useradd --system --gid $$name --no-create-home \
+	        --home-dir /nonexistent --shell /usr/sbin/nologin $$name; \
+	    else echo "user or group $$name is missing (run make system-deps as root):" \
+	      "the agent cannot run its $$name workers unprivileged" >&2; fi; \
+	  fi; \
+	done
 
 proto: $(STAMP)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos --grpc_python_out=protos $(PROTOS)

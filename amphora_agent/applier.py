@@ -70,14 +70,24 @@ class Applier:
     The process (haproxy or nginx) runs with cwd {dir}, so companion files can be referenced
     as conf/<path>; validation runs with cwd {dir}/validate whose conf link points at the staged
     version.
+
+    search_gid: the group of workers that exec files from conf/ as an unprivileged user
+    (haproxy's PING checks, privileges.py): configs/ and each version's top directory are made
+    searchable by it (root:<gid>, 0710); subdirectories (certs/) stay 0700 and files keep their
+    modes. None: everything stays root's.
     """
 
     def __init__(
-        self, runtime_dir: str, process: ManagedProcess, vrrp: Keepalived | None = None
+        self,
+        runtime_dir: str,
+        process: ManagedProcess,
+        vrrp: Keepalived | None = None,
+        search_gid: int | None = None,
     ) -> None:
         self.dir = runtime_dir
         self.process = process
         self.vrrp = vrrp
+        self.search_gid = search_gid
         # The keepalived.conf keepalived last started or reloaded with (None: none or unknown).
         self._vrrp_loaded: bytes | None = None
         # Whether the main process last (re)loaded the files conf/ points at, give or take
@@ -88,6 +98,7 @@ class Applier:
         self.versions = os.path.join(runtime_dir, "configs")
         self._lock = asyncio.Lock()
         os.makedirs(self.versions, exist_ok=True)
+        self._share(self.versions)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -141,6 +152,8 @@ class Applier:
             if name.startswith(".staging-"):
                 shutil.rmtree(os.path.join(self.versions, name), ignore_errors=True)
         shutil.rmtree(os.path.join(self.dir, "validate"), ignore_errors=True)
+        if current and os.path.isdir(os.path.join(self.versions, current)):
+            self._share(os.path.join(self.versions, current))  # written by an older agent
         self.process.stop_stale()
         if self.vrrp is not None:
             self.vrrp.stop_stale()
@@ -349,8 +362,7 @@ class Applier:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _write_tree(root: str, files: list[ConfigFile]) -> None:
+    def _write_tree(self, root: str, files: list[ConfigFile]) -> None:
         os.makedirs(root, mode=0o700)
         for item in files:
             target = os.path.join(root, item.path)
@@ -359,6 +371,14 @@ class Applier:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(item.content)
             os.chmod(target, _file_mode(item.mode))
+        self._share(root)
+
+    def _share(self, directory: str) -> None:
+        """Search permission on `directory` for the workers' group (see the class docstring)."""
+        if self.search_gid is None:
+            return
+        os.chown(directory, -1, self.search_gid)
+        os.chmod(directory, 0o710)
 
     async def _validate(self, staging: str) -> tuple[bool, str]:
         workdir = os.path.join(self.dir, "validate")

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from amphora_agent import stats
+from amphora_agent import privileges, stats
 from amphora_agent.process import (
     LogTail,
     ProcessError,
@@ -48,9 +48,12 @@ class Haproxy:
 
     main_file = "haproxy.cfg"
 
-    def __init__(self, binary: str, runtime_dir: str) -> None:
+    def __init__(self, binary: str, runtime_dir: str, chroot_dir: str | None = None) -> None:
         self.binary = binary
         self.runtime_dir = runtime_dir
+        # Where the workers chroot when the config says so (privileges.py); kept an empty
+        # root-owned directory before every check, start and reload.
+        self.chroot_dir = chroot_dir
         self.master_sock = os.path.join(runtime_dir, "master.sock")
         self.stats_sock = os.path.join(runtime_dir, "haproxy.sock")
         self.pid_file = os.path.join(runtime_dir, "haproxy.pid")
@@ -64,7 +67,12 @@ class Haproxy:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def _ensure_chroot(self) -> None:
+        if self.chroot_dir is not None:
+            privileges.ensure_chroot(self.chroot_dir)
+
     async def validate(self, cfg_path: str, cwd: str) -> tuple[bool, str]:
+        self._ensure_chroot()
         return await run_validator([self.binary, "-c", "-f", cfg_path], cwd, "haproxy -c")
 
     def stop_stale(self) -> None:
@@ -75,6 +83,7 @@ class Haproxy:
         """Start the master and wait until it reports a worker; raise HaproxyError otherwise."""
         if self.running:
             return
+        self._ensure_chroot()
         offset = self._log.size()
         argv = [self.binary, "-W", "-S", self.master_sock, "-f", self.main_cfg, "-p", self.pid_file]
         with open(self.log_file, "ab") as log_fh:
@@ -129,6 +138,7 @@ class Haproxy:
         if before is None:
             raise HaproxyError("haproxy master CLI does not answer; cannot reload safely")
         await self.save_server_state()
+        self._ensure_chroot()
         offset = self._log.size()
         self._proc.send_signal(signal.SIGUSR2)
         deadline = time.monotonic() + RELOAD_TIMEOUT

@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
-from amphora_agent import keepalived, nginx
+from amphora_agent import keepalived, nginx, privileges
 from amphora_agent.applier import Applier
 from amphora_agent.certificates import ServerCertificate
 from amphora_agent.config import Settings
@@ -21,7 +21,7 @@ from amphora_agent.drain import Drainer, table_name
 from amphora_agent.haproxy import Haproxy, probe_versions
 from amphora_agent.heartbeat import HeartbeatSender, KeyFile
 from amphora_agent.process import ManagedProcess
-from amphora_agent.service import AgentService
+from amphora_agent.service import API_VERSION, LEGACY_API_VERSION, AgentService
 from amphora_agent.stats import LiveStats, SnapshotSource
 
 log = logging.getLogger(__name__)
@@ -85,18 +85,21 @@ async def serve(settings: Settings) -> None:
     os.makedirs(run_dir, exist_ok=True)
     _write_atomic(os.path.join(run_dir, "agent.pid"), f"{os.getpid()}\n")
 
+    # Before anything is validated or started: the user the workers switch to, haproxy's chroot.
+    workers = privileges.prepare(settings.backend, run_dir)
     process: ManagedProcess
     if settings.backend == "nginx":
         process = nginx.Nginx(settings.nginx_bin, run_dir)
         software_version, openssl_version = nginx.probe_versions(settings.nginx_bin)
         live: SnapshotSource = nginx.NginxStats(run_dir, lambda: process.running)
     else:
-        haproxy = Haproxy(settings.haproxy_bin, run_dir)
+        haproxy = Haproxy(settings.haproxy_bin, run_dir, workers.chroot if workers else None)
         process = haproxy
         software_version, openssl_version = probe_versions(settings.haproxy_bin)
         live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
     vrrp = keepalived.Keepalived(settings.keepalived_bin, run_dir)
-    applier = Applier(run_dir, process, vrrp)
+    search_gid = workers.gid if workers is not None and workers.reads_conf else None
+    applier = Applier(run_dir, process, vrrp, search_gid=search_gid)
     drainer = Drainer(settings.nft_bin, table_name(settings.amphora_id), settings.drain_hold)
     certificate = ServerCertificate(
         settings.amphora_id, settings.tls_cert, settings.tls_key, settings.client_ca
@@ -114,6 +117,7 @@ async def serve(settings: Settings) -> None:
         stats=live,
         certificate=certificate,
         drainer=drainer,
+        api_version=API_VERSION if workers is not None else LEGACY_API_VERSION,
     )
 
     server = grpc.aio.server(interceptors=[ControllerOnly()])

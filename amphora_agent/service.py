@@ -13,7 +13,11 @@ from amphora_agent.confighash import UnsafePathError
 from amphora_agent.drain import AddressError, Drainer, DrainError, DrainUnavailable
 from amphora_agent.stats import SnapshotSource
 
-API_VERSION = "1.0"
+# 1.1: the agent prepares for workers that drop root (privileges.py), so the renderer may name
+# their user (and haproxy's chroot) in the config. An agent that could not prepare (not root, no
+# such user) reports LEGACY_API_VERSION and gets configs without them.
+API_VERSION = "1.1"
+LEGACY_API_VERSION = "1.0"
 CAPABILITIES = (
     "apply-config",
     "config-rollback",
@@ -49,8 +53,10 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         stats: SnapshotSource,
         certificate: ServerCertificate,
         drainer: Drainer | None = None,
+        api_version: str = API_VERSION,
     ) -> None:
         self.amphora_id = amphora_id
+        self.api_version = api_version
         self.runtime_dir = runtime_dir
         self.backend = backend
         self.versions = versions
@@ -62,7 +68,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
     async def GetInfo(self, request, context):
         return pb.GetInfoResponse(
             amphora_id=self.amphora_id,
-            api_version=API_VERSION,
+            api_version=self.api_version,
             haproxy_version=self.versions.get("haproxy", ""),
             openssl_version=self.versions.get("openssl", ""),
             nginx_version=self.versions.get("nginx", ""),

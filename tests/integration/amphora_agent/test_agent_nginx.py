@@ -193,7 +193,7 @@ def test_http_sni_and_l7_through_nginx(nginx_agent, web_api, heartbeat_socket):
         assert done.result == APPLIED, done.detail
         info = stub(chan).GetInfo(pb.GetInfoRequest(), timeout=5)
         assert info.applied_config_hash == request.config_hash
-        assert info.applied_renderer_version == "nginx-1.1.0"
+        assert info.applied_renderer_version == "nginx-1.2.0"
 
     # HTTP: round robin over both members; L7 by path: /api goes to the API pool.
     seen = {_get(address, ports[0]) for _ in range(6)}
@@ -258,7 +258,7 @@ def test_invalid_config_changes_nothing_and_failed_reload_rolls_back(nginx_agent
         bad = pb.ApplyConfigRequest(
             files=[pb.ConfigFile(path=p, content=c, mode=0o644) for p, c in files.items()],
             config_hash=config_hash(files.items()),
-            renderer_version="nginx-1.1.0",
+            renderer_version="nginx-1.2.0",
         )
         done = stub(chan).ApplyConfig(bad, timeout=60)
         assert done.result == INVALID

@@ -64,7 +64,7 @@ def test_only_the_controller_certificate_is_accepted(agent, pki):
         health = health_pb2_grpc.HealthStub(chan).Check(health_pb2.HealthCheckRequest(), timeout=5)
     assert health.status == health_pb2.HealthCheckResponse.SERVING
     assert info.amphora_id == agent.amphora_id
-    assert info.api_version == "1.0"
+    assert info.api_version == "1.1"  # root with a haproxy user: workers drop root
     assert info.haproxy_version.count(".") == 2 and info.haproxy_version[0].isdigit()
     assert info.openssl_version[0].isdigit()
     assert info.backend_type == "haproxy"

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from lbaas.common.v1 import graph_pb2
 
+from amphora_agent import privileges
 from amphora_agent.applier import Applier, ConfigFile, Result
 from amphora_agent.haproxy import Haproxy
 from services.renderer.backends.haproxy import ping
@@ -35,6 +37,8 @@ HAPROXY = shutil.which("haproxy") or (
 )
 PING = shutil.which("ping", path="/usr/sbin:/usr/bin:/sbin:/bin")
 IS_ROOT = os.geteuid() == 0
+REPO = Path(__file__).parents[3]
+AGENT_API, LEGACY_AGENT_API = "1.1", "1.0"
 pytestmark = [
     pytest.mark.timeout(120),
     pytest.mark.skipif(HAPROXY is None or PING is None, reason="haproxy or ping is missing"),
@@ -147,10 +151,43 @@ def _lb(addresses: list[str], port: int) -> graph_pb2.LoadBalancer:
     return lb
 
 
-def _render(lb: graph_pb2.LoadBalancer, runtime_dir: Path, vip: str) -> Rendering:
+def _render(
+    lb: graph_pb2.LoadBalancer, runtime_dir: Path, vip: str, workers: privileges.Workers | None
+) -> Rendering:
+    # An agent that could not prepare for unprivileged workers (not root) reports API 1.0.
+    api = AGENT_API if workers is not None else LEGACY_AGENT_API
     return HaproxyRenderer().render(
-        lb, samples.target(runtime_dir=str(runtime_dir), vip_address=vip)
+        lb, samples.target(runtime_dir=str(runtime_dir), vip_address=vip, agent_api_version=api)
     )
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:  # gone meanwhile
+        return {}
+
+
+def _workers_of(runtime_dir: Path) -> list[int]:
+    master = (runtime_dir / "haproxy.pid").read_text().split()[0]
+    return [
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and _status(int(pid)).get("PPid") == master
+    ]
+
+
+def _assert_unprivileged_and_unchrooted(runtime_dir: Path, workers: privileges.Workers) -> None:
+    """A PING config's workers run as haproxy without a chroot (the check execs a script and
+    ping from the real root)."""
+    pids = _workers_of(runtime_dir)
+    assert pids
+    for pid in pids:
+        status = _status(pid)
+        assert status["Uid"].split() == [str(workers.uid)] * 4, status
+        assert status["Gid"].split() == [str(workers.gid)] * 4, status
+        assert os.readlink(f"/proc/{pid}/root") == "/"
 
 
 def _servers(sock_path: Path) -> dict[str, dict[str, str]]:
@@ -191,10 +228,14 @@ def _wait_for(sock_path: Path, want: dict[str, tuple[str, set[str]]], timeout: f
 def test_agent_applies_a_ping_config_and_a_loopback_member_is_up(runtime_dir: Path) -> None:
     """The agent's Applier stages the files, runs `haproxy -c` in its validate layout, points
     conf/ at the version and starts haproxy in the runtime dir: the check runs
-    conf/ping-wrapper-1s.sh from there and passes (PROCOK, not merely the initial UP)."""
-    rendering = _render(_lb(["127.0.0.1", "127.0.0.2"], free_port()), runtime_dir, "127.0.0.1")
-    process = Haproxy(HAPROXY, str(runtime_dir))
-    applier = Applier(str(runtime_dir), process)
+    conf/ping-wrapper-1s.sh from there and passes (PROCOK, not merely the initial UP). As root,
+    prepared as the agent prepares (privileges.py), the workers and so the check and its ping
+    run as haproxy, without privileges."""
+    workers = privileges.prepare("haproxy", str(runtime_dir))
+    lb = _lb(["127.0.0.1", "127.0.0.2"], free_port())
+    rendering = _render(lb, runtime_dir, "127.0.0.1", workers)
+    process = Haproxy(HAPROXY, str(runtime_dir), workers.chroot if workers else None)
+    applier = Applier(str(runtime_dir), process, search_gid=workers.gid if workers else None)
     files = [ConfigFile(f.path, f.content, f.mode) for f in rendering.files]
 
     async def scenario() -> None:
@@ -209,6 +250,9 @@ def test_agent_applies_a_ping_config_and_a_loopback_member_is_up(runtime_dir: Pa
                 runtime_dir / "haproxy.sock",
                 {ps.MEMBER_IDS[0]: ("UP", {"PROCOK"}), ps.MEMBER_IDS[1]: ("UP", {"PROCOK"})},
             )
+            if workers is not None:
+                assert b"\n    user haproxy\n" in rendering.files[0].content
+                _assert_unprivileged_and_unchrooted(runtime_dir, workers)
         finally:
             await process.stop()
 
@@ -256,21 +300,51 @@ def _ipv6_loopback(ns: str) -> bool:
     return "::1" in _run(["ip", "-n", ns, "-6", "addr", "show", "dev", "lo"]).stdout
 
 
+def _ping_as(netns: str, user: str, address: str) -> subprocess.CompletedProcess:
+    """ping inside the namespace as `user`, with no_new_privs as haproxy's workers have it: the
+    binary's file capability (cap_net_raw) does not apply, only ping_group_range does."""
+    return _run(["ip", "netns", "exec", netns, "setpriv", "--reuid", user, "--regid", user,
+                 "--clear-groups", "--no-new-privs", "sh", "-c", '"$0" "$@"', PING, "-n", "-c",
+                 "1", "-W", "1", address])  # fmt: skip
+
+
+def _allow_ping_in(netns: str, gid: int) -> subprocess.CompletedProcess:
+    """The agent's own allow_ping, run inside the namespace (as a netns agent runs)."""
+    code = "import sys; from amphora_agent import privileges as p; "
+    code += "sys.exit(0 if p.allow_ping(int(sys.argv[1])) else 1)"
+    return _run(["ip", "netns", "exec", netns, sys.executable, "-c", code, str(gid)], cwd=REPO)
+
+
 def test_in_a_namespace_an_unanswered_member_is_down_and_loopbacks_are_up(
     runtime_dir: Path, netns: str
 ) -> None:
+    """haproxy's unprivileged workers ping inside a namespace once the agent's allow_ping has
+    admitted their group there (each namespace starts with "1 0": nobody)."""
     # Nothing in the namespace answers for UNREACHABLE; the ping stand-alone agrees.
     probe = _run(["ip", "netns", "exec", netns, PING, "-n", "-c", "1", "-W", "1", UNREACHABLE])
     assert probe.returncode != 0, probe.stdout
+    workers = privileges.prepare("haproxy", str(runtime_dir))
+    assert workers is not None, "root with a haproxy user and group (make system-deps)"
+    if shutil.which("setpriv"):
+        refused = _ping_as(netns, workers.user, "127.0.0.1")
+        assert refused.returncode != 0, "ping worked unprivileged before the range admitted it"
+    allowed = _allow_ping_in(netns, workers.gid)
+    assert allowed.returncode == 0, allowed.stderr
+    if shutil.which("setpriv"):
+        done = _ping_as(netns, workers.user, "127.0.0.1")
+        assert done.returncode == 0, done.stdout + done.stderr
     addresses = ["127.0.0.1", UNREACHABLE] + (["::1"] if _ipv6_loopback(netns) else [])
-    rendering = _render(_lb(addresses, 8080), runtime_dir, "127.0.0.1")
-    # The agent's layout: files under configs/<version>/, conf -> it, cwd on the runtime dir.
+    rendering = _render(_lb(addresses, 8080), runtime_dir, "127.0.0.1", workers)
+    # The agent's layout: files under configs/<version>/, conf -> it, cwd on the runtime dir;
+    # configs/ and the version searchable by the workers' group (they exec the script).
     version = runtime_dir / "configs" / "v1"
     for item in rendering.files:
         path = version / item.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(item.content)
         path.chmod(item.mode)
+    for directory in (runtime_dir / "configs", version):
+        privileges.grant_search(str(directory), workers.gid)
     (runtime_dir / "conf").symlink_to("configs/v1")
     proc = subprocess.Popen(
         ["ip", "netns", "exec", netns, HAPROXY, "-W", "-S", f"{runtime_dir}/master.sock",
@@ -286,6 +360,7 @@ def test_in_a_namespace_an_unanswered_member_is_down_and_loopbacks_are_up(
             want[ps.MEMBER_IDS[2]] = ("UP", {"PROCOK"})  # ping -6 ::1 inside the namespace
         _wait_for(runtime_dir / "haproxy.sock", want)
         assert proc.poll() is None
+        _assert_unprivileged_and_unchrooted(runtime_dir, workers)
     finally:
         proc.terminate()
         try:

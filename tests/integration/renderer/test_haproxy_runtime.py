@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from lbaas.renderer.v1 import renderer_service_pb2
 
+from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from tests.unit.renderer import renderer_samples as samples
 from tests.unit.renderer.golden_cases import CASES
@@ -95,6 +96,8 @@ def start_haproxy(runtime_dir: Path) -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def start(cfg: Path) -> subprocess.Popen:
+        # As the agent prepares the runtime dir: the workers chroot into an empty directory.
+        privileges.ensure_chroot(str(runtime_dir / privileges.CHROOT_DIR))
         proc = subprocess.Popen(
             [HAPROXY, "-W", "-S", f"{runtime_dir}/master.sock", "-f", str(cfg),
              "-p", f"{runtime_dir}/haproxy.pid"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from lbaas.common.v1 import graph_pb2
 
+from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from tests.support.backends import free_port
 from tests.unit.renderer import renderer_samples as samples
@@ -75,6 +77,7 @@ class Site:
     https: int
     http: int
     files: Path  # client certificates for the tests' own clients
+    runtime: Path
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -164,6 +167,7 @@ def site() -> Iterator[Site]:
             path.write_bytes(item.content)
             path.chmod(item.mode)
         (runtime / "conf").symlink_to(Path("configs") / "v1")
+        privileges.ensure_chroot(str(runtime / privileges.CHROOT_DIR))  # as the agent does
         proc = subprocess.Popen(
             [HAPROXY, "-W", "-S", f"{runtime}/master.sock", "-f", "conf/haproxy.cfg",
              "-p", f"{runtime}/haproxy.pid"],
@@ -172,7 +176,7 @@ def site() -> Iterator[Site]:
         deadline = time.monotonic() + 15
         _wait_port(https, proc, deadline)
         _wait_port(http_port, proc, deadline)
-        site = Site(https=https, http=http_port, files=files)
+        site = Site(https=https, http=http_port, files=files, runtime=runtime)
         _wait_until_backend_up(site, deadline)
         yield site
     finally:
@@ -299,3 +303,33 @@ def test_http_redirects_to_https(site: Site) -> None:
     conn.close()
     assert response.status == 301
     assert response.getheader("Location") == "https://www.example.test/some/path?q=1"
+
+
+def test_workers_serve_tls_unprivileged_in_an_empty_chroot(site: Site) -> None:
+    """The master read the keys (root, 0600) at start; the workers that terminate TLS run as
+    haproxy, chrooted into the runtime dir's empty chroot/, and still serve (the tests above)."""
+    assert _get(site, "other").status == 200
+    master = int((site.runtime / "haproxy.pid").read_text().split()[0])
+    workers = [
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and _status(int(pid)).get("PPid") == str(master)
+    ]
+    assert workers
+    assert _status(master)["Uid"].split() == ["0"] * 4  # the master stays root
+    chroot = site.runtime / privileges.CHROOT_DIR
+    for pid in workers:
+        status = _status(pid)
+        assert "0" not in status["Uid"].split() and "0" not in status["Gid"].split(), status
+        assert os.readlink(f"/proc/{pid}/root") == str(chroot)
+    assert list(chroot.iterdir()) == []
+    keys = [p for p in (site.runtime / "conf" / "certs").iterdir() if p.suffix == ".pem"]
+    assert keys and all(p.stat().st_uid == 0 for p in keys)
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:
+        return {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from tests.unit.renderer import renderer_samples as samples
 from tests.unit.renderer.golden_cases import CASES
@@ -116,6 +117,7 @@ def test_check_script_follows_the_agents_haproxy(runtime_dir: Path) -> None:
     assert _check(conf) == 1  # no haproxy yet
     (runtime_dir / "haproxy.pid").write_text(f"{os.getpid()}\n")
     assert _check(conf) == 1  # a live pid that is not this runtime dir's haproxy master
+    privileges.ensure_chroot(str(runtime_dir / privileges.CHROOT_DIR))  # as the agent does
     proc = subprocess.Popen(
         [HAPROXY, "-W", "-S", f"{runtime_dir}/master.sock", "-f", str(conf / "haproxy.cfg"),
          "-p", f"{runtime_dir}/haproxy.pid"],

@@ -38,6 +38,8 @@ def meta(id_: str, *, up: bool = True) -> graph_pb2.ResourceMeta:
 
 def target(**overrides: str) -> renderer_service_pb2.Target:
     values = {
+        # An agent of this release: it prepares for workers that drop root (privileges.py).
+        "agent_api_version": "1.1",
         "amphora_id": "5e5e5e5e-0000-4000-8000-000000000002",
         "nginx_version": "1.22.1",
         "runtime_dir": "/var/lib/lbaas/run",

@@ -21,6 +21,8 @@ def meta(id_: str, *, up: bool = True, name: str = "") -> graph_pb2.ResourceMeta
 
 def target(**overrides: str) -> renderer_service_pb2.Target:
     values = {
+        # An agent of this release: it prepares for workers that drop root (privileges.py).
+        "agent_api_version": "1.1",
         "amphora_id": "5e5e5e5e-0000-4000-8000-000000000001",
         "haproxy_version": "2.6.12",
         "runtime_dir": "/var/lib/lbaas/run",

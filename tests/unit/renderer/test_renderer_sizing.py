@@ -48,11 +48,14 @@ def test_haproxy_renders_threads_and_maxconn_in_global() -> None:
     assert _global(_haproxy(Size(threads=4, max_connections=200_000))) == [
         f"    stats socket {runtime}/haproxy.sock mode 600 level admin expose-fd listeners",
         f"    server-state-file {runtime}/servers.state",
+        "    user haproxy",
+        "    group haproxy",
+        f"    chroot {runtime}/chroot",
         "    nbthread 4",
         "    maxconn 200000",
     ]
-    assert _global(_haproxy(Size(threads=2)))[2:] == ["    nbthread 2"]
-    assert _global(_haproxy(Size(max_connections=10_000)))[2:] == ["    maxconn 10000"]
+    assert _global(_haproxy(Size(threads=2)))[5:] == ["    nbthread 2"]
+    assert _global(_haproxy(Size(max_connections=10_000)))[5:] == ["    maxconn 10000"]
 
 
 def test_haproxy_size_sits_beside_the_other_global_lines() -> None:

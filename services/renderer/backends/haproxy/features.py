@@ -7,7 +7,11 @@ import re
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable
 
-RENDERER_VERSION = "haproxy-1.5.0"
+RENDERER_VERSION = "haproxy-1.6.0"
+# Who haproxy's workers run as when the agent prepares for it (domain/privileges.py): Debian's
+# haproxy package creates this user and group; the master stays root.
+WORKER_USER = "haproxy"
+WORKER_GROUP = "haproxy"
 
 # haproxy constructs the templates use, keyed by the first haproxy version that has them.
 # "base" is everything this renderer emits unconditionally (http-check send/expect came in 2.2).

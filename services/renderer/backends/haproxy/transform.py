@@ -14,7 +14,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
 from services.renderer.backends.haproxy import ping, tls, vrrp
-from services.renderer.domain import filters, l7, monitors, sizing
+from services.renderer.domain import filters, l7, monitors, privileges, sizing
 from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
 
@@ -87,6 +87,7 @@ def transform(
     ]
     backends.sort(key=lambda backend: backend["id"])
     size = sizing.size(target)
+    external_check = any(b["monitor"] and b["monitor"]["ping"] for b in backends)
     return {
         "loadbalancer_id": lb_id,
         "runtime_dir": runtime_dir,
@@ -96,7 +97,13 @@ def transform(
         "frontends": frontends,
         "backends": backends,
         # Lets haproxy fork check processes: only when a PING monitor needs it.
-        "external_check": any(b["monitor"] and b["monitor"]["ping"] for b in backends),
+        "external_check": external_check,
+        # Workers run as haproxy:haproxy (Debian's haproxy package creates both), chrooted
+        # into an empty directory unless a PING check must exec its script and ping; None for
+        # an agent that does not prepare for it (privileges.py).
+        "run_as": privileges.run_as(
+            target, f.WORKER_USER, f.WORKER_GROUP, chroot=not external_check
+        ),
         "files": ctx.files.files,
         # ACTIVE_STANDBY: this half of the keepalived pair and the haproxy peers; else None.
         "vrrp": vrrp.transform(lb_id, lb, target),

@@ -15,7 +15,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 from services.common.errors import InvalidInput, Precondition
 from services.renderer.backends.nginx import features as f
 from services.renderer.backends.nginx import l7
-from services.renderer.domain import filters, monitors, sizing, tls
+from services.renderer.domain import filters, monitors, privileges, sizing, tls
 from services.renderer.domain.versions import parse_version
 
 # Octavia's defaults, used where the graph leaves a timeout unset (0).
@@ -80,6 +80,9 @@ def transform(
         "loadbalancer_id": lb_id,
         "runtime_dir": runtime_dir,
         **_workers(target),
+        # Workers run as www-data; None for an agent that does not prepare for it. nginx has no
+        # chroot.
+        "run_as": privileges.run_as(target, f.WORKER_USER, f.WORKER_GROUP, chroot=False),
         "http2_directive": f.NGINX_FEATURES.supports("http2.directive", version),
         "http_listeners": http,
         "stream_listeners": stream,

@@ -1,0 +1,32 @@
+"""Suite-wide guards.
+
+Host settings the system under test may change are put back when the run ends: an agent of the
+local compute driver shares the host's network namespace and, to let haproxy's unprivileged
+workers run PING checks, widens net.ipv4.ping_group_range when it admits nobody
+(amphora_agent/privileges.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_HOST_SETTINGS = (Path("/proc/sys/net/ipv4/ping_group_range"),)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _restore_host_settings() -> Iterator[None]:
+    saved = {}
+    for path in _HOST_SETTINGS:
+        try:
+            saved[path] = path.read_text()
+        except OSError:
+            continue
+    yield
+    for path, value in saved.items():
+        try:
+            if path.read_text() != value:
+                path.write_text(value)
+        except OSError:
+            pass  # not root: nothing here could have changed it either
