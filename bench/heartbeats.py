@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing
 import os
@@ -29,10 +30,16 @@ from lbaas.health.v1 import heartbeat_pb2
 from services.common.errors import NotFound
 from services.health import bootstrap
 from services.health.config import Settings
+from services.health.domain.amphora_keys import derive_amphora_key
 from services.health.domain.envelope import seal
 
 KEY_ID = "bench"
 KEY = bytes.fromhex("42" * 32)
+
+
+@functools.cache
+def _amphora_key(amphora_id: str) -> bytes:
+    return derive_amphora_key(KEY, amphora_id)
 
 
 class NoOrchestrator:
@@ -77,7 +84,9 @@ def heartbeat(amphora: int, sequence: int, listeners: int) -> bytes:
     pool = hb.pools.add(pool_id=f"20000000-0000-4000-8000-{amphora:012d}", status="UP")
     for m in range(2):
         pool.members.add(member_id=f"30000000-0000-4000-8000-{amphora * 4 + m:012d}", status="UP")
-    return seal(hb, KEY_ID, KEY)
+    # Each amphora signs with its own key, derived from the master key (as the compute drivers
+    # write it): the health service accepts nothing else.
+    return seal(hb, KEY_ID, _amphora_key(hb.amphora_id))
 
 
 def generate(port: int, fleet: int, rate: float, seconds: float, listeners: int, cpu: int, out):

@@ -15,6 +15,7 @@ from services.health.adapters.key_file import KeyFile
 from services.health.adapters.orchestrator_client import GrpcOrchestrator
 from services.health.adapters.udp import start_receiver
 from services.health.config import Settings, split_host_port
+from services.health.domain.amphora_keys import AmphoraKeys
 from services.health.domain.batch import PendingBeats
 from services.health.domain.drops import DropCounts, DropRecorder
 from services.health.domain.failover import BreakerPolicy, FailoverGate
@@ -141,8 +142,15 @@ async def start(
         else:
             reporter.submit(heartbeat)
 
+    if settings.accept_master_key:
+        log.warning(
+            "LBAAS_HEALTH_ACCEPT_MASTER_KEY is on: heartbeats signed with the master key are "
+            "accepted, so any amphora holding it can forge any other's health"
+        )
     intake = HeartbeatIntake(
         keyring=KeyFile(settings.key_file),
+        amphora_keys=AmphoraKeys(),
+        accept_master_key=settings.accept_master_key,
         replay=replay,
         pending=pending,
         drops=drops,

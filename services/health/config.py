@@ -39,6 +39,11 @@ class Settings:
     resend_interval: float = 30.0
     # Batches of heartbeats are written at most this often (seconds).
     write_interval: float = 0.02
+    # Transitional, off by default: also accept heartbeats signed with a master key itself, as
+    # agents from before per-amphora heartbeat keys sign (counted and logged). Off, such an
+    # agent's heartbeats are dropped (master_key) and its amphora goes stale and is failed
+    # over to one with a key of its own.
+    accept_master_key: bool = False
 
     @property
     def check_interval(self) -> float:
@@ -77,6 +82,7 @@ class Settings:
             breaker_count=int(_non_negative(env, "LBAAS_FAILOVER_BREAKER_COUNT", 3)),
             breaker_percent=_non_negative(env, "LBAAS_FAILOVER_BREAKER_PERCENT", 20.0),
             max_clock_skew=_positive(env, "LBAAS_HEALTH_MAX_CLOCK_SKEW", cls.max_clock_skew),
+            accept_master_key=_flag(env, "LBAAS_HEALTH_ACCEPT_MASTER_KEY"),
         )
 
 
@@ -101,6 +107,15 @@ def _number(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool)
     if value < 0 or (value == 0 and not zero_ok):
         raise ValueError(f"{name} must be {'0 or more' if zero_ok else 'positive'}, got {raw!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {env[name]!r}")
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

@@ -144,6 +144,11 @@ def build(
     )
     housekeeper = Housekeeper(engine, [Chore("spares", SparePool(uow, drivers, settings).run)])
     housekeeper.add(Chore("certificates", CertificateRotator(uow, drivers, settings).run))
+    if settings.compute_driver in ("local", "netns"):
+        from services.orchestrator.adapters.compute_local import LocalComputeDriver
+
+        if isinstance(compute, LocalComputeDriver):  # netns too: each agent's own key file
+            housekeeper.add(Chore("heartbeat keys", compute.sync_heartbeat_keys))
     if settings.compute_driver == "netns":
         from services.orchestrator.adapters.compute_netns import NetnsComputeDriver
         from services.orchestrator.jobs.orphans import OrphanNamespaces

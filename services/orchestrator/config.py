@@ -34,6 +34,7 @@ class Settings:
     bind_addr: str
     renderer_haproxy_addr: str
     health_udp_addr: str
+    # The master heartbeat keys: each agent gets only keys derived from them for its amphora.
     heartbeat_key_file: Path
     heartbeat_interval: float
     sweep_interval: float = 3.0

@@ -1,4 +1,4 @@
-"""The heartbeat key file, re-read when it changes (keys are rotated by editing it)."""
+"""The master heartbeat key file, re-read when it changes (keys are rotated by editing it)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ class DropCounts:
     bad_version: int = 0
     unknown_key: int = 0
     bad_hmac: int = 0
+    master_key: int = 0
     replay: int = 0
     out_of_window: int = 0
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.common.errors import InvalidInput, Unavailable
+from services.orchestrator.adapters.heartbeat_keys import AGENT_KEY_FILE, AgentHeartbeatKeys
 from services.orchestrator.domain.ports import AmphoraSpec, ComputeInstance, run_dir_amphora_path
 
 log = logging.getLogger(__name__)
@@ -242,7 +243,8 @@ class LocalComputeDriver:
         self._health_udp_addrs = (
             [health_udp_addr] if isinstance(health_udp_addr, str) else list(health_udp_addr)
         )
-        self._heartbeat_key_file = Path(heartbeat_key_file)
+        # heartbeat_key_file holds the master keys: agents get only keys derived for them.
+        self._heartbeat_keys = AgentHeartbeatKeys(Path(heartbeat_key_file))
         self._heartbeat_interval = heartbeat_interval
         self._python = python
         self._stop_timeout = stop_timeout
@@ -265,11 +267,20 @@ class LocalComputeDriver:
             "--client-ca", str(amphora_dir / "ca.crt"),
             "--runtime-dir", str(amphora_dir),
             *(a for addr in self._health_udp_addrs for a in ("--heartbeat-target", addr)),
-            "--heartbeat-key-file", str(self._heartbeat_key_file),
+            "--heartbeat-key-file", str(amphora_dir / AGENT_KEY_FILE),
             "--heartbeat-interval", str(self._heartbeat_interval),
             "--backend", spec.backend_type,
             *self.agent_drain_args,
         ]  # fmt: skip
+
+    def _write_heartbeat_key(self, amphora_dir: Path, amphora_id: str) -> None:
+        """The agent's own heartbeat keys (heartbeat_keys.py), never the master file."""
+        self._heartbeat_keys.write(amphora_dir, amphora_id)
+
+    async def sync_heartbeat_keys(self) -> int:
+        """Rewrites the agents' key files after the master file changed (housekeeping); the
+        agents re-read theirs when it changes. Returns how many were rewritten."""
+        return await asyncio.to_thread(self._heartbeat_keys.sync, self._run_dir / "amphorae")
 
     def _agent_env(self) -> dict[str, str]:
         """An allow-list: the orchestrator's environment holds its database URL and secrets,
@@ -308,6 +319,7 @@ class LocalComputeDriver:
         _write_file(amphora_dir / "agent.crt", spec.certificate.cert_pem, 0o644)
         _write_file(amphora_dir / "agent.key", spec.certificate.key_pem, 0o600)
         _write_file(amphora_dir / "ca.crt", spec.certificate.ca_pem, 0o644)
+        self._write_heartbeat_key(amphora_dir, spec.amphora_id)
         port = _free_port(spec.agent_port)
         command = self._agent_command(spec, amphora_dir, port)
 

@@ -378,6 +378,7 @@ class NetnsComputeDriver(LocalComputeDriver):
         _write_file(amphora_dir / "agent.crt", spec.certificate.cert_pem, 0o644)
         _write_file(amphora_dir / "agent.key", spec.certificate.key_pem, 0o600)
         _write_file(amphora_dir / "ca.crt", spec.certificate.ca_pem, 0o644)
+        self._write_heartbeat_key(amphora_dir, amphora_id)
 
         address = self._leases.claim(amphora_id, spec.address)
         namespace = namespace_name(amphora_id)

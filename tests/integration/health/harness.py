@@ -21,6 +21,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from services.common.errors import NotFound, Unavailable, abort_with
 from services.health import bootstrap
 from services.health.config import Settings
+from services.health.domain.amphora_keys import derive_amphora_key
 from services.health.domain.envelope import seal
 
 KEY_ID = "k1"
@@ -140,8 +141,9 @@ def make_heartbeat(
     )
 
 
-def signed(hb: heartbeat_pb2.Heartbeat, key_id: str = KEY_ID, key: bytes = KEY) -> bytes:
-    return seal(hb, key_id, key)
+def signed(hb: heartbeat_pb2.Heartbeat, key_id: str = KEY_ID, master: bytes = KEY) -> bytes:
+    """hb as its own agent signs it: with the key derived from master for hb.amphora_id."""
+    return seal(hb, key_id, derive_amphora_key(master, hb.amphora_id))
 
 
 async def eventually(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:

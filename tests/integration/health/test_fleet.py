@@ -51,6 +51,7 @@ from lbaas.health.v1 import heartbeat_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
+from services.health.domain.amphora_keys import derive_amphora_key
 from services.health.domain.envelope import seal
 from tests.integration.health.harness import FakeOrchestrator
 
@@ -92,6 +93,8 @@ def generate(port: int, fleet: int, interval: float) -> None:
     without a heartbeat, `late` how many times that exceeded the stale window (a stalled
     generator makes amphorae stale by itself; the test says so when it fails)."""
     boots = [uuid.uuid4().hex for _ in range(fleet)]
+    # Each amphora signs with its own key, as its agent would (derived from the master KEY).
+    keys = [derive_amphora_key(KEY, amphora_id(i)) for i in range(fleet)]
     sequence = [0] * fleet
     last_sent = [0.0] * fleet
     silenced: set[int] = set()
@@ -159,7 +162,7 @@ def generate(port: int, fleet: int, interval: float) -> None:
             )
             hb.listeners.add(listener_id=listener_id(i), status="OPEN", total_connections=i)
             try:
-                sock.sendto(seal(hb, KEY_ID, KEY), target)
+                sock.sendto(seal(hb, KEY_ID, keys[i]), target)
             except OSError:
                 stats["send_errors"] += 1
             last_sent[i] = now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import grpc
 import pytest
@@ -13,6 +14,10 @@ from lbaas.health.v1 import health_service_pb2 as hpb
 from lbaas.health.v1 import health_service_pb2_grpc as hpb_grpc
 from lbaas.health.v1 import heartbeat_pb2
 
+from amphora_agent.heartbeat import HeartbeatSender
+from amphora_agent.heartbeat import KeyFile as AgentKeyFile
+from amphora_agent.stats import StatSnapshot
+from services.orchestrator.adapters.heartbeat_keys import AgentHeartbeatKeys
 from tests.integration.health.harness import (
     KEY,
     OLD_KEY,
@@ -129,6 +134,61 @@ def test_forged_unknown_key_replayed_and_garbage_datagrams_are_dropped(tmp_path,
             await eventually(lambda: len(fake.set_calls) == 2, what="call after drops")
             assert fake.statuses()["m-1"] == st.OPERATING_STATUS_ONLINE
             assert (await _written(stack, sequence=2)).last_sequence == 2
+
+    asyncio.run(scenario())
+
+
+def test_an_amphora_can_sign_only_its_own_heartbeats(tmp_path, database_url):
+    """amp-1's agent, with the key file the compute driver writes for it, is heard; the same
+    key claiming amp-2 is refused and amp-2 is never recorded; an agent that signs with the
+    master key (from before per-amphora keys) is refused too."""
+
+    async def no_stats() -> StatSnapshot:
+        return StatSnapshot()
+
+    def agent(amphora_id: str, key_file: Path, port: int) -> HeartbeatSender:
+        keys = AgentKeyFile(str(key_file))
+        return HeartbeatSender(
+            amphora_id, [("127.0.0.1", port)], keys, 0.05, no_stats, lambda: "cfg-1"
+        )
+
+    async def scenario():
+        async with running_stack(tmp_path, database_url) as stack:
+            fake, drops, port = stack.orchestrator, stack.app.drops, stack.app.udp_port
+            fake.amphorae["amp-2"] = "lb-1"
+            master_file = stack.app.settings.key_file
+            amp_1_dir = tmp_path / "amphorae" / "amp-1"
+            amp_1_dir.mkdir(parents=True)
+            amp_1_keys = AgentHeartbeatKeys(master_file).write(amp_1_dir, "amp-1")
+            assert amp_1_keys.read_bytes() != master_file.read_bytes()
+
+            own, forger = agent("amp-1", amp_1_keys, port), agent("amp-2", amp_1_keys, port)
+            old_agent = agent("amp-2", master_file, port)
+            tasks = [asyncio.create_task(a.run()) for a in (own, forger, old_agent)]
+            try:
+                await eventually(
+                    lambda: drops.bad_hmac >= 5 and drops.master_key >= 5 and own.sequence >= 5,
+                    what="five heartbeats of each agent",
+                )
+                await _written(stack, "amp-1", sequence=3)
+                await eventually(lambda: fake.set_calls, what="amp-1's statuses")
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+            await asyncio.sleep(0.3)  # room for a wrongly accepted heartbeat to be written
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await _health_of(stack, "amp-2")
+            assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+            listed = await hpb_grpc.HealthServiceStub(stack.channel).ListAmphoraHealth(
+                hpb.ListAmphoraHealthRequest(), timeout=5
+            )
+            assert [a.amphora_id for a in listed.amphorae] == ["amp-1"]
+            assert {c.amphora_id for c in fake.set_calls} == {"amp-1"}
+            assert "amp-2" not in {r.id for r in fake.get_amphora_calls}
+            assert 3 <= stack.app.intake.accepted <= own.sequence
+            assert drops.unknown_key == drops.unparseable == 0
 
     asyncio.run(scenario())
 

@@ -21,8 +21,15 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import Unavailable
+from services.health.domain.amphora_keys import derive_amphora_key
+from services.health.domain.envelope import parse_key_file
+from services.orchestrator.adapters.agent_noop import NoopAgentClient
 from services.orchestrator.adapters.compute_local import LocalComputeDriver, stop_all
+from services.orchestrator.bootstrap import build
 from services.orchestrator.domain.ports import AmphoraSpec, run_dir_amphora_path
+from tests.integration.orchestrator.orch_fakes import make_settings
+
+MASTER_KEY = bytes.fromhex("ab" * 32)
 
 STAND_IN = textwrap.dedent(
     f"""\
@@ -82,7 +89,7 @@ def stand_in(work_dir: Path) -> str:
 def run_dir(work_dir: Path) -> Path:
     path = work_dir / "run"
     path.mkdir()
-    (path / "heartbeat.keys").write_text("k1 " + "ab" * 32 + "\n")
+    (path / "heartbeat.keys").write_text(f"k1 {MASTER_KEY.hex()}\n")
     return path
 
 
@@ -140,7 +147,7 @@ def test_create_is_alive_delete(ca, run_dir, stand_in, janitor):
             "--client-ca": str(amphora_dir / "ca.crt"),
             "--runtime-dir": str(amphora_dir),
             "--heartbeat-target": "127.0.0.1:9",
-            "--heartbeat-key-file": str(run_dir / "heartbeat.keys"),
+            "--heartbeat-key-file": str(amphora_dir / "heartbeat.key"),
             "--heartbeat-interval": "0.5",
             "--backend": "haproxy",
             "--nft-bin": "",
@@ -149,6 +156,12 @@ def test_create_is_alive_delete(ca, run_dir, stand_in, janitor):
         assert recorded["cwd"] == str(repo_root)
         assert str(repo_root) in recorded["environ"]["PYTHONPATH"].split(os.pathsep)
         assert (amphora_dir / "agent.key").stat().st_mode & 0o777 == 0o600
+        # Its own heartbeat key, never the master file (heartbeat_keys.py).
+        key_file = amphora_dir / "heartbeat.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        ring = parse_key_file(key_file.read_text())
+        assert dict(ring.keys) == {"k1": derive_amphora_key(MASTER_KEY, "amp-a")}
+        assert MASTER_KEY.hex() not in key_file.read_text()
         assert (amphora_dir / "ca.crt").read_bytes() == ca.ca_certificate_pem()
         assert b"BEGIN CERTIFICATE" in (amphora_dir / "agent.crt").read_bytes()
         assert (amphora_dir / "agent.pid").read_text() == str(pid)
@@ -298,6 +311,57 @@ def test_agent_that_dies_at_start_is_reported(ca, run_dir, stand_in, janitor):
     asyncio.run(scenario())
 
 
+def test_agent_heartbeat_keys_follow_a_rotation_of_the_master_file(ca, run_dir, stand_in, janitor):
+    driver = _driver(run_dir, stand_in)
+    master_file = run_dir / "heartbeat.keys"
+
+    def agent_keys(amphora_id: str) -> tuple[str, dict[str, bytes]]:
+        ring = parse_key_file(
+            (run_dir_amphora_path(run_dir, amphora_id) / "heartbeat.key").read_text()
+        )
+        return ring.signing_key_id, dict(ring.keys)
+
+    async def scenario():
+        for amphora_id in ("amp-r1", "amp-r2"):
+            instance = await driver.create_amphora(_spec(ca, amphora_id))
+            janitor.track_compute_id(instance.compute_id)
+        # An amphora started by an orchestrator from before per-amphora keys: no key file.
+        old = run_dir_amphora_path(run_dir, "amp-old")
+        old.mkdir()
+        assert await driver.sync_heartbeat_keys() == 0
+
+        new_key = bytes.fromhex("cd" * 32)
+        master_file.write_text(f"k2 {new_key.hex()}\nk1 {MASTER_KEY.hex()}\n")
+        assert await driver.sync_heartbeat_keys() == 2
+        for amphora_id in ("amp-r1", "amp-r2"):
+            assert agent_keys(amphora_id) == (
+                "k2",
+                {
+                    "k2": derive_amphora_key(new_key, amphora_id),
+                    "k1": derive_amphora_key(MASTER_KEY, amphora_id),
+                },
+            )
+            path = run_dir_amphora_path(run_dir, amphora_id) / "heartbeat.key"
+            assert path.stat().st_mode & 0o777 == 0o600
+        assert list(old.iterdir()) == []
+        assert await driver.sync_heartbeat_keys() == 0
+
+        # A broken edit of the master file: no agent loses its keys, no amphora is created.
+        master_file.write_text("k2 not-hex\n")
+        with pytest.raises(Unavailable):
+            await driver.sync_heartbeat_keys()
+        assert agent_keys("amp-r1")[0] == "k2"
+        with pytest.raises(Unavailable) as err:
+            await driver.create_amphora(_spec(ca, "amp-r3"))
+        assert "heartbeat.keys" in err.value.operator_detail
+        assert not (run_dir_amphora_path(run_dir, "amp-r3") / "agent.pid").exists()
+
+        for amphora_id in ("amp-r1", "amp-r2"):
+            await driver.delete_amphora(amphora_id, "")
+
+    asyncio.run(scenario())
+
+
 def test_create_again_replaces_the_running_agent(ca, run_dir, stand_in, janitor):
     driver = _driver(run_dir, stand_in)
 
@@ -413,3 +477,33 @@ def test_agent_survives_the_orchestrator_being_killed(run_dir, stand_in, janitor
         assert not await driver.is_alive(compute_id)
 
     asyncio.run(scenario())
+
+
+def test_housekeeping_rewrites_agent_heartbeat_keys_after_a_rotation(
+    ca, run_dir, stand_in, janitor, database_url
+):
+    driver = _driver(run_dir, stand_in)
+    # Spares and certificates find no schema in this empty database: logged, and skipped.
+    orch = build(
+        make_settings(database_url, run_dir),
+        compute=driver,
+        agent=NoopAgentClient(),
+        renderer=object(),  # type: ignore[arg-type]
+        ca=ca,
+    )
+
+    async def scenario():
+        instance = await driver.create_amphora(_spec(ca, "amp-h"))
+        janitor.track_compute_id(instance.compute_id)
+        new_key = bytes.fromhex("ef" * 32)
+        (run_dir / "heartbeat.keys").write_text(f"k2 {new_key.hex()}\n")
+        assert (await orch.housekeeper.run_once())["heartbeat keys"] == 1
+        key_file = run_dir_amphora_path(run_dir, "amp-h") / "heartbeat.key"
+        ring = parse_key_file(key_file.read_text())
+        assert dict(ring.keys) == {"k2": derive_amphora_key(new_key, "amp-h")}
+        await driver.delete_amphora("amp-h", instance.compute_id)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        orch.engine.dispose()
