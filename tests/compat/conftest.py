@@ -6,8 +6,15 @@ from __future__ import annotations
 import pytest
 
 from tests.support.api import Api
-from tests.support.osclients import NOOP_ENV, sdk
+from tests.support.osclients import NOOP_ENV, sdk, stop_fork_server
 from tests.support.stack import RunningStack, running_stack
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_fork_server():
+    """The CLI fork server (started by the first command) ends with the session."""
+    yield
+    stop_fork_server()
 
 
 @pytest.fixture(scope="module")
