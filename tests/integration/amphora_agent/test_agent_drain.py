@@ -337,7 +337,7 @@ def test_drain_drops_new_connections_and_waits_for_open_ones(amphora: Amphora) -
     held6.close()
     closed = time.monotonic()
     assert future.result().remaining == 0
-    assert time.monotonic() - closed < 3
+    assert time.monotonic() - closed < 15  # because they ended: the timeout is 20 s
     assert _refused_at_syn(amp, amp.vip, amp.address)  # still draining
 
     assert amp.drain([], timeout_ms=5000).remaining == 0  # lift, at once
@@ -347,11 +347,11 @@ def test_drain_drops_new_connections_and_waits_for_open_ones(amphora: Amphora) -
     assert amp.drain([], timeout_ms=0).remaining == 0  # lifting again is no error
 
     # An abandoned drain lifts by itself.
-    amp.drain([amp.vip], timeout_ms=0, hold_ms=700)
+    amp.drain([amp.vip], timeout_ms=0, hold_ms=3000)
     set_at = time.monotonic()
     assert _refused_at_syn(amp, amp.vip, amp.address)
-    wait_for(lambda: _nft_table(amp.ns, amp.table) is None, 10, "the hold to lift the drain")
-    assert 0.6 < time.monotonic() - set_at < 5
+    wait_for(lambda: _nft_table(amp.ns, amp.table) is None, 30, "the hold to lift the drain")
+    assert time.monotonic() - set_at > 2.9
     assert _echoes(amp.connect(amp.vip, amp.address))
 
 

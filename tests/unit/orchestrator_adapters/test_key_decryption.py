@@ -91,7 +91,7 @@ def test_a_key_asking_for_2_31_iterations_is_refused_at_once(leaf):
     err, elapsed = _refusal(
         BundleInput(certificate_pem=leaf.cert_pem, private_key_pem=edited, passphrase="pw")
     )
-    assert elapsed < 0.1
+    assert elapsed < 1.0  # loose: a few ms here; 2**31 rounds take minutes
     assert err.field == "private_key_pem"
     assert f"{HUGE} key-derivation iterations" in err.user_message
     assert str(MAX_ITERATIONS) in err.user_message
@@ -119,7 +119,7 @@ def test_settings_over_the_caps_or_invalid_are_refused(leaf, algorithm, words):
             passphrase="pw",
         )
     )
-    assert elapsed < 0.1
+    assert elapsed < 1.0  # loose: a few ms here; 2**31 rounds take minutes
     assert err.field == "private_key_pem"
     assert words in err.user_message
 
@@ -151,11 +151,11 @@ def test_pkcs12_over_the_caps_is_refused_at_once(leaf):
     err, elapsed = _refusal(
         BundleInput(pkcs12=der.with_mac_iterations(_pkcs12(leaf, 2048), HUGE), passphrase="pw")
     )
-    assert elapsed < 0.1
+    assert elapsed < 1.0  # loose: a few ms here; 2**31 rounds take minutes
     assert err.field == "pkcs12"
     assert err.user_message.startswith(f"pkcs12: its MAC asks for {HUGE} key-derivation")
     err, elapsed = _refusal(BundleInput(pkcs12=_pkcs12(leaf, MAX_ITERATIONS + 1), passphrase="pw"))
-    assert elapsed < 0.1
+    assert elapsed < 1.0  # loose: a few ms here; 2**31 rounds take minutes
     assert err.field == "pkcs12"
     assert f"{MAX_ITERATIONS + 1} key-derivation iterations" in err.user_message
     err, _ = _refusal(BundleInput(pkcs12=der.seq(der.integer(3)), passphrase="pw"))
@@ -185,6 +185,6 @@ def test_a_key_bag_inside_encrypted_content_is_stopped_by_the_deadline(monkeypat
         ticker.join()
     assert err.field == "pkcs12"
     assert "takes longer than 1 s to decrypt" in err.user_message
-    assert 1.0 <= elapsed < 4.0
+    assert 1.0 <= elapsed < 30  # killed at the deadline, however slow the machine
     # About 100 ticks in that second; in-process, the derivation would have held the lock.
-    assert ticks >= 20
+    assert ticks >= 10
