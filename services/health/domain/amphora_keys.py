@@ -10,26 +10,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from services.common.heartbeat_keys import AMPHORA_KEY_LENGTH, HKDF_INFO, derive_amphora_key
 
-# info = HKDF_INFO || utf8(amphora id); no salt (RFC 5869: a string of zeros).
-HKDF_INFO = b"lbaas heartbeat v1"
-AMPHORA_KEY_LENGTH = 32
+__all__ = ["AMPHORA_KEY_LENGTH", "HKDF_INFO", "AmphoraKeys", "derive_amphora_key"]
 # Derived keys kept by AmphoraKeys: two per amphora while a rotation has two keys in use.
 DEFAULT_CACHE_ENTRIES = 16_384
-
-
-def derive_amphora_key(master: bytes, amphora_id: str | bytes) -> bytes:
-    """HKDF-SHA256(master, salt none, info "lbaas heartbeat v1" || utf8(amphora id)), 32 bytes."""
-    raw_id = amphora_id.encode("utf-8") if isinstance(amphora_id, str) else amphora_id
-    hkdf = HKDF(
-        algorithm=hashes.SHA256(),
-        length=AMPHORA_KEY_LENGTH,
-        salt=None,
-        info=HKDF_INFO + raw_id,
-    )
-    return hkdf.derive(master)
 
 
 class AmphoraKeys:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from google.protobuf.message import DecodeError
 from lbaas.health.v1 import heartbeat_pb2
 
+from services.common.heartbeat_keys import parse_key_lines
 from services.health.domain.amphora_keys import AmphoraKeys, derive_amphora_key
 
 ENVELOPE_VERSION = 1
@@ -65,27 +66,11 @@ class KeyRing:
 
 def parse_key_file(text: str) -> KeyRing:
     """Parses '<key_id> <hex key>' lines; the first key is the signing key. '#' starts a comment."""
-    keys: dict[str, bytes] = {}
-    signing = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise ValueError(f"heartbeat key file line {number}: expected '<key_id> <hex key>'")
-        key_id, hex_key = parts
-        try:
-            key = bytes.fromhex(hex_key)
-        except ValueError:
-            raise ValueError(f"heartbeat key file line {number}: key is not hex") from None
-        if not key:
-            raise ValueError(f"heartbeat key file line {number}: empty key")
-        if key_id in keys:
-            raise ValueError(f"heartbeat key file line {number}: duplicate key id {key_id!r}")
-        keys[key_id] = key
-        signing = signing or key_id
-    return KeyRing(keys=keys, signing_key_id=signing)
+    try:
+        lines = parse_key_lines(text)
+    except ValueError as err:
+        raise ValueError(f"heartbeat key file {err}") from None
+    return KeyRing(keys=dict(lines), signing_key_id=lines[0][0] if lines else "")
 
 
 @functools.lru_cache(maxsize=64)

@@ -16,45 +16,18 @@ import os
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from services.common.errors import Unavailable
+from services.common.heartbeat_keys import HKDF_INFO, derive_amphora_key, parse_key_lines
 
 log = logging.getLogger(__name__)
 
 AGENT_KEY_FILE = "heartbeat.key"
-HKDF_INFO = b"lbaas heartbeat v1"
-
-
-def derive_amphora_key(master: bytes, amphora_id: str) -> bytes:
-    hkdf = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO + amphora_id.encode()
-    )
-    return hkdf.derive(master)
+__all__ = ["AGENT_KEY_FILE", "HKDF_INFO", "derive_amphora_key", "parse_master_keys"]
 
 
 def parse_master_keys(text: str) -> list[tuple[str, bytes]]:
-    """'<key_id> <hex key>' lines, the first signs; '#' starts a comment (the health service's
-    rules, services/health/domain/envelope.py parse_key_file)."""
-    keys: list[tuple[str, bytes]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise ValueError(f"line {number}: expected '<key_id> <hex key>'")
-        key_id, hex_key = parts
-        try:
-            key = bytes.fromhex(hex_key)
-        except ValueError:
-            raise ValueError(f"line {number}: key is not hex") from None
-        if not key:
-            raise ValueError(f"line {number}: empty key")
-        if any(key_id == seen for seen, _ in keys):
-            raise ValueError(f"line {number}: duplicate key id {key_id!r}")
-        keys.append((key_id, key))
+    """The controller's key file: at least one '<key_id> <hex key>' line, the first signs."""
+    keys = parse_key_lines(text)
     if not keys:
         raise ValueError("no key")
     return keys
