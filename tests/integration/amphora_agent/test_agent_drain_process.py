@@ -77,7 +77,11 @@ class Rig:
                 f"   {i + 3}: 0500000A:0050 0201000A:{0xE000 + i:04X} 01 00000000:00000000 "
                 "00:00000000 00000000  0 0 3"
             )
-        (self.proc / "tcp").write_text(HEADER + "\n".join(lines) + "\n")
+        # Replaced whole, as the kernel's table is read whole: the drainer polls it from
+        # another thread, and a file truncated before it is written would read as empty.
+        staged = self.proc / "tcp.new"
+        staged.write_text(HEADER + "\n".join(lines) + "\n")
+        staged.replace(self.proc / "tcp")
         # No tcp6: a kernel without IPv6 has none.
 
     def drainer(self, default_hold: float = 60.0) -> drain.Drainer:
