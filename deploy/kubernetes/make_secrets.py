@@ -1,5 +1,6 @@
-"""The controller's Secrets for Kubernetes: the internal CA, the heartbeat keys, the API tokens and
-the key that encrypts stored certificate keys. Fresh material, in the formats the services read.
+"""The controller's Secrets for Kubernetes: the amphora CA, the services' mutual-TLS certificates,
+the heartbeat keys, the API tokens and the key that encrypts stored certificate keys. Fresh
+material, in the formats the services read.
 
     python -m deploy.kubernetes.make_secrets [--namespace lbaas] | kubectl create -f -
         prints the Secrets as YAML (`kubectl create` refuses to replace existing ones: never
@@ -7,6 +8,19 @@ the key that encrypts stored certificate keys. Fresh material, in the formats th
     python -m deploy.kubernetes.make_secrets --apply [--namespace lbaas]
         what the Job in secrets-job.yaml runs: creates, through the API server, each Secret that
         does not exist yet, and keeps those that do (whoever created them)
+    --only NAME (repeatable): only these Secrets
+    --internal-tls-dir DIR: the service CA and certificates of lbaas-internal-tls are made in (or
+        taken from) DIR, which keeps the CA key; by default they are made in a temporary
+        directory and the CA key is thrown away
+
+The Secret lbaas-internal-tls never holds the service CA's key: the pods need only ca.crt and
+their own identity's certificate and key, and a key in a Secret is a key in etcd. So, to issue a
+certificate later (one expired, or a key leaked), either
+- keep the CA key offline: make the Secret with `--internal-tls-dir DIR --only lbaas-internal-tls`
+  and keep DIR (ca.key) off the cluster; to re-issue an identity, delete its .crt/.key in DIR, run
+  the same command piped into `kubectl replace -f -`, and restart the Deployments using it; or
+- generate again: delete the Secret, run the Job again (or this), and restart every Deployment
+  (a new CA: pods of the old and the new one cannot call each other until the rollout ends).
 
 The database URL is not made here: the operator provides it (the Secret lbaas-database).
 """
@@ -23,10 +37,12 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import yaml
+
+from services.common.internal_tls import IDENTITIES, ensure_internal_pki
 
 # Secret name -> its keys (file names in the pods). tests/unit/deploy checks that the manifests
 # reference exactly these and the operator's lbaas-database.
@@ -35,6 +51,12 @@ SECRETS: dict[str, tuple[str, ...]] = {
     "lbaas-heartbeat": ("heartbeat.keys",),
     "lbaas-tokens": ("tokens.yaml",),
     "lbaas-cert-encryption": ("cert-encryption.key",),
+    # The service CA's certificate and each identity's pair: no ca.key (see the docstring). Each
+    # pod mounts ca.crt and its own identity's two files only.
+    "lbaas-internal-tls": (
+        "ca.crt",
+        *(f"{identity}.{ext}" for identity in IDENTITIES for ext in ("crt", "key")),
+    ),
 }
 # Provided by the operator: Secret name -> keys.
 OPERATOR_SECRETS: dict[str, tuple[str, ...]] = {"lbaas-database": ("DATABASE_URL",)}
@@ -44,13 +66,25 @@ SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 def ca_files() -> dict[str, bytes]:
-    """A new internal CA, made by the orchestrator's own code (as it would make one on first use)."""
+    """A new amphora CA (the agents' certificates: not the service CA of lbaas-internal-tls),
+    made by the orchestrator's own code (as it would make one on first use)."""
     from services.orchestrator.adapters.pki import FileCertificateAuthority
 
     with tempfile.TemporaryDirectory() as tmp:
         ca_dir = Path(tmp) / "ca"
         FileCertificateAuthority(ca_dir)
         return {name: (ca_dir / name).read_bytes() for name in SECRETS["lbaas-ca"]}
+
+
+def internal_tls_files(directory: Path | None = None) -> dict[str, bytes]:
+    """The service CA's certificate and every identity's certificate and key, made by the services'
+    own code (ensure_internal_pki) in directory (keeping what is there) or in a temporary one.
+    The CA key stays in directory, or is thrown away with the temporary one."""
+    if directory is not None:
+        ensure_internal_pki(directory)
+        return {name: (directory / name).read_bytes() for name in SECRETS["lbaas-internal-tls"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        return internal_tls_files(Path(tmp) / "internal-tls")
 
 
 def heartbeat_keys() -> bytes:
@@ -81,13 +115,22 @@ def cert_encryption_key() -> bytes:
     return Fernet.generate_key() + b"\n"
 
 
-def build(namespace: str) -> list[dict]:
-    """The Secret objects, with fresh material."""
-    contents = {
-        "lbaas-ca": ca_files(),
-        "lbaas-heartbeat": {"heartbeat.keys": heartbeat_keys()},
-        "lbaas-tokens": {"tokens.yaml": tokens_file()},
-        "lbaas-cert-encryption": {"cert-encryption.key": cert_encryption_key()},
+def build(
+    namespace: str,
+    only: Collection[str] | None = None,
+    internal_tls_dir: Path | None = None,
+) -> list[dict]:
+    """The Secret objects (all of SECRETS, or those named in only), with fresh material (the
+    internal TLS files from internal_tls_dir when given)."""
+    unknown = set(only or ()) - set(SECRETS)
+    if unknown:
+        raise ValueError(f"no such Secret: {sorted(unknown)} (they are {sorted(SECRETS)})")
+    make: dict[str, Callable[[], dict[str, bytes]]] = {
+        "lbaas-ca": ca_files,
+        "lbaas-heartbeat": lambda: {"heartbeat.keys": heartbeat_keys()},
+        "lbaas-tokens": lambda: {"tokens.yaml": tokens_file()},
+        "lbaas-cert-encryption": lambda: {"cert-encryption.key": cert_encryption_key()},
+        "lbaas-internal-tls": lambda: internal_tls_files(internal_tls_dir),
     }
     return [
         {
@@ -95,9 +138,10 @@ def build(namespace: str) -> list[dict]:
             "kind": "Secret",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS)},
             "type": "Opaque",
-            "data": {k: base64.b64encode(v).decode() for k, v in contents[name].items()},
+            "data": {k: base64.b64encode(v).decode() for k, v in make[name]().items()},
         }
         for name in SECRETS
+        if only is None or name in only
     ]
 
 
@@ -160,8 +204,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="create the missing Secrets through the API server (in a pod, as the Job does)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SECRETS),
+        metavar="SECRET",
+        help=f"only this Secret (repeatable): {', '.join(SECRETS)}",
+    )
+    parser.add_argument(
+        "--internal-tls-dir",
+        type=Path,
+        metavar="DIR",
+        help="make lbaas-internal-tls in (or from) this directory, which keeps the service CA key "
+        "(default: a temporary directory; the CA key is thrown away)",
+    )
     args = parser.parse_args(argv)
-    objects = build(args.namespace)
+    objects = build(args.namespace, args.only, args.internal_tls_dir)
     if not args.apply:
         yaml.safe_dump_all(objects, sys.stdout, sort_keys=False)
         return 0

@@ -28,6 +28,7 @@ import grpc
 import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common import internal_tls
 from services.orchestrator.domain.netns_layout import NetnsLayout
 
 log = logging.getLogger("lbaas.stack")
@@ -116,6 +117,11 @@ class StackSettings:
     compute_driver: str = "local"
     netns_bridge: str = "lbaas-br0"
     netns_cidr: str = "10.240.0.0/16"
+    # LBAAS_COMPUTE_DRIVER=remote: the launcher also runs the compute host
+    # (services.compute_host), bound to compute_host_addr (LBAAS_COMPUTE_HOST_ADDR); the workers
+    # call it at compute_addr (LBAAS_COMPUTE_ADDR, default the bind address).
+    compute_host_addr: str = "127.0.0.1:9897"
+    compute_addr: str = "127.0.0.1:9897"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
@@ -159,6 +165,7 @@ class StackSettings:
             "127.0.0.1:9896",
             replica_count(env, "LBAAS_ORCHESTRATOR_WORKER_REPLICAS"),
         )
+        compute_host_addr = env.get("LBAAS_COMPUTE_HOST_ADDR") or "127.0.0.1:9897"
         return cls(
             run_dir=run_dir,
             api_host=env.get("LBAAS_API_HOST", "127.0.0.1"),
@@ -176,6 +183,8 @@ class StackSettings:
             compute_driver=compute_driver,
             netns_bridge=netns_bridge,
             netns_cidr=netns_cidr,
+            compute_host_addr=compute_host_addr,
+            compute_addr=env.get("LBAAS_COMPUTE_ADDR") or compute_host_addr,
         )
 
     @property
@@ -298,6 +307,9 @@ class Service:
     restarts: int = 0
     log_file: object = field(default=None, repr=False)
     env: dict[str, str] = field(default_factory=dict)  # added to the launcher's environment
+    # The service's name on the internal mutual-TLS network (its certificate's), which the
+    # readiness probe checks; None for the HTTP gateway.
+    identity: str | None = None
 
 
 class Stack:
@@ -310,6 +322,7 @@ class Stack:
                 "services.renderer",
                 grpc_addr=address,
                 env={"LBAAS_RENDERER_BACKEND": backend},
+                identity=internal_tls.RENDERER,
             )
             for backend, address in settings.renderer_addrs.items()
         ]
@@ -318,6 +331,7 @@ class Stack:
             "services.orchestrator",
             grpc_addr=settings.orchestrator_addr,
             env={"LBAAS_ORCHESTRATOR_ROLE": "api"},
+            identity=internal_tls.ORCHESTRATOR,
         )
         workers = [
             Service(
@@ -328,6 +342,7 @@ class Stack:
                     "LBAAS_ORCHESTRATOR_ROLE": "worker",
                     "LBAAS_ORCHESTRATOR_WORKER_ADDR": address,
                 },
+                identity=internal_tls.WORKER,
             )
             for name, address in settings.worker_replicas
         ]
@@ -339,11 +354,26 @@ class Stack:
                 "services.health",
                 grpc_addr=grpc_addr,
                 env={"LBAAS_HEALTH_ADDR": grpc_addr, "LBAAS_HEALTH_UDP_ADDR": udp_addr},
+                identity=internal_tls.HEALTH,
             )
             for name, grpc_addr, udp_addr in settings.health_replicas
         ]
+        # Started before the workers that call it, stopped after them.
+        compute = (
+            [
+                Service(
+                    "compute",
+                    "services.compute_host",
+                    grpc_addr=settings.compute_addr,
+                    env={"LBAAS_COMPUTE_HOST_ADDR": settings.compute_host_addr},
+                    identity=internal_tls.COMPUTE,
+                )
+            ]
+            if settings.compute_driver == "remote"
+            else []
+        )
         gateway = Service("api_gateway", "services.api_gateway", http_url=settings.api_url)
-        self.services = [*renderers, api, *workers, *health, gateway]
+        self.services = [*renderers, *compute, api, *workers, *health, gateway]
         self._db_server: object | None = None
         self._stopping = False
 
@@ -365,6 +395,7 @@ class Stack:
             # Before the health replicas start: they bind the bridge's host address.
             ensure_bridge(s.netns_bridge, NetnsLayout(s.netns_cidr))
         tokens = ensure_secrets(s.run_dir)
+        internal_tls.ensure_internal_pki(s.run_dir / "internal-tls")
         database_url = s.database_url
         if database_url is None:
             database_url, self._db_server = start_database(s.run_dir)
@@ -382,12 +413,14 @@ class Stack:
                 "LBAAS_HEALTH_ADDR": s.health_addr,
                 "LBAAS_HEALTH_UDP_ADDR": s.health_udp_addr,
                 "LBAAS_COMPUTE_DRIVER": s.compute_driver,
+                "LBAAS_COMPUTE_ADDR": s.compute_addr,
                 "LBAAS_NETNS_BRIDGE": s.netns_bridge,
                 "LBAAS_NETNS_CIDR": s.netns_cidr,
                 # What the orchestrator passes to each agent it starts: every replica.
                 "LBAAS_HEALTH_UDP_ADDRS": ",".join(udp for _, _, udp in s.health_replicas),
                 "LBAAS_HEARTBEAT_KEY_FILE": str(s.run_dir / "heartbeat.keys"),
                 "LBAAS_TOKENS_FILE": str(s.run_dir / "tokens.yaml"),
+                "LBAAS_INTERNAL_TLS_DIR": str(s.run_dir / "internal-tls"),
                 "PYTHONPATH": os.pathsep.join(
                     p for p in (repo_root, os.environ.get("PYTHONPATH", "")) if p
                 ),
@@ -415,7 +448,7 @@ class Stack:
         while time.monotonic() < deadline:
             if svc.process is not None and svc.process.poll() is not None:
                 raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}; see logs/")
-            if _ready(svc):
+            if _ready(svc, self.s.run_dir):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{svc.name} not ready after {timeout:.0f}s; see logs/{svc.name}.log")
@@ -483,10 +516,12 @@ def service_overrides(run_dir: Path, name: str) -> dict[str, str]:
     return out
 
 
-def _ready(svc: Service) -> bool:
+def _ready(svc: Service, run_dir: Path) -> bool:
     if svc.grpc_addr:
+        operator = internal_tls.InternalTLS(run_dir / "internal-tls", internal_tls.OPERATOR)
         try:
-            with grpc.insecure_channel(svc.grpc_addr) as ch:
+            target = svc.identity or ""
+            with internal_tls.blocking_channel(svc.grpc_addr, target, operator) as ch:
                 resp = health_pb2_grpc.HealthStub(ch).Check(
                     health_pb2.HealthCheckRequest(), timeout=1
                 )

@@ -20,8 +20,10 @@ def bootstrap(
     orchestrator: OrchestratorPort | None = None,
     health: HealthPort | None = None,
 ) -> FastAPI:
-    port = orchestrator or GrpcOrchestrator(settings.orchestrator_addr, settings.rpc_timeout)
-    health_port = health or GrpcHealth(settings.health_addr, settings.rpc_timeout)
+    port = orchestrator or GrpcOrchestrator(
+        settings.orchestrator_addr, settings.rpc_timeout, tls=settings.tls
+    )
+    health_port = health or GrpcHealth(settings.health_addr, settings.rpc_timeout, tls=settings.tls)
     app = create_app(
         port, TokenStore(settings.tokens_file), max_request_body=settings.max_request_body
     )

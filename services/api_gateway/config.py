@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.api_gateway.input_guard import DEFAULT_MAX_BODY
+from services.common.internal_tls import InternalTLS
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Settings:
     rpc_timeout: float = 10.0
     # Largest request body, in bytes; larger ones are answered 413 (input_guard.py).
     max_request_body: int = DEFAULT_MAX_BODY
+    # Its identity on the internal mutual-TLS network (None: plaintext, in-process tests).
+    tls: InternalTLS | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

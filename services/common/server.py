@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common.interceptors import DomainErrorInterceptor
+from services.common.internal_tls import InternalTLS
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,19 @@ async def start_server(
     *,
     credentials: grpc.ServerCredentials | None = None,
     interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+    tls: InternalTLS | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts an aio server serving bindings plus grpc.health.v1 and reflection.
 
+    tls: the service's identity: mutual TLS with the internal service CA, and only the callers
+    the architecture draws (internal_tls.CALLERS). Every service's main passes it; without it
+    (and without credentials) the port is plaintext, for in-process tests.
+
     Returns the server and the port it bound (address may end in ':0').
     """
+    if tls is not None:
+        credentials = tls.server_credentials()
+        interceptors = [tls.interceptor(), *interceptors]
     server = grpc.aio.server(interceptors=[DomainErrorInterceptor(), *interceptors])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

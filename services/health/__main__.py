@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import uvloop
 
-from services.common import logs
+from services.common import logs, tracing
+from services.common.internal_tls import HEALTH, InternalTLS
 from services.common.server import run_until_signalled
 from services.health import bootstrap
 from services.health.config import Settings
@@ -17,5 +20,6 @@ async def main(settings: Settings) -> None:
 
 if __name__ == "__main__":
     logs.configure("health")
+    tracing.setup_tracing("health")
     # uvloop: twice the heartbeats per second of the default loop (python -m bench.heartbeats).
-    uvloop.run(main(Settings.from_env()))
+    uvloop.run(main(replace(Settings.from_env(), tls=InternalTLS.from_env(HEALTH))))

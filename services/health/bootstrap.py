@@ -101,7 +101,9 @@ async def start(
     gRPC server."""
     client = None
     if orchestrator is None:
-        client = GrpcOrchestrator(settings.orchestrator_addr, timeout=settings.rpc_timeout)
+        client = GrpcOrchestrator(
+            settings.orchestrator_addr, timeout=settings.rpc_timeout, tls=settings.tls
+        )
         orchestrator = client
     if store is None:
         pg = PostgresHealthStore(settings.database_url)
@@ -178,7 +180,12 @@ async def start(
     transport, udp_port = await start_receiver(host, port, intake.receive)
     try:
         server, grpc_port = await serve(
-            store, settings.grpc_addr, stale_after=settings.stale_after, gate=gate, watch=watch
+            store,
+            settings.grpc_addr,
+            stale_after=settings.stale_after,
+            gate=gate,
+            watch=watch,
+            tls=settings.tls,
         )
     except BaseException:
         transport.close()

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.internal_tls import InternalTLS
+
 # Agents' heartbeat interval (LBAAS_HEARTBEAT_INTERVAL, which the orchestrator passes to each
 # agent); the stale window defaults to STALE_INTERVALS of them.
 DEFAULT_HEARTBEAT_INTERVAL = 0.5
@@ -44,6 +46,8 @@ class Settings:
     # agent's heartbeats are dropped (master_key) and its amphora goes stale and is failed
     # over to one with a key of its own.
     accept_master_key: bool = False
+    # Its identity on the internal mutual-TLS network (None: plaintext, in-process tests).
+    tls: InternalTLS | None = None
 
     @property
     def check_interval(self) -> float:

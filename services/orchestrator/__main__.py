@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
-from services.common import logs
+from services.common import logs, tracing
+from services.common.internal_tls import ORCHESTRATOR, WORKER, InternalTLS
 from services.common.server import run_until_signalled
 from services.orchestrator.bootstrap import build
 from services.orchestrator.config import Settings
@@ -14,6 +16,11 @@ from services.orchestrator.server import serve
 
 async def main() -> None:
     settings = Settings.from_env()
+    tracing.setup_tracing(
+        "orchestrator" if settings.role == "all" else f"orchestrator-{settings.role}"
+    )
+    identity = ORCHESTRATOR if settings.serves_api else WORKER
+    settings = replace(settings, tls=InternalTLS.from_env(identity))
     running = await serve(build(settings), api=settings.serves_api, worker=settings.runs_worker)
     await run_until_signalled(running.server, on_stop=running.stop_worker)
     await running.orchestrator.worker_app.close_async()

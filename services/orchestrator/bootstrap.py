@@ -96,6 +96,16 @@ def build(
             bridge=settings.netns_bridge,
             layout=NetnsLayout(settings.netns_cidr),
         )
+    if compute is None and settings.compute_driver == "remote":
+        from services.orchestrator.adapters.compute_remote import RemoteComputeDriver
+
+        compute = RemoteComputeDriver(
+            settings.compute_addr,
+            settings.health_udp_addrs or settings.health_udp_addr,
+            settings.heartbeat_key_file,
+            settings.heartbeat_interval,
+            tls=settings.tls,
+        )
     if compute is None:
         from services.orchestrator.adapters.compute_local import LocalComputeDriver
 
@@ -149,6 +159,11 @@ def build(
 
         if isinstance(compute, LocalComputeDriver):  # netns too: each agent's own key file
             housekeeper.add(Chore("heartbeat keys", compute.sync_heartbeat_keys))
+    if settings.compute_driver == "remote":
+        from services.orchestrator.adapters.compute_remote import RemoteComputeDriver
+
+        if isinstance(compute, RemoteComputeDriver):  # the compute host's agents, over the wire
+            housekeeper.add(Chore("heartbeat keys", compute.sync_heartbeat_keys))
     if settings.compute_driver == "netns":
         from services.orchestrator.adapters.compute_netns import NetnsComputeDriver
         from services.orchestrator.jobs.orphans import OrphanNamespaces
@@ -194,6 +209,6 @@ def _renderers(
     from services.orchestrator.adapters.renderer_client import GrpcRenderer
 
     return {
-        backend: GrpcRenderer(settings.renderer_address(backend))
+        backend: GrpcRenderer(settings.renderer_address(backend), tls=settings.tls)
         for backend in RENDERER_DEFAULT_ADDRESSES
     }

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from services.common.internal_tls import InternalTLS
 from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size, parse_catalog
 
 
@@ -50,9 +51,13 @@ class Settings:
     # A worker silent for this long is dead; its "doing" jobs are released by the sweep.
     stalled_worker_timeout: float = 10.0
     # "local" (agent processes on this host), "netns" (each amphora a network namespace on a
-    # bridge, root only; ACTIVE_STANDBY pairs) or "noop" (amphorae that exist only in the
-    # database, with an agent that accepts every config: for API tests and benchmarks).
+    # bridge, root only; ACTIVE_STANDBY pairs), "remote" (the local driver's amphorae on a
+    # compute host of their own, services/compute_host/, at compute_addr) or "noop" (amphorae
+    # that exist only in the database, with an agent that accepts every config: for API tests
+    # and benchmarks).
     compute_driver: str = "local"
+    # The compute host of the `remote` driver (LBAAS_COMPUTE_ADDR).
+    compute_addr: str = "127.0.0.1:9897"
     # The netns drivers' bridge and its subnet (LBAAS_NETNS_BRIDGE, LBAAS_NETNS_CIDR): see
     # domain/netns_layout.py for how the subnet is split between the host, VIPs and amphorae.
     netns_bridge: str = "lbaas-br0"
@@ -95,6 +100,9 @@ class Settings:
     # "api" serves OrchestratorService; "worker" runs the reconcile jobs, the sweep and the
     # renderer version check (its gRPC port serves only grpc.health); "all" does both.
     role: str = "all"
+    # Its identity on the internal mutual-TLS network, set by the entry point (None: plaintext,
+    # in-process tests).
+    tls: InternalTLS | None = None
 
     @property
     def serves_api(self) -> bool:
@@ -156,6 +164,7 @@ class Settings:
             job_retry_max_delay=float(env.get("LBAAS_ORCHESTRATOR_JOB_RETRY_MAX_DELAY", "30.0")),
             agent_wait_timeout=float(env.get("LBAAS_ORCHESTRATOR_AGENT_WAIT", "30.0")),
             compute_driver=compute_driver(env.get("LBAAS_COMPUTE_DRIVER", "local")),
+            compute_addr=env.get("LBAAS_COMPUTE_ADDR") or "127.0.0.1:9897",
             netns_bridge=interface_name(env.get("LBAAS_NETNS_BRIDGE", "lbaas-br0")),
             netns_cidr=netns_cidr(env.get("LBAAS_NETNS_CIDR", "10.240.0.0/16")),
             vrrp_advert_interval=advert_interval(env.get("LBAAS_VRRP_ADVERT_INTERVAL", "0.1")),
@@ -233,11 +242,12 @@ def role(value: str) -> str:
     return value
 
 
-COMPUTE_DRIVERS = ("local", "netns", "noop")
+COMPUTE_DRIVERS = ("local", "netns", "remote", "noop")
 # What each compute driver can build (a flavor's loadbalancer_topology).
 TOPOLOGIES_BY_DRIVER = {
     "local": ("SINGLE",),
     "netns": ("SINGLE", "ACTIVE_STANDBY"),
+    "remote": ("SINGLE",),
     "noop": ("SINGLE", "ACTIVE_STANDBY"),
 }
 # The backends an amphora can run (a flavor profile's "backend"), with the default address of

@@ -12,11 +12,14 @@ import grpc
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
+from services.common.internal_tls import OPERATOR, ORCHESTRATOR, InternalTLS, blocking_channel
+
 
 def refresh_configs(address: str, loadbalancer_id: str, force: bool, timeout: float) -> int:
     """Runs a minor update (RefreshConfigs); prints its report as JSON. Exit status 1 when a
     load balancer failed, 2 when the roll stopped early."""
-    with grpc.insecure_channel(address) as channel:
+    operator = InternalTLS.from_env(OPERATOR)
+    with blocking_channel(address, ORCHESTRATOR, operator) as channel:
         resp = pb_grpc.OrchestratorServiceStub(channel).RefreshConfigs(
             pb.RefreshConfigsRequest(loadbalancer_id=loadbalancer_id, force=force),
             timeout=timeout,

@@ -89,7 +89,10 @@ async def serve(
         if api
         else []
     )
-    running = Running(orch, *(await start_server(bindings, address or orch.settings.bind_addr)))
+    running = Running(
+        orch,
+        *(await start_server(bindings, address or orch.settings.bind_addr, tls=orch.settings.tls)),
+    )
     changes = orch.servicer.changes
     listener = (
         [asyncio.create_task(changes.listen(orch.settings.database_url), name="change-listener")]

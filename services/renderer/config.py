@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.common.internal_tls import InternalTLS
+
 SUPPORTED_BACKENDS = ("haproxy", "nginx", "f5-as3")
 # Each backend is its own service; its bind address is LBAAS_RENDERER_<BACKEND>_ADDR (the
 # orchestrator reads the same variables to find them).
@@ -30,6 +32,8 @@ class Settings:
     # (a minor update ships exactly this: new templates, new version). Empty: the packaged ones.
     template_dir: str = ""
     version_override: str = ""
+    # Its identity on the internal mutual-TLS network (None: a plaintext port, in-process tests).
+    tls: InternalTLS | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

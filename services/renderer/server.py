@@ -11,4 +11,6 @@ from services.renderer.config import Settings
 
 async def serve(settings: Settings, address: str | None = None) -> tuple[grpc.aio.Server, int]:
     """Starts serving on address (default: the settings' bind address); returns server and port."""
-    return await start_server(build_bindings(settings), address or settings.bind_address)
+    return await start_server(
+        build_bindings(settings), address or settings.bind_address, tls=settings.tls
+    )

@@ -11,7 +11,6 @@ import shutil
 import threading
 from pathlib import Path
 
-import grpc
 import httpx
 import pytest
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
@@ -20,7 +19,13 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from services.renderer.backends.haproxy import renderer as haproxy_renderer
 from tests.support.api import Api, wait_for
 from tests.support.backends import Backend
-from tests.support.stack import leftover_pids, restart_service, running_stack
+from tests.support.stack import (
+    RunningStack,
+    leftover_pids,
+    operator_channel,
+    restart_service,
+    running_stack,
+)
 
 pytestmark = pytest.mark.e2e
 PORT = 8080
@@ -73,8 +78,9 @@ def _create(api: Api, subnet: str, name: str, backends: list[Backend], monitor: 
     return api.wait_lb(lb["id"], timeout=90)
 
 
-def _amphorae(orchestrator_addr: str) -> dict[str, pb.Amphora]:
-    with grpc.insecure_channel(orchestrator_addr) as ch:
+def _amphorae(stack: RunningStack) -> dict[str, pb.Amphora]:
+    address = stack.env["LBAAS_ORCHESTRATOR_ADDR"]
+    with operator_channel(stack, address, "orchestrator") as ch:
         resp = pb_grpc.OrchestratorServiceStub(ch).ListAmphorae(
             pb.ListAmphoraeRequest(), timeout=10
         )
@@ -145,8 +151,7 @@ def test_minor_update_pushes_only_changed_configs_without_dropping_requests(tmp_
                 urls = [f"http://{lb['vip_address']}:{PORT}/" for lb in lbs.values()]
                 for url in urls:
                     wait_for(lambda u=url: httpx.get(u, timeout=2).status_code == 200, 30, url)
-                addr = stack.env["LBAAS_ORCHESTRATOR_ADDR"]
-                before = _amphorae(addr)
+                before = _amphorae(stack)
                 amp = {name: before[lb["id"]] for name, lb in lbs.items()}
                 old_version = amp["plain-1"].applied_renderer_version
                 assert old_version and old_version != NEW_VERSION
@@ -176,7 +181,7 @@ def test_minor_update_pushes_only_changed_configs_without_dropping_requests(tmp_
                 assert report["failures"] == [] and not report["stopped"], report
                 assert (report["rendered"], report["pushed"], report["unchanged"]) == (3, 1, 2)
 
-                after = _amphorae(addr)
+                after = _amphorae(stack)
                 for name, lb in lbs.items():
                     assert after[lb["id"]].applied_renderer_version == NEW_VERSION, name
                 # The affected amphora got the new config...
@@ -256,7 +261,7 @@ def test_one_system_serves_haproxy_and_nginx_load_balancers():
                     made[name] = member.post("/v2/lbaas/loadbalancers", body)["loadbalancer"]
                 for name, lb in made.items():
                     made[name] = member.wait_lb(lb["id"], timeout=90)
-                amphorae = _amphorae(stack.env["LBAAS_ORCHESTRATOR_ADDR"])
+                amphorae = _amphorae(stack)
                 assert amphorae[made["ha"]["id"]].backend_type == "haproxy"
                 assert amphorae[made["nx"]["id"]].backend_type == "nginx"
                 for name, lb in made.items():

@@ -60,6 +60,8 @@ def start_stack(
     env = dict(os.environ)
     env.update(
         {
+            # The compute host's (LBAAS_COMPUTE_DRIVER=remote; the workers call it there).
+            "LBAAS_COMPUTE_HOST_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_RUN_DIR": str(run_dir),
             "LBAAS_API_PORT": str(api_port),
             "LBAAS_ORCHESTRATOR_ADDR": f"127.0.0.1:{free_port()}",
@@ -127,7 +129,7 @@ def wait_restarted(stack: RunningStack, name: str, old_pid: int, timeout: float 
             pid = old_pid
         if pid != old_pid:
             try:
-                with grpc.insecure_channel(address) as ch:
+                with operator_channel(stack, address, service_identity(name)) as ch:
                     resp = health_pb2_grpc.HealthStub(ch).Check(
                         health_pb2.HealthCheckRequest(), timeout=1
                     )
@@ -137,6 +139,30 @@ def wait_restarted(stack: RunningStack, name: str, old_pid: int, timeout: float 
                 pass
         time.sleep(0.2)
     raise RuntimeError(f"{name} was not restarted:\n" + _tail(stack.run_dir))
+
+
+def service_identity(name: str) -> str:
+    """The internal-TLS identity of the launcher's service `name` (health-2 -> health)."""
+    from services.common import internal_tls as t
+
+    for prefix, identity in (
+        ("renderer", t.RENDERER),
+        ("orchestrator-worker", t.WORKER),
+        ("orchestrator", t.ORCHESTRATOR),
+        ("health", t.HEALTH),
+        ("compute", t.COMPUTE),
+    ):
+        if name.startswith(prefix):
+            return identity
+    raise ValueError(f"no gRPC service {name!r}")
+
+
+def operator_channel(stack: RunningStack, address: str, target: str):
+    """A blocking channel to a service of the stack (target: its identity), as the operator's
+    certificate (what grpcurl would present)."""
+    from services.common.internal_tls import OPERATOR, InternalTLS, blocking_channel
+
+    return blocking_channel(address, target, InternalTLS(stack.run_dir / "internal-tls", OPERATOR))
 
 
 def _service_address(stack: RunningStack, name: str) -> str:
@@ -273,10 +299,9 @@ def kill_amphora(run_dir: Path, amphora_id: str) -> dict[int, int]:
 
 def health_rows(stack: RunningStack) -> list:
     """The health service's amphora rows (lbaas.health.v1.AmphoraHealth), from its gRPC API."""
-    import grpc
     from lbaas.health.v1 import health_service_pb2, health_service_pb2_grpc
 
-    with grpc.insecure_channel(stack.env["LBAAS_HEALTH_ADDR"]) as channel:
+    with operator_channel(stack, stack.env["LBAAS_HEALTH_ADDR"], "health") as channel:
         stub = health_service_pb2_grpc.HealthServiceStub(channel)
         request = health_service_pb2.ListAmphoraHealthRequest()
         return list(stub.ListAmphoraHealth(request, timeout=5).amphorae)
@@ -291,10 +316,9 @@ def health_settled(stack: RunningStack, live_amphorae: set[str]) -> bool:
 def failover_status(stack: RunningStack):
     """The health service's lbaas.health.v1.FailoverStatus (breaker, hold-off, failovers asked
     for and claimed), from its gRPC API."""
-    import grpc
     from lbaas.health.v1 import health_service_pb2, health_service_pb2_grpc
 
-    with grpc.insecure_channel(stack.env["LBAAS_HEALTH_ADDR"]) as channel:
+    with operator_channel(stack, stack.env["LBAAS_HEALTH_ADDR"], "health") as channel:
         stub = health_service_pb2_grpc.HealthServiceStub(channel)
         request = health_service_pb2.GetFailoverStatusRequest()
         return stub.GetFailoverStatus(request, timeout=5).status

@@ -11,6 +11,7 @@ from lbaas.health.v1 import health_service_pb2 as hpb
 from lbaas.health.v1 import health_service_pb2_grpc, stats_pb2
 
 from services.common.errors import DomainError, Unavailable, from_rpc_error
+from services.common.internal_tls import HEALTH, InternalTLS, aio_channel
 
 _CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -37,8 +38,9 @@ class HealthPort(Protocol):
 class GrpcHealth:
     """HealthPort over grpc.aio; every call carries a deadline."""
 
-    def __init__(self, address: str, timeout: float):
+    def __init__(self, address: str, timeout: float, *, tls: InternalTLS | None = None):
         self._address = address
+        self._tls = tls
         self._timeout = timeout
         self._channel: grpc.aio.Channel | None = None
         self._stub: health_service_pb2_grpc.HealthServiceStub | None = None
@@ -46,7 +48,7 @@ class GrpcHealth:
     def _ensure(self) -> health_service_pb2_grpc.HealthServiceStub:
         # Made on first use so that the channel binds to the serving event loop.
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self._address, options=_CHANNEL_OPTIONS)
+            self._channel = aio_channel(self._address, HEALTH, self._tls, _CHANNEL_OPTIONS)
             self._stub = health_service_pb2_grpc.HealthServiceStub(self._channel)
         return self._stub
 

@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from lbaas.orchestrator.v1 import orchestrator_service_pb2, orchestrator_service_pb2_grpc
 
 from services.common.errors import from_rpc_error
+from services.common.internal_tls import ORCHESTRATOR, InternalTLS, aio_channel
 
 # Every RPC of the orchestrator's contract, by name.
 ORCHESTRATOR_RPCS = frozenset(
@@ -38,8 +39,9 @@ _CHANNEL_OPTIONS = [
 class GrpcOrchestrator:
     """OrchestratorPort over grpc.aio; every call carries a deadline."""
 
-    def __init__(self, address: str, timeout: float):
+    def __init__(self, address: str, timeout: float, *, tls: InternalTLS | None = None):
         self._address = address
+        self._tls = tls
         self._timeout = timeout
         self._channel: grpc.aio.Channel | None = None
         self._stub: orchestrator_service_pb2_grpc.OrchestratorServiceStub | None = None
@@ -47,7 +49,7 @@ class GrpcOrchestrator:
     def _ensure(self) -> orchestrator_service_pb2_grpc.OrchestratorServiceStub:
         # The channel is made on first use so that it binds to the serving event loop.
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self._address, options=_CHANNEL_OPTIONS)
+            self._channel = aio_channel(self._address, ORCHESTRATOR, self._tls, _CHANNEL_OPTIONS)
             self._stub = orchestrator_service_pb2_grpc.OrchestratorServiceStub(self._channel)
         return self._stub
 

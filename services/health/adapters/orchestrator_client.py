@@ -10,6 +10,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
 from services.common.errors import from_rpc_error
+from services.common.internal_tls import ORCHESTRATOR, InternalTLS, aio_channel
 from services.health.domain.ports import AmphoraView
 from services.health.domain.rollup import ObjectStatus
 
@@ -19,8 +20,10 @@ _ADMIN = pb.Scope(all_projects=True)
 class GrpcOrchestrator:
     """Implements domain.ports.Orchestrator; raises DomainError subclasses on failure."""
 
-    def __init__(self, address: str, *, timeout: float = 3.0):
-        self._channel = grpc.aio.insecure_channel(address)
+    def __init__(
+        self, address: str, *, timeout: float = 3.0, tls: InternalTLS | None = None
+    ) -> None:
+        self._channel = aio_channel(address, ORCHESTRATOR, tls)
         self._stub = pb_grpc.OrchestratorServiceStub(self._channel)
         self._timeout = timeout
 

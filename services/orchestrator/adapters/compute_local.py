@@ -21,8 +21,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.errors import InvalidInput, Unavailable
-from services.orchestrator.adapters.heartbeat_keys import AGENT_KEY_FILE, AgentHeartbeatKeys
+from services.common.errors import InvalidInput, Precondition, Unavailable
+from services.orchestrator.adapters.heartbeat_keys import (
+    AGENT_KEY_FILE,
+    AgentHeartbeat,
+    AgentHeartbeatKeys,
+    agent_key_files,
+    update_agent_key_file,
+    write_agent_key_file,
+)
 from services.orchestrator.domain.ports import AmphoraSpec, ComputeInstance, run_dir_amphora_path
 
 log = logging.getLogger(__name__)
@@ -30,11 +37,17 @@ log = logging.getLogger(__name__)
 # The directory that holds `amphora_agent/` and `protos/`, so `python -m amphora_agent` resolves
 # whatever the orchestrator's working directory is.
 _REPO_ROOT = Path(__file__).resolve().parents[3]
-_AGENT_HOST = "127.0.0.1"
+# Where agents listen unless told otherwise: the host's loopback, reachable from this host only
+# (a compute host in a container of its own listens where the workers reach it).
+DEFAULT_AGENT_HOST = "127.0.0.1"
 # What an agent takes from the orchestrator's environment (LC_* as well): PATH finds haproxy,
 # nginx, keepalived and nft; the locale, time zone and home as the operator set them; and
 # LBAAS_LOG_LEVEL, the one variable the agent reads (amphora_agent/__main__.py).
 _AGENT_ENVIRONMENT = frozenset({"PATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL"})
+# And by prefix: the locale, and the tracing settings (OpenTelemetry's OTEL_* and LBAAS_TRACE_*:
+# exporter, OTLP endpoint and headers, sampler, batch delay), so the agent's spans join the
+# orchestrator's traces wherever those go.
+_AGENT_ENVIRONMENT_PREFIXES = ("LC_", "OTEL_", "LBAAS_TRACE_")
 _POLL_INTERVAL = 0.05
 
 
@@ -97,12 +110,12 @@ def parse_compute_id(compute_id: str) -> tuple[int, int]:
 # --- process handling ----------------------------------------------------------------------------
 
 
-def _free_port(preferred: int | None) -> int:
-    """preferred when it can be bound on the loopback address now, else a kernel-chosen port."""
+def _free_port(preferred: int | None, host: str) -> int:
+    """preferred when it can be bound on host now, else a kernel-chosen port."""
     for candidate in ([preferred] if preferred else []) + [0]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
-                s.bind((_AGENT_HOST, candidate))
+                s.bind((host, candidate))
             except OSError:
                 continue
             return s.getsockname()[1]
@@ -231,20 +244,32 @@ class LocalComputeDriver:
         self,
         run_dir: Path,
         health_udp_addr: str | Sequence[str],
-        heartbeat_key_file: Path,
+        heartbeat_key_file: Path | None,
         heartbeat_interval: float,
         python: str = sys.executable,
         *,
         stop_timeout: float = 10.0,
         startup_timeout: float = 5.0,
+        agent_host: str = DEFAULT_AGENT_HOST,
+        advertised_host: str = "",
     ):
+        """agent_host: the address agents listen on; advertised_host: the host of the agent
+        address returned, as the orchestrator reaches it (default agent_host).
+
+        heartbeat_key_file None (a compute host, which holds no master keys): every create
+        brings the agent's AgentHeartbeat, and health_udp_addr and heartbeat_interval are
+        unused."""
         self._run_dir = Path(run_dir)
         # Every health replica gets every heartbeat.
         self._health_udp_addrs = (
             [health_udp_addr] if isinstance(health_udp_addr, str) else list(health_udp_addr)
         )
         # heartbeat_key_file holds the master keys: agents get only keys derived for them.
-        self._heartbeat_keys = AgentHeartbeatKeys(Path(heartbeat_key_file))
+        self._heartbeat_keys = (
+            AgentHeartbeatKeys(Path(heartbeat_key_file)) if heartbeat_key_file else None
+        )
+        self._agent_host = agent_host
+        self._advertised_host = advertised_host or agent_host
         self._heartbeat_interval = heartbeat_interval
         self._python = python
         self._stop_timeout = stop_timeout
@@ -257,30 +282,74 @@ class LocalComputeDriver:
     # amphora without one). The netns driver's agents drain in their own namespace.
     agent_drain_args: tuple[str, ...] = ("--nft-bin", "")
 
-    def _agent_command(self, spec: AmphoraSpec, amphora_dir: Path, port: int) -> list[str]:
+    def _agent_command(
+        self,
+        spec: AmphoraSpec,
+        amphora_dir: Path,
+        port: int,
+        heartbeat: AgentHeartbeat | None = None,
+    ) -> list[str]:
+        """heartbeat None: this driver's own health targets and interval."""
+        targets = heartbeat.targets if heartbeat else self._health_udp_addrs
+        interval = heartbeat.interval if heartbeat else self._heartbeat_interval
         return [
             self._python, "-m", "amphora_agent",
             "--amphora-id", spec.amphora_id,
-            "--listen", f"{_AGENT_HOST}:{port}",
+            "--listen", f"{self._agent_host}:{port}",
             "--tls-cert", str(amphora_dir / "agent.crt"),
             "--tls-key", str(amphora_dir / "agent.key"),
             "--client-ca", str(amphora_dir / "ca.crt"),
             "--runtime-dir", str(amphora_dir),
-            *(a for addr in self._health_udp_addrs for a in ("--heartbeat-target", addr)),
+            *(a for addr in targets for a in ("--heartbeat-target", addr)),
             "--heartbeat-key-file", str(amphora_dir / AGENT_KEY_FILE),
-            "--heartbeat-interval", str(self._heartbeat_interval),
+            "--heartbeat-interval", str(interval),
             "--backend", spec.backend_type,
             *self.agent_drain_args,
         ]  # fmt: skip
 
+    def _master_keys(self) -> AgentHeartbeatKeys:
+        if self._heartbeat_keys is None:
+            raise Precondition(
+                "this compute driver has no heartbeat keys",
+                operator_detail="started without a master key file: every create must bring "
+                "the agent's heartbeat settings",
+            )
+        return self._heartbeat_keys
+
     def _write_heartbeat_key(self, amphora_dir: Path, amphora_id: str) -> None:
         """The agent's own heartbeat keys (heartbeat_keys.py), never the master file."""
-        self._heartbeat_keys.write(amphora_dir, amphora_id)
+        self._master_keys().write(amphora_dir, amphora_id)
+
+    def agent_heartbeat(self, amphora_id: str) -> AgentHeartbeat:
+        """How amphora_id's agent sends heartbeats: this driver's health targets and interval,
+        and keys derived for it from the master file (Unavailable when that cannot be read)."""
+        return AgentHeartbeat(
+            targets=tuple(self._health_udp_addrs),
+            interval=self._heartbeat_interval,
+            key_file=self._master_keys().agent_file(amphora_id),
+        )
 
     async def sync_heartbeat_keys(self) -> int:
         """Rewrites the agents' key files after the master file changed (housekeeping); the
         agents re-read theirs when it changes. Returns how many were rewritten."""
-        return await asyncio.to_thread(self._heartbeat_keys.sync, self._run_dir / "amphorae")
+        keys = self._master_keys()
+        return await asyncio.to_thread(keys.sync, self._run_dir / "amphorae")
+
+    def heartbeat_key_files(self) -> dict[str, bytes]:
+        """amphora id -> its agent's heartbeat key file, for every amphora here that has one."""
+        return agent_key_files(self._run_dir / "amphorae")
+
+    def update_heartbeat_key(self, amphora_id: str, key_file: bytes) -> bool:
+        """Replaces amphora_id's heartbeat key file unless it holds key_file already (True when
+        it did); an amphora that is gone, or has none, is left alone."""
+        return update_agent_key_file(self._amphora_dir(amphora_id), key_file)
+
+    def _amphora_dir(self, amphora_id: str) -> Path:
+        """run_dir/amphorae/<amphora id>; InvalidInput for an id that is not a plain name."""
+        amphora_dir = run_dir_amphora_path(self._run_dir, amphora_id)
+        if amphora_dir.resolve().parent != (self._run_dir / "amphorae").resolve():
+            raise InvalidInput("amphora id is not a plain name", field="amphora_id")
+        return amphora_dir
 
     def _agent_env(self) -> dict[str, str]:
         """An allow-list: the orchestrator's environment holds its database URL and secrets,
@@ -288,23 +357,29 @@ class LocalComputeDriver:
         env = {
             name: value
             for name, value in os.environ.items()
-            if name in _AGENT_ENVIRONMENT or name.startswith("LC_")
+            if name in _AGENT_ENVIRONMENT or name.startswith(_AGENT_ENVIRONMENT_PREFIXES)
         }
+        # Tracing as the orchestrator's (services/common/tracing.py); its spans in the run dir's
+        # traces/ beside the services' unless a trace file or OTLP is configured.
+        env.setdefault("LBAAS_TRACE_FILE", str(self._run_dir / "traces" / "amphora-agent.jsonl"))
         paths = [str(_REPO_ROOT), str(_REPO_ROOT / "protos")]
         if os.environ.get("PYTHONPATH"):
             paths.append(os.environ["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)
         return env
 
-    async def create_amphora(self, spec: AmphoraSpec) -> ComputeInstance:
+    async def create_amphora(
+        self, spec: AmphoraSpec, heartbeat: AgentHeartbeat | None = None
+    ) -> ComputeInstance:
         """Starts the agent; replaces any agent still running for the same amphora id.
+
+        heartbeat: how the agent sends heartbeats, from a caller that holds the master keys
+        (a compute host passes on the worker's); None: agent_heartbeat, this driver's own.
 
         Re-creating an amphora whose directory exists (the agents were stopped, or the last
         create failed) reuses the directory with fresh certificates and a new port.
         """
-        amphora_dir = run_dir_amphora_path(self._run_dir, spec.amphora_id)
-        if amphora_dir.resolve().parent != (self._run_dir / "amphorae").resolve():
-            raise InvalidInput("amphora id is not a plain name", field="amphora_id")
+        amphora_dir = self._amphora_dir(spec.amphora_id)
         leftover = _agent_pid_from_file(amphora_dir, spec.amphora_id)
         if leftover is not None:
             stat = read_proc_stat(leftover)
@@ -319,9 +394,11 @@ class LocalComputeDriver:
         _write_file(amphora_dir / "agent.crt", spec.certificate.cert_pem, 0o644)
         _write_file(amphora_dir / "agent.key", spec.certificate.key_pem, 0o600)
         _write_file(amphora_dir / "ca.crt", spec.certificate.ca_pem, 0o644)
-        self._write_heartbeat_key(amphora_dir, spec.amphora_id)
-        port = _free_port(spec.agent_port)
-        command = self._agent_command(spec, amphora_dir, port)
+        if heartbeat is None:
+            heartbeat = self.agent_heartbeat(spec.amphora_id)
+        write_agent_key_file(amphora_dir, heartbeat.key_file)
+        port = _free_port(spec.agent_port, self._agent_host)
+        command = self._agent_command(spec, amphora_dir, port, heartbeat)
 
         log_path = amphora_dir / "agent.log"
         with open(log_path, "ab") as log_file:
@@ -345,7 +422,7 @@ class LocalComputeDriver:
         log.info("amphora %s: agent pid %d on port %d", spec.amphora_id, proc.pid, port)
         return ComputeInstance(
             compute_id=format_compute_id(proc.pid, stat.start_time),
-            agent_address=f"{_AGENT_HOST}:{port}",
+            agent_address=f"{self._advertised_host}:{port}",
             details={"port": str(port), "pid": str(proc.pid), "amphora_dir": str(amphora_dir)},
         )
 
@@ -387,9 +464,7 @@ class LocalComputeDriver:
         Checking the pid file as well covers an agent whose compute id was never recorded (the
         orchestrator crashed between starting it and saving the id).
         """
-        amphora_dir = run_dir_amphora_path(self._run_dir, amphora_id)
-        if amphora_dir.resolve().parent != (self._run_dir / "amphorae").resolve():
-            raise InvalidInput("amphora id is not a plain name", field="amphora_id")
+        amphora_dir = self._amphora_dir(amphora_id)
         targets: dict[int, int] = {}
         try:
             pid, start_time = parse_compute_id(compute_id)

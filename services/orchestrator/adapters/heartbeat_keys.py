@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from services.common.errors import Unavailable
@@ -23,6 +25,18 @@ log = logging.getLogger(__name__)
 
 AGENT_KEY_FILE = "heartbeat.key"
 __all__ = ["AGENT_KEY_FILE", "HKDF_INFO", "derive_amphora_key", "parse_master_keys"]
+
+
+@dataclass(frozen=True)
+class AgentHeartbeat:
+    """What an agent is started with to send heartbeats: every health receiver (host:port), the
+    interval in seconds, and its own key file (agent_key_file's bytes, never the master keys).
+    Built where the master keys are (the worker); a compute host of its own gets it with each
+    create (compute_remote.py)."""
+
+    targets: tuple[str, ...]
+    interval: float
+    key_file: bytes
 
 
 def parse_master_keys(text: str) -> list[tuple[str, bytes]]:
@@ -52,6 +66,40 @@ def _replace(path: Path, data: bytes) -> None:
         raise
 
 
+def write_agent_key_file(amphora_dir: Path, data: bytes) -> Path:
+    """amphora_dir/heartbeat.key (0600, in one rename); its path (--heartbeat-key-file)."""
+    path = amphora_dir / AGENT_KEY_FILE
+    _replace(path, data)
+    return path
+
+
+def update_agent_key_file(amphora_dir: Path, data: bytes) -> bool:
+    """Replaces amphora_dir/heartbeat.key with data unless it holds data already; True when it
+    did. An amphora without one (deleted, or its agent is from before per-amphora keys) is left
+    alone."""
+    path = amphora_dir / AGENT_KEY_FILE
+    try:
+        if path.read_bytes() == data:
+            return False
+        _replace(path, data)
+    except (FileNotFoundError, NotADirectoryError):  # deleted meanwhile, or not an amphora
+        return False
+    return True
+
+
+def agent_key_files(amphorae_dir: Path) -> dict[str, bytes]:
+    """amphora id -> its heartbeat.key, for every amphora under amphorae_dir that has one."""
+    found: dict[str, bytes] = {}
+    if not amphorae_dir.is_dir():
+        return found
+    for amphora_dir in sorted(amphorae_dir.iterdir()):
+        try:
+            found[amphora_dir.name] = (amphora_dir / AGENT_KEY_FILE).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return found
+
+
 class AgentHeartbeatKeys:
     """Writes each agent's key file from the master key file, and rewrites them all when the
     master changes (a rotation), which the agents pick up without a restart."""
@@ -68,11 +116,18 @@ class AgentHeartbeatKeys:
                 operator_detail=f"heartbeat key file {self._master_file}: {err}",
             ) from None
 
+    def agent_file(self, amphora_id: str) -> bytes:
+        """The key file amphora_id's agent gets (agent_key_file of the master file now)."""
+        return agent_key_file(self._master(), amphora_id)
+
+    def agent_files(self, amphora_ids: Iterable[str]) -> dict[str, bytes]:
+        """agent_file of each amphora id, the master file read once."""
+        master = self._master()
+        return {amphora_id: agent_key_file(master, amphora_id) for amphora_id in amphora_ids}
+
     def write(self, amphora_dir: Path, amphora_id: str) -> Path:
         """amphora_dir/heartbeat.key for amphora_id; its path (the agent's --heartbeat-key-file)."""
-        path = amphora_dir / AGENT_KEY_FILE
-        _replace(path, agent_key_file(self._master(), amphora_id))
-        return path
+        return write_agent_key_file(amphora_dir, self.agent_file(amphora_id))
 
     def sync(self, amphorae_dir: Path) -> int:
         """Rewrites every amphorae_dir/<amphora id>/heartbeat.key that differs from what the
@@ -83,17 +138,7 @@ class AgentHeartbeatKeys:
         master = self._master()
         rewritten = 0
         for amphora_dir in sorted(amphorae_dir.iterdir()):
-            path = amphora_dir / AGENT_KEY_FILE
-            try:
-                current = path.read_bytes()
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            wanted = agent_key_file(master, amphora_dir.name)
-            if current != wanted:
-                try:
-                    _replace(path, wanted)
-                except FileNotFoundError:  # the amphora was deleted meanwhile
-                    continue
+            if update_agent_key_file(amphora_dir, agent_key_file(master, amphora_dir.name)):
                 rewritten += 1
         if rewritten:
             log.info("heartbeat keys: rewrote %d agent key file(s) after a rotation", rewritten)

@@ -12,7 +12,14 @@ from procrastinate.jobs import DEFAULT_QUEUE, Job
 from sqlalchemy import DateTime, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
+from services.common import tracing
+
 RECONCILE_TASK = "reconcile_loadbalancer"
+# The optional job argument with the W3C trace context of the call that deferred the job
+# (jobs/worker.py makes the pass a span under it). Jobs from before it, or deferred with
+# tracing off, have none. A job's arguments are those of the defer that wrote it: a defer that
+# is coalesced into a waiting job leaves that job's context.
+TRACE_CONTEXT_ARG = "trace_context"
 
 # Removes the load balancer's waiting job when it is due after `due` (after now when NULL): a
 # retry backing off, which a sooner job replaces. clock_timestamp(), not now(): the caller's
@@ -91,12 +98,22 @@ class ProcrastinateReconcileQueue:
         self._app.close()
 
 
+def reconcile_kwargs(loadbalancer_id: str) -> dict[str, object]:
+    """The reconcile task's arguments: the load balancer, and the trace context when a traced
+    call defers it."""
+    kwargs: dict[str, object] = {"loadbalancer_id": loadbalancer_id}
+    context = tracing.job_trace_context()
+    if context is not None:
+        kwargs[TRACE_CONTEXT_ARG] = context
+    return kwargs
+
+
 def _job(loadbalancer_id: str, delay: float | None = None) -> Job:
     return Job(
         queue=DEFAULT_QUEUE,  # the queue of the worker's task (jobs/worker.py)
         lock=loadbalancer_id,
         queueing_lock=loadbalancer_id,
         task_name=RECONCILE_TASK,
-        task_kwargs={"loadbalancer_id": loadbalancer_id},
+        task_kwargs=reconcile_kwargs(loadbalancer_id),
         scheduled_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay) if delay else None,
     )

@@ -9,6 +9,7 @@ import grpc
 from lbaas.renderer.v1 import renderer_service_pb2, renderer_service_pb2_grpc
 
 from services.common.errors import DomainError, Unavailable, from_rpc_error
+from services.common.internal_tls import RENDERER, InternalTLS, aio_channel
 from services.orchestrator.domain.ports import AgentInfo, RenderedConfig
 from services.orchestrator.domain.sizes import Size
 
@@ -60,8 +61,11 @@ def map_renderer_error(err: grpc.RpcError, address: str) -> DomainError:
 class GrpcRenderer:
     """Renderer port over grpc.aio; every call has a deadline of `timeout` seconds."""
 
-    def __init__(self, address: str, timeout: float = 10.0):
+    def __init__(
+        self, address: str, timeout: float = 10.0, *, tls: InternalTLS | None = None
+    ) -> None:
         self._address = address
+        self._tls = tls
         self._timeout = timeout
         self._channel: grpc.aio.Channel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -74,7 +78,7 @@ class GrpcRenderer:
         loop = asyncio.get_running_loop()
         if self._channel is None or self._loop is not loop:
             # aio channels belong to the loop that made them.
-            self._channel = grpc.aio.insecure_channel(self._address, options=_CHANNEL_OPTIONS)
+            self._channel = aio_channel(self._address, RENDERER, self._tls, _CHANNEL_OPTIONS)
             self._loop = loop
         return renderer_service_pb2_grpc.RendererServiceStub(self._channel)
 

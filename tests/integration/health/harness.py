@@ -19,6 +19,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
 from services.common.errors import NotFound, Unavailable, abort_with
+from services.common.internal_tls import InternalTLS
 from services.health import bootstrap
 from services.health.config import Settings
 from services.health.domain.amphora_keys import derive_amphora_key
@@ -155,11 +156,18 @@ async def eventually(predicate: Callable[[], object], timeout: float = 5.0, what
 
 
 @asynccontextmanager
-async def fake_orchestrator() -> AsyncIterator[tuple[FakeOrchestrator, str]]:
+async def fake_orchestrator(
+    tls: InternalTLS | None = None,
+) -> AsyncIterator[tuple[FakeOrchestrator, str]]:
+    """tls: serve as the orchestrator's identity, with its caller policy (as a real one does
+    to a health process started as `python -m services.health`)."""
     fake = FakeOrchestrator()
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=[tls.interceptor()] if tls else [])
     pb_grpc.add_OrchestratorServiceServicer_to_server(fake, server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    if tls is None:
+        port = server.add_insecure_port("127.0.0.1:0")
+    else:
+        port = server.add_secure_port("127.0.0.1:0", tls.server_credentials())
     await server.start()
     try:
         yield fake, f"127.0.0.1:{port}"

@@ -9,11 +9,18 @@ import signal
 import sys
 from pathlib import Path
 
-import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lbaas.common.v1 import status_pb2 as st
 
+from services.common.internal_tls import (
+    HEALTH,
+    OPERATOR,
+    ORCHESTRATOR,
+    InternalTLS,
+    aio_channel,
+    ensure_internal_pki,
+)
 from tests.integration.health.harness import (
     eventually,
     fake_orchestrator,
@@ -30,7 +37,8 @@ READY = re.compile(rb"gRPC on port (\d+), heartbeats on UDP [^:]+:(\d+)")
 
 def test_process_serves_and_stops_on_sigterm(tmp_path, database_url):
     async def scenario():
-        async with fake_orchestrator() as (fake, address):
+        pki = ensure_internal_pki(tmp_path / "internal-tls")
+        async with fake_orchestrator(InternalTLS(pki, ORCHESTRATOR)) as (fake, address):
             env = {
                 **os.environ,
                 "LBAAS_RUN_DIR": str(tmp_path),
@@ -57,7 +65,9 @@ def test_process_serves_and_stops_on_sigterm(tmp_path, database_url):
                     log += line
                 grpc_port, udp_port = int(match[1]), int(match[2])
 
-                async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+                operator = InternalTLS(pki, OPERATOR)
+                address = f"127.0.0.1:{grpc_port}"
+                async with aio_channel(address, HEALTH, operator) as channel:
                     check = await health_pb2_grpc.HealthStub(channel).Check(
                         health_pb2.HealthCheckRequest(), timeout=5
                     )

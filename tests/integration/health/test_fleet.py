@@ -51,6 +51,7 @@ from lbaas.health.v1 import heartbeat_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
+from services.common.internal_tls import ORCHESTRATOR, InternalTLS, ensure_internal_pki
 from services.health.domain.amphora_keys import derive_amphora_key
 from services.health.domain.envelope import seal
 from tests.integration.health.harness import FakeOrchestrator
@@ -497,7 +498,8 @@ def fleet() -> Iterator[Fleet]:
         loop = LoopThread()
         stack.callback(loop.close)
         orchestrator = fleet_orchestrator()
-        server, orch_port = loop.run(serve(orchestrator))
+        pki = ensure_internal_pki(tmp / "internal-tls")
+        server, orch_port = loop.run(serve(orchestrator, InternalTLS(pki, ORCHESTRATOR)))
         stack.callback(lambda: loop.run(server.stop(0)))
 
         key_file = tmp / "heartbeat.keys"
@@ -578,10 +580,11 @@ def fleet() -> Iterator[Fleet]:
         yield fleet
 
 
-async def serve(orchestrator: FleetOrchestrator) -> tuple[grpc.aio.Server, int]:
-    server = grpc.aio.server()
+async def serve(orchestrator: FleetOrchestrator, tls: InternalTLS) -> tuple[grpc.aio.Server, int]:
+    """The fake orchestrator, as the real one serves: mutual TLS and its caller policy."""
+    server = grpc.aio.server(interceptors=[tls.interceptor()])
     pb_grpc.add_OrchestratorServiceServicer_to_server(orchestrator, server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    port = server.add_secure_port("127.0.0.1:0", tls.server_credentials())
     await server.start()
     return server, port
 

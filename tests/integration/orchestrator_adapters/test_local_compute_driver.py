@@ -244,6 +244,10 @@ def test_agent_gets_only_the_environment_it_needs(ca, run_dir, stand_in, janitor
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("PYTHONPATH", "/opt/extra")
+    # Tracing: the agent's spans go where the orchestrator's go.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
+    monkeypatch.setenv("LBAAS_TRACE_EXPORTER", "file")
+    monkeypatch.delenv("LBAAS_TRACE_FILE", raising=False)
     driver = _driver(run_dir, stand_in)
 
     async def scenario():
@@ -266,8 +270,13 @@ def test_agent_gets_only_the_environment_it_needs(ca, run_dir, stand_in, janitor
         str(repo_root / "protos"),
         "/opt/extra",
     ]
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4317"
+    assert env["LBAAS_TRACE_EXPORTER"] == "file"
+    # Spans of agents beside the services' (<run dir>/traces), not in the amphora's directory.
+    assert env["LBAAS_TRACE_FILE"] == str(Path(run_dir) / "traces" / "amphora-agent.jsonl")
     allowed = {"PATH", "PYTHONPATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL"}
-    assert {name for name in env if not name.startswith("LC_")} <= allowed
+    prefixes = ("LC_", "OTEL_", "LBAAS_TRACE_")
+    assert {name for name in env if not name.startswith(prefixes)} <= allowed
 
 
 def _standin_mode(stand_in: str, mode: str) -> None:

@@ -4,17 +4,23 @@ The kustomization (namespace + resources only) is rendered in Python, every docu
 against the Kubernetes JSON schemas bundled in the kubernetes-validate package (strict: unknown
 fields fail), and then checked for what a schema cannot see: Secrets, ConfigMaps and volumes that
 are referenced but not defined, a volume shared between pods, missing probes, securityContext,
-PodDisruptionBudgets, NetworkPolicies that admit exactly the calls of docs/architecture.md, the
-environment each service reads (parsed by the services' own Settings), addresses that name the
-right Service and port. Deliberately broken copies must fail, so the checks can fail.
+PodDisruptionBudgets, NetworkPolicies that admit exactly the calls of docs/architecture.md (and of
+the services' mutual TLS, internal_tls.CALLERS), the environment each service reads (parsed by the
+services' own Settings), addresses that name the right Service and port, each pod's share of the
+service certificates (ca.crt and the identity its entry point runs as; never the CA key) and its
+exec probes. Deliberately broken copies must fail, so the checks can fail.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
+import contextlib
 import copy
 import functools
 import http.server
+import importlib
+import io
 import ipaddress
 import json
 import re
@@ -23,19 +29,23 @@ import subprocess
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from concurrent import futures
+from pathlib import Path, PurePosixPath
+from unittest import mock
 
+import grpc
 import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from deploy.kubernetes import make_secrets
+from services.common import healthcheck, internal_tls
 
 REPO = Path(__file__).resolve().parents[3]
 KDIR = REPO / "deploy" / "kubernetes"
-# A version kubernetes-validate ships schemas for (1.25 to 1.37 in 1.37.0); native gRPC probes are
-# GA since 1.27.
+# A version kubernetes-validate ships schemas for (1.25 to 1.37 in 1.37.0).
 KUBE_VERSION = "1.30.0"
 IMAGE_COMMANDS = {
     "api-gateway": "services.api_gateway",
@@ -135,7 +145,8 @@ BIND_ADDRESSES = {
     ("health", "LBAAS_HEALTH_ADDR"): "TCP",
     ("health", "LBAAS_HEALTH_UDP_ADDR"): "UDP",
 }
-# The calls docs/architecture.md draws between pods: (from, to, port, protocol).
+# The calls docs/architecture.md draws between pods: (from, to, port, protocol). The same calls as
+# internal_tls.CALLERS admits between the pods' identities (check_calls_match_callers).
 DRAWN_CALLS = {
     ("api-gateway", "orchestrator-api", 9890, "TCP"),
     ("api-gateway", "health", 9892, "TCP"),
@@ -144,6 +155,17 @@ DRAWN_CALLS = {
     ("orchestrator-api", "renderer-nginx", 9894, "TCP"),
     ("orchestrator-worker", "renderer-haproxy", 9891, "TCP"),
     ("orchestrator-worker", "renderer-nginx", 9894, "TCP"),
+}
+# The Secret of the service certificates, and the HTTP service (no gRPC port, HTTP probes).
+INTERNAL_TLS = "lbaas-internal-tls"
+HTTP_SERVICES = {"api-gateway"}
+# The gRPC service each Deployment serves to other pods, on the port its bind variable names. The
+# orchestrator-worker serves only grpc.health.v1 (its probes); no compute host runs in the cluster.
+SERVED = {
+    "orchestrator-api": (internal_tls.ORCHESTRATOR_SERVICE, "LBAAS_ORCHESTRATOR_ADDR"),
+    "renderer-haproxy": (internal_tls.RENDERER_SERVICE, "LBAAS_RENDERER_HAPROXY_ADDR"),
+    "renderer-nginx": (internal_tls.RENDERER_SERVICE, "LBAAS_RENDERER_NGINX_ADDR"),
+    "health": (internal_tls.HEALTH_SERVICE, "LBAAS_HEALTH_ADDR"),
 }
 # Who talks to PostgreSQL (egress to the ipBlock on 5432).
 DATABASE_CLIENTS = {"orchestrator-api", "orchestrator-worker", "health"}
@@ -313,6 +335,108 @@ def selector_matches(selector: dict | None, labels: dict[str, str]) -> bool:
     return True
 
 
+# --- the services' mutual TLS, as the pods see it ----------------------------------------------
+
+
+@functools.cache
+def identity_rule(module: str) -> tuple[str, ...]:
+    """How `python -m module` chooses its internal-TLS identity, read from its entry point
+    (services/*/__main__.py): (CONSTANT,) for `InternalTLS.from_env(CONSTANT)`, or (flag, A, B)
+    for `InternalTLS.from_env(name)` with `name = A if settings.flag else B` (the orchestrator's
+    roles). An entry point written otherwise fails here rather than being guessed."""
+    path = REPO.joinpath(*module.split("."), "__main__.py")
+    tree = ast.parse(path.read_text())
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "InternalTLS.from_env"
+    ]
+    if len(calls) != 1 or len(calls[0].args) != 1 or not isinstance(calls[0].args[0], ast.Name):
+        raise AssertionError(f"{path}: no single InternalTLS.from_env(NAME) names its identity")
+    name = calls[0].args[0].id
+    if name.isupper() and isinstance(getattr(internal_tls, name, None), str):
+        return (name,)
+    values = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == [name]
+    ]
+    if len(values) == 1 and isinstance(values[0], ast.IfExp):
+        test, a, b = (ast.unparse(x) for x in (values[0].test, values[0].body, values[0].orelse))
+        if test.startswith("settings.") and all(
+            isinstance(getattr(internal_tls, x, None), str) for x in (a, b)
+        ):
+            return (test.removeprefix("settings."), a, b)
+    raise AssertionError(f"{path}: cannot tell which identity {name!r} is")
+
+
+def process_identity(module: str, env: dict[str, str]) -> str:
+    """The identity `python -m module` runs as in env (the service's own Settings decide a role)."""
+    rule = identity_rule(module)
+    if len(rule) == 1:
+        return getattr(internal_tls, rule[0])
+    flag, if_true, if_false = rule
+    settings = importlib.import_module(f"{module}.config").Settings.from_env(env)
+    return getattr(internal_tls, if_true if getattr(settings, flag) else if_false)
+
+
+def service_module(workload: dict) -> str | None:
+    """`services.x` for a container started as `python -m services.x`, else None."""
+    command = main_container(workload).get("command") or []
+    if len(command) >= 2 and command[-2] == "-m" and command[-1].startswith("services."):
+        return command[-1]
+    return None
+
+
+def secret_files(objs: Objects, spec: dict, container: dict) -> dict[str, tuple[str, str, int]]:
+    """Path in the container -> (Secret, key, mode) of every Secret file it sees (secret and
+    projected volumes; a volume without items holds every key of its Secret)."""
+    volumes = {v["name"]: v for v in spec.get("volumes") or []}
+    out = {}
+    for mount in container.get("volumeMounts") or []:
+        volume = volumes.get(mount["name"], {})
+        if "secret" in volume:
+            sources, default = [volume["secret"]], volume["secret"].get("defaultMode")
+        elif "projected" in volume:
+            sources = [s["secret"] for s in volume["projected"]["sources"] if "secret" in s]
+            default = volume["projected"].get("defaultMode")
+        else:
+            continue
+        base = PurePosixPath(mount["mountPath"], mount.get("subPath", ""))
+        for source in sources:
+            name = source.get("secretName") or source.get("name")
+            items = source.get("items")
+            if items is None:
+                items = [{"key": k, "path": k} for k in sorted(objs.secret_keys(name) or ())]
+            for item in items:
+                path = str(base / item["path"])
+                out[path] = (
+                    name,
+                    item["key"],
+                    item.get("mode", 0o644 if default is None else default),
+                )
+    return out
+
+
+def healthcheck_call(command: list[str]) -> dict | None:
+    """What `python -m services.common.healthcheck ...` would probe, parsed by its own command
+    line (probe replaced): address, server, identity, timeout; None for any other command."""
+    if command[:3] != ["python", "-m", "services.common.healthcheck"]:
+        return None
+    seen: dict = {}
+
+    def record(address, server, identity, timeout, service=""):
+        seen.update(address=address, server=server, identity=identity, timeout=timeout)
+        return True
+
+    with mock.patch.object(healthcheck, "probe", record), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            healthcheck.main(command[3:])
+        except SystemExit:
+            return None
+    return seen
+
+
 # --- semantic checks ---------------------------------------------------------------------------
 
 
@@ -326,12 +450,14 @@ def problems(docs: list[dict]) -> list[str]:
         check_volumes_not_shared,
         check_pods_secure,
         check_probes,
+        check_internal_tls,
         check_services,
         check_disruption_budgets,
         check_environment,
         check_addresses,
         check_compute_driver,
         check_network_policies,
+        check_calls_match_callers,
     ):
         out.extend(check(objs))
     return out
@@ -469,6 +595,9 @@ def check_pods_secure(objs: Objects) -> Iterator[str]:
 
 
 def check_probes(objs: Objects) -> Iterator[str]:
+    """The gateway: GET / on its port. The gRPC services: exec probes running the mutual-TLS
+    health check on their own port, for and as the pod's identity (Kubernetes' grpc: probe cannot
+    present a client certificate, so it fails against these ports)."""
     for name, dep in objs.kind("Deployment").items():
         for container in pod_spec(dep)["containers"]:
             where = f"{name}/{container['name']}"
@@ -478,13 +607,94 @@ def check_probes(objs: Objects) -> Iterator[str]:
                 if not spec:
                     yield f"{where}: no {probe}"
                     continue
-                handler = spec.get("grpc") or spec.get("httpGet") or spec.get("tcpSocket") or {}
-                if handler.get("port") not in ports:
-                    yield f"{where}: {probe} port {handler.get('port')} is not a containerPort"
-                if name == "api-gateway" and spec.get("httpGet", {}).get("path") != "/":
-                    yield f"{where}: {probe} is not GET / (unauthenticated version discovery)"
-                if name != "api-gateway" and "grpc" not in spec:
-                    yield f"{where}: {probe} is not a grpc.health.v1 probe"
+                if "grpc" in spec:
+                    yield f"{where}: {probe} is a grpc: probe, which presents no client certificate"
+                if name in HTTP_SERVICES:
+                    handler = spec.get("httpGet") or {}
+                    if handler.get("port") not in ports:
+                        yield f"{where}: {probe} port {handler.get('port')} is not a containerPort"
+                    if handler.get("path") != "/":
+                        yield f"{where}: {probe} is not GET / (unauthenticated version discovery)"
+                    continue
+                yield from _check_exec_probe(objs, dep, f"{where}: {probe}", spec, ports)
+
+
+def _check_exec_probe(
+    objs: Objects, dep: dict, where: str, spec: dict, ports: set[int]
+) -> Iterator[str]:
+    call = healthcheck_call((spec.get("exec") or {}).get("command") or [])
+    if call is None:
+        yield f"{where} is not `python -m services.common.healthcheck ADDRESS IDENTITY`"
+        return
+    host, _, port = call["address"].rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        yield f"{where} probes {call['address']}, not the pod's own loopback"
+    if not port.isdigit() or int(port) not in ports:
+        yield f"{where} port {port} is not a containerPort"
+    module = service_module(dep)
+    try:
+        identity = module and process_identity(module, objs.env(main_container(dep)))
+    except ValueError as err:
+        yield f"{where}: the service's Settings refuse its environment: {err}"
+        return
+    if call["server"] != identity:
+        yield f"{where} expects the server {call['server']!r}; the pod serves as {identity!r}"
+    if call["identity"] != identity:
+        yield f"{where} presents the certificate of {call['identity']!r}, not {identity!r}"
+    if spec.get("timeoutSeconds", 1) <= call["timeout"]:
+        yield (
+            f"{where} timeoutSeconds {spec.get('timeoutSeconds', 1)} leaves no time past the "
+            f"check's own {call['timeout']} s (and Python's start)"
+        )
+
+
+def check_internal_tls(objs: Objects) -> Iterator[str]:
+    """Each pod holds, of the service certificates, only ca.crt and the certificate and key of the
+    identity its process runs as (derived from its entry point), where the process reads them
+    (LBAAS_INTERNAL_TLS_DIR), readable by its user and by no other; never the service CA key."""
+    for name, workload in objs.workloads().items():
+        spec = pod_spec(workload)
+        module = service_module(workload)
+        try:
+            identity = module and process_identity(module, objs.env(main_container(workload)))
+        except ValueError as err:
+            yield f"{name}: the service's Settings refuse its environment: {err}"
+            continue
+        wanted = {"ca.crt", f"{identity}.crt", f"{identity}.key"} if identity else set()
+        pod_sc = spec.get("securityContext") or {}
+        for container in all_containers(workload):
+            where = f"{name}/{container['name']}"
+            sc = {**pod_sc, **(container.get("securityContext") or {})}
+            files = secret_files(objs, spec, container)
+            for path, (secret, key, mode) in sorted(files.items()):
+                if secret != INTERNAL_TLS:
+                    continue
+                if key == "ca.key":
+                    yield f"{where}: mounts the service CA key ({path})"
+                elif key not in wanted:
+                    yield (
+                        f"{where}: mounts {key} of Secret {INTERNAL_TLS!r}; it runs as "
+                        f"{identity!r} and needs only {sorted(wanted)}"
+                    )
+                if key.endswith(".key") and mode & 0o007:
+                    yield f"{where}: {path} is readable by every user (mode {mode:#o})"
+                readable = (
+                    mode & 0o004
+                    or (pod_sc.get("fsGroup") is not None and mode & 0o040)
+                    or (sc.get("runAsUser") == 0 and mode & 0o400)
+                )
+                if not readable:
+                    yield f"{where}: {path} (mode {mode:#o}) is unreadable by the user it runs as"
+            if identity is None or container not in spec["containers"]:
+                continue
+            directory = internal_tls.default_directory(objs.env(container))
+            for key in sorted(wanted):
+                path = str(PurePosixPath(directory, key))
+                if files.get(path, ("", ""))[:2] != (INTERNAL_TLS, key):
+                    yield (
+                        f"{where}: runs as {identity!r} and reads {path}, which is not "
+                        f"{key} of Secret {INTERNAL_TLS!r}"
+                    )
 
 
 def check_services(objs: Objects) -> Iterator[str]:
@@ -826,6 +1036,39 @@ def check_network_policies(objs: Objects) -> Iterator[str]:
             yield f"{name}: may send outside the cluster"
 
 
+def callers_calls(objs: Objects) -> set[tuple[str, str, int, str]]:
+    """(from, to, port, protocol) between the Deployments that the servers' mutual TLS admits:
+    the caller's identity is among CALLERS of the service the callee serves (SERVED)."""
+    identities = {}
+    for name, dep in objs.kind("Deployment").items():
+        module = service_module(dep)
+        if module:
+            identities[name] = process_identity(module, objs.env(main_container(dep)))
+    out = set()
+    for server, (service, var) in SERVED.items():
+        if server not in objs.kind("Deployment"):
+            continue
+        port = objs.env(main_container(objs.kind("Deployment")[server])).get(var, "")
+        for client, identity in identities.items():
+            if identity in internal_tls.CALLERS[service]:
+                out.add((client, server, int(port.rpartition(":")[2] or 0), "TCP"))
+    return out
+
+
+def check_calls_match_callers(objs: Objects) -> Iterator[str]:
+    """The NetworkPolicies let through between pods exactly what the servers' CALLERS admit."""
+    try:
+        admitted = callers_calls(objs)
+    except ValueError as err:
+        yield f"a service's Settings refuse its environment: {err}"
+        return
+    network = {c for c in Network(objs).pod_calls() if c[0] in objs.kind("Deployment")}
+    for call in sorted(network - admitted):
+        yield f"NetworkPolicies let through {call}, which internal_tls.CALLERS refuses"
+    for call in sorted(admitted - network):
+        yield f"NetworkPolicies block {call}, which internal_tls.CALLERS admits"
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 
@@ -909,6 +1152,23 @@ def test_each_service_parses_its_environment(rendered):
     assert (health.grpc_addr, health.udp_addr) == ("0.0.0.0:9892", "0.0.0.0:9893")
     assert health.orchestrator_addr == "orchestrator-api:9890"
 
+    # The identity each entry point picks in that environment, and where it reads the files.
+    identities = {
+        name: process_identity(service_module(w), env[name])
+        for name, w in objs.kind("Deployment").items()
+    }
+    assert identities == {
+        "api-gateway": internal_tls.GATEWAY,
+        "orchestrator-api": internal_tls.ORCHESTRATOR,
+        "orchestrator-worker": internal_tls.WORKER,
+        "renderer-haproxy": internal_tls.RENDERER,
+        "renderer-nginx": internal_tls.RENDERER,
+        "health": internal_tls.HEALTH,
+    }
+    for name, identity in identities.items():
+        tls = internal_tls.InternalTLS.from_env(identity, env[name])
+        assert tls.directory == Path("/etc/lbaas/internal-tls"), name
+
 
 def test_required_variables_are_the_services_own():
     """REQUIRED_ENV names variables the services really read (a renamed variable fails here)."""
@@ -972,6 +1232,7 @@ def test_the_job_creates_exactly_the_secrets_the_pods_mount(rendered):
 def test_made_secrets_are_what_the_services_read(tmp_path):
     from cryptography import x509
     from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import serialization
 
     from services.api_gateway.auth import TokenStore
     from services.health.domain.envelope import parse_key_file
@@ -1001,9 +1262,103 @@ def test_made_secrets_are_what_the_services_read(tmp_path):
     assert TokenStore(tmp_path / "tokens.yaml").lookup(token).is_admin
     fernet = Fernet(data["lbaas-cert-encryption"]["cert-encryption.key"].strip())
     assert fernet.decrypt(fernet.encrypt(b"x")) == b"x"
+    # The service certificates: every identity's, from one CA whose key is not there.
+    tls = data[INTERNAL_TLS]
+    assert "ca.key" not in tls
+    service_ca = x509.load_pem_x509_certificate(tls["ca.crt"])
+    for identity in internal_tls.IDENTITIES:
+        cert = x509.load_pem_x509_certificate(tls[f"{identity}.crt"])
+        cert.verify_directly_issued_by(service_ca)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert names.get_values_for_type(x509.DNSName) == [identity]
+        key = serialization.load_pem_private_key(tls[f"{identity}.key"], password=None)
+        assert key.public_key() == cert.public_key()
+        assert key.public_key() != service_ca.public_key()
     # Fresh material each time.
     again = make_secrets.build("lbaas")
     assert again[0]["data"]["ca.key"] != objects[0]["data"]["ca.key"]
+
+
+def test_a_kept_service_ca_issues_again_and_stays_off_the_secret(tmp_path, capsys):
+    """--internal-tls-dir keeps the service CA key with the operator: running again keeps the CA
+    and re-issues only what was deleted; --only prints just that Secret; the key is in neither."""
+    pki = tmp_path / "pki"
+    assert make_secrets.main(["--only", INTERNAL_TLS, "--internal-tls-dir", str(pki)]) == 0
+    (first,) = yaml.safe_load_all(capsys.readouterr().out)
+    assert first["metadata"]["name"] == INTERNAL_TLS
+    assert set(first["data"]) == set(make_secrets.SECRETS[INTERNAL_TLS])
+    assert (pki / "ca.key").exists() and "ca.key" not in first["data"]
+    (pki / "health.crt").unlink()
+    (pki / "health.key").unlink()
+    (again,) = make_secrets.build("lbaas", only=[INTERNAL_TLS], internal_tls_dir=pki)
+    changed = {k for k in first["data"] if first["data"][k] != again["data"][k]}
+    assert changed == {"health.crt", "health.key"}
+    with pytest.raises(ValueError, match="no such Secret"):
+        make_secrets.build("lbaas", only=["lbaas-internal-tsl"])
+
+
+def _serve_health(tls: internal_tls.InternalTLS) -> tuple[grpc.Server, int]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    servicer = health.HealthServicer()
+    servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = server.add_secure_port("127.0.0.1:0", tls.server_credentials())
+    server.start()
+    return server, port
+
+
+def test_the_probes_and_drawn_calls_pass_with_what_each_pod_mounts(rendered, tmp_path, monkeypatch):
+    """What a cluster would do with these manifests: the Secret as make_secrets makes it, each pod
+    given only the files it mounts (under tmp_path), a server per gRPC pod holding its files; each
+    pod's exec probe passes, and each drawn call gets through the handshake from the client pod's
+    files. Another pod's probe fails: the probe checks who answers."""
+    objs = Objects(rendered)
+    (secret,) = make_secrets.build("lbaas", only=[INTERNAL_TLS])
+    data = {k: base64.b64decode(v) for k, v in secret["data"].items()}
+    pods: dict[str, internal_tls.InternalTLS] = {}
+    for name, dep in objs.kind("Deployment").items():
+        container = main_container(dep)
+        for path, (secret_name, key, _) in secret_files(objs, pod_spec(dep), container).items():
+            if secret_name == INTERNAL_TLS:
+                target = tmp_path / name / path.lstrip("/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data[key])
+        env = objs.env(container)
+        directory = tmp_path / name / str(internal_tls.default_directory(env)).lstrip("/")
+        pods[name] = internal_tls.InternalTLS(directory, process_identity(service_module(dep), env))
+    servers = {name: _serve_health(pods[name]) for name in pods if name not in HTTP_SERVICES}
+    try:
+        for name, (_, port) in servers.items():
+            command = main_container(objs.kind("Deployment")[name])["livenessProbe"]["exec"]
+            argv = command["command"][3:]
+            address = healthcheck_call(command["command"])["address"]
+            argv = [f"127.0.0.1:{port}" if a == address else a for a in argv]
+            monkeypatch.setenv("LBAAS_INTERNAL_TLS_DIR", str(pods[name].directory))
+            assert healthcheck.main(argv) == 0, name
+        for client, server, _, _ in sorted(DRAWN_CALLS):
+            address = f"127.0.0.1:{servers[server][1]}"
+            target = pods[server].identity
+            with internal_tls.blocking_channel(address, target, pods[client]) as channel:
+                answer = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5
+                )
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING, (client, server)
+        # The worker's probe sent to orchestrator-api: the certificate names another service.
+        monkeypatch.setenv("LBAAS_INTERNAL_TLS_DIR", str(pods["orchestrator-worker"].directory))
+        port = servers["orchestrator-api"][1]
+        assert healthcheck.main([f"127.0.0.1:{port}", internal_tls.WORKER, "--timeout", "2"]) == 1
+    finally:
+        for server, _ in servers.values():
+            server.stop(None)
+
+
+def test_the_network_policies_are_what_internal_tls_admits(rendered):
+    """The pod-to-pod calls the services' CALLERS admit are the drawn calls (which the
+    NetworkPolicies let through: test_network_policies_admit_exactly_the_drawn_calls)."""
+    assert callers_calls(Objects(rendered)) == DRAWN_CALLS
+    # Every service with callers is served by a Deployment here, but the compute host's.
+    served = {service for service, _ in SERVED.values()}
+    assert served == set(internal_tls.CALLERS) - {internal_tls.COMPUTE_SERVICE}
 
 
 class _FakeApiServer(http.server.BaseHTTPRequestHandler):
@@ -1048,6 +1403,7 @@ def test_apply_creates_missing_secrets_and_keeps_existing_ones(api_server):
         "lbaas-heartbeat": "created",
         "lbaas-tokens": "created",
         "lbaas-cert-encryption": "created",
+        "lbaas-internal-tls": "created",
     }
     assert {path for path, _, _ in handler.seen} == {"/api/v1/namespaces/ns1/secrets"}
     assert {auth for _, auth, _ in handler.seen} == {"Bearer t0ken"}
@@ -1066,7 +1422,14 @@ def test_apply_fails_on_any_other_answer(api_server):
 def test_readme_says_no_cluster_was_run():
     text = (REPO / "deploy" / "README.md").read_text()
     assert "No cluster was run" in text
-    for name in ("lbaas-database", "site-network.yaml", "LBAAS_HEALTH_UDP_ADDRS", "noop"):
+    for name in (
+        "lbaas-database",
+        "site-network.yaml",
+        "LBAAS_HEALTH_UDP_ADDRS",
+        "noop",
+        "lbaas-internal-tls",
+        "--internal-tls-dir",
+    ):
         assert name in text, name
 
 
@@ -1137,6 +1500,39 @@ def _drop_default_deny(docs):
     docs[:] = [d for d in docs if d["metadata"]["name"] != "default-deny"]
 
 
+def _set_probe_arg(docs, deployment, probe, index, value):
+    _container(docs, deployment)[probe]["exec"]["command"][index] = value
+
+
+def _mount_the_whole_pki(docs):
+    """A Secret made from the whole directory (`--from-file=internal-tls/`), mounted whole."""
+    names = ["ca.crt", "ca.key", *make_secrets.SECRETS["lbaas-internal-tls"][1:]]
+    docs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "lbaas-internal-tls", "namespace": "lbaas"},
+            "data": {n: "" for n in names},
+        }
+    )
+    _volume(docs, "orchestrator-api", "internal-tls")["secret"].pop("items")
+
+
+def _policy(docs, name):
+    return next(d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == name)
+
+
+def _let_health_call_a_renderer(docs):
+    labels = {"app.kubernetes.io/name": "health", "app.kubernetes.io/part-of": "lbaas"}
+    renderer = {"app.kubernetes.io/name": "renderer-haproxy", "app.kubernetes.io/part-of": "lbaas"}
+    _policy(docs, "renderer-haproxy")["spec"]["ingress"][0]["from"].append(
+        {"podSelector": {"matchLabels": labels}}
+    )
+    _policy(docs, "health")["spec"]["egress"].append(
+        {"to": [{"podSelector": {"matchLabels": renderer}}], "ports": [{"port": 9891}]}
+    )
+
+
 def _remove(docs, kind, name):
     docs.remove(next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name))
 
@@ -1202,10 +1598,62 @@ BROKEN: dict[str, tuple[Callable[[list[dict]], object], str]] = {
         "renderer-nginx/renderer: no livenessProbe",
     ),
     "a probe on the wrong port": (
-        lambda docs: _container(docs, "orchestrator-worker")["readinessProbe"].update(
-            grpc={"port": 9890}
+        lambda docs: _set_probe_arg(
+            docs, "orchestrator-worker", "readinessProbe", 3, "127.0.0.1:9890"
         ),
         "readinessProbe port 9890 is not a containerPort",
+    ),
+    "a grpc: probe (no client certificate)": (
+        lambda docs: _container(docs, "renderer-haproxy").update(
+            livenessProbe={"grpc": {"port": 9891}, "periodSeconds": 20}
+        ),
+        "renderer-haproxy/renderer: livenessProbe is a grpc: probe",
+    ),
+    "a probe expecting another identity": (
+        lambda docs: _set_probe_arg(docs, "orchestrator-worker", "startupProbe", 4, "orchestrator"),
+        "startupProbe expects the server 'orchestrator'; the pod serves as 'orchestrator-worker'",
+    ),
+    "a probe without time for its check": (
+        lambda docs: _container(docs, "health")["readinessProbe"].update(timeoutSeconds=1),
+        "health/health: readinessProbe timeoutSeconds 1 leaves no time",
+    ),
+    "another identity's key": (
+        lambda docs: _volume(docs, "health", "internal-tls")["secret"]["items"].append(
+            {"key": "orchestrator.key", "path": "orchestrator.key"}
+        ),
+        "health/health: mounts orchestrator.key of Secret 'lbaas-internal-tls'",
+    ),
+    "the whole service PKI, CA key included": (
+        _mount_the_whole_pki,
+        "orchestrator-api/orchestrator: mounts the service CA key (/etc/lbaas/internal-tls/ca.key)",
+    ),
+    "the API role's certificate in the worker": (
+        lambda docs: _volume(docs, "orchestrator-worker", "internal-tls")["secret"].update(
+            items=[
+                {"key": k, "path": k} for k in ("ca.crt", "orchestrator.crt", "orchestrator.key")
+            ]
+        ),
+        "runs as 'orchestrator-worker' and reads /etc/lbaas/internal-tls/orchestrator-worker.key",
+    ),
+    "no LBAAS_INTERNAL_TLS_DIR": (
+        lambda docs: _drop_env(docs, "renderer-nginx", "LBAAS_INTERNAL_TLS_DIR"),
+        "runs as 'renderer' and reads /var/lib/lbaas/internal-tls/ca.crt",
+    ),
+    "a key every user may read": (
+        lambda docs: _volume(docs, "api-gateway", "internal-tls")["secret"].update(
+            defaultMode=0o444
+        ),
+        "/etc/lbaas/internal-tls/api-gateway.key is readable by every user (mode 0o444)",
+    ),
+    "a key its own user cannot read": (
+        lambda docs: _volume(docs, "renderer-nginx", "internal-tls")["secret"].update(
+            defaultMode=0o400
+        ),
+        "/etc/lbaas/internal-tls/renderer.key (mode 0o400) is unreadable by the user it runs as",
+    ),
+    "a network path CALLERS refuses": (
+        _let_health_call_a_renderer,
+        "let through ('health', 'renderer-haproxy', 9891, 'TCP'), which internal_tls.CALLERS refuses",
     ),
     "no PodDisruptionBudget": (
         lambda docs: _remove(docs, "PodDisruptionBudget", "health"),

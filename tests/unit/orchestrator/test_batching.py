@@ -4,6 +4,7 @@ results and errors reach their own callers; at most `concurrency` batches run at
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import pytest
 
@@ -117,3 +118,34 @@ def test_a_caller_that_went_away_does_not_break_the_batch():
             await gone
 
     asyncio.run(scenario())
+
+
+def test_a_lone_item_runs_in_its_callers_context_and_a_shared_batch_in_none():
+    """What a batch does (a job it defers, with the trace context found in contextvars) is
+    recorded under its caller only when the batch is that caller's alone."""
+    caller = contextvars.ContextVar("caller", default=None)
+    seen: list[tuple[list[int], object]] = []
+    release = asyncio.Event()
+
+    async def run(items: list[int]) -> list[object]:
+        seen.append((list(items), caller.get()))
+        await release.wait()
+        return list(items)
+
+    async def submit(batcher: Batcher, i: int) -> object:
+        caller.set(f"call {i}")
+        return await batcher.submit(i)
+
+    async def scenario():
+        batcher = Batcher(run, concurrency=1)
+        first = asyncio.create_task(submit(batcher, 0))
+        await _settle()
+        rest = [asyncio.create_task(submit(batcher, i)) for i in (1, 2)]
+        await _settle()
+        release.set()
+        await asyncio.gather(first, *rest)
+        # Alone again, after the drainer served others: still its own caller's context.
+        await submit(batcher, 3)
+
+    asyncio.run(scenario())
+    assert seen == [([0], "call 0"), ([1, 2], None), ([3], "call 3")]

@@ -1,0 +1,1 @@
+"""The compute host's gRPC handlers."""
