@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from services.common.internal_tls import new_ca
 from services.orchestrator.domain.ports import IssuedCertificate
 
 log = logging.getLogger(__name__)
@@ -114,33 +115,7 @@ class FileCertificateAuthority:
             self._key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
             self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         else:
-            self._key = ec.generate_private_key(ec.SECP256R1())
-            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-            self._cert = (
-                x509.CertificateBuilder()
-                .subject_name(name)
-                .issuer_name(name)
-                .public_key(self._key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(_now() - dt.timedelta(minutes=5))
-                .not_valid_after(_now() + dt.timedelta(days=_CA_DAYS))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=False,
-                        content_commitment=False,
-                        key_encipherment=False,
-                        data_encipherment=False,
-                        key_agreement=False,
-                        key_cert_sign=True,
-                        crl_sign=True,
-                        encipher_only=False,
-                        decipher_only=False,
-                    ),
-                    critical=True,
-                )
-                .sign(self._key, hashes.SHA256())
-            )
+            self._key, self._cert = new_ca(common_name, days=_CA_DAYS, now=_now())
             _write_private(key_path, _pem_key(self._key))
             cert_path.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
