@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos/lbaas -name '*.proto' | sort)
 
-.PHONY: run test bench proto proto-check lint deps system-deps clean
+.PHONY: run test test-containers bench proto proto-check lint deps system-deps clean
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
@@ -79,8 +79,15 @@ proto-check: $(STAMP)
 run: $(STAMP)
 	$(PY) -m deploy.local.stack
 
+# tests/containers builds images and runs the compose stack (docker): `make test-containers`.
 test: $(STAMP) proto-check
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/containers
+
+# deploy/docker for real: base image from Debian packages, images, compose stack, traffic through
+# a VIP, replicas killed. Root; installs docker.io, docker-compose and debootstrap when absent and
+# starts dockerd when none runs (stopping it again at the end). Prints build and start-up times.
+test-containers: $(STAMP)
+	$(PY) -m pytest -q tests/containers
 
 bench: $(STAMP)
 	$(PY) -m bench.lifecycle

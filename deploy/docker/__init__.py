@@ -1,0 +1,1 @@
+"""Container images and compose (deploy/README.md)."""
