@@ -3,14 +3,22 @@
 Host settings the system under test may change are put back when the run ends: an agent of the
 local compute driver shares the host's network namespace and, to let haproxy's unprivileged
 workers run PING checks, widens net.ipv4.ping_group_range when it admits nobody
-(amphora_agent/privileges.py)."""
+(amphora_agent/privileges.py).
+
+Spans are not exported by the services the tests start (LBAAS_TRACE_EXPORTER=none, unless the
+environment sets it): tracing costs about a tenth of the control plane's CPU, which the suite's
+time budget does not have. tests/e2e/test_tracing.py turns the file exporter on for its stack.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("LBAAS_TRACE_EXPORTER", "none")
 
 _HOST_SETTINGS = (Path("/proc/sys/net/ipv4/ping_group_range"),)
 
