@@ -13,7 +13,6 @@ time budget does not have. tests/e2e/test_tracing.py turns the file exporter on 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,25 @@ os.environ.setdefault("LBAAS_TRACE_EXPORTER", "none")
 _HOST_SETTINGS = (Path("/proc/sys/net/ipv4/ping_group_range"),)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _restore_host_settings() -> Iterator[None]:
+_SAVED = pytest.StashKey[dict]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In the process that runs the session (with pytest-xdist: the controller, not a worker, so
+    # that a worker ending early does not put a setting back under another's running tests).
+    if hasattr(config, "workerinput"):
+        return
     saved = {}
     for path in _HOST_SETTINGS:
         try:
             saved[path] = path.read_text()
         except OSError:
             continue
-    yield
-    for path, value in saved.items():
+    config.stash[_SAVED] = saved
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for path, value in config.stash.get(_SAVED, {}).items():
         try:
             if path.read_text() != value:
                 path.write_text(value)
