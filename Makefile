@@ -96,6 +96,7 @@ bench: $(STAMP)
 	$(PY) -m bench.failover
 	$(PY) -m bench.heartbeats
 	$(PY) -m bench.pairs
+	$(PY) -m bench.observability
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check services amphora_agent deploy tests bench

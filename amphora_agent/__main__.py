@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
@@ -12,18 +11,22 @@ from pathlib import Path
 # (preexec_fn for PDEATHSIG) and never uses gRPC in a child, so they are switched off.
 os.environ["GRPC_ENABLE_FORK_SUPPORT"] = "false"
 
+from amphora_agent import log_offload  # noqa: E402
 from amphora_agent.config import parse_settings  # noqa: E402
 from amphora_agent.server import serve  # noqa: E402
-from services.common import tracing  # noqa: E402
+from services.common import logs, tracing  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse_settings(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=os.environ.get("LBAAS_LOG_LEVEL", "INFO").upper(),
-        format=f"%(asctime)s %(levelname)s agent[{settings.amphora_id}] %(name)s: %(message)s",
+    # LBAAS_LOG_LEVEL and LBAAS_LOG_FORMAT (json: one object per line, with the amphora id).
+    logs.configure(
+        "amphora-agent",
+        fields={"amphora_id": settings.amphora_id},
+        text_format=f"%(asctime)s %(levelname)s agent[{settings.amphora_id}] %(name)s: %(message)s",
     )
+    # Its own records to the admin syslog targets; none on this host with local storage off.
+    log_offload.install(settings)
     # Spans beside its runtime files unless told where (the compute drivers say: the
     # orchestrator's run dir, or OTLP).
     tracing.setup_tracing(

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 
 from amphora_agent.confighash import check_relative_path, config_hash
+from amphora_agent.history import History
 from amphora_agent.keepalived import CONFIG_FILE as KEEPALIVED_FILE
 from amphora_agent.keepalived import ONLY_FILES as KEEPALIVED_ONLY_FILES
 from amphora_agent.keepalived import Keepalived
@@ -83,8 +84,11 @@ class Applier:
         process: ManagedProcess,
         vrrp: Keepalived | None = None,
         search_gid: int | None = None,
+        history: History | None = None,
     ) -> None:
         self.dir = runtime_dir
+        # The last apply and (re)loads, for GetDiagnostics (None: not recorded).
+        self.history = history
         self.process = process
         self.vrrp = vrrp
         self.search_gid = search_gid
@@ -195,7 +199,17 @@ class Applier:
         """force: validate, swap and reload even when declared_hash is already applied."""
         self.check_request(files, declared_hash, self.main_file)
         async with self._lock:
-            return await self._apply_locked(files, declared_hash, renderer_version, force)
+            outcome = await self._apply_locked(files, declared_hash, renderer_version, force)
+            if self.history is not None:
+                self.history.record_apply(
+                    outcome.result.value,
+                    declared_hash,
+                    outcome.applied_hash,
+                    renderer_version,
+                    force,
+                    outcome.detail,
+                )
+            return outcome
 
     async def _apply_locked(
         self,
@@ -310,7 +324,7 @@ class Applier:
         self._prune(keep={previous})
         try:
             if reload_main or not (self.process.running and self._main_loaded):
-                await self._load_main()
+                await self._load_main(action="rollback")
             await self._sync_vrrp(previous)
         except ProcessError as exc:
             log.error("restoring the previous config failed too: %s", exc)
@@ -321,11 +335,20 @@ class Applier:
             )
         return Outcome(Result.ROLLED_BACK, self.applied_hash, reason)
 
-    async def _load_main(self, start: bool = False) -> None:
-        """Start or reload the main process to conf/ and record that it runs what conf/ holds."""
+    async def _load_main(self, start: bool = False, action: str = "") -> None:
+        """Start or reload the main process to conf/ and record that it runs what conf/ holds
+        (and, in the history, how that went: action "start", "reload" or "rollback")."""
         self._main_loaded = False  # unknown until this succeeds
-        await (self.process.start() if start else self.process.reload())
+        action = action or ("start" if start or not self.process.running else "reload")
+        try:
+            await (self.process.start() if start else self.process.reload())
+        except ProcessError as exc:
+            if self.history is not None:
+                self.history.record_reload(action, False, str(exc), self.applied_hash)
+            raise
         self._main_loaded = True
+        if self.history is not None:
+            self.history.record_reload(action, True, "", self.applied_hash)
 
     # -- keepalived --------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ import os
 import shutil
 from dataclasses import dataclass
 
+from services.common.log_offload import PROTOCOLS, SyslogTarget, parse_target
+
 BACKENDS = ("haproxy", "nginx")
 
 
@@ -38,6 +40,13 @@ class Settings:
     # when the request does not say.
     nft_bin: str = "nft"
     drain_hold: float = 60.0
+    # Log offload (services/common/log_offload.py): where the agent's own log records go
+    # (syslog, facility local1), and whether nothing is logged on the appliance's disk: the
+    # agent then logs nowhere else, and keeps haproxy's, nginx's and keepalived's output in
+    # memory (for error details) instead of <runtime_dir>/<engine>.log.
+    admin_log_targets: tuple[SyslogTarget, ...] = ()
+    log_protocol: str = "udp"
+    disable_local_log_storage: bool = False
 
 
 def _default_haproxy() -> str:
@@ -91,7 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="seconds after which a drain lifts by itself when Drain gives no hold (default 60)",
     )
+    p.add_argument(
+        "--admin-log-target",
+        action="append",
+        default=[],
+        type=_syslog_target,
+        help="IP:PORT ([IPv6]:PORT) of a syslog receiver of the agent's own log; repeat it for more",
+    )
+    p.add_argument("--log-protocol", choices=PROTOCOLS, default="udp", help="to those targets")
+    p.add_argument(
+        "--disable-local-log-storage",
+        action="store_true",
+        help="write no log on this host: no stderr log, engine output kept in memory",
+    )
     return p
+
+
+def _syslog_target(value: str) -> SyslogTarget:
+    try:
+        return parse_target(value, "--admin-log-target")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parse_settings(argv: list[str] | None = None) -> Settings:
@@ -117,4 +146,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         keepalived_bin=args.keepalived_bin or _default_keepalived(),
         nft_bin=args.nft_bin,
         drain_hold=args.drain_hold,
+        admin_log_targets=tuple(dict.fromkeys(args.admin_log_target)),
+        log_protocol=args.log_protocol,
+        disable_local_log_storage=args.disable_local_log_storage,
     )

@@ -12,9 +12,9 @@ import time
 
 from amphora_agent import privileges, stats
 from amphora_agent.process import (
-    LogTail,
     ProcessError,
     die_with_parent,
+    process_log,
     run_text,
     run_validator,
     stop_stale_master,
@@ -48,7 +48,14 @@ class Haproxy:
 
     main_file = "haproxy.cfg"
 
-    def __init__(self, binary: str, runtime_dir: str, chroot_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        binary: str,
+        runtime_dir: str,
+        chroot_dir: str | None = None,
+        *,
+        local_logs: bool = True,
+    ) -> None:
         self.binary = binary
         self.runtime_dir = runtime_dir
         # Where the workers chroot when the config says so (privileges.py); kept an empty
@@ -58,8 +65,9 @@ class Haproxy:
         self.stats_sock = os.path.join(runtime_dir, "haproxy.sock")
         self.pid_file = os.path.join(runtime_dir, "haproxy.pid")
         self.state_file = os.path.join(runtime_dir, "servers.state")
+        # The master's (and its workers') output; in memory when local log storage is off.
         self.log_file = os.path.join(runtime_dir, "haproxy.log")
-        self._log = LogTail(self.log_file)
+        self._log = process_log(self.log_file, local_logs)
         self.main_cfg = os.path.join(runtime_dir, "conf", "haproxy.cfg")
         self._proc: subprocess.Popen | None = None
 
@@ -86,7 +94,7 @@ class Haproxy:
         self._ensure_chroot()
         offset = self._log.size()
         argv = [self.binary, "-W", "-S", self.master_sock, "-f", self.main_cfg, "-p", self.pid_file]
-        with open(self.log_file, "ab") as log_fh:
+        with self._log.open() as log_fh:
             # Popen from the event loop thread: PDEATHSIG fires when the forking *thread* exits.
             self._proc = subprocess.Popen(
                 argv,

@@ -25,9 +25,9 @@ import subprocess
 import time
 
 from amphora_agent.process import (
-    LogTail,
     ProcessError,
     die_with_parent,
+    process_log,
     run_text,
     run_validator,
     stop_stale_master,
@@ -69,14 +69,14 @@ class KeepalivedError(ProcessError):
 class Keepalived:
     """One keepalived (VRRP only) reading {runtime_dir}/conf/keepalived.conf, supervised."""
 
-    def __init__(self, binary: str, runtime_dir: str) -> None:
+    def __init__(self, binary: str, runtime_dir: str, *, local_logs: bool = True) -> None:
         self.binary = binary  # "" when keepalived is not installed
         self.runtime_dir = runtime_dir
         self.config = os.path.join(runtime_dir, "conf", CONFIG_FILE)
         self.pid_file = os.path.join(runtime_dir, "keepalived.pid")
         self.vrrp_pid_file = os.path.join(runtime_dir, "vrrp.pid")
         self.log_file = os.path.join(runtime_dir, "keepalived.log")
-        self._log = LogTail(self.log_file)
+        self._log = process_log(self.log_file, local_logs)  # memory: local storage off
         self._proc: subprocess.Popen | None = None
         self._started_at = 0.0
         self._wanted = False
@@ -160,7 +160,7 @@ class Keepalived:
         offset = self._log.size()
         argv = [self.binary, "-n", "-l", "-P", "-f", self.config,
                 "-p", self.pid_file, "-r", self.vrrp_pid_file]  # fmt: skip
-        with open(self.log_file, "ab") as log_fh:
+        with self._log.open() as log_fh:
             # Popen from the event loop thread: PDEATHSIG fires when the forking *thread* exits.
             self._proc = subprocess.Popen(
                 argv,

@@ -20,9 +20,9 @@ import subprocess
 import time
 
 from amphora_agent.process import (
-    LogTail,
     ProcessError,
     die_with_parent,
+    process_log,
     run_text,
     run_validator,
     stop_stale_master,
@@ -87,15 +87,17 @@ class Nginx:
 
     main_file = "nginx.conf"
 
-    def __init__(self, binary: str, runtime_dir: str) -> None:
+    def __init__(self, binary: str, runtime_dir: str, *, local_logs: bool = True) -> None:
         self.binary = binary
         self.runtime_dir = runtime_dir
         self.prefix = runtime_dir.rstrip("/") + "/"
         self.main_cfg = os.path.join(runtime_dir, "conf", self.main_file)
         # The renderer's `pid` and `error_log`; the master's own stderr goes to the same log.
         self.pid_file = os.path.join(runtime_dir, "nginx.pid")
+        # With local log storage off the renderer sends the error log to stderr, and the
+        # master's output stays in memory.
         self.log_file = os.path.join(runtime_dir, "nginx.log")
-        self._log = LogTail(self.log_file)
+        self._log = process_log(self.log_file, local_logs)
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -121,7 +123,7 @@ class Nginx:
         if self.running:
             return
         offset = self._log.size()
-        with open(self.log_file, "ab") as log_fh:
+        with self._log.open() as log_fh:
             # Popen from the event loop thread: PDEATHSIG fires when the forking *thread* exits.
             self._proc = subprocess.Popen(
                 self._argv(self.main_cfg),

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import os
+import select
 import signal
 import subprocess
+import threading
 import time
-from typing import Protocol
+from collections.abc import Iterator
+from typing import IO, Protocol
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
@@ -90,6 +94,12 @@ class LogTail:
     def __init__(self, path: str) -> None:
         self.path = path
 
+    @contextlib.contextmanager
+    def open(self) -> Iterator[IO[bytes] | int]:
+        """Where the process's stdout and stderr go (appended to the file)."""
+        with open(self.path, "ab") as fh:
+            yield fh
+
     def size(self) -> int:
         try:
             return os.path.getsize(self.path)
@@ -103,6 +113,72 @@ class LogTail:
                 return fh.read(16384).decode("utf-8", "replace").strip()
         except OSError:
             return ""
+
+
+class MemoryLog:
+    """What a process writes to stdout and stderr, kept in memory instead of a file: the last
+    `limit` bytes, read from a pipe by a thread of its own (local log storage switched off).
+    Offsets count every byte ever written, as a file's size would."""
+
+    def __init__(self, limit: int = 65536) -> None:
+        self._limit = limit
+        self._buffer = bytearray()
+        self._total = 0
+        self._lock = threading.Lock()
+        self._readers: list[tuple[int, threading.Thread]] = []  # (pipe read end, its reader)
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[IO[bytes] | int]:
+        """A pipe's write end for the process being started (closed here once it has its copy)."""
+        read_fd, write_fd = os.pipe()
+        reader = threading.Thread(target=self._drain, args=(read_fd,), daemon=True)
+        reader.start()
+        self._readers = [(fd, t) for fd, t in self._readers if t.is_alive()] + [(read_fd, reader)]
+        try:
+            yield write_fd
+        finally:
+            os.close(write_fd)
+
+    def _drain(self, read_fd: int) -> None:
+        with open(read_fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                with self._lock:
+                    self._buffer += chunk
+                    self._total += len(chunk)
+                    del self._buffer[: max(0, len(self._buffer) - self._limit)]
+
+    def size(self) -> int:
+        with self._lock:
+            return self._total
+
+    def _settle(self, timeout: float = 0.05) -> None:
+        """Lets the readers take in what is already in their pipes (a process that just exited
+        wrote its last words a moment ago); returns at once when nothing is waiting."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            waiting = False
+            for fd, reader in self._readers:
+                if not reader.is_alive():
+                    continue
+                try:
+                    waiting = waiting or bool(select.select([fd], [], [], 0)[0])
+                except (OSError, ValueError):  # closed by its reader meanwhile
+                    continue
+            if not waiting:
+                return
+            time.sleep(0.001)
+
+    def since(self, offset: int) -> str:
+        self._settle()
+        with self._lock:
+            start = self._total - len(self._buffer)
+            data = bytes(self._buffer[max(0, offset - start) :][:16384])
+        return data.decode("utf-8", "replace").strip()
+
+
+def process_log(path: str, local: bool) -> LogTail | MemoryLog:
+    """The file at path, or memory when local log storage is switched off."""
+    return LogTail(path) if local else MemoryLog()
 
 
 def stop_stale_master(pid_file: str, marker: str, what: str) -> None:

@@ -20,6 +20,7 @@ from amphora_agent.config import Settings
 from amphora_agent.drain import Drainer, table_name
 from amphora_agent.haproxy import Haproxy, probe_versions
 from amphora_agent.heartbeat import HeartbeatSender, KeyFile
+from amphora_agent.history import History
 from amphora_agent.process import ManagedProcess
 from amphora_agent.service import API_VERSION, LEGACY_API_VERSION, AgentService
 from amphora_agent.stats import LiveStats, SnapshotSource
@@ -87,19 +88,28 @@ async def serve(settings: Settings) -> None:
 
     # Before anything is validated or started: the user the workers switch to, haproxy's chroot.
     workers = privileges.prepare(settings.backend, run_dir)
+    # Log offload: with local storage off the engines' output is kept in memory, not in files.
+    local_logs = not settings.disable_local_log_storage
     process: ManagedProcess
     if settings.backend == "nginx":
-        process = nginx.Nginx(settings.nginx_bin, run_dir)
+        process = nginx.Nginx(settings.nginx_bin, run_dir, local_logs=local_logs)
         software_version, openssl_version = nginx.probe_versions(settings.nginx_bin)
         live: SnapshotSource = nginx.NginxStats(run_dir, lambda: process.running)
     else:
-        haproxy = Haproxy(settings.haproxy_bin, run_dir, workers.chroot if workers else None)
+        haproxy = Haproxy(
+            settings.haproxy_bin,
+            run_dir,
+            workers.chroot if workers else None,
+            local_logs=local_logs,
+        )
         process = haproxy
         software_version, openssl_version = probe_versions(settings.haproxy_bin)
         live = LiveStats(haproxy.stats_sock, lambda: haproxy.running)
-    vrrp = keepalived.Keepalived(settings.keepalived_bin, run_dir)
+    vrrp = keepalived.Keepalived(settings.keepalived_bin, run_dir, local_logs=local_logs)
     search_gid = workers.gid if workers is not None and workers.reads_conf else None
-    applier = Applier(run_dir, process, vrrp, search_gid=search_gid)
+    applier = Applier(
+        run_dir, process, vrrp, search_gid=search_gid, history=History.in_dir(run_dir)
+    )
     drainer = Drainer(settings.nft_bin, table_name(settings.amphora_id), settings.drain_hold)
     certificate = ServerCertificate(
         settings.amphora_id, settings.tls_cert, settings.tls_key, settings.client_ca

@@ -1,16 +1,23 @@
-"""AmphoraAgentService handlers: decode protobuf, call the applier / stats / certificate, encode."""
+"""AmphoraAgentService handlers: decode protobuf, call the applier / stats / certificate /
+diagnostics, encode."""
 
 from __future__ import annotations
+
+import asyncio
+import os
+import time
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.amphora.v1 import amphora_service_pb2 as pb
 from lbaas.amphora.v1 import amphora_service_pb2_grpc as pb_grpc
 
+from amphora_agent import diagnostics
 from amphora_agent.applier import Applier, ConfigFile, RequestError
 from amphora_agent.certificates import CertificateError, ServerCertificate
 from amphora_agent.confighash import UnsafePathError
 from amphora_agent.drain import AddressError, Drainer, DrainError, DrainUnavailable
+from amphora_agent.history import ApplyRecord, ReloadRecord
 from amphora_agent.stats import SnapshotSource
 
 # 1.1: the agent prepares for workers that drop root (privileges.py), so the renderer may name
@@ -28,6 +35,8 @@ CAPABILITIES = (
     "apply-force",
     "applied-renderer-version",
     "certificate-rotation",
+    "diagnostics",  # GetDiagnostics
+    "logs",  # GetLogs
 )
 # nginx keeps no server state across reloads and has no per-listener counters.
 NGINX_CAPABILITIES = tuple(
@@ -54,6 +63,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         certificate: ServerCertificate,
         drainer: Drainer | None = None,
         api_version: str = API_VERSION,
+        agent_log: str = "",
     ) -> None:
         self.amphora_id = amphora_id
         self.api_version = api_version
@@ -64,8 +74,13 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         self.stats = stats
         self.certificate = certificate
         self.drainer = drainer
+        # The agent's own log (its stderr, where the compute driver sends it), for GetLogs.
+        self.agent_log = agent_log or os.path.join(runtime_dir, "agent.log")
 
     async def GetInfo(self, request, context):
+        return self._info()
+
+    def _info(self) -> pb.GetInfoResponse:
         return pb.GetInfoResponse(
             amphora_id=self.amphora_id,
             api_version=self.api_version,
@@ -154,3 +169,112 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         except DrainError as exc:
             await context.abort(grpc.StatusCode.INTERNAL, str(exc))
         return pb.DrainResponse(remaining=remaining)
+
+    async def GetDiagnostics(self, request, context):
+        info = self._info()
+        processes, sockets = await asyncio.to_thread(self._processes_and_sockets)
+        history = self.applier.history
+        out = pb.GetDiagnosticsResponse(
+            info=info,
+            engine_running=self.applier.process.running,
+            processes=[
+                pb.ProcessInfo(
+                    pid=p.pid,
+                    role=p.role,
+                    name=p.name,
+                    started_at=_timestamp(p.started_at),
+                    uptime_seconds=p.uptime,
+                )
+                for p in processes
+            ],
+            listening_sockets=[
+                pb.ListeningSocket(
+                    protocol=s.protocol, address=s.address, port=s.port, pids=holders
+                )
+                for s, holders in sockets
+            ],
+            collected_at=_timestamp(time.time()),
+        )
+        if history is not None:
+            if history.last_apply is not None:
+                out.last_apply.CopyFrom(_apply_record(history.last_apply))
+            if history.last_reload is not None:
+                out.last_reload.CopyFrom(_reload_record(history.last_reload))
+            if history.last_failed_reload is not None:
+                out.last_failed_reload.CopyFrom(_reload_record(history.last_failed_reload))
+        return out
+
+    def _processes_and_sockets(
+        self,
+    ) -> tuple[list[diagnostics.Process], list[tuple[diagnostics.Listening, list[int]]]]:
+        """The agent, the engine's processes, keepalived; the engine's listening sockets."""
+        process = self.applier.process
+        master = None
+        if process.running:
+            master = diagnostics.pid_from_file(getattr(process, "pid_file", ""))
+        engine = diagnostics.engine_processes(master)
+        found = [p for p in [diagnostics.process(os.getpid(), "agent")] if p is not None]
+        found += engine
+        vrrp = self.applier.vrrp
+        vrrp_pid = getattr(vrrp, "pid", None) if vrrp is not None else None
+        if vrrp_pid:
+            keepalived = diagnostics.process(vrrp_pid, "keepalived")
+            if keepalived is not None:
+                found.append(keepalived)
+        sockets = diagnostics.held_by(diagnostics.listening(), [p.pid for p in engine])
+        return found, sockets
+
+    async def GetLogs(self, request, context):
+        lines = request.lines or diagnostics.DEFAULT_LOG_LINES
+        if lines > diagnostics.MAX_LOG_LINES:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"lines: at most {diagnostics.MAX_LOG_LINES}, not {request.lines}",
+            )
+        sources = [("agent", self.agent_log)]
+        engine_log = getattr(self.applier.process, "log_file", "")
+        if engine_log:
+            sources.append(("engine", engine_log))
+        tails = await asyncio.to_thread(
+            lambda: [(name, path, diagnostics.tail(path, lines)) for name, path in sources]
+        )
+        return pb.GetLogsResponse(
+            logs=[
+                pb.LogTail(
+                    source=name,
+                    path=path,
+                    lines=tail.lines,
+                    truncated=tail.truncated,
+                    found=tail.found,
+                )
+                for name, path, tail in tails
+            ]
+        )
+
+
+def _timestamp(seconds: float) -> Timestamp:
+    out = Timestamp()
+    out.FromNanoseconds(int(seconds * 1e9))
+    return out
+
+
+def _apply_record(record: ApplyRecord) -> pb.ApplyRecord:
+    return pb.ApplyRecord(
+        at=_timestamp(record.at),
+        result=pb.ApplyResult.Value("APPLY_RESULT_" + record.result),
+        config_hash=record.config_hash,
+        applied_config_hash=record.applied_config_hash,
+        renderer_version=record.renderer_version,
+        force=record.force,
+        detail=record.detail,
+    )
+
+
+def _reload_record(record: ReloadRecord) -> pb.ReloadRecord:
+    return pb.ReloadRecord(
+        at=_timestamp(record.at),
+        action=record.action,
+        ok=record.ok,
+        error=record.error,
+        config_hash=record.config_hash,
+    )

@@ -294,10 +294,13 @@ class Profiler:
         self.procs.clear()
 
 
-def run(args: argparse.Namespace) -> dict:
+def run(args: argparse.Namespace, extra_env: dict[str, str] | None = None) -> dict:
+    """extra_env: settings of the stack's services (bench.observability: metrics and logs)."""
     run_dir = short_run_dir("lbaas-bench-api-")
     try:
-        stack = start_stack(run_dir, extra_env={"LBAAS_COMPUTE_DRIVER": "noop"})
+        stack = start_stack(
+            run_dir, extra_env={"LBAAS_COMPUTE_DRIVER": "noop", **(extra_env or {})}
+        )
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise

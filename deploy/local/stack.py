@@ -48,6 +48,47 @@ def renderer_address_variable(backend: str) -> str:
     return f"LBAAS_RENDERER_{backend.upper().replace('-', '_')}_ADDR"
 
 
+# Where each process serves /metrics (the launcher sets its LBAAS_METRICS_ADDR): service ->
+# (variable prefix, default). <prefix>_METRICS_ADDR when set, else the default: the service's
+# main port + 100; replica I >= 2 of health and the worker: <prefix>_<I>_METRICS_ADDR, else the
+# first's port + 10 * (I - 1), as their gRPC ports. LBAAS_METRICS_ADDR=0: no metrics at all.
+METRICS_ADDRESSES = {
+    "api_gateway": ("LBAAS_API", "127.0.0.1:9976"),
+    "orchestrator": ("LBAAS_ORCHESTRATOR", "127.0.0.1:9990"),
+    "orchestrator-worker": ("LBAAS_ORCHESTRATOR_WORKER", "127.0.0.1:9996"),
+    "health": ("LBAAS_HEALTH", "127.0.0.1:9992"),
+    "compute": ("LBAAS_COMPUTE_HOST", "127.0.0.1:9997"),
+    **{
+        f"renderer-{backend}": (
+            renderer_address_variable(backend).removesuffix("_ADDR"),
+            f"127.0.0.1:{int(address.rpartition(':')[2]) + 100}",
+        )
+        for backend, address in RENDERER_BACKENDS.items()
+    },
+}
+
+
+def metrics_addresses(env: Mapping[str, str], names: list[str]) -> dict[str, str]:
+    """The /metrics address of each of the launcher's services (names: health-2 and
+    orchestrator-worker-2 are replicas); "0" for every one when LBAAS_METRICS_ADDR is 0."""
+    switch = env.get("LBAAS_METRICS_ADDR")
+    if switch is not None:
+        if switch.strip().lower() not in ("", "0", "off", "none"):
+            raise ValueError(
+                "LBAAS_METRICS_ADDR is each process's own: the launcher sets it from "
+                "LBAAS_<SERVICE>_METRICS_ADDR (docs/operations.md); give it 0 to turn metrics off"
+            )
+        return dict.fromkeys(names, "0")
+    out = {}
+    for name in names:
+        base, _, index = name.rpartition("-")
+        if not (index.isdigit() and base in ("health", "orchestrator-worker")):
+            base, index = name, "1"
+        prefix, default = METRICS_ADDRESSES[base]
+        out[name] = replica_address(env, prefix, "METRICS_ADDR", default, int(index))
+    return out
+
+
 def replica_address(
     env: Mapping[str, str], service: str, setting: str, default: str, index: int
 ) -> str:
@@ -122,6 +163,8 @@ class StackSettings:
     # call it at compute_addr (LBAAS_COMPUTE_ADDR, default the bind address).
     compute_host_addr: str = "127.0.0.1:9897"
     compute_addr: str = "127.0.0.1:9897"
+    # service name -> where it serves /metrics ("0": off); a service not named here has none.
+    metrics_addrs: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
@@ -166,6 +209,14 @@ class StackSettings:
             replica_count(env, "LBAAS_ORCHESTRATOR_WORKER_REPLICAS"),
         )
         compute_host_addr = env.get("LBAAS_COMPUTE_HOST_ADDR") or "127.0.0.1:9897"
+        names = [
+            "api_gateway",
+            "orchestrator",
+            "compute",
+            *(f"renderer-{b}" for b in addrs),
+            *(replica_name("health", i) for i in range(1, len(health_addrs) + 1)),
+            *(replica_name("orchestrator-worker", i) for i in range(1, len(worker_addrs) + 1)),
+        ]
         return cls(
             run_dir=run_dir,
             api_host=env.get("LBAAS_API_HOST", "127.0.0.1"),
@@ -185,6 +236,7 @@ class StackSettings:
             netns_cidr=netns_cidr,
             compute_host_addr=compute_host_addr,
             compute_addr=env.get("LBAAS_COMPUTE_ADDR") or compute_host_addr,
+            metrics_addrs=metrics_addresses(env, names),
         )
 
     @property
@@ -434,7 +486,12 @@ class Stack:
             svc.log_file = open(self.s.run_dir / "logs" / f"{svc.name}.log", "ab")  # noqa: SIM115
         svc.process = subprocess.Popen(
             [sys.executable, "-m", svc.module],
-            env={**self.env, **svc.env, **service_overrides(self.s.run_dir, svc.name)},
+            env={
+                **self.env,
+                "LBAAS_METRICS_ADDR": self.s.metrics_addrs.get(svc.name, "0"),
+                **svc.env,
+                **service_overrides(self.s.run_dir, svc.name),
+            },
             stdout=svc.log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -558,9 +615,20 @@ Try it:
   openstack --os-cloud lbaas loadbalancer create --name lb1 --vip-subnet-id lbaas-loopback-subnet
   openstack --os-cloud lbaas loadbalancer list
 Logs: {settings.run_dir}/logs/   Stop: Ctrl-C
+Metrics: {_metrics_banner(settings)}
 """,
         flush=True,
     )
+
+
+def _metrics_banner(settings: StackSettings) -> str:
+    """Where the first processes serve /metrics (docs/operations.md lists every one)."""
+    shown = [
+        f"{name} http://{address}/metrics"
+        for name, address in settings.metrics_addrs.items()
+        if address != "0" and name in ("api_gateway", "orchestrator", "orchestrator-worker")
+    ]
+    return ", ".join(shown) or "off (LBAAS_METRICS_ADDR=0)"
 
 
 def main() -> int:

@@ -8,17 +8,27 @@ import uvicorn
 
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
-from services.common import logs, tracing
+from services.api_gateway.observability import ApiMetrics
+from services.common import logs, metrics, tracing
 from services.common.internal_tls import GATEWAY, InternalTLS
+
+SERVICE = "api-gateway"
 
 
 def main() -> None:
-    logs.configure("api_gateway")
+    logs.configure(SERVICE)
+    # Before bootstrap: the orchestrator client measures its calls only in a process that
+    # serves metrics, on a port of their own (never the REST port, which tenants reach).
+    metrics.serve(SERVICE)
     settings = replace(Settings.from_env(), tls=InternalTLS.from_env(GATEWAY))
     app = bootstrap(settings)
-    tracing.setup_tracing("api-gateway", asgi_app=app)
+    tracing.setup_tracing(SERVICE, asgi_app=app)
     uvicorn.run(
-        app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=True
+        ApiMetrics(app) if metrics.enabled() else app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=True,
     )
 
 

@@ -15,6 +15,7 @@ from services.api_gateway.adapters.orchestrator import OrchestratorPort
 from services.api_gateway.auth import AuthSettings, TokenStore, authenticate, make_authenticator
 from services.api_gateway.input_guard import DEFAULT_MAX_BODY, InputGuard, refuse_stray_body
 from services.api_gateway.list_cache import ListCache
+from services.api_gateway.observability import RequestIds
 from services.api_gateway.policy import PolicyEngine
 from services.api_gateway.routes import (
     amphorae,
@@ -30,6 +31,7 @@ from services.api_gateway.routes import (
     l7rules,
     listeners,
     loadbalancers,
+    management,
     members,
     networks,
     pools,
@@ -49,7 +51,8 @@ OCTAVIA_ROUTERS = (
     l7rules,
     certificates,
 )
-# Operator resources (quotas, providers, flavors, availability zones, amphorae, failover).
+# Operator resources (quotas, providers, flavors, availability zones, amphorae, failover, the
+# management API).
 ADMIN_ROUTERS = (
     quotas,
     providers,
@@ -59,6 +62,7 @@ ADMIN_ROUTERS = (
     availability_zone_profiles,
     amphorae,
     failover,
+    management,
 )
 
 
@@ -118,4 +122,6 @@ def create_app(
     app.add_exception_handler(Exception, faults.handle_unexpected)
     # Malformed paths, query strings, oversized or non-JSON bodies never reach a route.
     app.add_middleware(InputGuard, max_body=max_request_body)
+    # Outermost: every answer carries its request id, refusals of the input guard too.
+    app.add_middleware(RequestIds)
     return app

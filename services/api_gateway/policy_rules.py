@@ -112,6 +112,7 @@ MEMBERS = "/v2/lbaas/pools/{pool_id}/members"
 L7RULES = "/v2/lbaas/l7policies/{l7policy_id}/rules"
 QUOTAS = "/v2/lbaas/quotas"
 AMPHORAE = "/v2/octavia/amphorae"
+MANAGEMENT_LB = "/v2/octavia/loadbalancers"
 PROVIDERS = "/v2/lbaas/providers"
 CERTIFICATES = "/v2/lbaas/certificates"
 
@@ -268,6 +269,32 @@ ENDPOINT_RULES: list[EndpointRule] = [
         ADMIN,
         "Show Amphora statistics",
         (("GET", f"{AMPHORAE}/{{amphora_id}}/stats"),),
+    ),
+    # The management API (an extension): config preview and forced re-push of a load balancer,
+    # an amphora's diagnostics and log tails.
+    EndpointRule(
+        f"{API}:loadbalancer:get_config_preview",
+        ADMIN,
+        "Show what the renderer would push to a Load Balancer's amphorae now (an extension)",
+        (("GET", f"{MANAGEMENT_LB}/{{loadbalancer_id}}/config_preview"),),
+    ),
+    EndpointRule(
+        f"{API}:loadbalancer:put_config",
+        ADMIN,
+        "Re-render and force-push a Load Balancer's configuration (an extension)",
+        (("PUT", f"{MANAGEMENT_LB}/{{loadbalancer_id}}/config"),),
+    ),
+    EndpointRule(
+        f"{API}:amphora:get_diagnostics",
+        ADMIN,
+        "Show an Amphora agent's diagnostics (an extension)",
+        (("GET", f"{AMPHORAE}/{{amphora_id}}/diagnostics"),),
+    ),
+    EndpointRule(
+        f"{API}:amphora:get_logs",
+        ADMIN,
+        "Show the last lines of an Amphora agent's and engine's logs (an extension)",
+        (("GET", f"{AMPHORAE}/{{amphora_id}}/logs"),),
     ),
     # An extension: whether the health service holds automatic failover back, and why.
     EndpointRule(

@@ -13,6 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.common import metrics
 from services.common.interceptors import DomainErrorInterceptor
 from services.common.internal_tls import InternalTLS
 
@@ -47,7 +48,10 @@ async def start_server(
     if tls is not None:
         credentials = tls.server_credentials()
         interceptors = [tls.interceptor(), *interceptors]
-    server = grpc.aio.server(interceptors=[DomainErrorInterceptor(), *interceptors])
+    # Metrics outermost (when this process serves them): they count the code the caller gets.
+    server = grpc.aio.server(
+        interceptors=[*metrics.server_interceptors(), DomainErrorInterceptor(), *interceptors]
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [b.full_name for b in bindings]

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from services.common import tracing
+from services.common import metrics, tracing
 from services.common.internal_tls import COMPUTE, InternalTLS
 from services.common.logs import configure
 from services.common.server import run_until_signalled
@@ -23,6 +23,7 @@ log = logging.getLogger("services.compute_host")
 async def main() -> None:
     settings = replace(Settings.from_env(), tls=InternalTLS.from_env(COMPUTE))
     configure("compute")
+    metrics.serve("compute")
     tracing.setup_tracing("compute")
     server, port = await serve(settings)
     log.info(

@@ -24,6 +24,7 @@ def build_driver(settings: Settings, python: str = sys.executable) -> LocalCompu
         python,
         agent_host=settings.agent_listen_host,
         advertised_host=settings.agent_host,
+        agent_log_args=settings.log_offload.agent_args(),
     )
 
 

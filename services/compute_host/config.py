@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.common.internal_tls import InternalTLS
+from services.common.log_offload import LogOffload
 from services.orchestrator.adapters.compute_local import DEFAULT_AGENT_HOST
 
 # The orchestrator's `remote` compute driver reads LBAAS_COMPUTE_ADDR, with the same default.
@@ -42,6 +43,9 @@ class Settings:
     run_dir: Path
     # Its identity on the internal mutual-TLS network (None: a plaintext port, in-process tests).
     tls: InternalTLS | None = None
+    # The agents' log offload flags, from the same variables the orchestrator reads
+    # (LBAAS_ADMIN_LOG_TARGETS, LBAAS_LOG_PROTOCOL, LBAAS_DISABLE_LOCAL_LOG_STORAGE).
+    log_offload: LogOffload = LogOffload()
 
     @property
     def agent_listen_host(self) -> str:
@@ -68,4 +72,5 @@ class Settings:
             bind_address=env.get("LBAAS_COMPUTE_HOST_ADDR") or DEFAULT_ADDRESS,
             agent_host=agent_host(env.get("LBAAS_COMPUTE_AGENT_HOST") or DEFAULT_AGENT_HOST),
             run_dir=run_dir,
+            log_offload=LogOffload.from_env(env),
         )

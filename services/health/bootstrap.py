@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from services.health import metrics
 from services.health.adapters.db.store import PostgresHealthStore
 from services.health.adapters.key_file import KeyFile
 from services.health.adapters.orchestrator_client import GrpcOrchestrator
@@ -128,6 +129,7 @@ async def start(
         store,
         min_interval=settings.write_interval,
         on_failure=lambda why: gate.interrupt(time.monotonic(), why),
+        on_written=metrics.heartbeats_written,
     )
     drops = DropRecorder()
     reporter = StatusReporter(

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from services.common import logs, tracing
+from services.common import logs, metrics, tracing
 from services.common.internal_tls import ORCHESTRATOR, WORKER, InternalTLS
 from services.common.server import run_until_signalled
 from services.orchestrator.bootstrap import build
@@ -14,11 +14,13 @@ from services.orchestrator.config import Settings
 from services.orchestrator.server import serve
 
 
-async def main() -> None:
-    settings = Settings.from_env()
-    tracing.setup_tracing(
-        "orchestrator" if settings.role == "all" else f"orchestrator-{settings.role}"
-    )
+def service_name(settings: Settings) -> str:
+    """How this process is known in logs, metrics and traces: by its role."""
+    return "orchestrator" if settings.role == "all" else f"orchestrator-{settings.role}"
+
+
+async def main(settings: Settings) -> None:
+    tracing.setup_tracing(service_name(settings))
     identity = ORCHESTRATOR if settings.serves_api else WORKER
     settings = replace(settings, tls=InternalTLS.from_env(identity))
     running = await serve(build(settings), api=settings.serves_api, worker=settings.runs_worker)
@@ -29,10 +31,12 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    logs.configure("orchestrator")
+    settings = Settings.from_env()
+    logs.configure(service_name(settings))
     if logging.getLogger().level > logging.DEBUG:
         # procrastinate logs every job deferred, started and finished at INFO: three lines per
         # change beside the reconcile pass's own. Its warnings and errors still show; all of
         # it with LBAAS_LOG_LEVEL=DEBUG.
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    asyncio.run(main())
+    metrics.serve(service_name(settings))
+    asyncio.run(main(settings))

@@ -21,6 +21,7 @@ from services.orchestrator.config import (
     TOPOLOGIES_BY_DRIVER,
     Settings,
 )
+from services.orchestrator.domain import features
 from services.orchestrator.domain.netns_layout import NetnsLayout
 from services.orchestrator.domain.ports import (
     AgentClient,
@@ -39,6 +40,7 @@ from services.orchestrator.jobs.sweep import Sweeper
 from services.orchestrator.jobs.worker import build_worker_app
 from services.orchestrator.service_layer.common import Deps
 from services.orchestrator.service_layer.feature_gate import FeatureGate
+from services.orchestrator.service_layer.management import Management
 from services.orchestrator.service_layer.quotas import SESSION_DEFAULTS_KEY
 
 
@@ -95,6 +97,7 @@ def build(
             settings.heartbeat_interval,
             bridge=settings.netns_bridge,
             layout=NetnsLayout(settings.netns_cidr),
+            agent_log_args=settings.log_offload.agent_args(),
         )
     if compute is None and settings.compute_driver == "remote":
         from services.orchestrator.adapters.compute_remote import RemoteComputeDriver
@@ -114,6 +117,7 @@ def build(
             settings.health_udp_addrs or settings.health_udp_addr,
             settings.heartbeat_key_file,
             settings.heartbeat_interval,
+            agent_log_args=settings.log_offload.agent_args(),
         )
     if agent is None:
         from services.orchestrator.adapters.agent_client import GrpcAgentClient
@@ -180,8 +184,15 @@ def build(
             topologies=TOPOLOGIES_BY_DRIVER[settings.compute_driver],
             sizes=settings.compute_flavors,
         ),
-        FeatureGate(renderers),
+        FeatureGate(
+            renderers,
+            standing=features.deployment(
+                settings.log_offload.protocol,
+                bool(settings.log_offload.tenant_targets or settings.log_offload.admin_targets),
+            ),
+        ),
         roller=roller,
+        management=Management(uow, drivers, settings),
         certificate_driver=certificates,
         changes=changes,
     )
@@ -209,6 +220,8 @@ def _renderers(
     from services.orchestrator.adapters.renderer_client import GrpcRenderer
 
     return {
-        backend: GrpcRenderer(settings.renderer_address(backend), tls=settings.tls)
+        backend: GrpcRenderer(
+            settings.renderer_address(backend), tls=settings.tls, log_offload=settings.log_offload
+        )
         for backend in RENDERER_DEFAULT_ADDRESSES
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from services.common.internal_tls import InternalTLS
+from services.common.log_offload import LogOffload
 from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size, parse_catalog
 
 
@@ -100,6 +101,10 @@ class Settings:
     # "api" serves OrchestratorService; "worker" runs the reconcile jobs, the sweep and the
     # renderer version check (its gRPC port serves only grpc.health); "all" does both.
     role: str = "all"
+    # Where amphorae send their logs and whether they keep them on disk (LBAAS_TENANT_LOG_TARGETS,
+    # LBAAS_ADMIN_LOG_TARGETS, LBAAS_LOG_PROTOCOL, LBAAS_DISABLE_LOCAL_LOG_STORAGE): rendered into
+    # every config (Target.log_offload) and passed to every agent the compute driver starts.
+    log_offload: LogOffload = field(default_factory=LogOffload)
     # Its identity on the internal mutual-TLS network, set by the entry point (None: plaintext,
     # in-process tests).
     tls: InternalTLS | None = None
@@ -176,6 +181,7 @@ class Settings:
             drain_timeout=positive_float(env, "LBAAS_DRAIN_TIMEOUT", "10.0"),
             quota_defaults=quota_defaults(env),
             role=role(env.get("LBAAS_ORCHESTRATOR_ROLE", "all")),
+            log_offload=LogOffload.from_env(env),
         )
 
 

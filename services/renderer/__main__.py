@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from services.common import tracing
+from services.common import metrics, tracing
 from services.common.internal_tls import RENDERER, InternalTLS
 from services.common.logs import configure
 from services.common.server import run_until_signalled
@@ -19,6 +19,7 @@ log = logging.getLogger("services.renderer")
 async def main() -> None:
     settings = replace(Settings.from_env(), tls=InternalTLS.from_env(RENDERER))
     configure(f"renderer-{settings.backend}")
+    metrics.serve(f"renderer-{settings.backend}")
     tracing.setup_tracing(f"renderer-{settings.backend}")
     server, port = await serve(settings)
     log.info("renderer %s serving on %s (port %d)", settings.backend, settings.bind_address, port)

@@ -115,6 +115,9 @@ def test_controller_services_run_as_their_user_on_a_state_volume_it_owns(compose
             service, "sh", "-c", "id -u; stat -c %u:%a /var/lib/lbaas"
         ).split()
         assert (uid, state) == ("10001", "10001:700"), service
+        # Its identity and the CA's certificate, but not the CA's key (on init's volume only).
+        tls = compose.exec(service, "ls", "/var/lib/lbaas/internal-tls").split()
+        assert "ca.crt" in tls and "ca.key" not in tls, (service, tls)
     # The compute host is root (its agents start haproxy and nginx) and holds no controller
     # secret: its own certificate only.
     uid = compose.exec("compute", "id", "-u").strip()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from deploy.local.stack import METRICS_ADDRESSES
 from tests.support.backends import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,12 @@ class RunningStack:
     def service_pid(self, name: str) -> int:
         return int((self.run_dir / "pids" / f"{name}.pid").read_text())
 
+    def metrics_url(self, name: str) -> str:
+        """Where the launcher's service `name` (health-2 too) serves /metrics."""
+        from deploy.local.stack import StackSettings
+
+        return f"http://{StackSettings.from_env(self.env).metrics_addrs[name]}/metrics"
+
     def log(self, name: str) -> str:
         path = self.run_dir / "logs" / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -71,9 +78,15 @@ def start_stack(
             "LBAAS_RENDERER_F5_AS3_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_HEALTH_ADDR": f"127.0.0.1:{free_port()}",
             "LBAAS_HEALTH_UDP_ADDR": f"127.0.0.1:{free_port()}",
+            # Each process's /metrics (deploy/local/stack.py METRICS_ADDRESSES).
+            **{
+                f"{prefix}_METRICS_ADDR": f"127.0.0.1:{free_port()}"
+                for prefix, _ in METRICS_ADDRESSES.values()
+            },
         }
     )
     env.pop("DATABASE_URL", None)
+    env.pop("LBAAS_METRICS_ADDR", None)
     env.update(extra_env or {})
     env.update({k: v for k, v in replica_ports(env).items() if k not in env})
     return _launch(run_dir, env, f"http://127.0.0.1:{api_port}", timeout)
@@ -85,8 +98,14 @@ def replica_ports(env: dict[str, str]) -> dict[str, str]:
     (LBAAS_ORCHESTRATOR_WORKER_<i>_ADDR), by the counts in env. The launcher's default for them
     (the first replica's port + 10 * (i - 1)) may be taken when the first one is a free port."""
     wanted = {
-        "LBAAS_HEALTH": (env.get("LBAAS_HEALTH_REPLICAS"), ("ADDR", "UDP_ADDR")),
-        "LBAAS_ORCHESTRATOR_WORKER": (env.get("LBAAS_ORCHESTRATOR_WORKER_REPLICAS"), ("ADDR",)),
+        "LBAAS_HEALTH": (
+            env.get("LBAAS_HEALTH_REPLICAS"),
+            ("ADDR", "UDP_ADDR", "METRICS_ADDR"),
+        ),
+        "LBAAS_ORCHESTRATOR_WORKER": (
+            env.get("LBAAS_ORCHESTRATOR_WORKER_REPLICAS"),
+            ("ADDR", "METRICS_ADDR"),
+        ),
     }
     out = {}
     for service, (count, settings) in wanted.items():

@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from lbaas.amphora.v1 import amphora_service_pb2 as apb
 from lbaas.health.v1 import health_service_pb2 as hpb
 from lbaas.health.v1 import stats_pb2
-from lbaas.orchestrator.v1 import admin_pb2
+from lbaas.orchestrator.v1 import admin_pb2, management_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound, Precondition
 
 QUOTA_LIMITS = (
     "load_balancer",
@@ -32,7 +33,7 @@ QUOTA_LIMITS = (
     "l7policy",
     "l7rule",
 )
-_WRITES = ("Create", "Update", "Delete", "Reset", "Failover", "Configure")
+_WRITES = ("Create", "Update", "Delete", "Reset", "Failover", "Configure", "Resync")
 
 
 def _now() -> Timestamp:
@@ -354,6 +355,61 @@ class MemoryAdmin(MemoryOrchestrator):
     def _rpc_DeleteAmphora(self, req: pb.DeleteAmphoraRequest) -> Message:
         del self.amphorae[self._amphora(req.id).id]
         return pb.DeleteAmphoraResponse()
+
+    # -- the management API -------------------------------------------------------------
+    def _serving(self, scope: pb.Scope, lb_id: str) -> list[pb.Amphora]:
+        self._find("LoadBalancer", scope, lb_id)
+        found = [a for a in self.amphorae.values() if a.loadbalancer_id == lb_id]
+        if not found:
+            raise Precondition(f"Load Balancer {lb_id} has no amphora serving it yet.")
+        return found
+
+    def _rpc_PreviewLoadBalancerConfig(self, req: pb.PreviewLoadBalancerConfigRequest) -> Message:
+        previews = [
+            management_pb2.AmphoraConfigPreview(
+                amphora_id=a.id,
+                role=a.role,
+                config_hash="0" * 64,
+                renderer_version="memory-1",
+                files=[
+                    management_pb2.PreviewFile(
+                        path="haproxy.cfg", mode=0o644, content="global\n", sha256="0" * 64
+                    )
+                ],
+                applied_config_hash="0" * 64,
+                applied_renderer_version="memory-1",
+            )
+            for a in self._serving(req.scope, req.id)
+        ]
+        return pb.PreviewLoadBalancerConfigResponse(loadbalancer_id=req.id, amphorae=previews)
+
+    def _rpc_ResyncLoadBalancer(self, req: pb.ResyncLoadBalancerRequest) -> Message:
+        ids = [a.id for a in self._serving(req.scope, req.id)]
+        return pb.ResyncLoadBalancerResponse(amphora_ids=ids)
+
+    def _rpc_GetAmphoraDiagnostics(self, req: pb.GetAmphoraDiagnosticsRequest) -> Message:
+        amp = self._amphora(req.id)
+        info = apb.GetInfoResponse(
+            amphora_id=amp.id,
+            api_version="1.1",
+            haproxy_version="2.6.12",
+            openssl_version="3.0.2",
+            backend_type="haproxy",
+            applied_config_hash=amp.applied_config_hash,
+            capabilities=["apply-config", "diagnostics", "logs"],
+        )
+        return pb.GetAmphoraDiagnosticsResponse(
+            amphora_id=amp.id,
+            loadbalancer_id=amp.loadbalancer_id,
+            diagnostics=apb.GetDiagnosticsResponse(info=info, engine_running=True),
+        )
+
+    def _rpc_GetAmphoraLogs(self, req: pb.GetAmphoraLogsRequest) -> Message:
+        amp = self._amphora(req.id)
+        if req.lines > 1000:
+            raise InvalidInput(f"lines must be at most 1000, not {req.lines}.", field="lines")
+        tail = apb.LogTail(source="agent", path="agent.log", lines=["started"], found=True)
+        return pb.GetAmphoraLogsResponse(amphora_id=amp.id, logs=[tail])
 
     # -- the health port: amphora statistics, failover status ----------------------------
     async def amphora_stats(self, amphora_id: str) -> list[stats_pb2.ListenerStatsEntry]:

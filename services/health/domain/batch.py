@@ -7,6 +7,7 @@ batch writes one row per amphora however fast heartbeats arrive.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from lbaas.health.v1 import heartbeat_pb2
@@ -70,11 +71,16 @@ class PendingBeats:
         self._newest: dict[str, Received] = {}
         self._leaving: set[str] = set()
         self._count = 0
+        # When the oldest heartbeat held now arrived (monotonic; one clock reading per batch,
+        # not per heartbeat): the writer's measure of how long heartbeats wait to be written.
+        self.oldest_at = 0.0
 
     def add(self, heartbeat: heartbeat_pb2.Heartbeat, payload: bytes) -> None:
         """heartbeat passed the replay guard, so it is newer than anything held for its amphora.
         A heartbeat with `leaving` set makes the amphora's row go instead."""
         amphora_id = heartbeat.amphora_id
+        if not self._count:
+            self.oldest_at = time.monotonic()
         self._count += 1
         if heartbeat.leaving:
             self._newest.pop(amphora_id, None)
@@ -93,9 +99,11 @@ class PendingBeats:
         self._newest, self._leaving, self._count = {}, set(), 0
         return list(newest.values()), sorted(leaving), count
 
-    def put_back(self, received: list[Received], leaving: list[str], count: int) -> None:
+    def put_back(
+        self, received: list[Received], leaving: list[str], count: int, oldest_at: float = 0.0
+    ) -> None:
         """A batch whose write failed: kept for the next write, except where a newer heartbeat
-        of the same amphora arrived meanwhile."""
+        of the same amphora arrived meanwhile. oldest_at: when its oldest heartbeat arrived."""
         for item in received:
             amphora_id = item[0].amphora_id
             if amphora_id not in self._leaving:
@@ -103,4 +111,6 @@ class PendingBeats:
         for amphora_id in leaving:
             if amphora_id not in self._newest:
                 self._leaving.add(amphora_id)
+        if count and oldest_at:
+            self.oldest_at = min(self.oldest_at, oldest_at) if self._count else oldest_at
         self._count += count

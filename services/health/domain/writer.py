@@ -36,13 +36,17 @@ class BatchWriter:
         min_interval: float = 0.02,
         retry_interval: float = 0.5,
         on_failure: Callable[[str], None] | None = None,
+        on_written: Callable[[int, float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
+        """on_written: told after each committed batch how many heartbeats it covered and how
+        long the oldest of them waited to be written (seconds since it arrived)."""
         self._pending = pending
         self._store = store
         self._min_interval = min_interval
         self._retry_interval = retry_interval
         self._on_failure = on_failure
+        self._on_written = on_written
         self._clock = clock
         self._wake = asyncio.Event()
         self.counts = WriteCounts()
@@ -61,6 +65,7 @@ class BatchWriter:
         return self._clock() - self.last_success
 
     async def flush(self) -> None:
+        oldest_at = self._pending.oldest_at
         heartbeats, leaving, count = self._pending.take()
         if not heartbeats and not leaving:
             return
@@ -69,7 +74,7 @@ class BatchWriter:
                 [beat_of(hb, payload) for hb, payload in heartbeats], gone=leaving
             )
         except Unavailable as err:
-            self._pending.put_back(heartbeats, leaving, count)
+            self._pending.put_back(heartbeats, leaving, count, oldest_at)
             self.counts.failures += 1
             if self.failing_since is None:
                 self.failing_since = self._clock()
@@ -92,6 +97,10 @@ class BatchWriter:
         self.counts.heartbeats += count
         self.counts.rows += len(heartbeats)
         self.counts.batches += 1
+        if self._on_written is not None:
+            # How long the oldest heartbeat of the batch waited, from its arrival to the commit
+            # (time.monotonic, as PendingBeats reads it).
+            self._on_written(count, time.monotonic() - oldest_at)
 
     async def run(self) -> None:
         while True:

@@ -21,12 +21,14 @@ from cryptography import x509
 from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
 from services.common.errors import DomainError, Unavailable, from_rpc_error
+from services.orchestrator import metrics
 from services.orchestrator.domain.ports import (
     AgentInfo,
     AgentLacksRpc,
     ApplyOutcome,
     CertificateAuthority,
     IssuedCertificate,
+    RenderedConfig,
 )
 
 log = logging.getLogger(__name__)
@@ -208,8 +210,10 @@ class GrpcAgentClient:
         try:
             resp = await stub.ApplyConfig(request, timeout=self._timeout)
         except grpc.RpcError as err:
+            metrics.agent_applied("error")
             raise map_agent_error(err, agent_address, amphora_id) from err
         result = apply_result_name(resp.result)
+        metrics.agent_applied(result)
         detail = resp.detail
         if result == UNKNOWN_APPLY_RESULT:
             detail = f"agent returned apply result {resp.result}; {detail}".rstrip("; ")
@@ -256,10 +260,63 @@ class GrpcAgentClient:
             raise map_agent_error(err, agent_address, amphora_id) from err
         return int(resp.remaining)
 
+    async def get_applied_config(self, agent_address: str, amphora_id: str) -> RenderedConfig:
+        stub = self._stub(agent_address, amphora_id)
+        request = amphora_service_pb2.GetAppliedConfigRequest()
+        try:
+            resp = await stub.GetAppliedConfig(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise map_agent_error(err, agent_address, amphora_id) from err
+        return RenderedConfig(
+            files=[(f.path, f.content, f.mode) for f in resp.files],
+            config_hash=resp.config_hash,
+            renderer_version=resp.renderer_version,
+        )
+
+    async def get_diagnostics(
+        self, agent_address: str, amphora_id: str
+    ) -> amphora_service_pb2.GetDiagnosticsResponse:
+        stub = self._stub(agent_address, amphora_id)
+        request = amphora_service_pb2.GetDiagnosticsRequest()
+        try:
+            return await stub.GetDiagnostics(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise _lacks_or_mapped(err, agent_address, amphora_id, "GetDiagnostics") from err
+
+    async def get_logs(
+        self, agent_address: str, amphora_id: str, lines: int
+    ) -> list[amphora_service_pb2.LogTail]:
+        stub = self._stub(agent_address, amphora_id)
+        request = amphora_service_pb2.GetLogsRequest(lines=lines)
+        try:
+            resp = await stub.GetLogs(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise _lacks_or_mapped(err, agent_address, amphora_id, "GetLogs") from err
+        return list(resp.logs)
+
     async def close(self) -> None:
         channels = list(self._channels.values())
         self._channels.clear()
         await asyncio.gather(*(c.close() for c in channels), *self._closing, return_exceptions=True)
+
+
+# What an agent of a release before the management API cannot give, for its users.
+_MANAGEMENT_RPCS = {"GetDiagnostics": "diagnostics", "GetLogs": "its logs"}
+
+
+def _lacks_or_mapped(
+    err: grpc.RpcError, agent_address: str, amphora_id: str, rpc: str
+) -> DomainError:
+    """UNIMPLEMENTED (an agent of a release before the RPC) -> AgentLacksRpc, which the API
+    answers with a 409 saying so; anything else as map_agent_error."""
+    if hasattr(err, "code") and err.code() == grpc.StatusCode.UNIMPLEMENTED:
+        return AgentLacksRpc(
+            f"The agent of amphora {amphora_id} cannot report {_MANAGEMENT_RPCS[rpc]}: it is of "
+            "a release older than the management API. Fail the amphora over to give it a "
+            "current agent.",
+            operator_detail=f"amphora {amphora_id} at {agent_address}: {rpc} is UNIMPLEMENTED",
+        )
+    return map_agent_error(err, agent_address, amphora_id)
 
 
 def _not_after(cert_pem: bytes) -> dt.datetime | None:

@@ -9,8 +9,14 @@ import hashlib
 import struct
 
 from cryptography import x509
+from lbaas.amphora.v1 import amphora_service_pb2
 
-from services.orchestrator.domain.ports import AgentInfo, ApplyOutcome, IssuedCertificate
+from services.orchestrator.domain.ports import (
+    AgentInfo,
+    ApplyOutcome,
+    IssuedCertificate,
+    RenderedConfig,
+)
 
 HAPROXY_VERSION = "2.6.12"
 OPENSSL_VERSION = "3.0.2"
@@ -28,6 +34,7 @@ def files_hash(files: list[tuple[str, bytes, int]]) -> str:
 class NoopAgentClient:
     def __init__(self) -> None:
         self._applied: dict[str, str] = {}  # amphora id -> config hash (this process only)
+        self._configs: dict[str, RenderedConfig] = {}  # amphora id -> what it was sent
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
         return AgentInfo(
@@ -60,6 +67,7 @@ class NoopAgentClient:
                 f"declared hash {config_hash} does not match the files ({actual})",
             )
         self._applied[amphora_id] = config_hash
+        self._configs[amphora_id] = RenderedConfig(list(files), config_hash, renderer_version)
         return ApplyOutcome("APPLIED", config_hash, "")
 
     async def update_certificate(
@@ -71,3 +79,30 @@ class NoopAgentClient:
         self, agent_address: str, amphora_id: str, addresses: list[str], timeout: float
     ) -> int:
         return 0  # nothing carries traffic
+
+    async def get_applied_config(self, agent_address: str, amphora_id: str) -> RenderedConfig:
+        return self._configs.get(amphora_id, RenderedConfig([], "", ""))
+
+    async def get_diagnostics(
+        self, agent_address: str, amphora_id: str
+    ) -> amphora_service_pb2.GetDiagnosticsResponse:
+        """No process, no socket, no apply history: there is no appliance."""
+        info = await self.get_info(agent_address, amphora_id)
+        return amphora_service_pb2.GetDiagnosticsResponse(
+            info=amphora_service_pb2.GetInfoResponse(
+                amphora_id=amphora_id,
+                api_version=info.api_version,
+                haproxy_version=info.haproxy_version,
+                openssl_version=info.openssl_version,
+                keepalived_version=info.keepalived_version,
+                runtime_dir=info.runtime_dir,
+                backend_type=info.backend_type,
+                applied_config_hash=info.applied_config_hash,
+                capabilities=info.capabilities,
+            )
+        )
+
+    async def get_logs(
+        self, agent_address: str, amphora_id: str, lines: int
+    ) -> list[amphora_service_pb2.LogTail]:
+        return []  # no agent, no engine: no log

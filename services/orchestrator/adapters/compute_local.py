@@ -43,7 +43,9 @@ DEFAULT_AGENT_HOST = "127.0.0.1"
 # What an agent takes from the orchestrator's environment (LC_* as well): PATH finds haproxy,
 # nginx, keepalived and nft; the locale, time zone and home as the operator set them; and
 # LBAAS_LOG_LEVEL, the one variable the agent reads (amphora_agent/__main__.py).
-_AGENT_ENVIRONMENT = frozenset({"PATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL"})
+_AGENT_ENVIRONMENT = frozenset(
+    {"PATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL", "LBAAS_LOG_FORMAT"}
+)
 # And by prefix: the locale, and the tracing settings (OpenTelemetry's OTEL_* and LBAAS_TRACE_*:
 # exporter, OTLP endpoint and headers, sampler, batch delay), so the agent's spans join the
 # orchestrator's traces wherever those go.
@@ -252,9 +254,11 @@ class LocalComputeDriver:
         startup_timeout: float = 5.0,
         agent_host: str = DEFAULT_AGENT_HOST,
         advertised_host: str = "",
+        agent_log_args: Sequence[str] = (),
     ):
         """agent_host: the address agents listen on; advertised_host: the host of the agent
-        address returned, as the orchestrator reaches it (default agent_host).
+        address returned, as the orchestrator reaches it (default agent_host); agent_log_args:
+        the agents' log offload flags (services/common/log_offload.py, LogOffload.agent_args).
 
         heartbeat_key_file None (a compute host, which holds no master keys): every create
         brings the agent's AgentHeartbeat, and health_udp_addr and heartbeat_interval are
@@ -275,6 +279,7 @@ class LocalComputeDriver:
         self._stop_timeout = stop_timeout
         self._startup_timeout = startup_timeout
         self._reaper = _Reaper()
+        self._agent_log_args = tuple(agent_log_args)
 
     # Agents of this driver share the host's network namespace, where a drain's SYN filter on
     # a VIP would also hold back the replacement that binds the same VIP (SO_REUSEPORT) and
@@ -305,6 +310,7 @@ class LocalComputeDriver:
             "--heartbeat-interval", str(interval),
             "--backend", spec.backend_type,
             *self.agent_drain_args,
+            *self._agent_log_args,
         ]  # fmt: skip
 
     def _master_keys(self) -> AgentHeartbeatKeys:

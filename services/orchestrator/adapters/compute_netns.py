@@ -313,9 +313,11 @@ class NetnsComputeDriver(LocalComputeDriver):
         layout: NetnsLayout | None = None,
         stop_timeout: float = 10.0,
         startup_timeout: float = 5.0,
+        agent_log_args: Sequence[str] = (),
     ):
         """health_udp_addr: heartbeat targets as reached from inside a namespace (the host's
-        address on the bridge, layout.host_address), passed to the agents as they are."""
+        address on the bridge, layout.host_address), passed to the agents as they are; so are
+        the syslog targets in agent_log_args."""
         if os.geteuid() != 0:
             raise Precondition(
                 "the netns compute driver needs root",
@@ -336,6 +338,7 @@ class NetnsComputeDriver(LocalComputeDriver):
             python,
             stop_timeout=stop_timeout,
             startup_timeout=startup_timeout,
+            agent_log_args=agent_log_args,
         )
         self._bridge = bridge
         self._layout = layout or NetnsLayout()

@@ -10,6 +10,7 @@ from lbaas.renderer.v1 import renderer_service_pb2, renderer_service_pb2_grpc
 
 from services.common.errors import DomainError, Unavailable, from_rpc_error
 from services.common.internal_tls import RENDERER, InternalTLS, aio_channel
+from services.common.log_offload import LogOffload
 from services.orchestrator.domain.ports import AgentInfo, RenderedConfig
 from services.orchestrator.domain.sizes import Size
 
@@ -22,16 +23,43 @@ _CHANNEL_OPTIONS = [
 ]
 
 
+_LOG_PROTOCOLS = {
+    "udp": renderer_service_pb2.LOG_PROTOCOL_UDP,
+    "tcp": renderer_service_pb2.LOG_PROTOCOL_TCP,
+}
+
+
+def log_offload_message(settings: LogOffload) -> renderer_service_pb2.LogOffload | None:
+    """Target.log_offload for the operator's settings; None (unset) for the defaults, so the
+    renderers render what they rendered before log offload existed."""
+    if not settings.configured:
+        return None
+    return renderer_service_pb2.LogOffload(
+        tenant_targets=[
+            renderer_service_pb2.SyslogTarget(address=t.address, port=t.port)
+            for t in settings.tenant_targets
+        ],
+        admin_targets=[
+            renderer_service_pb2.SyslogTarget(address=t.address, port=t.port)
+            for t in settings.admin_targets
+        ],
+        protocol=_LOG_PROTOCOLS[settings.protocol],
+        disable_local_log_storage=settings.disable_local_log_storage,
+    )
+
+
 def build_target(
     target: AgentInfo,
     vip_address: str,
     vrrp: renderer_service_pb2.Vrrp | None = None,
     size: Size | None = None,
+    log_offload: renderer_service_pb2.LogOffload | None = None,
 ) -> renderer_service_pb2.Target:
     """What the renderer needs to know about the appliance, from the agent's GetInfo (and from
     the orchestrator: for a half of an ACTIVE_STANDBY pair its VRRP role and peer; its compute
-    size)."""
+    size; where it sends its logs)."""
     return renderer_service_pb2.Target(
+        log_offload=log_offload,
         vrrp=vrrp,
         size=(
             renderer_service_pb2.Size(threads=size.threads, max_connections=size.max_connections)
@@ -62,9 +90,16 @@ class GrpcRenderer:
     """Renderer port over grpc.aio; every call has a deadline of `timeout` seconds."""
 
     def __init__(
-        self, address: str, timeout: float = 10.0, *, tls: InternalTLS | None = None
+        self,
+        address: str,
+        timeout: float = 10.0,
+        *,
+        tls: InternalTLS | None = None,
+        log_offload: LogOffload | None = None,
     ) -> None:
         self._address = address
+        # The operator's log offload settings, the same in every render (Target.log_offload).
+        self._log_offload = log_offload_message(log_offload or LogOffload())
         self._tls = tls
         self._timeout = timeout
         self._channel: grpc.aio.Channel | None = None
@@ -102,7 +137,13 @@ class GrpcRenderer:
     ) -> RenderedConfig:
         request = renderer_service_pb2.RenderRequest(
             loadbalancer=loadbalancer,
-            target=build_target(target, vip_address, vrrp, size),  # type: ignore[arg-type]
+            target=build_target(
+                target,
+                vip_address,
+                vrrp,  # type: ignore[arg-type]
+                size,
+                self._log_offload,
+            ),
             tls_materials=list(materials),
         )
         try:

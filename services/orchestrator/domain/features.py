@@ -154,6 +154,14 @@ def loadbalancer(msg: Any, paths: Collection[str] | None = None, at: str = "") -
             yield from pool(child, None, _at(at, "pools."))
 
 
+def deployment(log_protocol: str, has_log_targets: bool) -> Iterator[Need]:
+    """What the operator's settings need of every load balancer, whatever the change: log
+    offload over TCP (nginx sends syslog over UDP only). The field names what a tenant can
+    change: a flavor of another backend."""
+    if has_log_targets and log_protocol == "tcp":
+        yield Need("log_offload.tcp", "flavor_id")
+
+
 def supports(supported: Collection[str], feature: str) -> bool:
     """The feature or one of its dotted prefixes is advertised."""
     parts = feature.split(".")

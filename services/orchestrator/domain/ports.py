@@ -159,6 +159,21 @@ class AgentClient(Protocol):
         the RPC, Unavailable when it cannot be reached."""
         ...
 
+    async def get_applied_config(self, agent_address: str, amphora_id: str) -> RenderedConfig:
+        """The files the agent has applied, their hash and renderer version (empty before the
+        first apply)."""
+        ...
+
+    async def get_diagnostics(self, agent_address: str, amphora_id: str) -> object:
+        """The agent's lbaas.amphora.v1.GetDiagnosticsResponse, as it gave it (the management
+        API relays it). Raises AgentLacksRpc for an agent without the RPC."""
+        ...
+
+    async def get_logs(self, agent_address: str, amphora_id: str, lines: int) -> list[object]:
+        """The agent's lbaas.amphora.v1.LogTail messages: the last `lines` of its own log and
+        of its engine's. Raises AgentLacksRpc for an agent without the RPC."""
+        ...
+
 
 def run_dir_amphora_path(run_dir: Path, amphora_id: str) -> Path:
     """Directory of one local amphora: certificates, agent pid file, haproxy runtime files."""

@@ -21,6 +21,7 @@ from services.orchestrator.domain import features
 from services.orchestrator.handlers.admin import AdminHandlers
 from services.orchestrator.handlers.batching import Batcher
 from services.orchestrator.handlers.certificates import CertificateHandlers
+from services.orchestrator.handlers.management import ManagementHandlers
 from services.orchestrator.service_layer import (
     l7,
     listeners,
@@ -42,7 +43,9 @@ def _scope(request: Any) -> Scope:
     return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
 
 
-class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.OrchestratorServiceServicer):
+class OrchestratorServicer(
+    AdminHandlers, CertificateHandlers, ManagementHandlers, pb_grpc.OrchestratorServiceServicer
+):
     def __init__(
         self,
         uow: UnitOfWork,
@@ -50,6 +53,7 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
         feature_gate: FeatureGate | None = None,
         *,
         roller: Any = None,
+        management: Any = None,
         certificate_driver: Any = None,
         changes: ChangeFeed | None = None,
     ):
@@ -62,6 +66,7 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
         )
         self._features = feature_gate
         self._roller = roller  # jobs.roll.Roller: RefreshConfigs
+        self._management = management  # service_layer.management.Management
         self.certificate_driver = certificate_driver
         # The count of committed changes behind ListLoadBalancers' etags.
         self.changes = changes
@@ -76,7 +81,7 @@ class OrchestratorServicer(AdminHandlers, CertificateHandlers, pb_grpc.Orchestra
         if self._features is None:
             return
         needs = list(needs)
-        if not needs:
+        if not needs and not self._features.standing:
             return
         backend = None
         if kind and self._features.needs_backend:

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
+from services.orchestrator import metrics
 from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.admin_models import FlavorProfileRow, FlavorRow
 from services.orchestrator.adapters.db.engine import UnitOfWork
@@ -224,9 +226,19 @@ class Reconciler:
         self._settings = settings
 
     async def run(self, lb_id: str) -> None:
+        started = time.perf_counter()
+        outcome = metrics.RETRIED  # a pass that raises out of here is retried by the sweep
+        try:
+            outcome = await self._run(lb_id)
+        finally:
+            metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
+            metrics.RECONCILE_PASSES.labels(outcome).inc()
+
+    async def _run(self, lb_id: str) -> str:
+        """One pass; returns its outcome (metrics.OUTCOMES)."""
         snap = await asyncio.to_thread(self._load, lb_id)
         if snap is None:
-            return
+            return metrics.GONE
         try:
             if snap.deleting:
                 await self._teardown(snap)
@@ -236,11 +248,14 @@ class Reconciler:
             reason = f"{type(err).__name__}: {err.user_message}"
             log.warning("load balancer %s version %d failed: %s", lb_id, snap.version, reason)
             await asyncio.to_thread(self._fail, lb_id, snap.version, reason)
+            return metrics.FAILED
         except Exception as err:  # Unavailable and anything unexpected: retried, then ERROR
             log.warning(
                 "load balancer %s version %d: transient failure: %r", lb_id, snap.version, err
             )
             await asyncio.to_thread(self._transient_failure, lb_id, snap.version, err)
+            return metrics.RETRIED
+        return metrics.SUCCEEDED
 
     # -- reading desired state ---------------------------------------------------------------
 

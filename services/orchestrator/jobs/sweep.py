@@ -11,6 +11,7 @@ import procrastinate
 from procrastinate.jobs import Status
 from sqlalchemy import text
 
+from services.orchestrator import metrics
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.job_queue import RECONCILE_TASK
 from services.orchestrator.service_layer.common import ReconcileQueue
@@ -41,6 +42,16 @@ _ORPHANED = text(
     """
 )
 _ALL = text("SELECT id FROM load_balancer")
+# The reconcile jobs by state, for the queue gauge (metrics.QUEUE_JOBS): `todo` split into due
+# and scheduled (a retry's later time), `succeeded` never there (deleted when they finish).
+_QUEUE = text(
+    """
+    SELECT CASE WHEN status = 'todo' AND scheduled_at > now() THEN 'scheduled'
+                WHEN status = 'todo' THEN 'due'
+                ELSE status::text END, count(*)
+      FROM procrastinate_jobs WHERE task_name = :task GROUP BY 1
+    """
+)
 
 
 class Sweeper:
@@ -83,11 +94,22 @@ class Sweeper:
             count += 1
         return count
 
+    def count_queue(self) -> dict[str, int]:
+        """The reconcile jobs by state (metrics.QUEUE_STATES, and any other found); sets the
+        queue gauge, which every worker's sweep refreshes."""
+        with self._uow.transaction() as session:
+            found = {state: n for state, n in session.execute(_QUEUE, {"task": RECONCILE_TASK})}
+        counts = {**dict.fromkeys(metrics.QUEUE_STATES, 0), **found}
+        for state, n in counts.items():
+            metrics.QUEUE_JOBS.labels(state).set(n)
+        return counts
+
     async def sweep_once(self) -> list[str]:
         await self.release_stalled_jobs()
         enqueued = await asyncio.to_thread(self.enqueue_orphaned)
         if enqueued:
             log.info("sweep re-enqueued reconciles for %s", ", ".join(enqueued))
+        await asyncio.to_thread(self.count_queue)
         return enqueued
 
     async def _check_versions(self) -> None:

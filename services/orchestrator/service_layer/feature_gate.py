@@ -36,7 +36,10 @@ class FeatureGate:
         ttl: float = DEFAULT_TTL,
         timeout: float = DESCRIBE_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        standing: Iterable[features.Need] = (),
     ):
+        """standing: what the deployment needs of every load balancer whatever the change (the
+        operator's settings: log offload over TCP), checked with every create and update."""
         # One renderer (tests, a single-backend deployment) serves every backend.
         self._renderers: Mapping[str, Renderer] | None = (
             dict(renderers) if isinstance(renderers, Mapping) else None
@@ -48,6 +51,7 @@ class FeatureGate:
         # renderer address -> (expires at, backend type, supported features)
         self._cache: dict[str, tuple[float, str, frozenset[str]]] = {}
         self._lock = asyncio.Lock()
+        self.standing: tuple[features.Need, ...] = tuple(standing)
 
     @property
     def needs_backend(self) -> bool:
@@ -89,7 +93,7 @@ class FeatureGate:
     async def check(self, needs: Iterable[features.Need], backend: str | None = None) -> None:
         """Raises InvalidInput naming the first needed feature the renderer of `backend` (None:
         the default backend) lacks."""
-        needs = list(needs)
+        needs = [*needs, *self.standing]
         if not needs:
             return
         renderer = self._renderer(backend)

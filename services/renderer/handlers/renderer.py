@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 from lbaas.renderer.v1 import renderer_service_pb2 as pb
 from lbaas.renderer.v1 import renderer_service_pb2_grpc
 
 from services.common.errors import InvalidInput
 from services.renderer.domain.ports import Renderer
+from services.renderer.metrics import RENDER_SECONDS
 
 
 class RendererServicer(renderer_service_pb2_grpc.RendererServiceServicer):
     def __init__(self, renderer: Renderer) -> None:
         self._renderer = renderer
+        self._render_seconds = RENDER_SECONDS.labels(renderer.describe().backend_type)
 
     async def Describe(
         self, request: pb.DescribeRequest, context: grpc.aio.ServicerContext
@@ -31,9 +35,11 @@ class RendererServicer(renderer_service_pb2_grpc.RendererServiceServicer):
             raise InvalidInput("loadbalancer is required", field="loadbalancer")
         if not request.HasField("target"):
             raise InvalidInput("target is required", field="target")
+        started = time.perf_counter()
         rendering = self._renderer.render(
             request.loadbalancer, request.target, list(request.tls_materials)
         )
+        self._render_seconds.observe(time.perf_counter() - started)
         return pb.RenderResponse(
             files=[
                 pb.RenderedFile(path=f.path, content=f.content, mode=f.mode)

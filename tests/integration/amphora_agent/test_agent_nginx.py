@@ -193,7 +193,7 @@ def test_http_sni_and_l7_through_nginx(nginx_agent, web_api, heartbeat_socket):
         assert done.result == APPLIED, done.detail
         info = stub(chan).GetInfo(pb.GetInfoRequest(), timeout=5)
         assert info.applied_config_hash == request.config_hash
-        assert info.applied_renderer_version == "nginx-1.2.0"
+        assert info.applied_renderer_version == "nginx-1.3.0"
 
     # HTTP: round robin over both members; L7 by path: /api goes to the API pool.
     seen = {_get(address, ports[0]) for _ in range(6)}

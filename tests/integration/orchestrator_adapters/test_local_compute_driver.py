@@ -241,6 +241,7 @@ def test_agent_gets_only_the_environment_it_needs(ca, run_dir, stand_in, janitor
     monkeypatch.setenv("DATABASE_URL", "postgresql://lbaas:s3cret@db/lbaas")
     monkeypatch.setenv("LBAAS_SECRET", "s3cret")
     monkeypatch.setenv("LBAAS_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("LBAAS_LOG_FORMAT", "json")
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("PYTHONPATH", "/opt/extra")
@@ -263,6 +264,7 @@ def test_agent_gets_only_the_environment_it_needs(ca, run_dir, stand_in, janitor
     assert "DATABASE_URL" not in env and "LBAAS_SECRET" not in env
     assert "s3cret" not in json.dumps(env)
     assert env["LBAAS_LOG_LEVEL"] == "DEBUG"  # the agent reads it
+    assert env["LBAAS_LOG_FORMAT"] == "json"  # and this
     assert (env["LC_ALL"], env["TZ"], env["PATH"]) == ("C.UTF-8", "UTC", os.environ["PATH"])
     repo_root = Path(__file__).resolve().parents[3]
     assert env["PYTHONPATH"].split(os.pathsep) == [
@@ -274,7 +276,7 @@ def test_agent_gets_only_the_environment_it_needs(ca, run_dir, stand_in, janitor
     assert env["LBAAS_TRACE_EXPORTER"] == "file"
     # Spans of agents beside the services' (<run dir>/traces), not in the amphora's directory.
     assert env["LBAAS_TRACE_FILE"] == str(Path(run_dir) / "traces" / "amphora-agent.jsonl")
-    allowed = {"PATH", "PYTHONPATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL"}
+    allowed = {"PATH", "PYTHONPATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL", "LBAAS_LOG_FORMAT"}
     prefixes = ("LC_", "OTEL_", "LBAAS_TRACE_")
     assert {name for name in env if not name.startswith(prefixes)} <= allowed
 

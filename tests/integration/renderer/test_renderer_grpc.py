@@ -47,7 +47,7 @@ def test_describe(channel: grpc.Channel) -> None:
         pb.DescribeRequest(), timeout=5
     )
     assert reply.backend_type == "haproxy"
-    assert reply.renderer_version == "haproxy-1.6.0"
+    assert reply.renderer_version == "haproxy-1.7.0"
     for feature in ("listener.protocol.HTTP", "listener.protocol.TCP", "healthmonitor.type.HTTP",
                     "pool.lb_algorithm.ROUND_ROBIN", "pool.lb_algorithm.SOURCE_IP"):  # fmt: skip
         assert feature in reply.supported_features
@@ -60,7 +60,7 @@ def test_render(channel: grpc.Channel) -> None:
     )
     assert [(f.path, f.mode) for f in reply.files] == [("haproxy.cfg", 0o644)]
     assert f"frontend {samples.HTTP_LISTENER_ID}\n".encode() in reply.files[0].content
-    assert reply.renderer_version == "haproxy-1.6.0"
+    assert reply.renderer_version == "haproxy-1.7.0"
     assert reply.config_hash == config_hash([(f.path, f.content) for f in reply.files])
 
 
@@ -92,7 +92,7 @@ def test_unsupported_protocol_is_failed_precondition(channel: grpc.Channel) -> N
     lb.listeners[0].protocol = "UDP"
     err = _render_error(channel, lb, samples.target())
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert err.details() == "feature listener.protocol.UDP not supported by renderer haproxy-1.6.0"
+    assert err.details() == "feature listener.protocol.UDP not supported by renderer haproxy-1.7.0"
 
 
 def test_old_haproxy_is_failed_precondition(channel: grpc.Channel) -> None:

@@ -5,7 +5,8 @@ against the Kubernetes JSON schemas bundled in the kubernetes-validate package (
 fields fail), and then checked for what a schema cannot see: Secrets, ConfigMaps and volumes that
 are referenced but not defined, a volume shared between pods, missing probes, securityContext,
 PodDisruptionBudgets, NetworkPolicies that admit exactly the calls of docs/architecture.md (and of
-the services' mutual TLS, internal_tls.CALLERS), the environment each service reads (parsed by the
+the services' mutual TLS, internal_tls.CALLERS), each pod's metrics port reached by Prometheus and
+by nothing else, the environment each service reads (parsed by the
 services' own Settings), addresses that name the right Service and port, each pod's share of the
 service certificates (ca.crt and the identity its entry point runs as; never the CA key) and its
 exec probes. Deliberately broken copies must fail, so the checks can fail.
@@ -144,7 +145,15 @@ BIND_ADDRESSES = {
     ("renderer-nginx", "LBAAS_RENDERER_NGINX_ADDR"): "TCP",
     ("health", "LBAAS_HEALTH_ADDR"): "TCP",
     ("health", "LBAAS_HEALTH_UDP_ADDR"): "UDP",
+    # Every pod's /metrics (docs/operations.md).
+    **{(component, "LBAAS_METRICS_ADDR"): "TCP" for component in IMAGE_COMMANDS},
 }
+# Where the site's Prometheus runs (site-network.yaml, metrics-from-prometheus): its namespace's
+# and its pods' labels. Every pod's port `metrics` admits it, and nothing else.
+PROMETHEUS = (
+    {"kubernetes.io/metadata.name": "monitoring"},
+    {"app.kubernetes.io/name": "prometheus"},
+)
 # The calls docs/architecture.md draws between pods: (from, to, port, protocol). The same calls as
 # internal_tls.CALLERS admits between the pods' identities (check_calls_match_callers).
 DRAWN_CALLS = {
@@ -458,6 +467,7 @@ def problems(docs: list[dict]) -> list[str]:
         check_compute_driver,
         check_network_policies,
         check_calls_match_callers,
+        check_metrics,
     ):
         out.extend(check(objs))
     return out
@@ -959,6 +969,26 @@ class Network:
             )
         }
 
+    def admits_from_pod(
+        self, namespace_labels: dict[str, str], pod_labels: dict[str, str]
+    ) -> set[tuple[str, int, str]]:
+        """(pod, port, protocol) that a pod of another namespace, with these labels and those of
+        its namespace, may reach (its address is in no ipBlock of these policies)."""
+
+        def peer_ok(peer: dict) -> bool:
+            if "namespaceSelector" not in peer:  # a podSelector alone: this namespace's pods
+                return False
+            return selector_matches(peer["namespaceSelector"], namespace_labels) and (
+                selector_matches(peer.get("podSelector"), pod_labels)
+            )
+
+        return {
+            (dst, port, proto)
+            for dst in self.pods
+            for port, proto, pname in self.ports(dst)
+            if self._admits(dst, "Ingress", peer_ok, port, proto, pname)
+        }
+
     def sends_to(self, src: str, address: str, port: int, proto: str = "TCP") -> bool:
         return self._admits(
             src, "Egress", lambda p: self._peer_matches_address(p, address), port, proto, None
@@ -1069,6 +1099,37 @@ def check_calls_match_callers(objs: Objects) -> Iterator[str]:
         yield f"NetworkPolicies block {call}, which internal_tls.CALLERS admits"
 
 
+def check_metrics(objs: Objects) -> Iterator[str]:
+    """Each Deployment serves /metrics on its container port named `metrics` (the port of its
+    LBAAS_METRICS_ADDR, announced in its pod annotations), which the site's Prometheus reaches
+    and no other pod there does (no pod here either: check_network_policies)."""
+    net = Network(objs)
+    namespace, prometheus = PROMETHEUS
+    reached = net.admits_from_pod(namespace, prometheus)
+    others = net.admits_from_pod(namespace, {"app.kubernetes.io/name": "grafana"}) | (
+        net.admits_from_pod({"kubernetes.io/metadata.name": "default"}, prometheus)
+    )
+    for name, dep in objs.kind("Deployment").items():
+        container = main_container(dep)
+        ports = [p for p in container.get("ports") or [] if p.get("name") == "metrics"]
+        if len(ports) != 1 or ports[0].get("protocol", "TCP") != "TCP":
+            yield f"{name}: no TCP containerPort named metrics"
+            continue
+        port = ports[0]["containerPort"]
+        bound = objs.env(container).get("LBAAS_METRICS_ADDR", "").rpartition(":")[2]
+        if bound != str(port):
+            yield f"{name}: LBAAS_METRICS_ADDR port {bound!r} is not its metrics port {port}"
+        notes = dep["spec"]["template"]["metadata"].get("annotations") or {}
+        if notes.get("prometheus.io/scrape") != "true" or notes.get("prometheus.io/port") != str(
+            port
+        ):
+            yield f"{name}: its pods do not announce port {port} to Prometheus"
+        if (name, port, "TCP") not in reached:
+            yield f"{name}: Prometheus cannot reach its metrics port {port}"
+        if (name, port, "TCP") in others:
+            yield f"{name}: a pod other than Prometheus reaches its metrics port {port}"
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 
@@ -1168,6 +1229,15 @@ def test_each_service_parses_its_environment(rendered):
     for name, identity in identities.items():
         tls = internal_tls.InternalTLS.from_env(identity, env[name])
         assert tls.directory == Path("/etc/lbaas/internal-tls"), name
+
+
+def test_prometheus_reaches_every_metrics_port_and_only_those(rendered):
+    net = Network(Objects(rendered))
+    metrics_ports = {(name, 9100, "TCP") for name in IMAGE_COMMANDS}
+    # And the REST API, which anyone reaches.
+    assert net.admits_from_pod(*PROMETHEUS) == metrics_ports | {("api-gateway", 9876, "TCP")}
+    grafana = ({"kubernetes.io/metadata.name": "monitoring"}, {"app.kubernetes.io/name": "grafana"})
+    assert not net.admits_from_pod(*grafana) & metrics_ports
 
 
 def test_required_variables_are_the_services_own():
@@ -1687,6 +1757,26 @@ BROKEN: dict[str, tuple[Callable[[list[dict]], object], str]] = {
         "allow a call the architecture does not draw: ('api-gateway', 'api-gateway', 9876, 'TCP')",
     ),
     "no default deny": (_drop_default_deny, "no default-deny NetworkPolicy"),
+    "no metrics port": (
+        lambda docs: _container(docs, "renderer-nginx").update(
+            ports=[p for p in _container(docs, "renderer-nginx")["ports"] if p["name"] != "metrics"]
+        ),
+        "renderer-nginx: no TCP containerPort named metrics",
+    ),
+    "metrics on loopback": (
+        lambda docs: _set_env(docs, "health", "LBAAS_METRICS_ADDR", "127.0.0.1:9100"),
+        "health: LBAAS_METRICS_ADDR='127.0.0.1:9100' does not bind a TCP containerPort on 0.0.0.0",
+    ),
+    "metrics for any pod of the monitoring namespace": (
+        lambda docs: _policy(docs, "metrics-from-prometheus")["spec"]["ingress"][0]["from"][0].pop(
+            "podSelector"
+        ),
+        "orchestrator-worker: a pod other than Prometheus reaches its metrics port 9100",
+    ),
+    "metrics open to every pod": (
+        lambda docs: _policy(docs, "metrics-from-prometheus")["spec"]["ingress"][0].pop("from"),
+        "an outside address reaches [('api-gateway', 9100, 'TCP')",
+    ),
 }
 
 

@@ -100,7 +100,7 @@ def test_config_hash_covers_the_files(renderer: HaproxyRenderer) -> None:
     assert rendering.config_hash == config_hash([("haproxy.cfg", rendering.files[0].content)])
     other = renderer.render(samples.full_lb(), samples.target(vip_address="10.0.0.1"))
     assert other.config_hash != rendering.config_hash
-    assert rendering.renderer_version == "haproxy-1.6.0"
+    assert rendering.renderer_version == "haproxy-1.7.0"
 
 
 def test_old_haproxy_is_refused_naming_feature_and_version(renderer: HaproxyRenderer) -> None:
@@ -132,7 +132,7 @@ def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> Non
     mutate(lb)
     with pytest.raises(Precondition) as err:
         renderer.render(lb, samples.target())
-    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.6.0"
+    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.7.0"
 
 
 def test_graph_consistency_errors(renderer: HaproxyRenderer) -> None:
@@ -192,7 +192,7 @@ def test_ssl_l7_rules_need_a_terminated_https_listener(renderer: HaproxyRenderer
 
 def test_describe_lists_exactly_the_supported_features(renderer: HaproxyRenderer) -> None:
     features = set(renderer.describe().supported_features)
-    assert renderer.describe().renderer_version == "haproxy-1.6.0"
+    assert renderer.describe().renderer_version == "haproxy-1.7.0"
     for present in ("listener.protocol.HTTPS", "listener.protocol.PROMETHEUS",
                     "listener.insert_headers.X-Forwarded-For", "listener.allowed_cidrs",
                     "l7policy.action.REDIRECT_TO_POOL", "l7rule.type.COOKIE", "l7rule.invert",

@@ -182,7 +182,7 @@ def test_versions_haproxy_cannot_do_are_a_precondition(renderer, versions, featu
     lb.listeners[0].tls_versions[:] = versions
     with pytest.raises(Precondition) as err:
         renderer.render(lb, samples.target(), ts.materials())
-    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.6.0"
+    assert err.value.user_message == f"feature {feature} not supported by renderer haproxy-1.7.0"
     assert feature not in features.SUPPORTED_FEATURES
     # The orchestrator derives the same need, so the gateway refuses it before any write.
     assert any(n.feature == feature for n in needs.listener(lb.listeners[0]))

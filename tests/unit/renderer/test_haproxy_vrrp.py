@@ -306,7 +306,7 @@ def test_keepalived_filters_refuse_what_they_cannot_write() -> None:
 def test_describe_advertises_active_standby(renderer: HaproxyRenderer) -> None:
     described = renderer.describe()
     assert "loadbalancer.topology.ACTIVE_STANDBY" in described.supported_features
-    assert described.renderer_version == "haproxy-1.6.0"
+    assert described.renderer_version == "haproxy-1.7.0"
 
 
 def test_nginx_refuses_a_pair() -> None:

@@ -122,7 +122,7 @@ def test_admin_down_loadbalancer_renders_no_listener(renderer: NginxRenderer) ->
 def test_describe_lists_exactly_the_supported_features(renderer: NginxRenderer) -> None:
     described = renderer.describe()
     assert described.backend_type == "nginx"
-    assert described.renderer_version == "nginx-1.2.0"
+    assert described.renderer_version == "nginx-1.3.0"
     features = set(described.supported_features)
     assert features == {
         "listener.protocol.HTTP", "listener.protocol.HTTPS", "listener.protocol.TCP",
@@ -252,7 +252,7 @@ def test_unsupported_feature_is_a_precondition(renderer, mutate, feature) -> Non
     with pytest.raises(Precondition) as err:
         renderer.render(_with(mutate)(), samples.target(), samples.tls_materials())
     assert err.value.user_message.startswith(
-        f"feature {feature} not supported by renderer nginx-1.2.0"
+        f"feature {feature} not supported by renderer nginx-1.3.0"
     )
     # Only the PROXY-on-HTTP and backup-with-hash combinations pass the API's gate.
     advertised = feature in renderer.describe().supported_features

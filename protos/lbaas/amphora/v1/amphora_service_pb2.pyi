@@ -156,3 +156,111 @@ class DrainResponse(_message.Message):
     REMAINING_FIELD_NUMBER: _ClassVar[int]
     remaining: int
     def __init__(self, remaining: _Optional[int] = ...) -> None: ...
+
+class GetDiagnosticsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ProcessInfo(_message.Message):
+    __slots__ = ("pid", "role", "name", "started_at", "uptime_seconds")
+    PID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    pid: int
+    role: str
+    name: str
+    started_at: _timestamp_pb2.Timestamp
+    uptime_seconds: float
+    def __init__(self, pid: _Optional[int] = ..., role: _Optional[str] = ..., name: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime_seconds: _Optional[float] = ...) -> None: ...
+
+class ListeningSocket(_message.Message):
+    __slots__ = ("protocol", "address", "port", "pids")
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    protocol: str
+    address: str
+    port: int
+    pids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, protocol: _Optional[str] = ..., address: _Optional[str] = ..., port: _Optional[int] = ..., pids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ApplyRecord(_message.Message):
+    __slots__ = ("at", "result", "config_hash", "applied_config_hash", "renderer_version", "force", "detail")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
+    RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    result: ApplyResult
+    config_hash: str
+    applied_config_hash: str
+    renderer_version: str
+    force: bool
+    detail: str
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., result: _Optional[_Union[ApplyResult, str]] = ..., config_hash: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., renderer_version: _Optional[str] = ..., force: _Optional[bool] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class ReloadRecord(_message.Message):
+    __slots__ = ("at", "action", "ok", "error", "config_hash")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    action: str
+    ok: bool
+    error: str
+    config_hash: str
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., action: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., config_hash: _Optional[str] = ...) -> None: ...
+
+class GetDiagnosticsResponse(_message.Message):
+    __slots__ = ("info", "engine_running", "processes", "listening_sockets", "last_apply", "last_reload", "last_failed_reload", "collected_at")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    LISTENING_SOCKETS_FIELD_NUMBER: _ClassVar[int]
+    LAST_APPLY_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_FIELD_NUMBER: _ClassVar[int]
+    LAST_FAILED_RELOAD_FIELD_NUMBER: _ClassVar[int]
+    COLLECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    info: GetInfoResponse
+    engine_running: bool
+    processes: _containers.RepeatedCompositeFieldContainer[ProcessInfo]
+    listening_sockets: _containers.RepeatedCompositeFieldContainer[ListeningSocket]
+    last_apply: ApplyRecord
+    last_reload: ReloadRecord
+    last_failed_reload: ReloadRecord
+    collected_at: _timestamp_pb2.Timestamp
+    def __init__(self, info: _Optional[_Union[GetInfoResponse, _Mapping]] = ..., engine_running: _Optional[bool] = ..., processes: _Optional[_Iterable[_Union[ProcessInfo, _Mapping]]] = ..., listening_sockets: _Optional[_Iterable[_Union[ListeningSocket, _Mapping]]] = ..., last_apply: _Optional[_Union[ApplyRecord, _Mapping]] = ..., last_reload: _Optional[_Union[ReloadRecord, _Mapping]] = ..., last_failed_reload: _Optional[_Union[ReloadRecord, _Mapping]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetLogsRequest(_message.Message):
+    __slots__ = ("lines",)
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    lines: int
+    def __init__(self, lines: _Optional[int] = ...) -> None: ...
+
+class LogTail(_message.Message):
+    __slots__ = ("source", "path", "lines", "truncated", "found")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    path: str
+    lines: _containers.RepeatedScalarFieldContainer[str]
+    truncated: bool
+    found: bool
+    def __init__(self, source: _Optional[str] = ..., path: _Optional[str] = ..., lines: _Optional[_Iterable[str]] = ..., truncated: _Optional[bool] = ..., found: _Optional[bool] = ...) -> None: ...
+
+class GetLogsResponse(_message.Message):
+    __slots__ = ("logs",)
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    logs: _containers.RepeatedCompositeFieldContainer[LogTail]
+    def __init__(self, logs: _Optional[_Iterable[_Union[LogTail, _Mapping]]] = ...) -> None: ...

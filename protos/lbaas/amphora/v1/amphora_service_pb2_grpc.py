@@ -64,6 +64,16 @@ class AmphoraAgentServiceStub:
                 request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainRequest.SerializeToString,
                 response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainResponse.FromString,
                 _registered_method=True)
+        self.GetDiagnostics = channel.unary_unary(
+                '/lbaas.amphora.v1.AmphoraAgentService/GetDiagnostics',
+                request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetDiagnosticsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetDiagnosticsResponse.FromString,
+                _registered_method=True)
+        self.GetLogs = channel.unary_unary(
+                '/lbaas.amphora.v1.AmphoraAgentService/GetLogs',
+                request_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetLogsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetLogsResponse.FromString,
+                _registered_method=True)
 
 
 class AmphoraAgentServiceServicer:
@@ -114,6 +124,24 @@ class AmphoraAgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDiagnostics(self, request, context):
+        """What an operator needs to see of the appliance: GetInfo's answer, the engine's processes
+        and their uptime, its listening sockets, and the last apply and the last start or reload of
+        the engine with its error output. Agents that list the "diagnostics" capability serve it;
+        older ones answer UNIMPLEMENTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLogs(self, request, context):
+        """The last lines of the agent's own log and of the engine's. Agents that list the "logs"
+        capability serve it; older ones answer UNIMPLEMENTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AmphoraAgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +174,16 @@ def add_AmphoraAgentServiceServicer_to_server(servicer, server):
                     servicer.Drain,
                     request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainRequest.FromString,
                     response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainResponse.SerializeToString,
+            ),
+            'GetDiagnostics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDiagnostics,
+                    request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetDiagnosticsRequest.FromString,
+                    response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetDiagnosticsResponse.SerializeToString,
+            ),
+            'GetLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLogs,
+                    request_deserializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetLogsRequest.FromString,
+                    response_serializer=lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetLogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +348,60 @@ class AmphoraAgentService:
             '/lbaas.amphora.v1.AmphoraAgentService/Drain',
             lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainRequest.SerializeToString,
             lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.DrainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDiagnostics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.amphora.v1.AmphoraAgentService/GetDiagnostics',
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetDiagnosticsRequest.SerializeToString,
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetDiagnosticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.amphora.v1.AmphoraAgentService/GetLogs',
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetLogsRequest.SerializeToString,
+            lbaas_dot_amphora_dot_v1_dot_amphora__service__pb2.GetLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,8 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from lbaas.common.v1 import graph_pb2 as _graph_pb2
 from lbaas.common.v1 import status_pb2 as _status_pb2
 from lbaas.orchestrator.v1 import admin_pb2 as _admin_pb2
+from lbaas.orchestrator.v1 import management_pb2 as _management_pb2
+from lbaas.amphora.v1 import amphora_service_pb2 as _amphora_service_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -1311,3 +1313,67 @@ class RefreshFailure(_message.Message):
     loadbalancer_id: str
     reason: str
     def __init__(self, loadbalancer_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PreviewLoadBalancerConfigRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class PreviewLoadBalancerConfigResponse(_message.Message):
+    __slots__ = ("loadbalancer_id", "differs", "amphorae")
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    DIFFERS_FIELD_NUMBER: _ClassVar[int]
+    AMPHORAE_FIELD_NUMBER: _ClassVar[int]
+    loadbalancer_id: str
+    differs: bool
+    amphorae: _containers.RepeatedCompositeFieldContainer[_management_pb2.AmphoraConfigPreview]
+    def __init__(self, loadbalancer_id: _Optional[str] = ..., differs: _Optional[bool] = ..., amphorae: _Optional[_Iterable[_Union[_management_pb2.AmphoraConfigPreview, _Mapping]]] = ...) -> None: ...
+
+class ResyncLoadBalancerRequest(_message.Message):
+    __slots__ = ("scope", "id")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    id: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class ResyncLoadBalancerResponse(_message.Message):
+    __slots__ = ("amphora_ids",)
+    AMPHORA_IDS_FIELD_NUMBER: _ClassVar[int]
+    amphora_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, amphora_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetAmphoraDiagnosticsRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetAmphoraDiagnosticsResponse(_message.Message):
+    __slots__ = ("amphora_id", "loadbalancer_id", "diagnostics")
+    AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
+    LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
+    DIAGNOSTICS_FIELD_NUMBER: _ClassVar[int]
+    amphora_id: str
+    loadbalancer_id: str
+    diagnostics: _amphora_service_pb2.GetDiagnosticsResponse
+    def __init__(self, amphora_id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., diagnostics: _Optional[_Union[_amphora_service_pb2.GetDiagnosticsResponse, _Mapping]] = ...) -> None: ...
+
+class GetAmphoraLogsRequest(_message.Message):
+    __slots__ = ("id", "lines")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    lines: int
+    def __init__(self, id: _Optional[str] = ..., lines: _Optional[int] = ...) -> None: ...
+
+class GetAmphoraLogsResponse(_message.Message):
+    __slots__ = ("amphora_id", "logs")
+    AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    amphora_id: str
+    logs: _containers.RepeatedCompositeFieldContainer[_amphora_service_pb2.LogTail]
+    def __init__(self, amphora_id: _Optional[str] = ..., logs: _Optional[_Iterable[_Union[_amphora_service_pb2.LogTail, _Mapping]]] = ...) -> None: ...

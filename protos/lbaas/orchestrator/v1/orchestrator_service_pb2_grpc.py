@@ -439,6 +439,26 @@ class OrchestratorServiceStub:
                 request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsRequest.SerializeToString,
                 response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsResponse.FromString,
                 _registered_method=True)
+        self.PreviewLoadBalancerConfig = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/PreviewLoadBalancerConfig',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.PreviewLoadBalancerConfigRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.PreviewLoadBalancerConfigResponse.FromString,
+                _registered_method=True)
+        self.ResyncLoadBalancer = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/ResyncLoadBalancer',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResyncLoadBalancerRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResyncLoadBalancerResponse.FromString,
+                _registered_method=True)
+        self.GetAmphoraDiagnostics = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetAmphoraDiagnostics',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraDiagnosticsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraDiagnosticsResponse.FromString,
+                _registered_method=True)
+        self.GetAmphoraLogs = channel.unary_unary(
+                '/lbaas.orchestrator.v1.OrchestratorService/GetAmphoraLogs',
+                request_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraLogsRequest.SerializeToString,
+                response_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraLogsResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer:
@@ -948,6 +968,41 @@ class OrchestratorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PreviewLoadBalancerConfig(self, request, context):
+        """Management API (administrators only; management.proto).
+        What the renderer deployed now makes of the load balancer's desired state for each of its
+        serving amphorae, and whether (and how) that differs from what the amphora runs. Nothing is
+        pushed. FAILED_PRECONDITION when no amphora serves it or the renderer refuses the state;
+        UNAVAILABLE when an agent or the renderer cannot be reached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResyncLoadBalancer(self, request, context):
+        """ConfigureAmphora for every serving amphora of the load balancer in one call: one reconcile
+        pass re-renders and force-pushes (validate, swap, reload) every one of them. Returns at
+        once. FAILED_PRECONDITION when it is being deleted or has no serving amphora.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAmphoraDiagnostics(self, request, context):
+        """The agent's GetDiagnostics. FAILED_PRECONDITION for an agent that lacks it (a release
+        before the "diagnostics" capability) or an amphora without an agent yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAmphoraLogs(self, request, context):
+        """The agent's GetLogs, as for GetAmphoraDiagnostics ("logs" capability).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1355,6 +1410,26 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.RefreshConfigs,
                     request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsRequest.FromString,
                     response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsResponse.SerializeToString,
+            ),
+            'PreviewLoadBalancerConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewLoadBalancerConfig,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.PreviewLoadBalancerConfigRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.PreviewLoadBalancerConfigResponse.SerializeToString,
+            ),
+            'ResyncLoadBalancer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResyncLoadBalancer,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResyncLoadBalancerRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResyncLoadBalancerResponse.SerializeToString,
+            ),
+            'GetAmphoraDiagnostics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAmphoraDiagnostics,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraDiagnosticsRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraDiagnosticsResponse.SerializeToString,
+            ),
+            'GetAmphoraLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAmphoraLogs,
+                    request_deserializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraLogsRequest.FromString,
+                    response_serializer=lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraLogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3544,6 +3619,114 @@ class OrchestratorService:
             '/lbaas.orchestrator.v1.OrchestratorService/RefreshConfigs',
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsRequest.SerializeToString,
             lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.RefreshConfigsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewLoadBalancerConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/PreviewLoadBalancerConfig',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.PreviewLoadBalancerConfigRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.PreviewLoadBalancerConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResyncLoadBalancer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/ResyncLoadBalancer',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResyncLoadBalancerRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.ResyncLoadBalancerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAmphoraDiagnostics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetAmphoraDiagnostics',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraDiagnosticsRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraDiagnosticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAmphoraLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lbaas.orchestrator.v1.OrchestratorService/GetAmphoraLogs',
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraLogsRequest.SerializeToString,
+            lbaas_dot_orchestrator_dot_v1_dot_orchestrator__service__pb2.GetAmphoraLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

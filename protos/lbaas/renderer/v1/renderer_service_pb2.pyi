@@ -1,11 +1,21 @@
 from lbaas.common.v1 import graph_pb2 as _graph_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class LogProtocol(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOG_PROTOCOL_UNSPECIFIED: _ClassVar[LogProtocol]
+    LOG_PROTOCOL_UDP: _ClassVar[LogProtocol]
+    LOG_PROTOCOL_TCP: _ClassVar[LogProtocol]
+LOG_PROTOCOL_UNSPECIFIED: LogProtocol
+LOG_PROTOCOL_UDP: LogProtocol
+LOG_PROTOCOL_TCP: LogProtocol
 
 class DescribeRequest(_message.Message):
     __slots__ = ()
@@ -22,7 +32,7 @@ class DescribeResponse(_message.Message):
     def __init__(self, backend_type: _Optional[str] = ..., renderer_version: _Optional[str] = ..., supported_features: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Target(_message.Message):
-    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address", "vrrp", "size")
+    __slots__ = ("amphora_id", "agent_api_version", "haproxy_version", "openssl_version", "nginx_version", "keepalived_version", "runtime_dir", "vip_address", "vrrp", "size", "log_offload")
     AMPHORA_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_API_VERSION_FIELD_NUMBER: _ClassVar[int]
     HAPROXY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +43,7 @@ class Target(_message.Message):
     VIP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VRRP_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
+    LOG_OFFLOAD_FIELD_NUMBER: _ClassVar[int]
     amphora_id: str
     agent_api_version: str
     haproxy_version: str
@@ -43,7 +54,28 @@ class Target(_message.Message):
     vip_address: str
     vrrp: Vrrp
     size: Size
-    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ..., vrrp: _Optional[_Union[Vrrp, _Mapping]] = ..., size: _Optional[_Union[Size, _Mapping]] = ...) -> None: ...
+    log_offload: LogOffload
+    def __init__(self, amphora_id: _Optional[str] = ..., agent_api_version: _Optional[str] = ..., haproxy_version: _Optional[str] = ..., openssl_version: _Optional[str] = ..., nginx_version: _Optional[str] = ..., keepalived_version: _Optional[str] = ..., runtime_dir: _Optional[str] = ..., vip_address: _Optional[str] = ..., vrrp: _Optional[_Union[Vrrp, _Mapping]] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., log_offload: _Optional[_Union[LogOffload, _Mapping]] = ...) -> None: ...
+
+class LogOffload(_message.Message):
+    __slots__ = ("tenant_targets", "admin_targets", "protocol", "disable_local_log_storage")
+    TENANT_TARGETS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_TARGETS_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_LOCAL_LOG_STORAGE_FIELD_NUMBER: _ClassVar[int]
+    tenant_targets: _containers.RepeatedCompositeFieldContainer[SyslogTarget]
+    admin_targets: _containers.RepeatedCompositeFieldContainer[SyslogTarget]
+    protocol: LogProtocol
+    disable_local_log_storage: bool
+    def __init__(self, tenant_targets: _Optional[_Iterable[_Union[SyslogTarget, _Mapping]]] = ..., admin_targets: _Optional[_Iterable[_Union[SyslogTarget, _Mapping]]] = ..., protocol: _Optional[_Union[LogProtocol, str]] = ..., disable_local_log_storage: _Optional[bool] = ...) -> None: ...
+
+class SyslogTarget(_message.Message):
+    __slots__ = ("address", "port")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    port: int
+    def __init__(self, address: _Optional[str] = ..., port: _Optional[int] = ...) -> None: ...
 
 class Size(_message.Message):
     __slots__ = ("threads", "max_connections")

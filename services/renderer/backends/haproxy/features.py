@@ -7,7 +7,7 @@ import re
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable
 
-RENDERER_VERSION = "haproxy-1.6.0"
+RENDERER_VERSION = "haproxy-1.7.0"
 # Who haproxy's workers run as when the agent prepares for it (domain/privileges.py): Debian's
 # haproxy package creates this user and group; the master stays root.
 WORKER_USER = "haproxy"
@@ -31,6 +31,8 @@ HAPROXY_FEATURES = FeatureTable(
         "healthmonitor.external-check": (2, 2, 0),
         # Target.size (global nbthread, maxconn). Older than "base", listed like the TLS ones.
         "global.nbthread": (1, 8, 0),
+        # Log offload over TCP: a ring section forwarding to TCP servers (logs.py).
+        "log.ring": (2, 2, 0),
     },
 )
 
@@ -139,6 +141,9 @@ SUPPORTED_FEATURES: tuple[str, ...] = (
     "loadbalancer.admin_state_up",
     # keepalived + haproxy peers when the target carries Target.vrrp (vrrp.py).
     "loadbalancer.topology.ACTIVE_STANDBY",
+    # Target.log_offload with LOG_PROTOCOL_TCP (logs.py); UDP needs no feature: every renderer
+    # that knows Target.log_offload sends it, and one that does not ignores it.
+    "log_offload.tcp",
 )
 
 

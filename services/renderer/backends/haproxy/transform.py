@@ -13,8 +13,8 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput
 from services.renderer.backends.haproxy import features as f
-from services.renderer.backends.haproxy import ping, tls, vrrp
-from services.renderer.domain import filters, l7, monitors, privileges, sizing
+from services.renderer.backends.haproxy import logs, ping, tls, vrrp
+from services.renderer.domain import filters, l7, log_offload, monitors, privileges, sizing
 from services.renderer.domain.tls import Materials
 from services.renderer.domain.versions import parse_version
 
@@ -107,6 +107,8 @@ def transform(
         "files": ctx.files.files,
         # ACTIVE_STANDBY: this half of the keepalived pair and the haproxy peers; else None.
         "vrrp": vrrp.transform(lb_id, lb, target),
+        # Log offload (logs.py): syslog targets of the access and admin logs; else None.
+        "logging": logs.transform(log_offload.plan(target, lb.meta.project_id), version),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from services.common.errors import Precondition
 from services.renderer.domain.versions import FeatureTable, Version, format_version
 
-RENDERER_VERSION = "nginx-1.2.0"
+RENDERER_VERSION = "nginx-1.3.0"
 # Who nginx's workers run as when the agent prepares for it (domain/privileges.py): Debian's
 # www-data (base-passwd), as Debian's own nginx.conf has it; the master stays root. Without the
 # directive a root master starts its workers as nobody.

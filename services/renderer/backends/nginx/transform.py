@@ -14,8 +14,8 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput, Precondition
 from services.renderer.backends.nginx import features as f
-from services.renderer.backends.nginx import l7
-from services.renderer.domain import filters, monitors, privileges, sizing, tls
+from services.renderer.backends.nginx import l7, logs
+from services.renderer.domain import filters, log_offload, monitors, privileges, sizing, tls
 from services.renderer.domain.versions import parse_version
 
 # Octavia's defaults, used where the graph leaves a timeout unset (0).
@@ -89,6 +89,8 @@ def transform(
         "http_upstreams": upstreams["http"],
         "stream_upstreams": upstreams["stream"],
         "manifest": {"listeners": [li["id"] for li in listeners], "pools": manifest_pools},
+        # Log offload (logs.py): syslog targets, where the error log goes; else None.
+        "logging": logs.transform(log_offload.plan(target, lb.meta.project_id)),
     }, certs
 
 
