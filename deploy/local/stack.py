@@ -426,6 +426,11 @@ class Stack:
         )
         gateway = Service("api_gateway", "services.api_gateway", http_url=settings.api_url)
         self.services = [*renderers, *compute, api, *workers, *health, gateway]
+        # Started a stage at a time, the services of a stage together (each is ready when its
+        # gRPC health or HTTP root answers): what the workers call (renderers, compute host) and
+        # the API, which upgrades the schema; then the rest. A request the gateway takes before
+        # a worker is up waits as a job in PostgreSQL; `ready` is written when all are.
+        self.stages = [[*renderers, *compute, api], [*workers, *health, gateway]]
         self._db_server: object | None = None
         self._stopping = False
 
@@ -511,9 +516,11 @@ class Stack:
         raise RuntimeError(f"{svc.name} not ready after {timeout:.0f}s; see logs/{svc.name}.log")
 
     def start(self) -> None:
-        for svc in self.services:
-            self.spawn(svc)
-            self.wait_ready(svc)
+        for stage in self.stages:
+            for svc in stage:
+                self.spawn(svc)
+            for svc in stage:
+                self.wait_ready(svc)
         (self.s.run_dir / "ready").write_text(str(os.getpid()))
 
     def supervise(self) -> None:
@@ -536,11 +543,15 @@ class Stack:
     def stop(self) -> None:
         self._stopping = True
         (self.s.run_dir / "ready").unlink(missing_ok=True)
-        for svc in reversed(self.services):
-            _terminate(svc.process, svc.name)
-            (self.s.run_dir / "pids" / f"{svc.name}.pid").unlink(missing_ok=True)
-            if svc.log_file is not None:
-                svc.log_file.close()
+        # A stage at a time, in reverse; the services of a stage together.
+        for stage in reversed(self.stages):
+            for svc in stage:
+                _signal_stop(svc.process)
+            for svc in stage:
+                _wait_stopped(svc.process, svc.name)
+                (self.s.run_dir / "pids" / f"{svc.name}.pid").unlink(missing_ok=True)
+                if svc.log_file is not None:
+                    svc.log_file.close()
         # Amphorae run detached from the orchestrator so a controller crash keeps traffic flowing;
         # stopping the whole local system stops them too (their state stays for the next start).
         if self.s.compute_driver == "netns":
@@ -592,10 +603,14 @@ def _ready(svc: Service, run_dir: Path) -> bool:
         return False
 
 
-def _terminate(proc: subprocess.Popen | None, name: str, timeout: float = 15.0) -> None:
-    if proc is None or proc.poll() is not None:
+def _signal_stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+
+
+def _wait_stopped(proc: subprocess.Popen | None, name: str, timeout: float = 15.0) -> None:
+    if proc is None:
         return
-    proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
