@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos/lbaas -name '*.proto' | sort)
 
-.PHONY: run test test-containers bench proto proto-check lint deps system-deps clean
+.PHONY: run test test-containers conformance bench proto proto-check lint deps system-deps clean
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
@@ -78,6 +78,11 @@ proto-check: $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m deploy.local.stack
+
+# Octavia's own API suite (octavia-tempest-plugin tests/api/v2) against the system in keystone mode
+# with a throw-away Keystone: deploy/conformance/run.py, docs/conformance.md.
+conformance: $(STAMP)
+	$(PY) deploy/conformance/run.py
 
 # tests/containers builds images and runs the compose stack (docker): `make test-containers`.
 test: $(STAMP) proto-check

@@ -126,12 +126,20 @@ class Haproxy:
             return None
 
     async def save_server_state(self) -> None:
-        """Dump member health so the next worker starts from it (load-server-state-from-file)."""
+        """Dump member health so the next worker starts from it (load-server-state-from-file),
+        but for servers it could never bring back up (stats.restorable_server_state). Called
+        with conf/ already holding the config the reload loads."""
         try:
             state = await stats.runtime_command(self.stats_sock, "show servers state")
         except (OSError, TimeoutError) as exc:
             log.warning("could not dump server state: %s", exc)
             return
+        try:
+            with open(self.main_cfg) as fh:
+                checked = stats.checked_servers(fh.read())
+        except OSError:
+            checked = set()
+        state = stats.restorable_server_state(state, checked)
         tmp = self.state_file + ".tmp"
         with open(tmp, "w") as fh:
             fh.write(state)

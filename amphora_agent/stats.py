@@ -210,3 +210,44 @@ class LiveStats:
             if loop.time() - self._last_at > self.max_stale:
                 return StatSnapshot()
         return self._last
+
+
+# "show servers state" (format 1): the columns this agent reads, and srv_admin_state's flag for
+# maintenance set by the configuration (the `disabled` keyword).
+_STATE_OP = 5
+_STATE_ADMIN = 6
+_STATE_NAME = 3
+_SRV_ST_STOPPED = 0
+_SRV_ADMF_CMAINT = 0x04
+
+
+def checked_servers(cfg_text: str) -> set[str]:
+    """Names of the servers a haproxy config health-checks (a `server` line with `check`)."""
+    names: set[str] = set()
+    for line in cfg_text.splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] == "server" and "check" in words[2:]:
+            names.add(words[1])
+    return names
+
+
+def restorable_server_state(state: str, checked: set[str]) -> str:
+    """The part of a "show servers state" dump the next worker should start from.
+
+    A stopped server is left out when the new config does not health-check it, or when it was
+    stopped because the config disabled it: haproxy would restore it stopped, and with no check
+    nothing would ever bring it back up (a member disabled, then enabled, in a pool without a
+    health monitor, or whose monitor was removed while it was down, stayed DOWN for good). It
+    then starts as a new server does. Every other line (the health of checked servers) stays."""
+    out: list[str] = []
+    for line in state.splitlines(keepends=True):
+        words = line.split()
+        if line.startswith("#") or len(words) <= _STATE_ADMIN or not words[_STATE_OP].isdigit():
+            out.append(line)
+            continue
+        stopped = int(words[_STATE_OP]) == _SRV_ST_STOPPED
+        admin = int(words[_STATE_ADMIN]) if words[_STATE_ADMIN].isdigit() else 0
+        if stopped and (admin & _SRV_ADMF_CMAINT or words[_STATE_NAME] not in checked):
+            continue
+        out.append(line)
+    return "".join(out)

@@ -12,11 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.common.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     Precondition,
     QuotaExceeded,
     Unavailable,
+    Unsupported,
 )
 
 log = logging.getLogger(__name__)
@@ -25,10 +27,12 @@ log = logging.getLogger(__name__)
 _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInput: 400,
     NotFound: 404,
+    Forbidden: 403,
     Conflict: 409,
     Precondition: 409,
     QuotaExceeded: 403,
     Unavailable: 503,
+    Unsupported: 501,
 }
 
 

@@ -36,10 +36,11 @@ from oslo_policy import policy as oslo_policy
 from services.api_gateway.auth import Principal
 from services.api_gateway.faults import ApiFault
 from services.api_gateway.policy_rules import API, BASE_RULES, ENDPOINT_RULES
+from services.common.errors import POLICY_FORBIDDEN
 
 log = logging.getLogger(__name__)
 
-FORBIDDEN = "Policy does not allow this request to be performed."
+FORBIDDEN = POLICY_FORBIDDEN
 # How often (seconds) a request looks at the policy file for changes.
 RULES_CHECK_INTERVAL = 1.0
 # A project id no caller has: "may act on someone else's object".

@@ -317,14 +317,12 @@ def _pool_status(ps: pb.PoolStatus) -> dict[str, Any]:
 
 
 def status_tree(tree: pb.StatusTree) -> dict[str, Any]:
+    """Octavia's status tree: the load balancer node has exactly id, name, the two statuses and
+    its listeners (clients count its keys); pools appear under the listeners that reach them."""
     lb = _status_node(tree.loadbalancer)
     lb["listeners"] = []
-    pools: dict[str, dict[str, Any]] = {}
     for ls in tree.listeners:
         node = _status_node(ls.listener)
         node["pools"] = [_pool_status(p) for p in ls.pools]
-        for p in node["pools"]:
-            pools.setdefault(p["id"], p)
         lb["listeners"].append(node)
-    lb["pools"] = list(pools.values())
     return {"statuses": {"loadbalancer": lb}}

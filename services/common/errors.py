@@ -51,6 +51,39 @@ class Precondition(DomainError):
     faultcode = "Client"
 
 
+class Forbidden(DomainError):
+    """The object exists but belongs to a project the caller may not act on: Octavia answers 403
+    before anything else (no data of the object is returned)."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+    faultcode = "Client"
+
+
+class Unsupported(DomainError):
+    """An option or action the provider cannot do: Octavia answers 501 (its provider driver's
+    UnsupportedOptionError / NotImplementedError), and clients (tempest's skip_if_not_implemented)
+    tell it from a malformed request."""
+
+    code = grpc.StatusCode.UNIMPLEMENTED
+    faultcode = "Server"
+
+    @classmethod
+    def option(cls, detail: str, *, provider: str = "amphora", field: str = "") -> Unsupported:
+        return cls(
+            f"Provider '{provider}' does not support a requested option: {detail}", field=field
+        )
+
+    @classmethod
+    def action(cls, detail: str, *, provider: str = "amphora", field: str = "") -> Unsupported:
+        return cls(
+            f"Provider '{provider}' does not support a requested action: {detail}", field=field
+        )
+
+
+# Octavia's text for every policy refusal.
+POLICY_FORBIDDEN = "Policy does not allow this request to be performed."
+
+
 class QuotaExceeded(DomainError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     faultcode = "Client"
@@ -63,7 +96,16 @@ class Unavailable(DomainError):
 
 _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
     cls.code: cls
-    for cls in (InvalidInput, NotFound, Conflict, Precondition, QuotaExceeded, Unavailable)
+    for cls in (
+        InvalidInput,
+        NotFound,
+        Conflict,
+        Forbidden,
+        Precondition,
+        QuotaExceeded,
+        Unavailable,
+        Unsupported,
+    )
 }
 _BY_CODE[grpc.StatusCode.ABORTED] = Conflict
 _BY_CODE[grpc.StatusCode.DEADLINE_EXCEEDED] = Unavailable
@@ -89,6 +131,10 @@ def from_rpc_error(err: grpc.RpcError) -> DomainError:
             detail.ParseFromString(value)
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     cls = _BY_CODE.get(code, DomainError)
+    if cls in (Forbidden, Unsupported) and not detail.user_message:
+        # Not a handler's answer: the mTLS caller policy's refusal, or a method the peer does
+        # not have (a release behind) - neither is the tenant's 403 or 501.
+        cls = DomainError
     transport_text = (err.details() if hasattr(err, "details") else "") or str(code)
     if detail.user_message:
         return cls(detail.user_message, field=detail.field, operator_detail=detail.operator_detail)

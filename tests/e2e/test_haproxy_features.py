@@ -320,3 +320,56 @@ def test_head_monitor_with_expected_codes_marks_a_500_member_down(api: Api, back
     bad.status = 200
     wait_for(lambda: status("bad") == "ONLINE", 30, "the member back ONLINE")
     api.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")
+
+
+def test_a_member_enabled_again_without_a_monitor_serves_traffic(api: Api, backends) -> None:
+    """A member disabled, then enabled, in a pool with no health monitor: haproxy restores a
+    reloaded server's state from the last worker's, which had it stopped; with no check nothing
+    brought it back up and it stayed DOWN for good (seen with Octavia's own API suite). Now it
+    serves again, and shows NO_MONITOR."""
+    one, two = backends("one"), backends("two")
+    body = {
+        "loadbalancer": {
+            "name": "toggled",
+            "vip_subnet_id": vip_subnet(api),
+            "listeners": [
+                {
+                    "protocol": "HTTP",
+                    "protocol_port": 8084,
+                    "default_pool": {
+                        "name": "toggled",
+                        "protocol": "HTTP",
+                        "lb_algorithm": "ROUND_ROBIN",
+                        "members": [
+                            {"address": b.host, "protocol_port": b.port, "name": b.name}
+                            for b in (one, two)
+                        ],
+                    },
+                }
+            ],
+        }
+    }
+    lb = api.wait_lb(api.post("/v2/lbaas/loadbalancers", body)["loadbalancer"]["id"], timeout=90)
+    pool_id = lb["pools"][0]["id"]
+    members = {m["name"]: m["id"] for m in api.get(f"/v2/lbaas/pools/{pool_id}/members")["members"]}
+    url = f"http://{lb['vip_address']}:8084/"
+
+    def served(n: int = 20) -> Counter:
+        return Counter(r.text for r in (get(url) for _ in range(n)) if r is not None)
+
+    wait_for(lambda: set(served()) == {"one", "two"}, 30, "both members serving")
+    path = f"/v2/lbaas/pools/{pool_id}/members/{members['two']}"
+    api.put(path, {"member": {"admin_state_up": False}})
+    api.wait_lb(lb["id"])
+    assert set(served()) == {"one"}
+    api.put(path, {"member": {"admin_state_up": True}})
+    api.wait_lb(lb["id"])
+    wait_for(lambda: set(served()) == {"one", "two"}, 30, "the re-enabled member serving")
+    wait_for(
+        lambda: (
+            member_of(api.status_tree(lb["id"]), members["two"])["operating_status"] == "NO_MONITOR"
+        ),
+        30,
+        "the re-enabled member NO_MONITOR",
+    )
+    api.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")

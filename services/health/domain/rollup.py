@@ -13,6 +13,7 @@ Members (only members of pools in the graph):
 Pools:
   - admin_state_up false -> OFFLINE;
   - not in the heartbeat -> nothing emitted;
+  - no members -> OFFLINE (as Octavia: nothing to balance to is not "online");
   - backend "DOWN", or every non-backup member with a reported status is ERROR -> ERROR;
   - any member ERROR -> DEGRADED; otherwise ONLINE.
 Health monitors: ONLINE when their pool is in the heartbeat (OFFLINE when admin down).
@@ -86,6 +87,8 @@ def _pool_statuses(
         pool_status: OperatingStatus | None = OFFLINE
     elif report is None:
         pool_status = None
+    elif not pool.members:
+        pool_status = OFFLINE
     else:
         primaries = [s for m, s in member_states if not m.backup and m.meta.admin_state_up]
         if report.status.strip().upper() == "DOWN" or (

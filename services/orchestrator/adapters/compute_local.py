@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -96,12 +97,25 @@ def read_cmdline(pid: int) -> list[str]:
 
 
 def format_compute_id(pid: int, start_time: int) -> str:
-    return f"{pid}:{start_time}"
+    """A UUID-shaped id (as Nova's instance ids, which Octavia's clients expect), reversible:
+    the pid in the first group, the process start time (clock ticks since boot) in the last,
+    version 8 (custom) and the RFC 4122 variant in between."""
+    return f"{pid:08x}-0000-8000-8000-{start_time:012x}"
+
+
+_UUID_ID = re.compile(r"\A([0-9a-f]{8})-0000-8000-8000-([0-9a-f]{12})\Z")
 
 
 def parse_compute_id(compute_id: str) -> tuple[int, int]:
-    """Parses "<pid>:<start time>" into (pid, start time); InvalidInput for anything else."""
-    pid_text, sep, start_text = compute_id.partition(":")
+    """(pid, start time) from format_compute_id's form, or from "<pid>:<start time>" (the form
+    of releases before it, still in the database of an upgraded deployment); InvalidInput for
+    anything else."""
+    match = _UUID_ID.match(compute_id)
+    if match:
+        pid_text, start_text = str(int(match[1], 16)), str(int(match[2], 16))
+        sep = ":"
+    else:
+        pid_text, sep, start_text = compute_id.partition(":")
     if not sep or not pid_text.isdigit() or not start_text.isdigit() or int(pid_text) <= 0:
         raise InvalidInput(
             "malformed local compute id", field="compute_id", operator_detail=repr(compute_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -234,3 +236,19 @@ def pool_tls_problem(v: dict[str, Any]) -> Problem | None:
     if v.get("crl_container_ref") and not v.get("ca_tls_container_ref"):
         return "crl_container_ref", "A crl_container_ref requires a ca_tls_container_ref."
     return tls_lists_problem(v)
+
+
+def allowed_cidrs_problem(cidrs: Iterable[str], vip_addresses: Iterable[str]) -> str | None:
+    """Octavia's rule: each allowed CIDR must be of the IP version of one of the load balancer's
+    VIPs (an IPv6 CIDR on an IPv4-only load balancer would never match a client)."""
+    addresses = [a for a in vip_addresses if a]
+    versions = {ipaddress.ip_address(a).version for a in addresses}
+    if not versions:
+        return None
+    for cidr in cidrs:
+        if ipaddress.ip_network(cidr, strict=False).version not in versions:
+            return (
+                f"CIDR {cidr} IP version incompatible with all VIPs "
+                f"{', '.join(addresses)} IP version."
+            )
+    return None

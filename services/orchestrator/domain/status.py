@@ -50,6 +50,29 @@ def after_success(current: str) -> str | None:
     return current
 
 
+# Objects whose operating status is set from admin_state_up whenever a change to them is applied,
+# as Octavia's MarkHealthMonitorActiveInDB / MarkL7PolicyActiveInDB / MarkL7RuleActiveInDB do.
+FOLLOW_ADMIN_STATE = frozenset(["healthmonitor", "l7policy", "l7rule"])
+
+
+def operating_after_success(
+    kind: str, provisioning: str, operating: str, admin_up: bool, *, empty: bool = False
+) -> str:
+    """Operating status of an object (kind: "loadbalancer", "listener", "pool", "member",
+    "healthmonitor", "l7policy", "l7rule") when the change it was pending for is applied. After
+    that, the health service's heartbeats decide it. A new object goes ONLINE (OFFLINE when
+    disabled), except a pool without members (`empty`), which stays OFFLINE as in Octavia."""
+    if provisioning not in (PENDING_CREATE, PENDING_UPDATE):
+        return operating
+    if kind in FOLLOW_ADMIN_STATE:
+        return ONLINE if admin_up else OFFLINE
+    if provisioning == PENDING_CREATE and operating == OFFLINE:
+        if kind == "pool" and empty:
+            return OFFLINE
+        return ONLINE if admin_up else OFFLINE
+    return operating
+
+
 def after_failure(current: str) -> str:
     """Status after a reconcile failed for good: a pending create or update goes to ERROR (as
     in Octavia), settled objects keep their status, and an object whose delete was accepted

@@ -95,12 +95,12 @@ class AdminHandlers:
     # -- amphorae --------------------------------------------------------------------------
 
     async def GetAmphora(self, request, context):
-        out = await self._tx(lambda s: amphorae.view(amphorae.get(s, request.id)))
+        out = await self._tx(lambda s: amphorae.view(s, amphorae.get(s, request.id)))
         return pb.GetAmphoraResponse(amphora=out)
 
     async def ListAmphorae(self, request, context):
         out = await self._tx(
-            lambda s: [amphorae.view(r) for r in amphorae.list_(s, request.loadbalancer_id)]
+            lambda s: [amphorae.view(s, r) for r in amphorae.list_(s, request.loadbalancer_id)]
         )
         return pb.ListAmphoraeResponse(amphorae=out)
 

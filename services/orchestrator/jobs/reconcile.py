@@ -45,6 +45,17 @@ from services.orchestrator.jobs import spares
 from services.orchestrator.service_layer import amphorae, catalog
 from services.orchestrator.service_layer.common import Deps, ReconcileQueue, alive
 
+# Row class -> the object kind status.operating_after_success takes.
+_KINDS = {
+    "LoadBalancerRow": "loadbalancer",
+    "ListenerRow": "listener",
+    "PoolRow": "pool",
+    "MemberRow": "member",
+    "HealthMonitorRow": "healthmonitor",
+    "L7PolicyRow": "l7policy",
+    "L7RuleRow": "l7rule",
+}
+
 log = logging.getLogger(__name__)
 
 
@@ -644,11 +655,13 @@ class Reconciler:
                 if new is None:
                     session.delete(row)
                     continue
-                if (
-                    row.provisioning_status == status.PENDING_CREATE
-                    and row.operating_status == status.OFFLINE
-                ):
-                    row.operating_status = status.ONLINE if row.admin_state_up else status.OFFLINE
+                row.operating_status = status.operating_after_success(
+                    _KINDS.get(type(row).__name__, ""),
+                    row.provisioning_status,
+                    row.operating_status,
+                    row.admin_state_up,
+                    empty=not any(alive(m) for m in getattr(row, "members", None) or ()),
+                )
                 row.provisioning_status = new
             lb.applied_version = version
             lb.status_reason = None

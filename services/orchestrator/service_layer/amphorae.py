@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, NotFound, Precondition
 from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
-from services.orchestrator.adapters.db.models import AmphoraRow
+from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
 from services.orchestrator.codec import encode
 from services.orchestrator.domain import pairs, status
 from services.orchestrator.service_layer import catalog
@@ -39,15 +40,22 @@ def _timestamp(value) -> Timestamp | None:
     return ts
 
 
-def view(row: AmphoraRow) -> pb.Amphora:
+_VRRP_PORT_NAMESPACE = uuid.UUID("0b3f5d0e-4c1a-5e7b-9d2f-8a6c4e1b7f30")
+
+
+def view(session: Session, row: AmphoraRow) -> pb.Amphora:
     out = encode.amphora(row)
+    lb = session.get(LoadBalancerRow, row.load_balancer_id) if row.load_balancer_id else None
+    out.ha_port_id = (lb.vip_port_id if lb is not None else "") or ""
+    out.vrrp_port_id = str(uuid.uuid5(_VRRP_PORT_NAMESPACE, row.id))
     out.lb_network_ip = row.lb_network_ip or ""  # type: ignore[attr-defined]
     out.status_reason = row.status_reason or ""  # type: ignore[attr-defined]
     out.applied_renderer_version = row.applied_renderer_version or ""
     out.compute_flavor = row.compute_flavor or ""  # type: ignore[attr-defined]
     for name, value in (
         ("created_at", row.created_at),
-        ("updated_at", row.updated_at),
+        # Octavia's amphora is updated once allocated; a row never updated shows its creation.
+        ("updated_at", row.updated_at or row.created_at),
         ("cert_expiration", row.cert_expiration),  # type: ignore[attr-defined]
     ):
         ts = _timestamp(value)

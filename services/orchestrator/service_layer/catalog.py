@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.common.errors import Conflict, InvalidInput, NotFound, Precondition
+from services.common.errors import Conflict, InvalidInput, NotFound, Precondition, Unsupported
 from services.orchestrator.adapters.db.admin_models import (
     AvailabilityZoneProfileRow,
     AvailabilityZoneRow,
@@ -118,7 +118,7 @@ def buildable_by(deps: Deps, flavor_data: Mapping[str, Any], field: str) -> None
     data asks for: its topology, or its compute size (sizes.check)."""
     topology = flavor_data.get("loadbalancer_topology")
     if topology and topology not in deps.topologies:
-        raise InvalidInput(
+        raise Unsupported.option(
             f"The {topology} topology is not available with the configured compute driver "
             f"(available: {', '.join(deps.topologies)}).",
             field=field,

@@ -10,7 +10,13 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.errors import InvalidInput, NotFound, Precondition
+from services.common.errors import (
+    POLICY_FORBIDDEN,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Precondition,
+)
 from services.orchestrator.adapters.db.models import LoadBalancerRow, insert_new
 from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.domain import status
@@ -34,7 +40,7 @@ class Scope:
             owner = requested or self.project_id
         else:
             if requested and requested != self.project_id:
-                raise InvalidInput("Cannot create objects in another project.", field="project_id")
+                raise Forbidden(POLICY_FORBIDDEN, field="project_id")
             owner = self.project_id
         if not owner:
             raise InvalidInput("A project_id is required.", field="project_id")
@@ -85,9 +91,17 @@ def get_scoped(
     session: Session, model: type[Row], id: str, scope: Scope, what: str, field: str = "id"
 ) -> Row:
     row = session.get(model, id) if id else None
-    if row is None or not scope.sees(row.project_id):  # type: ignore[attr-defined]
+    if row is None:
         raise NotFound(f"{what} {id} not found.", field=field)
+    check_project(scope, row.project_id, field)  # type: ignore[attr-defined]
     return row
+
+
+def check_project(scope: Scope, project_id: str, field: str = "id") -> None:
+    """Forbidden (403) when an existing object is of a project the scope does not act on, as
+    Octavia's policy check on the object's project, which comes before anything else."""
+    if not scope.sees(project_id):
+        raise Forbidden(POLICY_FORBIDDEN, field=field)
 
 
 def lock_loadbalancer(
@@ -102,8 +116,9 @@ def lock_loadbalancer(
         if lb_id
         else None
     )
-    if lb is None or not scope.sees(lb.project_id):
+    if lb is None:
         raise NotFound(f"Load Balancer {lb_id} not found.", field=field)
+    check_project(scope, lb.project_id, field)
     return lb
 
 

@@ -1,5 +1,5 @@
 """Refuses a create or update that needs a feature the renderer does not advertise, before
-anything is written (so an unsupported option is a 400, not a load balancer in ERROR later).
+anything is written (so an unsupported option is a 501, as Octavia's, not a load balancer in ERROR later).
 
 Each backend (haproxy, nginx) has its own renderer service; a change is checked against the
 renderer of the backend its load balancer uses. The supported features come from that renderer's
@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from services.common.errors import DomainError, InvalidInput
+from services.common.errors import DomainError, Unsupported
 from services.orchestrator.domain import features
 from services.orchestrator.domain.ports import Renderer
 
@@ -91,8 +91,8 @@ class FeatureGate:
             return entry[1], entry[2]
 
     async def check(self, needs: Iterable[features.Need], backend: str | None = None) -> None:
-        """Raises InvalidInput naming the first needed feature the renderer of `backend` (None:
-        the default backend) lacks."""
+        """Raises Unsupported (Octavia's 501 "does not support a requested option") naming the
+        first needed feature the renderer of `backend` (None: the default backend) lacks."""
         needs = [*needs, *self.standing]
         if not needs:
             return
@@ -105,7 +105,7 @@ class FeatureGate:
         backend, supported = described
         lacking = features.missing(supported, needs)
         if lacking is not None:
-            raise InvalidInput(
+            raise Unsupported.option(
                 f"feature {lacking.feature} is not supported by the {backend} backend",
                 field=lacking.field,
             )

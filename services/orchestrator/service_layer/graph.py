@@ -26,7 +26,11 @@ from services.orchestrator.adapters.db.models import (
 from services.orchestrator.domain import rules, status
 from services.orchestrator.service_layer import certificates, l7
 from services.orchestrator.service_layer.common import new_id
-from services.orchestrator.service_layer.listeners import check_listener, check_pool_protocol
+from services.orchestrator.service_layer.listeners import (
+    check_allowed_cidrs,
+    check_listener,
+    check_pool_protocol,
+)
 from services.orchestrator.service_layer.members import (
     check_new_member,
     check_new_monitor,
@@ -158,6 +162,7 @@ def write(session: Session, lb: LoadBalancerRow, plan: Plan) -> None:
         certificates.check_pool_refs(session, lb.project_id, pool, f"pools[{i}].")
     for i, listener in enumerate(plan.listeners):
         certificates.check_listener_refs(session, lb.project_id, listener, f"listeners[{i}].")
+        check_allowed_cidrs(lb, listener, f"listeners[{i}].")
     pending = {"provisioning_status": status.PENDING_CREATE, "project_id": lb.project_id}
     for pool in plan.pools:
         hm = pool.get("healthmonitor")

@@ -67,6 +67,15 @@ def check_pool_protocol(protocol: str, pool_protocol: str, field: str) -> None:
         )
 
 
+def check_allowed_cidrs(lb: LoadBalancerRow, values: dict[str, Any], at: str = "") -> None:
+    if not values.get("allowed_cidrs"):
+        return
+    vips = [lb.vip_address, *(v.get("ip_address", "") for v in lb.additional_vips or ())]
+    problem = rules.allowed_cidrs_problem(values["allowed_cidrs"], vips)
+    if problem is not None:
+        raise InvalidInput(problem, field=f"{at}allowed_cidrs")
+
+
 def _check_default_pool(lb: LoadBalancerRow, protocol: str, pool_id: str | None) -> None:
     if not pool_id:
         return
@@ -91,6 +100,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     ensure_mutable(lb)
     protocol, port = fields["protocol"], fields["protocol_port"]
     check_listener(fields)
+    check_allowed_cidrs(lb, fields)
     certificates.check_listener_refs(session, lb.project_id, fields)
     for other in filter(alive, lb.listeners):
         if other.protocol_port == port and rules.transport(other.protocol) == rules.transport(
@@ -138,6 +148,7 @@ def update(
         return listener
     ensure_mutable(lb, listener)
     _check_limits(changes)
+    check_allowed_cidrs(lb, changes)
     if any(name in changes for name in _TLS_COLUMNS):
         current = {name: getattr(listener, name) for name in _TLS_COLUMNS}
         check_tls({**current, **changes, "protocol": listener.protocol})

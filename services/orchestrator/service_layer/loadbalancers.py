@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.errors import InvalidInput, Precondition
+from services.common.errors import InvalidInput, Precondition, Unsupported
 from services.orchestrator.adapters.db.models import (
     HealthMonitorRow,
     L7PolicyRow,
@@ -68,9 +68,10 @@ def _check_create(session: Session, scope: Scope, fields: dict[str, Any], deps: 
     if topology not in rules.TOPOLOGIES:
         raise InvalidInput(f"Invalid topology {topology!r}.", field="topology")
     if topology not in deps.topologies:
-        raise InvalidInput(
+        raise Unsupported.option(
             f"The {topology} topology is not available with the configured compute driver "
             f"(available: {', '.join(deps.topologies)}).",
+            provider=fields["provider"] or "amphora",
             field=field,
         )
     # The size too: the catalog may have lost it since the flavor profile was made.
@@ -78,8 +79,9 @@ def _check_create(session: Session, scope: Scope, fields: dict[str, Any], deps: 
     # The backend is decided once: editing the flavor later never moves a running load balancer.
     backend = catalog.backend(flavor_data)
     if topology == "ACTIVE_STANDBY" and backend not in rules.ACTIVE_STANDBY_BACKENDS:
-        raise InvalidInput(
+        raise Unsupported.option(
             f"The ACTIVE_STANDBY topology is not available with the {backend} backend.",
+            provider=fields["provider"] or "amphora",
             field="flavor_id",
         )
     return _Checked(lb_id, owner, plan, topology, backend, vnic_type)

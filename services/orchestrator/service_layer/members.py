@@ -187,8 +187,6 @@ def _check_monitor(values: dict[str, Any], at: str = "") -> None:
         raise InvalidInput(
             "max_retries_down must be between 1 and 10.", field=f"{at}max_retries_down"
         )
-    if "timeout" in values and "delay" in values and values["timeout"] > values["delay"]:
-        raise InvalidInput("timeout must not exceed delay.", field=f"{at}timeout")
 
 
 def check_new_monitor(values: dict[str, Any], pool_protocol: str, at: str = "") -> None:

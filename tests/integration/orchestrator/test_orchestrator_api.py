@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import grpc
 import pytest
@@ -80,9 +81,14 @@ def test_crud_scoping_and_conflicts(database_url, run_dir):
             lb = await create_lb(stub, address="127.0.5.5")
             assert lb.vip.address == "127.0.5.5" and lb.vip.network_id == NETWORK_ID
             assert lb.meta.project_id == "alice" and lb.desired_version == 1
-            # Another project does not see it; an administrator does.
+            # Another project does not see it (Octavia's 403, no data); an administrator does.
             code, err = await _error(
                 stub.GetLoadBalancer(pb.GetLoadBalancerRequest(scope=BOB, id=lb.meta.id))
+            )
+            assert code == grpc.StatusCode.PERMISSION_DENIED
+            assert err.user_message == "Policy does not allow this request to be performed."
+            code, err = await _error(
+                stub.GetLoadBalancer(pb.GetLoadBalancerRequest(scope=BOB, id=str(uuid.uuid4())))
             )
             assert code == grpc.StatusCode.NOT_FOUND
             assert (
@@ -97,7 +103,7 @@ def test_crud_scoping_and_conflicts(database_url, run_dir):
             assert code == grpc.StatusCode.ALREADY_EXISTS and err.field == "protocol_port"
             await _listener(stub, lb.meta.id, port=80, protocol="UDP")  # other transport: fine
             code, err = await _error(_listener(stub, lb.meta.id, port=81, scope=BOB))
-            assert code == grpc.StatusCode.NOT_FOUND
+            assert code == grpc.StatusCode.PERMISSION_DENIED
 
             code, err = await _error(_pool(stub, listener_id=listener.meta.id, protocol="TCP"))
             assert code == grpc.StatusCode.INVALID_ARGUMENT and err.field == "protocol"

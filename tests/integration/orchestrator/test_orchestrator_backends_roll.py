@@ -151,8 +151,11 @@ def test_feature_gate_asks_the_load_balancers_backend(database_url, run_dir):
             tcp = graph_pb2.Listener(protocol="TCP", protocol_port=80)
             # A fully populated create is checked against the flavor's backend.
             code, err = await _error(_lb(st.stub, "bad", nginx_flavor, [tcp]))
-            assert code == grpc.StatusCode.INVALID_ARGUMENT
-            assert str(err) == "feature listener.protocol.TCP is not supported by the nginx backend"
+            assert code == grpc.StatusCode.UNIMPLEMENTED
+            assert str(err) == (
+                "Provider 'amphora' does not support a requested option: "
+                "feature listener.protocol.TCP is not supported by the nginx backend"
+            )
             nginx = await _lb(st.stub, "web", nginx_flavor)
             haproxy = await _lb(st.stub, "plain")
             listener = graph_pb2.Listener(protocol="TCP", protocol_port=80)
@@ -160,7 +163,7 @@ def test_feature_gate_asks_the_load_balancers_backend(database_url, run_dir):
             code, err = await _error(
                 st.stub.CreateListener(pb.CreateListenerRequest(scope=ALICE, listener=listener))
             )
-            assert code == grpc.StatusCode.INVALID_ARGUMENT and "nginx backend" in str(err)
+            assert code == grpc.StatusCode.UNIMPLEMENTED and "nginx backend" in str(err)
             assert err.field == "protocol"
             listener.loadbalancer_id = haproxy
             await st.stub.CreateListener(pb.CreateListenerRequest(scope=ALICE, listener=listener))
@@ -181,7 +184,7 @@ def test_feature_gate_asks_the_load_balancers_backend(database_url, run_dir):
                     )
                 )
             )
-            assert code == grpc.StatusCode.INVALID_ARGUMENT and "nginx backend" in str(err)
+            assert code == grpc.StatusCode.UNIMPLEMENTED and "nginx backend" in str(err)
 
     asyncio.run(scenario())
 
@@ -356,12 +359,18 @@ def test_a_flavor_topology_the_driver_cannot_build_is_refused(database_url, run_
 
     async def scenario():
         async with orchestrator(_settings(database_url, run_dir), worker=False) as st:
-            for extra, words in (
-                ({"loadbalancer_topology": "ACTIVE_STANDBY"}, ("ACTIVE_STANDBY", "SINGLE")),
-                ({"compute_flavor": "huge"}, ("huge", "small")),
+            # A topology the compute driver cannot build is an option the provider does not
+            # support (Octavia's 501); an unknown size is a bad value (400).
+            for extra, words, expected in (
+                (
+                    {"loadbalancer_topology": "ACTIVE_STANDBY"},
+                    ("ACTIVE_STANDBY", "SINGLE"),
+                    grpc.StatusCode.UNIMPLEMENTED,
+                ),
+                ({"compute_flavor": "huge"}, ("huge", "small"), grpc.StatusCode.INVALID_ARGUMENT),
             ):
                 code, err = await _error(_flavor(st.stub, "haproxy", **extra))
-                assert code == grpc.StatusCode.INVALID_ARGUMENT
+                assert code == expected
                 assert err.field == "flavor_data"
                 assert all(w in err.user_message for w in words), err.user_message
             listed = await st.stub.ListFlavorProfiles(pb.ListFlavorProfilesRequest())

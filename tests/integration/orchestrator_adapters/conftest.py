@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from services.orchestrator.adapters.compute_local import parse_compute_id
 from services.orchestrator.adapters.pki import FileCertificateAuthority
 
 
@@ -58,8 +59,8 @@ class ProcessJanitor:
             self._tracked[pid] = fields[19]
 
     def track_compute_id(self, compute_id: str) -> None:
-        pid, _, start = compute_id.partition(":")
-        self._tracked[int(pid)] = start
+        pid, start = parse_compute_id(compute_id)
+        self._tracked[pid] = str(start)
 
     def cleanup(self) -> None:
         for pid, start in self._tracked.items():

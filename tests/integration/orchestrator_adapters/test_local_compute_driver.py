@@ -24,7 +24,11 @@ from services.common.errors import Unavailable
 from services.health.domain.amphora_keys import derive_amphora_key
 from services.health.domain.envelope import parse_key_file
 from services.orchestrator.adapters.agent_noop import NoopAgentClient
-from services.orchestrator.adapters.compute_local import LocalComputeDriver, stop_all
+from services.orchestrator.adapters.compute_local import (
+    LocalComputeDriver,
+    parse_compute_id,
+    stop_all,
+)
 from services.orchestrator.bootstrap import build
 from services.orchestrator.domain.ports import AmphoraSpec, run_dir_amphora_path
 from tests.integration.orchestrator.orch_fakes import make_settings
@@ -120,7 +124,7 @@ def _exists(pid: int) -> bool:
 
 
 def _pid(compute_id: str) -> int:
-    return int(compute_id.split(":")[0])
+    return parse_compute_id(compute_id)[0]
 
 
 def test_create_is_alive_delete(ca, run_dir, stand_in, janitor):
@@ -171,7 +175,7 @@ def test_create_is_alive_delete(ca, run_dir, stand_in, janitor):
         assert os.getpgid(pid) == pid != os.getpgid(0)
 
         assert await driver.is_alive(instance.compute_id)
-        start_time = int(instance.compute_id.split(":")[1])
+        start_time = parse_compute_id(instance.compute_id)[1]
         assert not await driver.is_alive(f"{pid}:{start_time + 1}")  # pid reused by another
         assert not await driver.is_alive("garbage")
 

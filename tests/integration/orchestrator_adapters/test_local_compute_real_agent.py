@@ -11,7 +11,7 @@ import pytest
 
 from services.common.errors import Unavailable
 from services.orchestrator.adapters.agent_client import GrpcAgentClient
-from services.orchestrator.adapters.compute_local import LocalComputeDriver
+from services.orchestrator.adapters.compute_local import LocalComputeDriver, parse_compute_id
 from services.orchestrator.domain.ports import AmphoraSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -73,7 +73,7 @@ def test_real_agent_starts_answers_over_mtls_and_stops(ca, work_dir, janitor, ud
             assert info.backend_type == "haproxy"
             assert info.haproxy_version.startswith("2.")
 
-            pid = int(instance.compute_id.split(":")[0])
+            pid = parse_compute_id(instance.compute_id)[0]
             assert os.getsid(pid) == pid
             await driver.delete_amphora(AMPHORA_ID, instance.compute_id)
             assert not await driver.is_alive(instance.compute_id)

@@ -31,6 +31,7 @@ from services.compute_host.config import Settings
 from services.compute_host.server import serve
 from services.health.domain.envelope import open_envelope, parse_key_file
 from services.orchestrator.adapters.agent_client import GrpcAgentClient
+from services.orchestrator.adapters.compute_local import parse_compute_id
 from services.orchestrator.adapters.compute_remote import RemoteComputeDriver
 from services.orchestrator.adapters.heartbeat_keys import agent_key_file, parse_master_keys
 from services.orchestrator.domain.ports import AgentInfo, AmphoraSpec, ComputeInstance
@@ -168,7 +169,7 @@ def test_an_amphora_runs_on_the_compute_host_reports_and_goes(
                 )
                 assert await driver.sync_heartbeat_keys() == 0
 
-                pid = int(instance.compute_id.split(":")[0])
+                pid = parse_compute_id(instance.compute_id)[0]
                 await driver.delete_amphora(AMPHORA_ID, instance.compute_id)
                 assert not await driver.is_alive(instance.compute_id)
                 assert _session_members(pid) == []  # its haproxy went with it

@@ -91,3 +91,45 @@ def test_info_and_stat_answer_gives_the_worker_pid_with_the_counters():
     snapshot = parse_info_and_stat(text)
     assert snapshot.generation == 3839
     assert [(f.name, f.total_connections) for f in snapshot.frontends] == [(fe, 9)]
+
+
+_STATE_HEAD = (
+    "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight "
+    "srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health "
+    "srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord "
+    "srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
+)
+
+
+def _state_line(name: str, op: int, admin: int) -> str:
+    return f"4 pool-1 1 {name} 192.0.2.1 {op} {admin} 50 50 6 1 0 0 8 0 0 0 - 80 - 0 0 - - 0\n"
+
+
+def test_restorable_server_state_drops_servers_nothing_would_bring_back_up():
+    from amphora_agent.stats import checked_servers, restorable_server_state
+
+    cfg = (
+        "backend pool-1\n"
+        "    server was-disabled 192.0.2.1:80 weight 50\n"
+        "    server down-checked 192.0.2.2:80 weight 1 check inter 2s fall 3 rise 2\n"
+        "    server down-unchecked 192.0.2.3:80 weight 1\n"
+        "    server up-unchecked 192.0.2.4:80 weight 1\n"
+    )
+    checked = checked_servers(cfg)
+    assert checked == {"down-checked"}
+    state = (
+        _STATE_HEAD
+        # Disabled by the config (CMAINT and FMAINT): haproxy keeps it stopped; now enabled.
+        + _state_line("was-disabled", 0, 5)
+        # Found down by its health check: the next worker starts from that.
+        + _state_line("down-checked", 0, 0)
+        # Down by a check the new config no longer has (monitor removed): nothing would raise it.
+        + _state_line("down-unchecked", 0, 0)
+        + _state_line("up-unchecked", 2, 0)
+    )
+    kept = restorable_server_state(state, checked)
+    assert kept == (
+        _STATE_HEAD + _state_line("down-checked", 0, 0) + _state_line("up-unchecked", 2, 0)
+    )
+    # A server still disabled by the new config is dropped too: the config disables it again.
+    assert "was-disabled" not in restorable_server_state(state, {"was-disabled"})

@@ -150,3 +150,11 @@ def test_admin_down_lb_is_offline():
 def test_stale_amphora_makes_lb_error():
     assert _statuses(loadbalancer("lb"), heartbeat(), amphora_stale=True)["lb"] == ERROR
     assert stale_amphora_statuses("lb") == [("lb", ERROR)]
+
+
+@pytest.mark.parametrize("backend_status", ["UP", "DOWN"])
+def test_a_pool_without_members_is_offline_not_error(backend_status):
+    """Octavia: nothing to balance to is OFFLINE (haproxy reports an empty backend DOWN)."""
+    lb = loadbalancer("lb", listeners=[listener("l1", "p1")], pools=[pool("p1", [])])
+    hb = heartbeat(listeners={"l1": "OPEN"}, pools={"p1": (backend_status, {})})
+    assert _statuses(lb, hb) == {"p1": OFFLINE, "l1": ONLINE, "lb": ONLINE}

@@ -1,5 +1,5 @@
 """Creates and updates are checked against the features the renderer advertises in Describe
-(a fake renderer here): an unsupported one is refused with InvalidInput naming the feature and
+(a fake renderer here): an unsupported one is refused with Unsupported (Octavia's 501) naming the feature and
 the field before anything is written; Describe is cached per renderer address for a minute; an
 unreachable renderer blocks nothing."""
 
@@ -12,7 +12,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.common.errors import InvalidInput, Unavailable
+from services.common.errors import Unavailable, Unsupported
 from services.orchestrator.domain import features
 from services.orchestrator.handlers.orchestrator import OrchestratorServicer
 from services.orchestrator.service_layer.feature_gate import FeatureGate
@@ -65,9 +65,10 @@ def test_unsupported_listener_protocol_is_refused_before_any_write() -> None:
     req = pb.CreateListenerRequest(
         scope=_scope(), listener=g.Listener(protocol="TERMINATED_HTTPS", protocol_port=443)
     )
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Unsupported) as err:
         asyncio.run(servicer.CreateListener(req, None))
     assert str(err.value) == (
+        "Provider 'amphora' does not support a requested option: "
         "feature listener.protocol.TERMINATED_HTTPS is not supported by the haproxy backend"
     )
     assert err.value.field == "protocol"
@@ -119,7 +120,7 @@ def test_unsupported_listener_protocol_is_refused_before_any_write() -> None:
 )
 def test_each_kind_is_checked(rpc, request_, feature, field) -> None:
     request_.scope.CopyFrom(_scope())
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Unsupported) as err:
         asyncio.run(getattr(_servicer(FakeRenderer()), rpc)(request_, None))
     assert feature in str(err.value) and err.value.field == field
 
@@ -149,13 +150,13 @@ def test_describe_is_cached_per_address_and_refreshed_after_the_ttl() -> None:
     gate = FeatureGate(renderer, clock=lambda: now[0])
     tls = list(features.listener(g.Listener(protocol="TERMINATED_HTTPS")))
     for _ in range(3):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(Unsupported):
             asyncio.run(gate.check(tls))
     assert renderer.describes == 1
     # The renderer gains the feature: seen once the cache entry is a minute old.
     renderer.supported.append("listener.protocol.TERMINATED_HTTPS")
     now[0] = 59.0
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Unsupported):
         asyncio.run(gate.check(tls))
     now[0] = 61.0
     asyncio.run(gate.check(tls))

@@ -13,7 +13,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.renderer.v1 import renderer_service_pb2 as r
 
 from amphora_agent.config import parse_settings
-from services.common.errors import InvalidInput
+from services.common.errors import Unsupported
 from services.common.log_offload import LogOffload, SyslogTarget
 from services.compute_host.config import Settings as ComputeHostSettings
 from services.orchestrator.adapters.compute_local import LocalComputeDriver
@@ -174,9 +174,12 @@ def test_log_offload_over_tcp_refuses_what_the_renderer_cannot_send(protocol, re
         scope=pb.Scope(all_projects=True), loadbalancer=g.LoadBalancer(topology="SINGLE")
     )
     if refused:
-        with pytest.raises(InvalidInput) as err:
+        with pytest.raises(Unsupported) as err:
             asyncio.run(servicer.CreateLoadBalancer(request, None))
-        assert str(err.value) == "feature log_offload.tcp is not supported by the nginx backend"
+        assert str(err.value) == (
+            "Provider 'amphora' does not support a requested option: "
+            "feature log_offload.tcp is not supported by the nginx backend"
+        )
         assert err.value.field == "flavor_id"
     else:
         with pytest.raises(AssertionError, match="wrote before"):

@@ -100,3 +100,33 @@ def test_settings_convert_the_libpq_uri():
     assert settings.database_url == url and settings.bind_addr == "127.0.0.1:9890"
     with pytest.raises(ValueError):
         Settings.from_env({})
+
+
+@pytest.mark.parametrize(
+    ("kind", "provisioning", "operating", "admin_up", "empty", "expected"),
+    [
+        # New objects go ONLINE, or OFFLINE when disabled.
+        ("listener", "PENDING_CREATE", "OFFLINE", True, False, "ONLINE"),
+        ("listener", "PENDING_CREATE", "OFFLINE", False, False, "OFFLINE"),
+        # A pool without members stays OFFLINE (Octavia).
+        ("pool", "PENDING_CREATE", "OFFLINE", True, True, "OFFLINE"),
+        ("pool", "PENDING_CREATE", "OFFLINE", True, False, "ONLINE"),
+        # An update leaves what the heartbeats said.
+        ("pool", "PENDING_UPDATE", "DEGRADED", True, False, "DEGRADED"),
+        ("listener", "PENDING_UPDATE", "OFFLINE", True, False, "OFFLINE"),
+        # Monitors, L7 policies and rules follow admin_state_up on every applied change.
+        ("healthmonitor", "PENDING_UPDATE", "OFFLINE", True, False, "ONLINE"),
+        ("healthmonitor", "PENDING_UPDATE", "ONLINE", False, False, "OFFLINE"),
+        ("l7policy", "PENDING_CREATE", "OFFLINE", False, False, "OFFLINE"),
+        ("l7rule", "PENDING_UPDATE", "OFFLINE", True, False, "ONLINE"),
+        # Settled objects are not touched.
+        ("healthmonitor", "ACTIVE", "OFFLINE", True, False, "OFFLINE"),
+    ],
+)
+def test_operating_status_when_a_change_is_applied(
+    kind, provisioning, operating, admin_up, empty, expected
+):
+    from services.orchestrator.domain import status
+
+    got = status.operating_after_success(kind, provisioning, operating, admin_up, empty=empty)
+    assert got == expected

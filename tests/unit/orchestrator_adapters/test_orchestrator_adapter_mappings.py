@@ -30,9 +30,34 @@ from services.orchestrator.domain.ports import AgentInfo, ApplyOutcome
 
 def test_compute_id_round_trip():
     assert parse_compute_id(format_compute_id(4242, 987654)) == (4242, 987654)
+    assert parse_compute_id(format_compute_id(4194304, 2**40 + 7)) == (4194304, 2**40 + 7)
 
 
-@pytest.mark.parametrize("bad", ["", "4242", ":1", "12:", "a:1", "1:b", "-1:5", "0:5", "1:2:3"])
+def test_compute_id_is_uuid_shaped_and_old_ids_still_parse():
+    # Octavia's clients (and its API tests) take compute_id for a UUID, as Nova's.
+    import uuid
+
+    assert str(uuid.UUID(format_compute_id(4242, 987654))) == format_compute_id(4242, 987654)
+    # The "<pid>:<start>" form of earlier releases, still in an upgraded database.
+    assert parse_compute_id("4242:987654") == (4242, 987654)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "4242",
+        ":1",
+        "12:",
+        "a:1",
+        "1:b",
+        "-1:5",
+        "0:5",
+        "1:2:3",
+        "00000000-0000-8000-8000-000000000005",
+        "0000001a-0000-4000-8000-000000000005",
+    ],
+)
 def test_malformed_compute_id_is_invalid_input(bad):
     with pytest.raises(InvalidInput):
         parse_compute_id(bad)

@@ -573,7 +573,7 @@ class ListPortsResponse(_message.Message):
     def __init__(self, ports: _Optional[_Iterable[_Union[Port, _Mapping]]] = ...) -> None: ...
 
 class Amphora(_message.Message):
-    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason", "applied_renderer_version", "compute_flavor")
+    __slots__ = ("id", "loadbalancer_id", "status", "agent_address", "compute_id", "vip_address", "role", "applied_config_hash", "backend_type", "created_at", "updated_at", "cert_expiration", "lb_network_ip", "status_reason", "applied_renderer_version", "compute_flavor", "ha_port_id", "vrrp_port_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     LOADBALANCER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -590,6 +590,8 @@ class Amphora(_message.Message):
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     APPLIED_RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    HA_PORT_ID_FIELD_NUMBER: _ClassVar[int]
+    VRRP_PORT_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     loadbalancer_id: str
     status: str
@@ -606,7 +608,9 @@ class Amphora(_message.Message):
     status_reason: str
     applied_renderer_version: str
     compute_flavor: str
-    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ..., compute_flavor: _Optional[str] = ...) -> None: ...
+    ha_port_id: str
+    vrrp_port_id: str
+    def __init__(self, id: _Optional[str] = ..., loadbalancer_id: _Optional[str] = ..., status: _Optional[str] = ..., agent_address: _Optional[str] = ..., compute_id: _Optional[str] = ..., vip_address: _Optional[str] = ..., role: _Optional[str] = ..., applied_config_hash: _Optional[str] = ..., backend_type: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cert_expiration: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lb_network_ip: _Optional[str] = ..., status_reason: _Optional[str] = ..., applied_renderer_version: _Optional[str] = ..., compute_flavor: _Optional[str] = ..., ha_port_id: _Optional[str] = ..., vrrp_port_id: _Optional[str] = ...) -> None: ...
 
 class GetAmphoraRequest(_message.Message):
     __slots__ = ("id",)
