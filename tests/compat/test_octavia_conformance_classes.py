@@ -5,7 +5,7 @@ test per class, so a regression shows in `make test` without the conformance run
   one stays a 404), and its data never leaves;
 * an option the provider cannot do is Octavia's 501 "Provider 'amphora' does not support a
   requested option: ...";
-* a pool without members is OFFLINE; a health monitor's operating status follows its
+* a pool no listener uses is OFFLINE; a health monitor's operating status follows its
   admin_state_up when a change to it is applied;
 * allowed_cidrs of another IP version than every VIP is a 400 naming the field;
 * a health monitor whose timeout exceeds its delay is accepted (Octavia makes no such check).
@@ -182,28 +182,35 @@ def test_unsupported_option_is_octavias_501(admin: Api, foreign: dict):
         assert response.status_code == 501, response.text
 
 
-def test_pool_without_members_is_offline(admin: Api, subnet: str):
+def test_pool_no_listener_reaches_is_offline(admin: Api, subnet: str):
+    """Octavia: a pool on the load balancer alone is in no running config: OFFLINE, members or
+    not; one a listener uses is ONLINE, even without members."""
     lb = admin.post("/v2/lbaas/loadbalancers", {"loadbalancer": {"vip_subnet_id": subnet}})
     lb_id = lb["loadbalancer"]["id"]
     admin.wait_lb(lb_id)
-    empty = admin.post(
-        "/v2/lbaas/pools",
-        {"pool": {"loadbalancer_id": lb_id, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}},
-    )["pool"]
+    listener = admin.post(
+        "/v2/lbaas/listeners",
+        {"listener": {"loadbalancer_id": lb_id, "protocol": "HTTP", "protocol_port": 80}},
+    )["listener"]
+    base = {"protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}
+    alone = admin.post("/v2/lbaas/pools", {"pool": {**base, "loadbalancer_id": lb_id}})["pool"]
     full = admin.post(
         "/v2/lbaas/pools",
         {
             "pool": {
+                **base,
                 "loadbalancer_id": lb_id,
-                "protocol": "HTTP",
-                "lb_algorithm": "ROUND_ROBIN",
                 "members": [{"address": "127.0.0.11", "protocol_port": 80}],
             }
         },
     )["pool"]
+    used = admin.post("/v2/lbaas/pools", {"pool": {**base, "listener_id": listener["id"]}})["pool"]
     admin.wait_lb(lb_id)
-    assert admin.get(f"/v2/lbaas/pools/{empty['id']}")["pool"]["operating_status"] == "OFFLINE"
-    assert admin.get(f"/v2/lbaas/pools/{full['id']}")["pool"]["operating_status"] == "ONLINE"
+
+    def operating(pool: dict) -> str:
+        return admin.get(f"/v2/lbaas/pools/{pool['id']}")["pool"]["operating_status"]
+
+    assert (operating(alone), operating(full), operating(used)) == ("OFFLINE", "OFFLINE", "ONLINE")
 
     # A health monitor's operating status follows its admin_state_up as changes are applied.
     hm = admin.post(

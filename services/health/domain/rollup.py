@@ -13,7 +13,7 @@ Members (only members of pools in the graph):
 Pools:
   - admin_state_up false -> OFFLINE;
   - not in the heartbeat -> nothing emitted;
-  - no members -> OFFLINE (as Octavia: nothing to balance to is not "online");
+  - no members -> ONLINE (as Octavia; haproxy reports an empty backend DOWN);
   - backend "DOWN", or every non-backup member with a reported status is ERROR -> ERROR;
   - any member ERROR -> DEGRADED; otherwise ONLINE.
 Health monitors: ONLINE when their pool is in the heartbeat (OFFLINE when admin down).
@@ -88,7 +88,7 @@ def _pool_statuses(
     elif report is None:
         pool_status = None
     elif not pool.members:
-        pool_status = OFFLINE
+        pool_status = ONLINE
     else:
         primaries = [s for m, s in member_states if not m.backup and m.meta.admin_state_up]
         if report.status.strip().upper() == "DOWN" or (

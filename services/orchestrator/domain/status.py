@@ -56,18 +56,19 @@ FOLLOW_ADMIN_STATE = frozenset(["healthmonitor", "l7policy", "l7rule"])
 
 
 def operating_after_success(
-    kind: str, provisioning: str, operating: str, admin_up: bool, *, empty: bool = False
+    kind: str, provisioning: str, operating: str, admin_up: bool, *, unreached: bool = False
 ) -> str:
     """Operating status of an object (kind: "loadbalancer", "listener", "pool", "member",
     "healthmonitor", "l7policy", "l7rule") when the change it was pending for is applied. After
     that, the health service's heartbeats decide it. A new object goes ONLINE (OFFLINE when
-    disabled), except a pool without members (`empty`), which stays OFFLINE as in Octavia."""
+    disabled), except a pool no listener reaches (`unreached`: neither a default pool nor an L7
+    redirect target), which is in no running config and stays OFFLINE, as in Octavia."""
     if provisioning not in (PENDING_CREATE, PENDING_UPDATE):
         return operating
     if kind in FOLLOW_ADMIN_STATE:
         return ONLINE if admin_up else OFFLINE
     if provisioning == PENDING_CREATE and operating == OFFLINE:
-        if kind == "pool" and empty:
+        if kind == "pool" and unreached:
             return OFFLINE
         return ONLINE if admin_up else OFFLINE
     return operating

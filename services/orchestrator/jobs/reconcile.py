@@ -45,6 +45,19 @@ from services.orchestrator.jobs import spares
 from services.orchestrator.service_layer import amphorae, catalog
 from services.orchestrator.service_layer.common import Deps, ReconcileQueue, alive
 
+
+def _reached_pools(lb: LoadBalancerRow) -> set[str]:
+    """Ids of the pools a live listener reaches: its default pool or an L7 redirect target."""
+    out: set[str] = set()
+    for listener in filter(alive, lb.listeners):
+        if listener.default_pool_id:
+            out.add(listener.default_pool_id)
+        out.update(
+            p.redirect_pool_id for p in filter(alive, listener.l7policies) if p.redirect_pool_id
+        )
+    return out
+
+
 # Row class -> the object kind status.operating_after_success takes.
 _KINDS = {
     "LoadBalancerRow": "loadbalancer",
@@ -650,6 +663,7 @@ class Reconciler:
                 # the objects stay PENDING until a pass applies the newest version.
                 self._d.queue.enqueue(session, lb_id)
                 return
+            reached = _reached_pools(lb)
             for row in every_object(lb):
                 new = status.after_success(row.provisioning_status)
                 if new is None:
@@ -660,7 +674,7 @@ class Reconciler:
                     row.provisioning_status,
                     row.operating_status,
                     row.admin_state_up,
-                    empty=not any(alive(m) for m in getattr(row, "members", None) or ()),
+                    unreached=type(row).__name__ == "PoolRow" and row.id not in reached,
                 )
                 row.provisioning_status = new
             lb.applied_version = version

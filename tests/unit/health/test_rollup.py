@@ -153,8 +153,9 @@ def test_stale_amphora_makes_lb_error():
 
 
 @pytest.mark.parametrize("backend_status", ["UP", "DOWN"])
-def test_a_pool_without_members_is_offline_not_error(backend_status):
-    """Octavia: nothing to balance to is OFFLINE (haproxy reports an empty backend DOWN)."""
+def test_a_listeners_pool_without_members_is_online_not_error(backend_status):
+    """Octavia: a pool a listener uses is ONLINE even with no members (haproxy reports an empty
+    backend DOWN, which is not a failure of anything)."""
     lb = loadbalancer("lb", listeners=[listener("l1", "p1")], pools=[pool("p1", [])])
     hb = heartbeat(listeners={"l1": "OPEN"}, pools={"p1": (backend_status, {})})
-    assert _statuses(lb, hb) == {"p1": OFFLINE, "l1": ONLINE, "lb": ONLINE}
+    assert _statuses(lb, hb) == {"p1": ONLINE, "l1": ONLINE, "lb": ONLINE}

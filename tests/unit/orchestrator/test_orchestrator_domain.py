@@ -103,12 +103,12 @@ def test_settings_convert_the_libpq_uri():
 
 
 @pytest.mark.parametrize(
-    ("kind", "provisioning", "operating", "admin_up", "empty", "expected"),
+    ("kind", "provisioning", "operating", "admin_up", "unreached", "expected"),
     [
         # New objects go ONLINE, or OFFLINE when disabled.
         ("listener", "PENDING_CREATE", "OFFLINE", True, False, "ONLINE"),
         ("listener", "PENDING_CREATE", "OFFLINE", False, False, "OFFLINE"),
-        # A pool without members stays OFFLINE (Octavia).
+        # A pool no listener reaches is in no config: OFFLINE (Octavia).
         ("pool", "PENDING_CREATE", "OFFLINE", True, True, "OFFLINE"),
         ("pool", "PENDING_CREATE", "OFFLINE", True, False, "ONLINE"),
         # An update leaves what the heartbeats said.
@@ -124,9 +124,11 @@ def test_settings_convert_the_libpq_uri():
     ],
 )
 def test_operating_status_when_a_change_is_applied(
-    kind, provisioning, operating, admin_up, empty, expected
+    kind, provisioning, operating, admin_up, unreached, expected
 ):
     from services.orchestrator.domain import status
 
-    got = status.operating_after_success(kind, provisioning, operating, admin_up, empty=empty)
+    got = status.operating_after_success(
+        kind, provisioning, operating, admin_up, unreached=unreached
+    )
     assert got == expected
