@@ -180,7 +180,11 @@ def write(session: Session, lb: LoadBalancerRow, plan: Plan) -> None:
                     **_columns(member, "pool_id"),
                     **pending,
                     pool_id=pool["id"],
-                    operating_status=initial_member_status(None, has_monitor=hm is not None),
+                    operating_status=initial_member_status(
+                        None,
+                        has_monitor=hm is not None,
+                        admin_up=member.get("admin_state_up", True),
+                    ),
                 )
             )
         if hm is not None:

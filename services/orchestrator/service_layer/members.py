@@ -45,8 +45,13 @@ def check_new_member(values: dict[str, Any], at: str = "") -> None:
     _check_member(values, at)
 
 
-def initial_member_status(pool: Any, has_monitor: bool | None = None) -> str:
-    """Octavia: without a health monitor a member's health is unknown (NO_MONITOR)."""
+def initial_member_status(
+    pool: Any, has_monitor: bool | None = None, *, admin_up: bool = True
+) -> str:
+    """Octavia: a disabled member is OFFLINE; without a health monitor an enabled member's
+    health is unknown (NO_MONITOR)."""
+    if not admin_up:
+        return status.OFFLINE
     if has_monitor is None:
         has_monitor = any(map(alive, pool.health_monitors))
     return status.OFFLINE if has_monitor else status.NO_MONITOR
@@ -69,7 +74,7 @@ def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, 
         id=new_id(fields["id"]),
         project_id=pool.project_id,
         provisioning_status=status.PENDING_CREATE,
-        operating_status=initial_member_status(pool),
+        operating_status=initial_member_status(pool, admin_up=fields.get("admin_state_up", True)),
     )
     quotas.reserve(session, member.project_id, "member")
     session.add(member)
@@ -166,7 +171,9 @@ def batch_update_members(
                 pool_id=pool.id,
                 project_id=pool.project_id,
                 provisioning_status=status.PENDING_CREATE,
-                operating_status=initial_member_status(pool),
+                operating_status=initial_member_status(
+                    pool, admin_up=values.get("admin_state_up", True)
+                ),
             )
         )
     if not additive_only:

@@ -166,7 +166,11 @@ def create(
                 **{k: v for k, v in member.items() if k != "pool_id"},
                 **pending,
                 pool_id=pool.id,
-                operating_status=initial_member_status(None, has_monitor=monitor is not None),
+                operating_status=initial_member_status(
+                    None,
+                    has_monitor=monitor is not None,
+                    admin_up=member.get("admin_state_up", True),
+                ),
             )
         )
     if monitor is not None:

@@ -132,3 +132,13 @@ def test_operating_status_when_a_change_is_applied(
         kind, provisioning, operating, admin_up, unreached=unreached
     )
     assert got == expected
+
+
+def test_a_new_members_operating_status():
+    from services.orchestrator.service_layer.members import initial_member_status
+
+    assert initial_member_status(None, has_monitor=False) == "NO_MONITOR"
+    assert initial_member_status(None, has_monitor=True) == "OFFLINE"
+    # A disabled member is OFFLINE from the start (and stays so: the health service says the
+    # same), not NO_MONITOR until the first heartbeat (Octavia's API tests compare the two).
+    assert initial_member_status(None, has_monitor=False, admin_up=False) == "OFFLINE"
