@@ -110,24 +110,32 @@ class Processes:
     """What this run started: stopped in reverse order, by pid, on every exit path."""
 
     def __init__(self) -> None:
-        self.started: list[tuple[str, subprocess.Popen]] = []
+        # (name, process, signal its whole process group)
+        self.started: list[tuple[str, subprocess.Popen, bool]] = []
 
-    def start(self, name: str, argv: list[str], log_path: Path, **kw) -> subprocess.Popen:
+    def start(
+        self, name: str, argv: list[str], log_path: Path, group: bool = False, **kw
+    ) -> subprocess.Popen:
+        """Starts argv in a session of its own. group: stop it by its process group (its
+        children too); otherwise the process alone (it stops its own children)."""
         out = open(log_path, "ab")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
             argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
         )
         out.close()
-        self.started.append((name, proc))
+        self.started.append((name, proc, group))
         return proc
 
     def stop_all(self) -> None:
-        for name, proc in reversed(self.started):
-            if proc.poll() is not None:
+        for name, proc, group in reversed(self.started):
+            if proc.poll() is not None and not group:
                 continue
             log(f"stopping {name} (pid {proc.pid})")
             with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
+                if group:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                else:
+                    proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
@@ -369,7 +377,15 @@ not_implemented_is_error = false
 """
 
 
-def run_tempest(bin_dir: Path, work: Path, keystone: str, network: str, regex: str, conc: int):
+def run_tempest(
+    bin_dir: Path,
+    work: Path,
+    procs: Processes,
+    keystone: str,
+    network: str,
+    regex: str,
+    conc: int,
+):
     ws = work / "tempest"
     # HOME: tempest records its workspaces in ~/.tempest; this run's stays in the work dir.
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "HOME": str(work)}
@@ -384,20 +400,16 @@ def run_tempest(bin_dir: Path, work: Path, keystone: str, network: str, regex: s
     (ws / "etc" / "tempest.conf").write_text(tempest_conf(keystone, network))
     log(f"tempest: running {regex} with concurrency {conc}")
     started = time.monotonic()
-    subprocess.run(
-        [
-            str(bin_dir / "tempest"),
-            "run",
-            "--regex",
-            regex,
-            "--concurrency",
-            str(conc),
-        ],
+    # Its own process group: an interrupted run stops tempest's stestr workers with it.
+    tempest = procs.start(
+        "tempest",
+        [str(bin_dir / "tempest"), "run", "--regex", regex, "--concurrency", str(conc)],
+        work / "tempest-run.log",
         env=env,
         cwd=str(ws),
-        stdout=open(work / "tempest-run.log", "wb"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
+        group=True,
     )
+    tempest.wait()
     elapsed = time.monotonic() - started
     stream = subprocess.run(
         [str(bin_dir / "stestr"), "last", "--subunit"],
@@ -499,7 +511,13 @@ def main(argv: list[str] | None = None) -> int:
         api_url, _ = start_stack(work, keystone, procs, args.compute_driver)
         register_services(keystone, api_url)
         results, elapsed = run_tempest(
-            bin_dir, work, keystone, network_id(api_url, keystone), args.regex, args.concurrency
+            bin_dir,
+            work,
+            procs,
+            keystone,
+            network_id(api_url, keystone),
+            args.regex,
+            args.concurrency,
         )
         status = report(results, elapsed, work, REPO / ".conformance")
         if not results:
@@ -511,6 +529,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"failed: {err}")
         status = 1
     finally:
+        # A second signal (a supervisor's, or timeout's passing its own on) must not cut the
+        # cleanup short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         procs.stop_all()
         for path, value in saved.items():
             with contextlib.suppress(OSError):

@@ -68,6 +68,8 @@ def _meta(meta: g.ResourceMeta, *, description: bool = True) -> dict[str, Any]:
         "id": meta.id,
         "name": meta.name,
         "project_id": meta.project_id,
+        # Octavia still returns the deprecated tenant_id beside project_id on every resource.
+        "tenant_id": meta.project_id,
         "provisioning_status": provisioning(meta.provisioning_status),
         "operating_status": operating(meta.operating_status),
         "admin_state_up": meta.admin_state_up,

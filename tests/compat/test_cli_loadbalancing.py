@@ -193,6 +193,6 @@ def test_failover_and_cascade_delete(stack, subnet_id):
     )
     cli(stack, "loadbalancer", "listener", "create", "--protocol", "HTTP", "--protocol-port",
         "80", "--wait", lb["id"])  # fmt: skip
-    assert "409" in cli_fails(stack, "loadbalancer", "delete", lb["id"])
+    assert "400" in cli_fails(stack, "loadbalancer", "delete", lb["id"])  # has children
     cli(stack, "loadbalancer", "delete", "--cascade", "--wait", lb["id"], parse=False)
     assert cli(stack, "loadbalancer", "list", "--name", name) == []

@@ -260,3 +260,30 @@ def test_allowed_cidrs_must_match_a_vip_ip_version(admin: Api, foreign: dict):
     assert shown["allowed_cidrs"] == ["192.0.2.0/24"]
     admin.wait_lb(foreign["lb"])
     admin.delete(f"/v2/lbaas/listeners/{listener_id}")
+
+
+def test_every_resource_carries_tenant_id_beside_project_id(admin: Api, foreign: dict):
+    """Octavia still returns the deprecated tenant_id on every resource, children included."""
+    for kind, path in _paths(foreign).items():
+        body = admin.get(path)
+        (view,) = body.values()
+        assert view["tenant_id"] == view["project_id"] == OTHER_PROJECT, (kind, view)
+    # The children nested in a fully populated create's answer too.
+    lb = admin.post(
+        "/v2/lbaas/loadbalancers",
+        {
+            "loadbalancer": {
+                "vip_subnet_id": admin.get("/v2.0/subnets")["subnets"][0]["id"],
+                "listeners": [{"name": "l", "protocol": "TCP", "protocol_port": 80}],
+                "pools": [{"name": "p", "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}],
+            }
+        },
+    )["loadbalancer"]
+    for child in (*lb["listeners"], *lb["pools"]):
+        assert child["tenant_id"] == child["project_id"] == lb["project_id"], child
+    admin.wait_lb(lb["id"])
+    # Children and no cascade: Octavia's 400, not a 409.
+    response = admin.http.delete(f"/v2/lbaas/loadbalancers/{lb['id']}")
+    assert response.status_code == 400, response.text
+    assert response.json()["faultstring"].endswith("it has children")
+    admin.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")

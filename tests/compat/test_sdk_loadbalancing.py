@@ -370,8 +370,8 @@ def test_cascade_delete(conn, subnet_id):
                                                   timeout=1, max_retries=1)  # fmt: skip
     policy = conn.load_balancer.create_l7_policy(listener_id=listener.id, action="REJECT")
     active(conn, lb.id)
-    with pytest.raises(openstack.exceptions.ConflictException):
-        conn.load_balancer.delete_load_balancer(lb.id)  # children present, no cascade: 409
+    with pytest.raises(openstack.exceptions.BadRequestException, match="it has children"):
+        conn.load_balancer.delete_load_balancer(lb.id)  # children present, no cascade: 400
     conn.load_balancer.delete_load_balancer(lb.id, cascade=True)
     conn.load_balancer.wait_for_delete(lb, interval=0.1, wait=60)
     for getter, rid in [

@@ -27,6 +27,7 @@ pytestmark = [
 
 HTTPS_PORT = 8443
 MTLS_PORT = 8444
+SNI_ONLY_PORT = 8445
 HTTP_PORT = 8080
 
 
@@ -201,6 +202,76 @@ def test_sni_picks_the_certificate_and_the_default_answers_otherwise(tls_lb, pki
     )
     assert out.returncode != 0
     assert "default.example.com" in out.stderr or "no alternative" in out.stderr, out.stderr
+
+
+def test_sni_only_listener_carries_traffic(api: Api, backend: Backend, tls_lb, pki) -> None:
+    """Octavia accepts a TERMINATED_HTTPS listener with SNI certificates and no default one;
+    the first SNI certificate then answers clients without a name (or with an unknown one)."""
+    alpha, beta = (
+        store(api, f"sni-only-{n}", certificate=pki["certs"][n].cert_pem,
+              private_key=pki["certs"][n].key_pem)
+        for n in ("alpha", "beta")
+    )  # fmt: skip
+    # A pool of its own: a pool is the default pool of one listener at most.
+    other = api.http.post(
+        "/v2/lbaas/listeners",
+        json={
+            "listener": {
+                "loadbalancer_id": tls_lb["id"],
+                "protocol": "TERMINATED_HTTPS",
+                "protocol_port": SNI_ONLY_PORT,
+                "sni_container_refs": [alpha],
+                "default_pool_id": tls_lb["pools"][0]["id"],
+            }
+        },
+    )
+    assert other.status_code == 409, other.text
+    assert "already the default pool" in other.json()["faultstring"]
+    listener = api.post(
+        "/v2/lbaas/listeners",
+        {
+            "listener": {
+                "loadbalancer_id": tls_lb["id"],
+                "protocol": "TERMINATED_HTTPS",
+                "protocol_port": SNI_ONLY_PORT,
+                "sni_container_refs": [alpha, beta],
+            }
+        },
+    )["listener"]
+    api.post(
+        "/v2/lbaas/pools",
+        {
+            "pool": {
+                "listener_id": listener["id"],
+                "protocol": "HTTP",
+                "lb_algorithm": "ROUND_ROBIN",
+                "members": [{"address": backend.host, "protocol_port": backend.port}],
+            }
+        },
+    )
+    assert listener["default_tls_container_ref"] is None
+    api.wait_lb(tls_lb["id"], timeout=90)
+    vip = tls_lb["vip_address"]
+    wait_for(
+        lambda: "alpha.example.com" in served_subject(vip, SNI_ONLY_PORT, None),
+        30,
+        "the SNI-only listener serving",
+        interval=0.5,
+    )
+    assert "CN = Beta Service" in served_subject(vip, SNI_ONLY_PORT, "beta.example.com")
+    assert "CN = alpha.example.com" in served_subject(vip, SNI_ONLY_PORT, "other.example.com")
+    for host in ("alpha.example.com", "beta.example.com"):
+        out = curl(
+            f"https://{host}:{SNI_ONLY_PORT}/",
+            "--resolve",
+            f"{host}:{SNI_ONLY_PORT}:{vip}",
+            "--cacert",
+            str(pki["files"] / "root.pem"),
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == ["tls-backend", "200"], out.stdout
+    api.delete(f"/v2/lbaas/listeners/{listener['id']}")
+    api.wait_lb(tls_lb["id"], timeout=90)
 
 
 def test_mandatory_client_authentication(tls_lb, pki) -> None:

@@ -62,6 +62,7 @@ class MetaView(View):
     id: str
     name: str
     project_id: str
+    tenant_id: str
     provisioning_status: str
     operating_status: str
     admin_state_up: bool

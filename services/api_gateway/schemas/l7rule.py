@@ -171,6 +171,7 @@ class L7RuleView(View):
 
     id: str
     project_id: str
+    tenant_id: str
     provisioning_status: str
     operating_status: str
     admin_state_up: bool

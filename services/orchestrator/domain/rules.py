@@ -173,10 +173,13 @@ def redirect_url_problem(url: str, field: str) -> Problem | None:
 def listener_tls_problem(v: dict[str, Any]) -> Problem | None:
     """Octavia's listener TLS checks over the listener's complete (merged) values."""
     terminated = v.get("protocol") == "TERMINATED_HTTPS"
-    if terminated and not v.get("default_tls_container_ref"):
+    if terminated and not v.get("default_tls_container_ref") and not v.get("sni_container_refs"):
+        # Octavia's rule: either will do; without a default, the first SNI certificate answers
+        # clients that send no name or one no certificate has.
         return (
             "default_tls_container_ref",
-            "A TERMINATED_HTTPS listener requires a default_tls_container_ref.",
+            "An SNI or default certificate container reference must be provided for "
+            "TERMINATED_HTTPS listeners.",
         )
     if not terminated:
         for name in (

@@ -76,7 +76,9 @@ def check_allowed_cidrs(lb: LoadBalancerRow, values: dict[str, Any], at: str = "
         raise InvalidInput(problem, field=f"{at}allowed_cidrs")
 
 
-def _check_default_pool(lb: LoadBalancerRow, protocol: str, pool_id: str | None) -> None:
+def _check_default_pool(
+    lb: LoadBalancerRow, protocol: str, pool_id: str | None, listener_id: str = ""
+) -> None:
     if not pool_id:
         return
     pool = next((p for p in lb.pools if p.id == pool_id and alive(p)), None)
@@ -85,6 +87,15 @@ def _check_default_pool(lb: LoadBalancerRow, protocol: str, pool_id: str | None)
             f"Pool {pool_id} not found on load balancer {lb.id}.", field="default_pool_id"
         )
     check_pool_protocol(protocol, pool.protocol, "default_pool_id")
+    # The renderers give each listener's default pool its own backend settings (timeouts,
+    # PROXY protocol): a pool is the default pool of one listener at most. Refused here, before
+    # anything is written, rather than accepted and then failing in the renderer (ERROR).
+    for other in filter(alive, lb.listeners):
+        if other.id != listener_id and other.default_pool_id == pool_id:
+            raise Conflict(
+                f"Pool {pool_id} is already the default pool of listener {other.id}.",
+                field="default_pool_id",
+            )
 
 
 def _check_limits(values: dict[str, Any], at: str = "") -> None:
@@ -110,7 +121,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
                 f"Another listener on load balancer {lb.id} already uses port {port}.",
                 field="protocol_port",
             )
-    _check_default_pool(lb, protocol, fields["default_pool_id"])
+    _check_default_pool(lb, protocol, fields["default_pool_id"], fields.get("id") or "")
     listener = ListenerRow(
         **{k: v for k, v in fields.items() if k != "id"},
         id=new_id(fields["id"]),
@@ -154,7 +165,7 @@ def update(
         check_tls({**current, **changes, "protocol": listener.protocol})
         certificates.check_listener_refs(session, lb.project_id, changes)
     if "default_pool_id" in changes:
-        _check_default_pool(lb, listener.protocol, changes["default_pool_id"])
+        _check_default_pool(lb, listener.protocol, changes["default_pool_id"], listener.id)
     apply_changes(listener, changes)
     mark_updated(listener)
     accept_change(session, deps, lb)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.errors import InvalidInput, Precondition, Unsupported
+from services.common.errors import InvalidInput, Unsupported
 from services.orchestrator.adapters.db.models import (
     HealthMonitorRow,
     L7PolicyRow,
@@ -270,7 +270,8 @@ def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool
         return  # already being deleted: deleting again is a no-op
     children = [*filter(alive, lb.listeners), *filter(alive, lb.pools)]
     if children and not cascade:
-        raise Precondition("Load Balancer has children; delete them or use cascade.", field="id")
+        # Octavia's ValidationException: a 400, not a conflict.
+        raise InvalidInput(f"Cannot delete Load Balancer {lb.id} - it has children", field="id")
     for listener in lb.listeners:
         listener.provisioning_status = status.PENDING_DELETE
         l7.mark_listener_policies_deleted(listener)

@@ -56,6 +56,20 @@ def test_certificate_files_modes_and_crt_list(renderer: HaproxyRenderer) -> None
     assert "key-manager" not in files["haproxy.cfg"][0].decode()
 
 
+def test_sni_only_listener_answers_with_its_first_sni_certificate(
+    renderer: HaproxyRenderer,
+) -> None:
+    """Octavia accepts a TERMINATED_HTTPS listener with SNI certificates only: the first one is
+    then the default (the unfiltered first crt-list entry)."""
+    lb = ts.terminated_lb()
+    lb.listeners[0].default_tls_container_ref = ""
+    files = _files(renderer, lb)
+    sni_a, sni_b = (f"certs/{ref_name(r)}.pem" for r in (ts.SNI_A_REF, ts.SNI_B_REF))
+    assert f"certs/{ref_name(ts.DEFAULT_REF)}.pem" not in files
+    crt_list = files[f"certs/{ts.TLS_LISTENER_ID}.crt-list"][0].decode().splitlines()
+    assert crt_list == [f"conf/{sni_a}", f"conf/{sni_b} b.example.test *.b.example.test"]
+
+
 def test_bind_line_options(renderer: HaproxyRenderer) -> None:
     bind = _bind(_cfg(renderer, ts.terminated_lb()))
     ca, crl = ref_name(ts.CLIENT_CA_REF), ref_name(ts.CLIENT_CRL_REF)
@@ -95,7 +109,8 @@ def test_missing_or_wrong_material_is_invalid(renderer: HaproxyRenderer) -> None
         renderer.render(lb, samples.target(), ts.materials())
     lb = ts.terminated_lb()
     lb.listeners[0].default_tls_container_ref = ""
-    with pytest.raises(InvalidInput, match="needs a default certificate"):
+    del lb.listeners[0].sni_container_refs[:]
+    with pytest.raises(InvalidInput, match="needs a default or an SNI certificate"):
         renderer.render(lb, samples.target(), ts.materials())
 
 

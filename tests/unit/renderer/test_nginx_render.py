@@ -77,6 +77,21 @@ def test_sni_host_names_go_to_the_first_certificate_naming_them(renderer) -> Non
     assert text.count("ssl_certificate_key") == 3
 
 
+def test_sni_only_listener_answers_with_its_first_sni_certificate(renderer) -> None:
+    lb = samples.tls_lb()
+    lb.listeners[0].default_tls_container_ref = ""
+    text = _render(renderer, lb)
+    first = f"certs/{tls.ref_name(samples.SNI_REFS[0])}.pem"
+    assert f"certs/{tls.ref_name(samples.DEFAULT_REF)}.pem" not in text
+    # The first SNI certificate's block is the default server, and it still serves its names.
+    block = text.split(f"ssl_certificate {first};")[0].rsplit("server {", 1)[1]
+    assert "default_server" in block and "server_name" not in block
+    assert text.count("server_name a.example.com www.a.example.com;") == 1
+    lb.listeners[0].ClearField("sni_container_refs")
+    with pytest.raises(InvalidInput, match="needs a default or an SNI certificate"):
+        renderer.render(lb, samples.target(), samples.tls_materials())
+
+
 def test_missing_tls_material_is_invalid(renderer: NginxRenderer) -> None:
     lb = samples.tls_lb()
     lb.listeners[0].sni_container_refs.append("https://certs.example/unknown")

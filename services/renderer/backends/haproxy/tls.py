@@ -118,19 +118,21 @@ def listener_tls(
                     f"{field}.{name} needs a TERMINATED_HTTPS listener", field=f"{field}.{name}"
                 )
         return None
-    if not listener.default_tls_container_ref:
+    # Without a default certificate the first SNI certificate is the default (Octavia's rule).
+    default_ref, default_field = listener.default_tls_container_ref, "default_tls_container_ref"
+    if not default_ref and listener.sni_container_refs:
+        default_ref, default_field = listener.sni_container_refs[0], "sni_container_refs"
+    if not default_ref:
         raise InvalidInput(
-            "a TERMINATED_HTTPS listener needs a default certificate",
+            "a TERMINATED_HTTPS listener needs a default or an SNI certificate",
             field=f"{field}.default_tls_container_ref",
         )
-    default = materials.get(
-        listener.default_tls_container_ref, f"{field}.default_tls_container_ref", key=True
-    )
+    default = materials.get(default_ref, f"{field}.{default_field}", key=True)
     # The first crt-list entry is haproxy's default certificate: it answers a client without
     # SNI or with a name no entry has. It carries no filter, so its own names match as well.
     entries = [{"path": files.certificate(default), "snis": []}]
     for ref in dict.fromkeys(listener.sni_container_refs):
-        if ref == listener.default_tls_container_ref:
+        if ref == default_ref:
             continue
         material = materials.get(ref, f"{field}.sni_container_refs", key=True)
         snis = [filters.sni_name(n, f"{field}.sni_container_refs") for n in material.hostnames]

@@ -281,14 +281,16 @@ def _tls(
     materials: tls.Materials,
     certs: dict[str, tls.Material],
 ) -> dict[str, Any]:
-    if not listener.default_tls_container_ref:
+    # Without a default certificate the first SNI certificate is the default (Octavia's rule).
+    default_ref, default_field = listener.default_tls_container_ref, "default_tls_container_ref"
+    if not default_ref and listener.sni_container_refs:
+        default_ref, default_field = listener.sni_container_refs[0], "sni_container_refs[0]"
+    if not default_ref:
         raise InvalidInput(
-            f"{field}.default_tls_container_ref is required for TERMINATED_HTTPS",
+            f"{field}: a TERMINATED_HTTPS listener needs a default or an SNI certificate",
             field=f"{field}.default_tls_container_ref",
         )
-    default = materials.get(
-        listener.default_tls_container_ref, f"{field}.default_tls_container_ref", key=True
-    )
+    default = materials.get(default_ref, f"{field}.{default_field}", key=True)
     # SNI: each host name goes to the first SNI certificate that names it; a name no SNI
     # certificate claims is answered with the default certificate (nginx's default_server).
     sni = []
