@@ -29,10 +29,9 @@ OTHER_PROJECT = "c0ffee00c0ffee00c0ffee00c0ffee00"
 
 
 @pytest.fixture(scope="module")
-def admin(noop_stack: RunningStack):
-    client = Api(noop_stack.api_url, noop_stack.token("admin"))
-    yield client
-    client.close()
+def admin(rest: Api) -> Api:
+    """The admin's REST client (conftest's)."""
+    return rest
 
 
 @pytest.fixture(scope="module")
