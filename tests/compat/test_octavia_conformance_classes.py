@@ -179,6 +179,10 @@ def test_unsupported_option_is_octavias_501(admin: Api, foreign: dict):
         }
         response = admin.http.post("/v2/lbaas/pools", json={"pool": pool})
         assert response.status_code == 501, response.text
+    # A parent that does not exist is a 404 first, as in Octavia (the provider is not asked).
+    listener = {"loadbalancer_id": str(uuid.uuid4()), "protocol": "UDP", "protocol_port": 53}
+    response = admin.http.post("/v2/lbaas/listeners", json={"listener": listener})
+    assert response.status_code == 404, response.text
 
 
 def test_pool_no_listener_reaches_is_offline(admin: Api, subnet: str):

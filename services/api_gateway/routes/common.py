@@ -24,6 +24,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "Policy does not allow this request, or a quota is exceeded."),
         (404, "Not found."),
         (409, "Conflict with the object's state."),
+        (
+            501,
+            "The provider does not support a requested option or action (Octavia's "
+            "\"Provider '...' does not support a requested option: ...\").",
+        ),
     )
 }
 

@@ -87,6 +87,11 @@ class OrchestratorServicer(
         if kind and self._features.needs_backend:
             scope = _scope(request)
             backend = await self._tx(lambda s: loadbalancers.backend_of(s, scope, kind, id))
+            if backend is None:
+                # Not found, or another project's: the use case answers that (404, 403), as
+                # Octavia does before it asks its provider anything. (With one renderer for
+                # every backend nothing is looked up, and the gate answers first.)
+                return
         await self._features.check(needs, backend)
 
     async def _tx(self, work: Callable[[Session], T]) -> T:
