@@ -211,6 +211,7 @@ def docker_engine(start_timeout: float = 60) -> Iterator[Engine]:
         yield Engine(docker, proc.pid, log, installed, took)
     finally:
         _stop(proc)
+        log.unlink(missing_ok=True)  # a failure to start quoted its tail already
         problems = saved.restore()
         if problems:
             pytest.fail("host networking not restored after dockerd: " + "; ".join(problems))
