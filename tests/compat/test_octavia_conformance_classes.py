@@ -290,3 +290,18 @@ def test_every_resource_carries_tenant_id_beside_project_id(admin: Api, foreign:
     assert response.status_code == 400, response.text
     assert response.json()["faultstring"].endswith("it has children")
     admin.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")
+
+
+def test_an_ipv6_zone_is_refused_where_an_address_is_asked(admin: Api, foreign: dict):
+    """ "fe80::1%eth0" parses as an address in Python, but no config can use it: it was accepted,
+    then the renderer refused it and the load balancer went to ERROR. Now a 400 naming the field."""
+    pool = f"/v2/lbaas/pools/{foreign['pool']}/members"
+    for extra, field in (
+        ({"address": "fe80::1%eth0"}, "address"),
+        ({"address": "127.0.0.12", "monitor_address": "fe80::1%25lo"}, "monitor_address"),
+    ):
+        body = {"member": {"protocol_port": 80, **extra}}
+        response = admin.http.post(pool, json=body)
+        assert response.status_code == 400, response.text
+        assert field in response.json()["faultstring"], response.text
+    assert admin.lb(foreign["lb"])["provisioning_status"] != "ERROR"

@@ -164,9 +164,14 @@ def _ip(v: Any) -> str:
     if not isinstance(v, str):
         raise ValueError("Value should be IPv4 or IPv6 format")
     try:
-        return str(ipaddress.ip_address(v))
+        address = ipaddress.ip_address(v)
     except ValueError:
         raise ValueError("Value should be IPv4 or IPv6 format") from None
+    # Python reads "fe80::1%eth0" as an address with a zone; no config can use one (the
+    # renderers refuse it), so it was accepted and then put the load balancer in ERROR.
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        raise ValueError("Value should be IPv4 or IPv6 format, without a zone (%)")
+    return str(address)
 
 
 def _cidr(v: Any) -> str:
