@@ -83,6 +83,17 @@ def curl(url: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def https_get(vip: str, port: int, host: str, pki) -> subprocess.CompletedProcess:
+    """GET https://host:port/ through the VIP, verifying the chain and the name."""
+    return curl(
+        f"https://{host}:{port}/",
+        "--resolve",
+        f"{host}:{port}:{vip}",
+        "--cacert",
+        str(pki["files"] / "root.pem"),
+    )
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     root = make_ca("E2E Root CA")
@@ -181,25 +192,12 @@ def test_sni_picks_the_certificate_and_the_default_answers_otherwise(tls_lb, pki
     assert "CN = default.example.com" in served_subject(vip, HTTPS_PORT, "other.example.com")
 
     # curl verifies the chain and the host name, then gets the backend's answer.
-    root = str(pki["files"] / "root.pem")
     for host in ("alpha.example.com", "beta.example.com", "default.example.com"):
-        out = curl(
-            f"https://{host}:{HTTPS_PORT}/",
-            "--resolve",
-            f"{host}:{HTTPS_PORT}:{vip}",
-            "--cacert",
-            root,
-        )
+        out = https_get(vip, HTTPS_PORT, host, pki)
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines() == ["tls-backend", "200"], out.stdout
     # A name no certificate carries gets the default one, which curl refuses to trust for it.
-    out = curl(
-        f"https://other.example.com:{HTTPS_PORT}/",
-        "--resolve",
-        f"other.example.com:{HTTPS_PORT}:{vip}",
-        "--cacert",
-        root,
-    )
+    out = https_get(vip, HTTPS_PORT, "other.example.com", pki)
     assert out.returncode != 0
     assert "default.example.com" in out.stderr or "no alternative" in out.stderr, out.stderr
 
@@ -261,13 +259,7 @@ def test_sni_only_listener_carries_traffic(api: Api, backend: Backend, tls_lb, p
     assert "CN = Beta Service" in served_subject(vip, SNI_ONLY_PORT, "beta.example.com")
     assert "CN = alpha.example.com" in served_subject(vip, SNI_ONLY_PORT, "other.example.com")
     for host in ("alpha.example.com", "beta.example.com"):
-        out = curl(
-            f"https://{host}:{SNI_ONLY_PORT}/",
-            "--resolve",
-            f"{host}:{SNI_ONLY_PORT}:{vip}",
-            "--cacert",
-            str(pki["files"] / "root.pem"),
-        )
+        out = https_get(vip, SNI_ONLY_PORT, host, pki)
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines() == ["tls-backend", "200"], out.stdout
     api.delete(f"/v2/lbaas/listeners/{listener['id']}")
@@ -411,13 +403,7 @@ def test_nginx_amphora_http_https_sni_and_l7_by_path(
         assert "CN = alpha.example.com" in served_subject(vip, HTTPS_PORT, "alpha.example.com")
         assert "CN = Beta Service" in served_subject(vip, HTTPS_PORT, "www.beta.example.com")
         assert "CN = default.example.com" in served_subject(vip, HTTPS_PORT, "other.example.com")
-        out = curl(
-            f"https://beta.example.com:{HTTPS_PORT}/",
-            "--resolve",
-            f"beta.example.com:{HTTPS_PORT}:{vip}",
-            "--cacert",
-            str(pki["files"] / "root.pem"),
-        )
+        out = https_get(vip, HTTPS_PORT, "beta.example.com", pki)
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines() == ["nginx-web", "200"], out.stdout
         api.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")
