@@ -17,8 +17,9 @@ Behaviour follows octavia/api/common/pagination.py:
 * `limit` (absent = the maximum page size, capped at it; `infinite` or < 1 = no limit;
   not an integer = 400), `marker` (id of an object; unknown = 400 like Octavia's
   InvalidMarker), `page_reverse=True` (the page just before the marker).
-* `<collection>_links`: `next` when more objects follow the page, `previous` when a
-  marker was given and objects precede the page; hrefs are full URLs keeping the query.
+* `<collection>_links`, with Octavia's relations: `next` when the page is full (limit
+  reached), `previous` whenever a marker was given (page_reverse pages too); hrefs are full
+  URLs keeping the query.
 * `fields=a,b` (or repeated) keeps only the named attributes (Octavia does not force id).
 """
 
@@ -382,12 +383,14 @@ def apply_list_query(
         stop = len(ordered) if limit is None else min(len(ordered), start + limit)
     page = ordered[start:stop]
 
+    # Octavia's relations, page_reverse pages included: `previous` whenever a marker was given,
+    # `next` whenever the page is full (so a full last page has a `next` to an empty one).
     links: list[dict[str, str]] = []
     if page:
-        if marker_obj is not None and start > 0:
+        if marker_obj is not None:
             extra = [("marker", str(page[0].get(key))), ("page_reverse", "True")]
             links.append({"rel": "previous", "href": _href(request, extra, limit)})
-        if limit is not None and stop < len(ordered):
+        if limit is not None and len(page) >= limit:
             extra = [("marker", str(page[-1].get(key)))]
             links.append({"rel": "next", "href": _href(request, extra, limit)})
 

@@ -278,9 +278,18 @@ def test_page_reverse_returns_page_before_marker_in_normal_order():
     assert ids(out) == ["id-03", "id-04"]
     assert link(out, "previous") == {"limit": "2", "marker": "id-03", "page_reverse": "True"}
     assert link(out, "next") == {"limit": "2", "marker": "id-04"}
+    # Octavia's relations on a short reverse page: `previous` (a marker was given), no `next`.
     first = run("limit=5&marker=id-03&page_reverse=true")
     assert ids(first) == ["id-01", "id-02"]
-    assert link(first, "previous") is None
+    assert link(first, "previous") == {"limit": "5", "marker": "id-01", "page_reverse": "True"}
+    assert link(first, "next") is None
+
+
+def test_a_full_last_page_has_next_as_octavia():
+    out = run("limit=2&marker=id-05")
+    assert ids(out) == ["id-06", "id-07"]
+    assert link(out, "next") == {"limit": "2", "marker": "id-07"}
+    assert ids(run("limit=2&marker=id-07")) == []
 
 
 def test_following_next_links_visits_everything_once():
