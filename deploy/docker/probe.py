@@ -50,7 +50,7 @@ def _health(env: Mapping[str, str]) -> tuple[str, str]:
 
 
 def _compute(env: Mapping[str, str]) -> tuple[str, str]:
-    from services.compute_host.config import Settings
+    from services.orchestrator.compute_host.config import Settings
 
     return Settings.from_env(env).bind_address, internal_tls.COMPUTE
 

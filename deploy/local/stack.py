@@ -159,7 +159,7 @@ class StackSettings:
     netns_bridge: str = "lbaas-br0"
     netns_cidr: str = "10.240.0.0/16"
     # LBAAS_COMPUTE_DRIVER=remote: the launcher also runs the compute host
-    # (services.compute_host), bound to compute_host_addr (LBAAS_COMPUTE_HOST_ADDR); the workers
+    # (services.orchestrator.compute_host), bound to compute_host_addr (LBAAS_COMPUTE_HOST_ADDR); the workers
     # call it at compute_addr (LBAAS_COMPUTE_ADDR, default the bind address).
     compute_host_addr: str = "127.0.0.1:9897"
     compute_addr: str = "127.0.0.1:9897"
@@ -415,7 +415,7 @@ class Stack:
             [
                 Service(
                     "compute",
-                    "services.compute_host",
+                    "services.orchestrator.compute_host",
                     grpc_addr=settings.compute_addr,
                     env={"LBAAS_COMPUTE_HOST_ADDR": settings.compute_host_addr},
                     identity=internal_tls.COMPUTE,

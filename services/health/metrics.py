@@ -10,16 +10,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from services.health.domain.drops import DropCounts
 from services.health.domain.envelope import RejectReason
+from services.health.domain.failover import FailoverGate
+from services.health.domain.intake import HeartbeatIntake
+from services.health.domain.watch import StaleWatch
+from services.health.domain.writer import BatchWriter
 
-if TYPE_CHECKING:
-    from services.health.bootstrap import HealthApp
+
+class Counted(Protocol):
+    """What the collector reads of a running health service (bootstrap.HealthApp)."""
+
+    intake: HeartbeatIntake
+    writer: BatchWriter
+    gate: FailoverGate
+    watch: StaleWatch
+
+    @property
+    def drops(self) -> DropCounts: ...
+
 
 HEARTBEAT_LAG = Histogram(
     "lbaas_health_heartbeat_write_lag_seconds",
@@ -38,7 +53,7 @@ class HealthCollector(Collector):
     """Reads a running health service's counters at scrape time (from the metrics server's
     thread: each value is one attribute read, consistent enough for counters)."""
 
-    def __init__(self, app: HealthApp):
+    def __init__(self, app: Counted):
         self._app = app
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import procrastinate
 from sqlalchemy import Engine
@@ -133,10 +134,7 @@ def build(
     )
     queue = ProcrastinateReconcileQueue(engine)
     if certificates is None:
-        from services.orchestrator.certificates_config import CertificateSettings, build_store
-
-        cert_settings = CertificateSettings.from_env(settings.run_dir)
-        certificates = build_store(cert_settings, uow)  # type: ignore[assignment]
+        certificates = _certificate_store(uow, settings.run_dir)  # type: ignore[assignment]
     drivers = Drivers(
         compute=compute,
         agent=agent,
@@ -208,6 +206,21 @@ def build(
         housekeeper=housekeeper,
         servicer=servicer,
     )
+
+
+def _certificate_store(uow: UnitOfWork, run_dir: Path) -> object:
+    """The configured certificate driver (both CertificateStore for reconcile and
+    CertificateDriver for the API); openstacksdk is imported only for the barbican driver."""
+    from services.orchestrator.certificates_config import CertificateSettings
+
+    cert_settings = CertificateSettings.from_env(run_dir)
+    if cert_settings.driver == "barbican":
+        from services.orchestrator.adapters.certificates_barbican import BarbicanCertificateStore
+
+        return BarbicanCertificateStore(uow, cert_settings.barbican)  # type: ignore[arg-type]
+    from services.orchestrator.adapters.certificates_local import LocalCertificateStore
+
+    return LocalCertificateStore(uow, cert_settings.key_file)  # type: ignore[arg-type]
 
 
 def _renderers(

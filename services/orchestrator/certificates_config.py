@@ -63,15 +63,3 @@ class CertificateSettings:
                 "LBAAS_CERT_DRIVER=barbican needs LBAAS_BARBICAN_ENDPOINT or _AUTH_URL"
             )
         return cls(driver=driver, key_file=key_file, barbican=barbican)
-
-
-def build_store(settings: CertificateSettings, uow: object) -> object:
-    """The configured driver (both CertificateStore for reconcile and CertificateDriver for
-    the API); openstacksdk is imported only for the barbican driver."""
-    if settings.driver == "barbican":
-        from services.orchestrator.adapters.certificates_barbican import BarbicanCertificateStore
-
-        return BarbicanCertificateStore(uow, settings.barbican)  # type: ignore[arg-type]
-    from services.orchestrator.adapters.certificates_local import LocalCertificateStore
-
-    return LocalCertificateStore(uow, settings.key_file)  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ class Settings:
     stalled_worker_timeout: float = 10.0
     # "local" (agent processes on this host), "netns" (each amphora a network namespace on a
     # bridge, root only; ACTIVE_STANDBY pairs), "remote" (the local driver's amphorae on a
-    # compute host of their own, services/compute_host/, at compute_addr) or "noop" (amphorae
+    # compute host of their own, services/orchestrator/compute_host/, at compute_addr) or "noop" (amphorae
     # that exist only in the database, with an agent that accepts every config: for API tests
     # and benchmarks).
     compute_driver: str = "local"

@@ -30,13 +30,13 @@ from lbaas.common.v1 import graph_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.renderer.v1 import renderer_service_pb2
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.common.errors import DomainError
 from services.renderer.backends.f5_as3.renderer import As3Renderer
-from services.renderer.backends.f5_as3.schema import errors as as3_errors
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
+from tests.support.as3_schema import errors as as3_errors
+from tests.support.memory_orchestrator import MemoryOrchestrator
 from tests.unit import injection_checks as checks
 
 try:

@@ -12,9 +12,8 @@ from cryptography.x509.oid import NameOID
 
 from services.common.errors import DomainError, InvalidInput
 from services.orchestrator.adapters.key_decryption import load_pkcs12, load_private_key
+from services.orchestrator.domain.certificates import CA, CRL, TLS, TYPES
 
-TLS, CA, CRL = "TLS", "CA", "CRL"
-TYPES = (TLS, CA, CRL)
 # Per part; a large CA bundle (a system trust store) is about 200 KiB.
 MAX_PART_BYTES = 512 * 1024
 # All parts together: one large part (a CA bundle, a CRL) and small ones; a TLS certificate, its

@@ -15,11 +15,12 @@ from typing import Any
 from lbaas.renderer.v1 import renderer_service_pb2 as render_pb
 
 from services.common.errors import DomainError, Unavailable
-from services.orchestrator.adapters.certificate_bundle import TLS, Bundle
+from services.orchestrator.adapters.certificate_bundle import Bundle
+from services.orchestrator.adapters.db import certificate_lookup
 from services.orchestrator.adapters.db.certificate_models import CertificateRow
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.certificates_config import BarbicanSettings
-from services.orchestrator.service_layer import certificates
+from services.orchestrator.domain.certificates import TLS
 
 
 def connect(settings: BarbicanSettings) -> Any:
@@ -181,4 +182,4 @@ class BarbicanCertificateStore:
 
     def resolve(self, loadbalancer: object) -> list[object]:
         with self._uow.transaction() as session:
-            return list(certificates.resolve(session, loadbalancer, self.material))
+            return list(certificate_lookup.resolve(session, loadbalancer, self.material))

@@ -11,9 +11,9 @@ from lbaas.renderer.v1 import renderer_service_pb2 as render_pb
 
 from services.common.errors import Precondition
 from services.orchestrator.adapters.certificate_bundle import Bundle
+from services.orchestrator.adapters.db import certificate_lookup
 from services.orchestrator.adapters.db.certificate_models import CertificateRow
 from services.orchestrator.adapters.db.engine import UnitOfWork
-from services.orchestrator.service_layer import certificates
 
 REF_PREFIX = "local:"
 
@@ -95,4 +95,4 @@ class LocalCertificateStore:
 
     def resolve(self, loadbalancer: object) -> list[object]:
         with self._uow.transaction() as session:
-            return list(certificates.resolve(session, loadbalancer, self.material))
+            return list(certificate_lookup.resolve(session, loadbalancer, self.material))

@@ -3,7 +3,7 @@
 The messages name their fields as the dataclasses do, so fields are mapped by name; only the
 exceptions are written out: the certificate (a message of its own), agent_port (0 on the wire
 for None) and the heartbeat (a message beside the spec's fields). Used by both ends: the
-`remote` compute driver (compute_remote.py) and the compute host (services/compute_host/).
+`remote` compute driver (compute_remote.py) and the compute host (services/orchestrator/compute_host/).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `remote` compute driver: amphorae run on a compute host (services/compute_host/), a
+"""The `remote` compute driver: amphorae run on a compute host (services/orchestrator/compute_host/), a
 service of its own that every worker calls, as Nova is to Octavia's workers.
 
 The compute host runs the `local` driver, so its amphorae are agent processes there and outlive

@@ -1,6 +1,6 @@
 """Certificate use cases: the catalogue (create, get, list, delete with an in-use check), the
-reference checks listeners and pools make before anything is written, and the lookup the
-certificate drivers share when the reconcile pass resolves a graph's references.
+reference checks listeners and pools make before anything is written (the reconcile-time lookup
+is adapters/db/certificate_lookup.py).
 
 Both drivers keep one catalogue row per certificate (project, type, ref): the `local` driver
 stores the material in it, the `barbican` driver only the Barbican container href. So scoping,
@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-from lbaas.renderer.v1 import renderer_service_pb2 as render_pb
 from sqlalchemy import any_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, NotFound, Precondition
-from services.orchestrator.adapters.certificate_bundle import CA, CRL, TLS, Bundle
+from services.orchestrator.adapters.certificate_bundle import Bundle
 from services.orchestrator.adapters.db.certificate_models import CertificateRow
 from services.orchestrator.adapters.db.models import ListenerRow, PoolRow
+from services.orchestrator.domain.certificates import LISTENER_REFS, POOL_REFS
 from services.orchestrator.service_layer.common import Scope
-
-# Which certificate types each reference field accepts. A CA reference may name a TLS bundle:
-# its certificate is then the trust anchor (Octavia accepts either).
-LISTENER_REFS: dict[str, tuple[str, ...]] = {
-    "default_tls_container_ref": (TLS,),
-    "sni_container_refs": (TLS,),
-    "client_ca_tls_container_ref": (CA, TLS),
-    "client_crl_container_ref": (CRL,),
-}
-POOL_REFS: dict[str, tuple[str, ...]] = {
-    "tls_container_ref": (TLS,),
-    "ca_tls_container_ref": (CA, TLS),
-    "crl_container_ref": (CRL,),
-}
 
 
 class CertificateDriver(Protocol):
@@ -181,56 +167,3 @@ def check_pool_refs(
     session: Session, project_id: str, values: dict[str, Any], at: str = ""
 ) -> None:
     _check(session, project_id, values, POOL_REFS, at)
-
-
-# -- resolve (reconcile time) ------------------------------------------------------------------
-
-
-def graph_refs(loadbalancer: Any) -> list[tuple[str, str]]:
-    """(field, ref) for every certificate reference in a lbaas.common.v1.LoadBalancer graph, in
-    graph order, each ref once."""
-    found: dict[str, str] = {}
-    for i, listener in enumerate(loadbalancer.listeners):
-        for name in LISTENER_REFS:
-            value = getattr(listener, name)
-            for ref in [value] if isinstance(value, str) else list(value):
-                if ref:
-                    found.setdefault(ref, f"listeners[{i}].{name}")
-    for i, pool in enumerate(loadbalancer.pools):
-        for name in POOL_REFS:
-            ref = getattr(pool, name)
-            if ref:
-                found.setdefault(ref, f"pools[{i}].{name}")
-    return [(field_name, ref) for ref, field_name in found.items()]
-
-
-def resolve(
-    session: Session,
-    loadbalancer: Any,
-    material: Callable[[CertificateRow], render_pb.TlsMaterial],
-) -> list[render_pb.TlsMaterial]:
-    """TlsMaterial for each reference of the graph, from rows of the load balancer's project;
-    material(row) fetches the content (the driver's part)."""
-    refs = graph_refs(loadbalancer)
-    if not refs:
-        return []
-    project_id = loadbalancer.meta.project_id
-    rows = {
-        row.ref: row
-        for row in session.scalars(
-            select(CertificateRow).where(
-                CertificateRow.ref.in_([ref for _, ref in refs]),
-                CertificateRow.project_id == project_id,
-            )
-        )
-    }
-    out = []
-    for field_name, ref in refs:
-        row = rows.get(ref)
-        if row is None:
-            raise InvalidInput(
-                f"Certificate {ref} does not exist (deleted, or not project {project_id}'s).",
-                field=field_name,
-            )
-        out.append(material(row))
-    return out

@@ -16,11 +16,11 @@ import yaml
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.adapters.orchestrator import ORCHESTRATOR_RPCS
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.common.server import ServiceBinding, full_name, start_server
+from tests.support.memory_orchestrator import MemoryOrchestrator
 
 ADMIN_TOKEN = "integration-admin"
 USER_TOKEN = "integration-user"

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.app import create_app
 from services.api_gateway.auth import AuthSettings, KeystoneAuthenticator, TokenStore
+from tests.support.memory_orchestrator import MemoryOrchestrator
 
 SERVICE_TOKEN = "service-admin-token"
 SUBNET_ID = str(uuid.UUID(int=2))

@@ -33,11 +33,11 @@ from fastapi.testclient import TestClient
 from google.protobuf.message import Message
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from tests.integration.api_gateway.conftest import USER_TOKEN
 from tests.support.certs import make_ca, make_leaf
+from tests.support.memory_admin import MemoryAdmin
 
 pytestmark = pytest.mark.timeout(120)
 

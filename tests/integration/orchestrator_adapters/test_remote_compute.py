@@ -26,14 +26,14 @@ from services.common.internal_tls import (
     InternalTLS,
     ensure_internal_pki,
 )
-from services.compute_host.bootstrap import build_driver
-from services.compute_host.config import Settings
-from services.compute_host.server import serve
 from services.health.domain.envelope import open_envelope, parse_key_file
 from services.orchestrator.adapters.agent_client import GrpcAgentClient
 from services.orchestrator.adapters.compute_local import parse_compute_id
 from services.orchestrator.adapters.compute_remote import RemoteComputeDriver
 from services.orchestrator.adapters.heartbeat_keys import agent_key_file, parse_master_keys
+from services.orchestrator.compute_host.bootstrap import build_driver
+from services.orchestrator.compute_host.config import Settings
+from services.orchestrator.compute_host.server import serve
 from services.orchestrator.domain.ports import AgentInfo, AmphoraSpec, ComputeInstance
 from tests.integration.orchestrator_adapters.test_local_compute_driver import STAND_IN
 

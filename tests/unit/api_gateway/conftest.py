@@ -10,9 +10,9 @@ import yaml
 from fastapi.testclient import TestClient
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
+from tests.support.memory_orchestrator import MemoryOrchestrator
 
 ADMIN = "admin-token"
 USER = "user-token"

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from lbaas.health.v1 import stats_pb2
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
+from tests.support.memory_admin import MemoryAdmin
 
 ADMIN = "admin-token"
 LB_ID = str(uuid.UUID(int=7))

@@ -9,11 +9,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.health.v1 import health_service_pb2 as hpb
 
 from services.api_gateway.adapters.health import MemoryHealth
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.api_gateway.policy import FORBIDDEN
 from services.common.errors import Unavailable
+from tests.support.memory_admin import MemoryAdmin
 
 ADMIN = "admin-token"
 USER = "user-token"

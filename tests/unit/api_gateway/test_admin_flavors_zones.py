@@ -8,9 +8,9 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
+from tests.support.memory_admin import MemoryAdmin
 
 ADMIN = "admin-token"
 TOPOLOGY = json.dumps({"loadbalancer_topology": "SINGLE"})

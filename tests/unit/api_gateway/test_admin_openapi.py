@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
+from tests.support.memory_admin import MemoryAdmin
 
 ADMIN_ROUTES = {
     ("get", "/lbaas/quotas"): "200",

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from lbaas.orchestrator.v1 import admin_pb2
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
+from tests.support.memory_admin import MemoryAdmin
 
 ADMIN, USER = "admin-token", "user-token"
 QUOTA_KEYS = {

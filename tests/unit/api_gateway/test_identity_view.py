@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
+from tests.support.memory_orchestrator import MemoryOrchestrator
 from tests.unit.api_gateway.conftest import write_tokens
 
 ADMIN_P = "db1db59eeb50574ab25e326c7c5a6741"

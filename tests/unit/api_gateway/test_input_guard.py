@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.api_gateway import auth, input_guard
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.api_gateway.input_guard import MAX_DEPTH, JsonInputError, loads
 from services.api_gateway.schemas.certificate import MAX_PEM_LENGTH
+from tests.support.memory_orchestrator import MemoryOrchestrator
 from tests.unit.api_gateway.conftest import ADMIN, SUBNET_ID, USER
 
 LB_URL = "/v2/lbaas/loadbalancers"
@@ -135,7 +135,7 @@ def test_http_version_is_1_0_or_1_1(client, pool, version):
 
 
 def test_flavor_data_is_decoded_by_the_same_guard(tokens_file):
-    from services.api_gateway.adapters.memory_admin import MemoryAdmin
+    from tests.support.memory_admin import MemoryAdmin
 
     app = bootstrap(Settings(tokens_file=tokens_file), orchestrator=MemoryAdmin())
     with TestClient(app, headers={"X-Auth-Token": ADMIN}) as api:

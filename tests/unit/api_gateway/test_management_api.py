@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.orchestrator.domain.ports import AgentLacksRpc
+from tests.support.memory_admin import MemoryAdmin
 
 ADMIN, USER = "admin-token", "user-token"
 NET_ID, SUBNET_ID = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))

@@ -10,11 +10,11 @@ import re
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.api_gateway.observability import ApiMetrics
 from services.common import logs
+from tests.support.memory_orchestrator import MemoryOrchestrator
 from tests.unit.api_gateway.conftest import SUBNET_ID, USER
 
 REQUEST_ID = re.compile(r"req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

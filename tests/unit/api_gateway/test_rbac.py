@@ -14,10 +14,10 @@ import yaml
 from fastapi.testclient import TestClient
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_admin import MemoryAdmin
 from services.api_gateway.app import create_app
 from services.api_gateway.auth import AuthSettings, TokenStore
 from services.api_gateway.policy import FORBIDDEN
+from tests.support.memory_admin import MemoryAdmin
 
 NET_ID = str(uuid.UUID(int=1))
 SUBNET_ID = str(uuid.UUID(int=2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deploy.local.stack import Stack, StackSettings
-from services.compute_host.config import Settings
+from services.orchestrator.compute_host.config import Settings
 from services.orchestrator.config import TOPOLOGIES_BY_DRIVER
 from services.orchestrator.config import Settings as OrchestratorSettings
 
@@ -68,7 +68,7 @@ def test_the_launcher_runs_the_compute_host_before_the_workers_only_when_remote(
     names = _names(stack)
     assert names.index("compute") < names.index("orchestrator-worker")
     compute = stack.services[names.index("compute")]
-    assert compute.module == "services.compute_host"
+    assert compute.module == "services.orchestrator.compute_host"
     assert compute.identity == "compute"
     assert compute.env == {"LBAAS_COMPUTE_HOST_ADDR": "127.0.0.1:7897"}
     # The workers call it where it binds unless told otherwise.

@@ -1254,9 +1254,9 @@ def test_required_variables_are_the_services_own():
 def test_the_gateway_probe_path_needs_no_token(rendered, tmp_path):
     from fastapi.testclient import TestClient
 
-    from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
     from services.api_gateway.bootstrap import bootstrap
     from services.api_gateway.config import Settings
+    from tests.support.memory_orchestrator import MemoryOrchestrator
 
     gateway = Objects(rendered).workloads()["api-gateway"]
     paths = {

@@ -15,9 +15,9 @@ from lbaas.renderer.v1 import renderer_service_pb2 as r
 from amphora_agent.config import parse_settings
 from services.common.errors import Unsupported
 from services.common.log_offload import LogOffload, SyslogTarget
-from services.compute_host.config import Settings as ComputeHostSettings
 from services.orchestrator.adapters.compute_local import LocalComputeDriver
 from services.orchestrator.adapters.renderer_client import build_target, log_offload_message
+from services.orchestrator.compute_host.config import Settings as ComputeHostSettings
 from services.orchestrator.config import Settings
 from services.orchestrator.domain import features
 from services.orchestrator.domain.ports import AgentInfo, AmphoraSpec, IssuedCertificate

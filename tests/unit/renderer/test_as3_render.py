@@ -16,8 +16,8 @@ from services.orchestrator.domain import features as needs
 from services.renderer.backends.f5_as3 import features, names
 from services.renderer.backends.f5_as3.l7 import tcl_literal
 from services.renderer.backends.f5_as3.renderer import As3Renderer
-from services.renderer.backends.f5_as3.schema import errors
 from services.renderer.domain.hashing import config_hash
+from tests.support.as3_schema import errors
 from tests.unit.renderer import test_as3_samples as samples
 
 GOLDEN = Path(__file__).parent / "golden_as3"

@@ -15,9 +15,9 @@ from lbaas.common.v1 import graph_pb2 as g
 from lbaas.common.v1 import status_pb2 as st
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_certificates import RPCS as CERTIFICATE_RPCS
-from services.api_gateway.adapters.memory_certificates import MemoryCertificates
 from services.common.errors import DomainError, InvalidInput, NotFound
+from tests.support.memory_certificates import RPCS as CERTIFICATE_RPCS
+from tests.support.memory_certificates import MemoryCertificates
 
 _KINDS = {
     "LoadBalancer": ("loadbalancer", g.LoadBalancer),

@@ -1,4 +1,4 @@
-"""Entry point: python -m services.compute_host (settings -> bootstrap -> serve).
+"""Entry point: python -m services.orchestrator.compute_host (settings -> bootstrap -> serve).
 
 Stopping it leaves its amphorae running, as stopping an orchestrator worker leaves those of the
 `local` driver: a restarted compute host finds them again by their compute ids. (Stopping its
@@ -14,10 +14,10 @@ from services.common import metrics, tracing
 from services.common.internal_tls import COMPUTE, InternalTLS
 from services.common.logs import configure
 from services.common.server import run_until_signalled
-from services.compute_host.config import Settings
-from services.compute_host.server import serve
+from services.orchestrator.compute_host.config import Settings
+from services.orchestrator.compute_host.server import serve
 
-log = logging.getLogger("services.compute_host")
+log = logging.getLogger("services.orchestrator.compute_host")
 
 
 async def main() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc
 
 from services.common.server import start_server
-from services.compute_host.bootstrap import build_bindings
-from services.compute_host.config import Settings
 from services.orchestrator.adapters.compute_local import LocalComputeDriver
+from services.orchestrator.compute_host.bootstrap import build_bindings
+from services.orchestrator.compute_host.config import Settings
 
 
 async def serve(

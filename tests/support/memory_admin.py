@@ -21,8 +21,8 @@ from lbaas.health.v1 import stats_pb2
 from lbaas.orchestrator.v1 import admin_pb2, management_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway.adapters.memory_orchestrator import MemoryOrchestrator
 from services.common.errors import Conflict, InvalidInput, NotFound, Precondition
+from tests.support.memory_orchestrator import MemoryOrchestrator
 
 QUOTA_LIMITS = (
     "load_balancer",

@@ -7,9 +7,9 @@ import sys
 from lbaas.compute.v1 import compute_service_pb2, compute_service_pb2_grpc
 
 from services.common.server import ServiceBinding, full_name
-from services.compute_host.config import Settings
-from services.compute_host.handlers.compute import ComputeServicer
 from services.orchestrator.adapters.compute_local import LocalComputeDriver
+from services.orchestrator.compute_host.config import Settings
+from services.orchestrator.compute_host.handlers.compute import ComputeServicer
 
 
 def build_driver(settings: Settings, python: str = sys.executable) -> LocalComputeDriver:
