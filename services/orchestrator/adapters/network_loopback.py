@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.common.errors import Conflict, InvalidInput
 from services.orchestrator.adapters.db.models import VipPortRow
 from services.orchestrator.domain.netns_layout import AddressRange, NetnsLayout
+from services.orchestrator.domain.ports import NetworkView, SubnetView, VipAllocation
 
 _NAMESPACE = uuid.UUID("6f1c9a51-0d4e-4f53-9a43-6b1f0c2d7e10")
 NETWORK_ID = str(uuid.uuid5(_NAMESPACE, "lbaas-loopback-network"))
@@ -45,31 +45,6 @@ def _insert_next_address(pool: AddressRange):
     RETURNING ip_address
     """
     )
-
-
-@dataclass(frozen=True)
-class NetworkView:
-    id: str
-    name: str
-    subnet_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SubnetView:
-    id: str
-    name: str
-    network_id: str
-    cidr: str
-    ip_version: int
-    gateway_ip: str
-
-
-@dataclass(frozen=True)
-class VipAllocation:
-    port_id: str
-    address: str
-    subnet_id: str
-    network_id: str
 
 
 class LoopbackNetworkDriver:

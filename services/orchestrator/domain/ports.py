@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.common.errors import Precondition
 from services.orchestrator.domain.sizes import Size
@@ -221,3 +221,67 @@ class CertificateStore(Protocol):
         and pool refs). Raises InvalidInput naming the field when a reference cannot be
         resolved (deleted, or not the load balancer's project's)."""
         ...
+
+
+# -- network ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    id: str
+    name: str
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubnetView:
+    id: str
+    name: str
+    network_id: str
+    cidr: str
+    ip_version: int
+    gateway_ip: str
+
+
+@dataclass(frozen=True)
+class VipAllocation:
+    port_id: str
+    address: str
+    subnet_id: str
+    network_id: str
+
+
+class NetworkDriver(Protocol):
+    """Where VIPs come from (loopback: the host's 127.0.0.0/8; netns: the bridge subnet). The
+    session arguments are the caller's transaction: a VIP is allocated and released with the
+    load balancer row it belongs to."""
+
+    prefix_length: int
+
+    def list_networks(self, id: str = "", name: str = "") -> list[NetworkView]: ...
+
+    def list_subnets(
+        self, id: str = "", name: str = "", network_id: str = ""
+    ) -> list[SubnetView]: ...
+
+    def list_ports(
+        self, session: Any, id: str = "", name: str = "", network_id: str = ""
+    ) -> list[Any]:
+        """The VIP ports (rows with id, name, network_id, subnet_id, ip_address, device_id…)."""
+        ...
+
+    def allocate_vip(
+        self,
+        session: Any,
+        *,
+        loadbalancer_id: str,
+        project_id: str,
+        subnet_id: str,
+        network_id: str,
+        requested_address: str = "",
+    ) -> VipAllocation:
+        """A VIP port for the load balancer; InvalidInput / Conflict naming vip_subnet_id,
+        vip_network_id or vip_address when the request cannot be met."""
+        ...
+
+    def release_vip(self, session: Any, loadbalancer_id: str) -> None: ...

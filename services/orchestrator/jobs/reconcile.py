@@ -29,7 +29,6 @@ from services.orchestrator.adapters.db.models import (
     PoolRow,
     every_object,
 )
-from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
 from services.orchestrator.domain import pairs, sizes, status
@@ -39,6 +38,7 @@ from services.orchestrator.domain.ports import (
     CertificateAuthority,
     CertificateStore,
     ComputeDriver,
+    NetworkDriver,
     Renderer,
 )
 from services.orchestrator.jobs import spares
@@ -119,7 +119,7 @@ class Drivers:
     agent: AgentClient
     renderers: Mapping[str, Renderer]  # backend type -> that backend's renderer service
     ca: CertificateAuthority
-    network: LoopbackNetworkDriver
+    network: NetworkDriver
     queue: ReconcileQueue
     certificates: CertificateStore
 

@@ -18,8 +18,8 @@ from services.common.errors import (
     Precondition,
 )
 from services.orchestrator.adapters.db.models import LoadBalancerRow, insert_new
-from services.orchestrator.adapters.network_loopback import LoopbackNetworkDriver
 from services.orchestrator.domain import status
+from services.orchestrator.domain.ports import NetworkDriver
 from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size
 
 Row = TypeVar("Row")
@@ -70,7 +70,7 @@ class ReconcileQueue(Protocol):
 
 @dataclass(frozen=True)
 class Deps:
-    network: LoopbackNetworkDriver
+    network: NetworkDriver
     queue: ReconcileQueue
     # The topologies the configured compute driver can build (config.TOPOLOGIES_BY_DRIVER).
     topologies: tuple[str, ...] = ("SINGLE",)
