@@ -6,7 +6,6 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 LISTENER_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "TERMINATED_HTTPS", "UDP", "SCTP", "PROMETHEUS")
 POOL_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "PROXY", "PROXYV2", "UDP", "SCTP")
@@ -89,22 +88,50 @@ L7RULE_COMPARE_TYPES = ("REGEX", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUAL_
 MAX_L7RULES_PER_POLICY = 50
 MAX_POLICY_POSITION = 2147483647
 
-_HEADER_NAME = re.compile(r"\A[a-zA-Z0-9!#$%&'*+\-.^_`|~]+\Z")
+# Octavia's patterns (octavia.common.constants), then what every renderer can write into a config
+# line: where Octavia takes more than a config line can carry, the value is refused here with a
+# 400 instead of failing later in the renderer (the load balancer in ERROR). Those departures are
+# listed in docs/compat.md.
 _HEADER_VALUE = re.compile(r"\A[a-zA-Z0-9!\"#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~\\]+\Z")
 _QUOTED_HEADER_VALUE = re.compile(r"\A\"[a-zA-Z0-9 \t!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]*\"\Z")
 _COOKIE_VALUE = re.compile(r"\A[a-zA-Z0-9!#$%&'()*+\-./:<=>?@\[\]^_`{|}~]+\Z")
-_DN_FIELD = re.compile(r"\A[a-zA-Z][A-Za-z0-9-]*\Z")
+# Header and cookie names: Octavia takes any RFC 7230 token; the renderers name them in sample
+# fetches (haproxy) and variables (nginx), where only these characters are safe.
+_HTTP_NAME = re.compile(r"\A[A-Za-z0-9_.-]{1,255}\Z")
+# A distinguished-name attribute as the client certificate's subject names it (CN, OU,
+# emailAddress): Octavia's shape without '-', which no attribute name has.
+_DN_FIELD = re.compile(r"\A[A-Za-z][A-Za-z0-9]{0,63}\Z")
+# A literal compared value: printable ASCII without spaces, quotes or backslashes (the renderers
+# quote it without escapes). Octavia also takes a double-quoted header value with spaces.
+_PLAIN_VALUE = re.compile(r"\A[!#-&(-\[\]-~]{1,255}\Z")
+# A regular expression: printable ASCII without spaces or quotes (a space is written \x20).
+_REGEX_VALUE = re.compile(r"\A[!#-&(-~]{1,255}\Z")
 _PLAIN_COMPARES = ("STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUAL_TO")
+MAX_VERIFY_RESULT = 2147483647
 
 Problem = tuple[str, str]  # (field, user message)
 
 
 def _regex_problem(value: str) -> Problem | None:
+    if not _REGEX_VALUE.match(value):
+        return "value", (
+            "Invalid regular expression: 1-255 printable ASCII characters without spaces or "
+            "quotes (write a space as \\x20)."
+        )
     try:
         re.compile(value)
     except re.error as err:
         return "value", f"Invalid regular expression: {err}."
     return None
+
+
+def _plain_value_problem(value: str) -> Problem | None:
+    if _PLAIN_VALUE.match(value):
+        return None
+    return "value", (
+        "Invalid characters in the comparison value: 1-255 printable ASCII characters without "
+        "spaces, quotes or backslashes."
+    )
 
 
 def _value_problem(compare_type: str, value: str, pattern: re.Pattern[str]) -> Problem | None:
@@ -113,12 +140,22 @@ def _value_problem(compare_type: str, value: str, pattern: re.Pattern[str]) -> P
     if compare_type not in _PLAIN_COMPARES:
         return "compare_type", f"Invalid comparison type {compare_type} for this rule type."
     if pattern.match(value) or (pattern is _HEADER_VALUE and _QUOTED_HEADER_VALUE.match(value)):
-        return None
+        return _plain_value_problem(value)
     return "value", "Invalid characters in the comparison value."
 
 
+def _name_problem(key: str) -> Problem | None:
+    if _HTTP_NAME.match(key):
+        return None
+    return "key", (
+        "Invalid characters in the key: a header or cookie name of letters, digits, "
+        "'_', '.' and '-'."
+    )
+
+
 def l7rule_problem(rule_type: str, compare_type: str, key: str, value: str) -> Problem | None:
-    """What is wrong with an L7 rule, following octavia.common.validate.l7rule_data (None: ok)."""
+    """What is wrong with an L7 rule, following octavia.common.validate.l7rule_data and held to
+    what the renderers can express (None: ok)."""
     if rule_type not in L7RULE_TYPES:
         return "type", f"Invalid L7 rule type {rule_type!r}."
     if compare_type not in L7RULE_COMPARE_TYPES:
@@ -134,8 +171,12 @@ def l7rule_problem(rule_type: str, compare_type: str, key: str, value: str) -> P
     if rule_type == "SSL_VERIFY_RESULT":
         if key:
             return "key", "L7 rule type SSL_VERIFY_RESULT does not use the key field."
-        if not value.isdigit():
-            return "value", "L7 rule type SSL_VERIFY_RESULT needs an integer value >= 0."
+        # isdigit() alone takes other scripts' digits ("١"); the limit is the config's int32.
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_VERIFY_RESULT:
+            return "value", (
+                f"L7 rule type SSL_VERIFY_RESULT needs an integer value from 0 to "
+                f"{MAX_VERIFY_RESULT}."
+            )
         if compare_type != "EQUAL_TO":
             return "compare_type", "L7 rule type SSL_VERIFY_RESULT only supports EQUAL_TO."
         return None
@@ -146,27 +187,54 @@ def l7rule_problem(rule_type: str, compare_type: str, key: str, value: str) -> P
                 "L7 rule type SSL_DN_FIELD needs a key and a value.",
             )
         if not _DN_FIELD.match(key):
-            return "key", "Invalid L7 rule distinguished name field."
-        return _regex_problem(value) if compare_type == "REGEX" else None
+            return "key", (
+                "Invalid L7 rule distinguished name field: a letter, then up to 63 letters or "
+                "digits (CN, OU, emailAddress)."
+            )
+        if compare_type == "REGEX":
+            return _regex_problem(value)
+        return _plain_value_problem(value)
     if not value:
         return "value", "L7 rule type requires a value."
     if rule_type in ("HEADER", "COOKIE"):
         if not key:
             return "key", f"L7 rule type {rule_type} requires a key."
-        if not _HEADER_NAME.match(key):
-            return "key", "Invalid characters in the key."
+        problem = _name_problem(key)
+        if problem is not None:
+            return problem
         return _value_problem(
             compare_type, value, _HEADER_VALUE if rule_type == "HEADER" else _COOKIE_VALUE
         )
-    if rule_type == "FILE_TYPE" and compare_type not in ("REGEX", "EQUAL_TO"):
-        return "compare_type", "L7 rule type FILE_TYPE supports only REGEX and EQUAL_TO."
+    if rule_type == "FILE_TYPE":
+        if compare_type not in ("REGEX", "EQUAL_TO"):
+            return "compare_type", "L7 rule type FILE_TYPE supports only REGEX and EQUAL_TO."
+        if compare_type == "EQUAL_TO" and len(value) > 254:
+            # Compared as the path's end, "." + value: 255 characters at most.
+            return "value", "An L7 rule file type has at most 254 characters."
     return _value_problem(compare_type, value, _HEADER_VALUE)
 
 
+# A redirect target every renderer can write (RFC 3986, strictly): http or https in lower case,
+# a host name or IPv4 address (Octavia also takes user info and IPv6 literals, which the
+# renderers cannot write), an optional port, then path, query and fragment characters ('%' only
+# as %XX; no quotes, spaces, '\', '{', '}', '|', '^', '`', '<', '>', which Octavia's parser lets
+# through although RFC 3986 does not).
+_URL_CHAR = r"(?:[A-Za-z0-9._~!$&()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+_REDIRECT_URL = re.compile(
+    rf"\Ahttps?://[A-Za-z0-9._~-]+(?::(?P<port>[0-9]{{1,5}}))?"
+    rf"(?:/(?:{_URL_CHAR}|/)*)?(?:\?(?:{_URL_CHAR}|[/?])*)?(?:#(?:{_URL_CHAR}|[/?])*)?\Z"
+)
+MAX_REDIRECT_URL = 2048
+
+
 def redirect_url_problem(url: str, field: str) -> Problem | None:
-    parsed = urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return field, f"{field} must be an absolute http or https URL."
+    found = _REDIRECT_URL.match(url) if len(url) <= MAX_REDIRECT_URL else None
+    if found is None or int(found["port"] or 1) > 65535:
+        return field, (
+            f"{field} must be an http:// or https:// URL (lower case) with a host name or IPv4 "
+            "address, an optional port, then RFC 3986 path, query and fragment characters "
+            "('%' only as %XX; no spaces, quotes, '\\', '{', '}', '|', '^' or '`')."
+        )
     return None
 
 
@@ -225,7 +293,21 @@ def listener_tls_problem(v: dict[str, Any]) -> Problem | None:
     return tls_lists_problem(v)
 
 
+# An OpenSSL cipher string as the renderers write it: names joined by ':' (or ','), each name
+# non-empty and at most 128 characters, with OpenSSL's '!', '+', '-', '@' and '=' (Octavia
+# takes any string of up to 2048 characters).
+_CIPHERS = re.compile(r"\A[A-Za-z0-9_.+!@=-]{1,128}(?:[:,][A-Za-z0-9_.+!@=-]{1,128}){0,127}\Z")
+MAX_CIPHERS = 2048
+
+
 def tls_lists_problem(v: dict[str, Any]) -> Problem | None:
+    """The TLS options a listener and a pool share: versions, ALPN protocols, ciphers."""
+    ciphers = v.get("tls_ciphers")
+    if ciphers and (len(ciphers) > MAX_CIPHERS or not _CIPHERS.match(ciphers)):
+        return "tls_ciphers", (
+            "tls_ciphers must be OpenSSL cipher names joined by ':', each name 1-128 letters, "
+            "digits or '_.+!@=-'."
+        )
     for version in v.get("tls_versions") or ():
         if version not in TLS_VERSIONS:
             return "tls_versions", f"Invalid TLS version {version!r}."
@@ -241,11 +323,64 @@ def pool_tls_problem(v: dict[str, Any]) -> Problem | None:
     return tls_lists_problem(v)
 
 
+# -- health monitors (Octavia's HealthMonitorPOST types) ---------------------------------------
+
+HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
+# An absolute path and query of RFC 3986 characters, '%' only as %XX: what the gateway takes and
+# every renderer writes (no quotes, spaces, '#' or '\').
+_URL_PATH = re.compile(r"\A/(?:[A-Za-z0-9._~!$&()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*\Z")
+MAX_URL_PATH = 2048  # Octavia's column
+_EXPECTED_CODES = re.compile(r"\A(?:(?P<low>\d{3})-(?P<high>\d{3})|\d{3}(?:,\d{3})*)\Z")
+_DOMAIN_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_DOMAIN_NAME = re.compile(rf"\A{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?\Z")
+MAX_DOMAIN_NAME = 253
+
+
+def health_monitor_problem(v: dict[str, Any]) -> Problem | None:
+    """An HTTP(S) monitor's request and expected answer, over the monitor's complete values.
+    Octavia also takes status codes outside 100-599 and a range from high to low (a monitor
+    that can never succeed), which the renderers refuse."""
+    method = v.get("http_method")
+    if method and method not in HTTP_METHODS:
+        return "http_method", f"Invalid http_method {method!r}."
+    path = v.get("url_path")
+    if path and (len(path) > MAX_URL_PATH or not _URL_PATH.match(path)):
+        return "url_path", (
+            f"url_path must be an absolute path ('/...') of at most {MAX_URL_PATH} RFC 3986 "
+            "characters ('%' only as %XX; no spaces, quotes, '#' or '\\')."
+        )
+    codes = v.get("expected_codes")
+    if codes:
+        found = _EXPECTED_CODES.match(codes)
+        numbers = [int(code) for code in re.findall(r"\d{3}", codes)]
+        if (
+            found is None
+            or any(not 100 <= n <= 599 for n in numbers)
+            or (found["low"] is not None and numbers[0] > numbers[1])
+        ):
+            return "expected_codes", (
+                "expected_codes must be HTTP status codes from 100 to 599: one (200), a list "
+                "(200,202) or a range from low to high (200-204)."
+            )
+    domain = v.get("domain_name")
+    if domain and (len(domain) > MAX_DOMAIN_NAME or not _DOMAIN_NAME.match(domain)):
+        return "domain_name", (
+            f"domain_name must be a DNS name of at most {MAX_DOMAIN_NAME} characters: labels "
+            "of letters, digits and '-' joined by '.'."
+        )
+    return None
+
+
 def allowed_cidrs_problem(cidrs: Iterable[str], vip_addresses: Iterable[str]) -> str | None:
     """Octavia's rule: each allowed CIDR must be of the IP version of one of the load balancer's
     VIPs (an IPv6 CIDR on an IPv4-only load balancer would never match a client)."""
     addresses = [a for a in vip_addresses if a]
     versions = {ipaddress.ip_address(a).version for a in addresses}
+    for cidr in cidrs:
+        # Python reads "fe80::%eth0/64" as a network with a zone; Octavia (netaddr) refuses it
+        # and no config can use one.
+        if "%" in cidr:
+            return f"CIDR {cidr} must not carry an IPv6 zone (%)."
     if not versions:
         return None
     for cidr in cidrs:

@@ -16,6 +16,10 @@ from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.adapters.pki import renewal_margin
 from services.orchestrator.config import Settings
+from services.orchestrator.domain.amphora_lifecycle import (
+    ALLOCATED,
+    READY,
+)
 from services.orchestrator.domain.ports import AgentLacksRpc
 from services.orchestrator.jobs.reconcile import Drivers
 from services.orchestrator.service_layer import amphorae
@@ -23,7 +27,6 @@ from services.orchestrator.service_layer.common import Deps
 
 log = logging.getLogger(__name__)
 
-ALLOCATED, READY, PENDING_DELETE = "ALLOCATED", "READY", "PENDING_DELETE"
 
 _amphora = AmphoraRow.__table__
 # A plain (table) UPDATE, as the reconcile pass writes amphora rows, guarded: the new

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, case, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -31,6 +31,7 @@ from services.orchestrator.adapters.db.models import (
 )
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
+from services.orchestrator.domain import amphora_lifecycle as life
 from services.orchestrator.domain import pairs, sizes, status
 from services.orchestrator.domain.ports import (
     AgentClient,
@@ -72,9 +73,6 @@ _KINDS = {
 log = logging.getLogger(__name__)
 
 
-ALLOCATED = "ALLOCATED"  # Octavia's status of an amphora that serves a load balancer
-
-
 class ApplyRejected(DomainError):
     """The agent refused or rolled back the config: retrying the same config cannot help."""
 
@@ -85,7 +83,7 @@ class Amphora:
     compute_id: str
     agent_address: str
     agent_port: int | None
-    status: str = "BOOTING"
+    status: str = life.BOOTING
     # Marked for replacement (failover) or removal (DeleteAmphora): the pass builds or picks
     # another amphora, pushes the config to it, and only then deletes these.
     doomed: bool = False
@@ -137,7 +135,7 @@ def _amphora(row: AmphoraRow) -> Amphora:
         row.agent_address,
         row.agent_port,
         status=row.status,
-        doomed=bool(row.failover_requested) or row.status == "PENDING_DELETE",  # type: ignore[attr-defined]
+        doomed=bool(row.failover_requested) or row.status == life.PENDING_DELETE,  # type: ignore[attr-defined]
         configure_requested=bool(row.configure_requested),  # type: ignore[attr-defined]
         role=row.role,
         address=row.lb_network_ip,  # type: ignore[attr-defined]
@@ -185,7 +183,19 @@ def _lock(session: Session, lb_id: str) -> LoadBalancerRow | None:
 
 
 def _update_amphora_row(session: Session, amphora_id: str, values: Mapping[str, Any]) -> None:
-    session.execute(_UPDATE_AMPHORA, {"amphora_id": amphora_id, **values})
+    """A new status is set only where the lifecycle has that move (else the row keeps its own:
+    an amphora being removed is not made serving again); the other values are set as given."""
+    if "status" not in values:
+        session.execute(_UPDATE_AMPHORA, {"amphora_id": amphora_id, **values})
+        return
+    rest = {k: v for k, v in values.items() if k != "status"}
+    new = life.Status(values["status"])
+    column = _amphora_table.c.status
+    session.execute(
+        _amphora_table.update()
+        .where(_amphora_table.c.id == amphora_id)
+        .values(status=case((column.in_(life.sources_of(new)), new.value), else_=column), **rest)
+    )
 
 
 def _compute_flavor(session: Session, lb: LoadBalancerRow) -> str:
@@ -220,7 +230,7 @@ def _one_half_at_a_time(topology: str, amphorae: list[Amphora]) -> list[Amphora]
     rebuilt; the MASTER stays marked and goes in the next pass (_succeed queues it)."""
     if topology != pairs.ACTIVE_STANDBY or any(not a.doomed for a in amphorae):
         return amphorae
-    serving = [a for a in amphorae if a.status == ALLOCATED and a.compute_id]
+    serving = [a for a in amphorae if a.status == life.ALLOCATED and a.compute_id]
     if len(serving) < 2:
         return amphorae
     keep = next((a for a in serving if a.role == pairs.MASTER), serving[0])
@@ -231,7 +241,7 @@ def _assign_roles(session: Session, topology: str, amphorae: list[Amphora]) -> l
     """The roles of the live amphorae (pairs.assign_roles), written where they changed."""
     live = [a for a in amphorae if not a.doomed]
     roles = pairs.assign_roles(
-        topology, [pairs.Member(a.id, a.role, a.status == ALLOCATED) for a in live]
+        topology, [pairs.Member(a.id, a.role, a.status == life.ALLOCATED) for a in live]
     )
     out = []
     for amphora in amphorae:
@@ -349,7 +359,7 @@ class Reconciler:
             *(self._wait_for_agent(a) for a in live), return_exceptions=True
         )
         for amphora, result in zip(live, found, strict=True):
-            if isinstance(result, Unavailable) and amphora.status == ALLOCATED:
+            if isinstance(result, Unavailable) and amphora.status == life.ALLOCATED:
                 await asyncio.to_thread(
                     self._replace_unreachable, snap.lb_id, amphora.id, result.operator_detail
                 )
@@ -390,7 +400,7 @@ class Reconciler:
         # A planned replacement: what goes first stops taking connections and lets those under
         # way end, so moving the VIP (or keepalived's takeover) cuts none of them.
         await asyncio.gather(*(self._drain(snap, a) for a in retired if a.drain))
-        if snap.topology != pairs.ACTIVE_STANDBY and (live[0].status != ALLOCATED or retired):
+        if snap.topology != pairs.ACTIVE_STANDBY and (live[0].status != life.ALLOCATED or retired):
             # keepalived holds the VIP of a pair; a single amphora is given it once its config
             # is in, before the one it replaces goes.
             take_vip = getattr(self._d.compute, "take_vip", None)
@@ -431,7 +441,7 @@ class Reconciler:
     async def _drain(self, snap: Snapshot, amphora: Amphora) -> None:
         """Drains one amphora that is about to go (agent Drain). Best effort: one that cannot
         be drained (gone, or an agent of an older release) is deleted anyway, as in a failover."""
-        if not amphora.agent_address or amphora.status != ALLOCATED:
+        if not amphora.agent_address or amphora.status != life.ALLOCATED:
             return
         try:
             remaining = await self._d.agent.drain(
@@ -482,11 +492,11 @@ class Reconciler:
         # What serves first, then the MASTER: a survivor learns its new peer before the new
         # half starts keepalived, and a fresh BACKUP hears its MASTER from its first moment
         # (else either, deaf to the other, would claim the VIP for a while).
-        pushes.sort(key=lambda p: (p[0].status != ALLOCATED, p[0].role != pairs.MASTER))
+        pushes.sort(key=lambda p: (p[0].status != life.ALLOCATED, p[0].role != pairs.MASTER))
         outcomes = [await push(a, c) for a, c in pushes]
         applied: dict[str, str] = {}
         for (amphora, config), outcome in zip(pushes, outcomes, strict=True):
-            if outcome.result == "BROKEN" and amphora.status == ALLOCATED:
+            if outcome.result == "BROKEN" and amphora.status == life.ALLOCATED:
                 # Its reload failed and so did the restore of the last good config: it serves
                 # nothing now. A replacement gets the config (a config that breaks a fresh
                 # amphora too puts the load balancer in ERROR there, with no further failover).
@@ -528,7 +538,7 @@ class Reconciler:
             compute_id=instance.compute_id,
             agent_address=instance.agent_address,
             agent_port=port,
-            status="BOOTING",
+            status=life.BOOTING,
             lb_network_ip=host,
             cert_expiration=_cert_expiration(certificate.cert_pem),
         )
@@ -550,7 +560,7 @@ class Reconciler:
         row = AmphoraRow(
             id=str(uuid.uuid4()),
             load_balancer_id=lb.id,
-            status="BOOTING",
+            status=life.BOOTING,
             role="STANDALONE",
             backend_type=lb.backend,
             compute_id="",
@@ -591,7 +601,7 @@ class Reconciler:
         # One that served before is given less time: if it stays unreachable it is replaced.
         wait = (
             self._settings.unreachable_failover_after
-            if amphora.status == ALLOCATED
+            if amphora.status == life.ALLOCATED
             else self._settings.agent_wait_timeout
         )
         async for attempt in AsyncRetrying(
@@ -646,7 +656,7 @@ class Reconciler:
                     {
                         "applied_config_hash": config_hash,
                         "applied_renderer_version": renderer_version,
-                        "status": "ALLOCATED",  # Octavia: an amphora serving a load balancer
+                        "status": life.ALLOCATED,  # it serves its load balancer
                         "status_reason": "",
                         "configure_requested": False,
                     },
@@ -711,10 +721,10 @@ class Reconciler:
             # which DeleteAmphora accepts. The amphora it was to replace keeps serving.
             for amphora in session.scalars(
                 select(AmphoraRow).where(
-                    AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == "BOOTING"
+                    AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == life.BOOTING
                 )
             ):
-                amphora.status = "ERROR"
+                amphora.status = life.move(amphora.status, life.ERROR)
                 amphora.status_reason = reason  # type: ignore[attr-defined]
 
     def _retry_deletes(self, session: Session, lb: LoadBalancerRow) -> None:

@@ -22,6 +22,7 @@ from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
+from services.orchestrator.domain import amphora_lifecycle as life
 from services.orchestrator.domain import pairs, sizes, status
 from services.orchestrator.domain.ports import AgentInfo
 from services.orchestrator.jobs.reconcile import Drivers, _lock
@@ -248,7 +249,7 @@ class Roller:
             return None
         amphorae = session.scalars(
             select(AmphoraRow)
-            .where(AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == "ALLOCATED")
+            .where(AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == life.ALLOCATED)
             .order_by(AmphoraRow.created_at, AmphoraRow.id)
         ).all()
         serving = tuple(
@@ -328,7 +329,7 @@ class Roller:
                     .where(
                         LoadBalancerRow.backend == backend,
                         LoadBalancerRow.provisioning_status == status.ACTIVE,
-                        AmphoraRow.status == "ALLOCATED",
+                        AmphoraRow.status == life.ALLOCATED,
                         AmphoraRow.applied_renderer_version != version,
                     )
                 )

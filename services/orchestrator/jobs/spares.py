@@ -24,14 +24,18 @@ from services.orchestrator.adapters.db import admin_models  # noqa: F401  (ampho
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.config import Settings
+from services.orchestrator.domain.amphora_lifecycle import (
+    BOOTING,
+    ERROR,
+    PENDING_DELETE,
+    READY,
+    can_move,
+    move,
+)
 from services.orchestrator.domain.ports import AmphoraSpec, IssuedCertificate
 
 log = logging.getLogger(__name__)
 
-READY = "READY"
-BOOTING = "BOOTING"
-ERROR = "ERROR"
-PENDING_DELETE = "PENDING_DELETE"
 # After a spare failed to start, the next attempt for its backend waits this long (doubling up
 # to the cap), so a broken image does not start agents in a loop.
 _RETRY_FIRST, _RETRY_CAP = 2.0, 120.0
@@ -56,7 +60,7 @@ def take(
     if spare is None:
         return None
     spare.load_balancer_id = lb_id
-    spare.status = BOOTING
+    spare.status = move(spare.status, BOOTING)
     spare.role = "STANDALONE"
     spare.vip_address = vip_address
     spare.compute_flavor = compute_flavor  # type: ignore[attr-defined]
@@ -150,7 +154,7 @@ class SparePool:
             # A pass may have taken it meanwhile (it is no spare any more): leave it alone.
             if row is None or row.load_balancer_id is not None:
                 return
-            if row.status == BOOTING or new != READY:
+            if can_move(row.status, new):
                 row.status = new
             row.status_reason = reason  # type: ignore[attr-defined]
             for key, value in values.items():

@@ -15,6 +15,13 @@ from services.orchestrator.adapters.db import admin_models  # noqa: F401  (ampho
 from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
 from services.orchestrator.codec import encode
 from services.orchestrator.domain import pairs, status
+from services.orchestrator.domain.amphora_lifecycle import (
+    ALLOCATED,
+    BOOTING,
+    DELETABLE,
+    PENDING_DELETE,
+    move,
+)
 from services.orchestrator.service_layer import catalog
 from services.orchestrator.service_layer.common import (
     Deps,
@@ -22,14 +29,6 @@ from services.orchestrator.service_layer.common import (
     accept_change,
     lock_loadbalancer,
 )
-
-# Octavia's amphora statuses this service uses.
-BOOTING = "BOOTING"
-ALLOCATED = "ALLOCATED"
-READY = "READY"
-ERROR = "ERROR"
-PENDING_DELETE = "PENDING_DELETE"
-DELETABLE = (ERROR, READY)  # as Octavia: a broken or spare amphora, never a serving one
 
 
 def _timestamp(value) -> Timestamp | None:
@@ -110,7 +109,7 @@ def _spare_removed(row: AmphoraRow) -> bool:
     the pool again). False when it was already being removed."""
     if row.status == PENDING_DELETE:
         return False
-    row.status = PENDING_DELETE
+    row.status = move(row.status, PENDING_DELETE)
     return True
 
 
@@ -258,6 +257,6 @@ def delete(session: Session, deps: Deps, amphora_id: str) -> None:
             f"Amphora {row.id} is {row.status}; only amphorae in ERROR or READY can be deleted.",
             field="id",
         )
-    row.status = PENDING_DELETE
+    row.status = move(row.status, PENDING_DELETE)
     session.flush()
     deps.queue.enqueue(session, lb.id)

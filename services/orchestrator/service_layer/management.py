@@ -25,6 +25,7 @@ from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
+from services.orchestrator.domain import amphora_lifecycle as life
 from services.orchestrator.domain import config_preview, pairs, sizes, status
 from services.orchestrator.service_layer import amphorae, loadbalancers
 from services.orchestrator.service_layer.common import Deps, Scope, alive, lock_loadbalancer
@@ -63,7 +64,7 @@ def _serving(session: Session, lb_id: str, *, lock: bool = False) -> list[Amphor
     """The amphorae serving the load balancer: ALLOCATED and not marked for replacement."""
     query = (
         select(AmphoraRow)
-        .where(AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == amphorae.ALLOCATED)
+        .where(AmphoraRow.load_balancer_id == lb_id, AmphoraRow.status == life.ALLOCATED)
         .order_by(AmphoraRow.created_at, AmphoraRow.id)
     )
     if lock:
