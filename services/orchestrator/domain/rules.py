@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -300,14 +301,35 @@ _CIPHERS = re.compile(r"\A[A-Za-z0-9_.+!@=-]{1,128}(?:[:,][A-Za-z0-9_.+!@=-]{1,1
 MAX_CIPHERS = 2048
 
 
-def tls_lists_problem(v: dict[str, Any]) -> Problem | None:
-    """The TLS options a listener and a pool share: versions, ALPN protocols, ciphers."""
-    ciphers = v.get("tls_ciphers")
-    if ciphers and (len(ciphers) > MAX_CIPHERS or not _CIPHERS.match(ciphers)):
+# TLS 1.3 cipher suites: the renderers configure them apart (OpenSSL's Ciphersuites).
+TLS13_CIPHERSUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                      "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+                      "TLS_AES_128_CCM_8_SHA256")  # fmt: skip
+
+
+def _ciphers_problem(ciphers: str) -> Problem | None:
+    if len(ciphers) > MAX_CIPHERS or not _CIPHERS.match(ciphers):
         return "tls_ciphers", (
             "tls_ciphers must be OpenSSL cipher names joined by ':', each name 1-128 letters, "
             "digits or '_.+!@=-'."
         )
+    older = [n for n in re.split("[:,]", ciphers) if n not in TLS13_CIPHERSUITES]
+    if older:
+        # haproxy and nginx refuse to start on a list that selects no cipher (Octavia takes
+        # it, and the listener goes to ERROR); OpenSSL here judges as theirs would.
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).set_ciphers(":".join(older))
+        except ssl.SSLError:
+            return "tls_ciphers", f"tls_ciphers {ciphers!r} selects no cipher OpenSSL knows."
+    return None
+
+
+def tls_lists_problem(v: dict[str, Any]) -> Problem | None:
+    """The TLS options a listener and a pool share: versions, ALPN protocols, ciphers."""
+    ciphers = v.get("tls_ciphers")
+    problem = _ciphers_problem(ciphers) if ciphers else None
+    if problem is not None:
+        return problem
     for version in v.get("tls_versions") or ():
         if version not in TLS_VERSIONS:
             return "tls_versions", f"Invalid TLS version {version!r}."

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, false, or_, select
 
 from services.common.errors import DomainError, NotFound, Unavailable
-from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.adapters.pki import renewal_margin
@@ -98,7 +97,7 @@ class CertificateRotator:
 
     def _due(self) -> list[Due]:
         horizon = dt.datetime.now(dt.UTC) + self._margin
-        expiration = AmphoraRow.cert_expiration  # type: ignore[attr-defined]
+        expiration = AmphoraRow.cert_expiration
         query = (
             select(
                 AmphoraRow.id,
@@ -112,7 +111,7 @@ class CertificateRotator:
                 AmphoraRow.agent_address != "",
                 AmphoraRow.status.in_((ALLOCATED, READY)),
                 # Being replaced anyway: the replacement comes with a new certificate.
-                AmphoraRow.failover_requested == false(),  # type: ignore[attr-defined]
+                AmphoraRow.failover_requested == false(),
                 or_(expiration.is_(None), expiration < horizon),
             )
             .order_by(expiration.asc().nulls_first(), AmphoraRow.id)

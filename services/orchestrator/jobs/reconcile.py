@@ -19,7 +19,6 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from services.common.errors import DomainError, InvalidInput, Precondition, Unavailable
 from services.orchestrator import metrics
-from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.admin_models import FlavorProfileRow, FlavorRow
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import (
@@ -135,12 +134,12 @@ def _amphora(row: AmphoraRow) -> Amphora:
         row.agent_address,
         row.agent_port,
         status=row.status,
-        doomed=bool(row.failover_requested) or row.status == life.PENDING_DELETE,  # type: ignore[attr-defined]
-        configure_requested=bool(row.configure_requested),  # type: ignore[attr-defined]
+        doomed=bool(row.failover_requested) or row.status == life.PENDING_DELETE,
+        configure_requested=bool(row.configure_requested),
         role=row.role,
-        address=row.lb_network_ip,  # type: ignore[attr-defined]
-        compute_flavor=row.compute_flavor,  # type: ignore[attr-defined]
-        drain=bool(row.drain_requested),  # type: ignore[attr-defined]
+        address=row.lb_network_ip,
+        compute_flavor=row.compute_flavor,
+        drain=bool(row.drain_requested),
     )
 
 
@@ -169,7 +168,7 @@ _AMPHORAE = (
 _STILL_TO_REPLACE = select(
     exists().where(
         AmphoraRow.load_balancer_id == bindparam("lb_id"),
-        AmphoraRow.failover_requested.is_(True),  # type: ignore[attr-defined]
+        AmphoraRow.failover_requested.is_(True),
     )
 )
 # A plain (table) UPDATE: SET takes the columns named in the parameters besides `amphora_id`.
@@ -725,7 +724,7 @@ class Reconciler:
                 )
             ):
                 amphora.status = life.move(amphora.status, life.ERROR)
-                amphora.status_reason = reason  # type: ignore[attr-defined]
+                amphora.status_reason = reason
 
     def _retry_deletes(self, session: Session, lb: LoadBalancerRow) -> None:
         """Deletes the API accepted stay wanted after a failed pass (PENDING_DELETE, never

@@ -258,11 +258,11 @@ class Roller:
                 a.agent_address,
                 a.applied_config_hash,
                 a.role,
-                a.lb_network_ip,  # type: ignore[attr-defined]
-                a.compute_flavor,  # type: ignore[attr-defined]
+                a.lb_network_ip,
+                a.compute_flavor,
             )
             for a in amphorae
-            if a.agent_address and not a.failover_requested  # type: ignore[attr-defined]
+            if a.agent_address and not a.failover_requested
         )
         if not serving:
             return None

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from services.common.errors import DomainError, Unavailable
-from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.config import Settings
@@ -63,7 +62,7 @@ def take(
     spare.status = move(spare.status, BOOTING)
     spare.role = "STANDALONE"
     spare.vip_address = vip_address
-    spare.compute_flavor = compute_flavor  # type: ignore[attr-defined]
+    spare.compute_flavor = compute_flavor
     session.flush()
     log.info(
         "amphora %s taken from the %s spare pool for load balancer %s", spare.id, backend, lb_id
@@ -156,7 +155,7 @@ class SparePool:
                 return
             if can_move(row.status, new):
                 row.status = new
-            row.status_reason = reason  # type: ignore[attr-defined]
+            row.status_reason = reason
             for key, value in values.items():
                 setattr(row, key, value)
 

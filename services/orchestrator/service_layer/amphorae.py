@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, NotFound, Precondition
-from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
 from services.orchestrator.codec import encode
 from services.orchestrator.domain import pairs, status
@@ -47,15 +46,15 @@ def view(session: Session, row: AmphoraRow) -> pb.Amphora:
     lb = session.get(LoadBalancerRow, row.load_balancer_id) if row.load_balancer_id else None
     out.ha_port_id = (lb.vip_port_id if lb is not None else "") or ""
     out.vrrp_port_id = str(uuid.uuid5(_VRRP_PORT_NAMESPACE, row.id))
-    out.lb_network_ip = row.lb_network_ip or ""  # type: ignore[attr-defined]
-    out.status_reason = row.status_reason or ""  # type: ignore[attr-defined]
+    out.lb_network_ip = row.lb_network_ip or ""
+    out.status_reason = row.status_reason or ""
     out.applied_renderer_version = row.applied_renderer_version or ""
-    out.compute_flavor = row.compute_flavor or ""  # type: ignore[attr-defined]
+    out.compute_flavor = row.compute_flavor or ""
     for name, value in (
         ("created_at", row.created_at),
         # Octavia's amphora is updated once allocated; a row never updated shows its creation.
         ("updated_at", row.updated_at or row.created_at),
-        ("cert_expiration", row.cert_expiration),  # type: ignore[attr-defined]
+        ("cert_expiration", row.cert_expiration),
     ):
         ts = _timestamp(value)
         if ts is not None:
@@ -135,11 +134,11 @@ def configure(session: Session, deps: Deps, amphora_id: str, *, drift: bool = Fa
     if drift and (
         status.is_pending(lb.provisioning_status)
         or row.status != ALLOCATED
-        or row.failover_requested  # type: ignore[attr-defined]
-        or row.configure_requested  # type: ignore[attr-defined]
+        or row.failover_requested
+        or row.configure_requested
     ):
         return False
-    row.configure_requested = True  # type: ignore[attr-defined]
+    row.configure_requested = True
     session.flush()
     deps.queue.enqueue(session, lb.id)
     return True
@@ -169,16 +168,16 @@ def failover_amphora(
     else:
         _failover_allowed(lb)
     row = _locked(session, amphora_id)
-    if row.failover_requested or row.status == PENDING_DELETE:  # type: ignore[attr-defined]
+    if row.failover_requested or row.status == PENDING_DELETE:
         return False
     if automatic and row.status == BOOTING:
         # Being built (or rebuilt in place) by a pass, which waits for its agent itself; its
         # heartbeats may pause while it (re)starts. Failing it over would build a second one.
         return False
-    row.failover_requested = True  # type: ignore[attr-defined]
+    row.failover_requested = True
     # An operator's failover is planned: the amphora is drained before it goes. A silent one
     # is not waited for.
-    row.drain_requested = not automatic  # type: ignore[attr-defined]
+    row.drain_requested = not automatic
     accept_change(session, deps, lb)
     return True
 
@@ -195,8 +194,8 @@ def _replace_all(session: Session, deps: Deps, lb: Any) -> None:
     for row in session.scalars(
         select(AmphoraRow).where(AmphoraRow.load_balancer_id == lb.id).with_for_update()
     ):
-        row.failover_requested = True  # type: ignore[attr-defined]
-        row.drain_requested = True  # type: ignore[attr-defined]
+        row.failover_requested = True
+        row.drain_requested = True
     accept_change(session, deps, lb)
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, Precondition
-from services.orchestrator.adapters.db import admin_models  # noqa: F401  (amphora columns)
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import AmphoraRow
 from services.orchestrator.codec import encode
@@ -69,11 +68,7 @@ def _serving(session: Session, lb_id: str, *, lock: bool = False) -> list[Amphor
     )
     if lock:
         query = query.with_for_update()
-    return [
-        a
-        for a in session.scalars(query)
-        if a.agent_address and not a.failover_requested  # type: ignore[attr-defined]
-    ]
+    return [a for a in session.scalars(query) if a.agent_address and not a.failover_requested]
 
 
 def _read_desired(session: Session, scope: Scope, lb_id: str) -> _Desired:
@@ -91,8 +86,8 @@ def _read_desired(session: Session, scope: Scope, lb_id: str) -> _Desired:
                 a.id,
                 a.agent_address,
                 a.role,
-                a.lb_network_ip or "",  # type: ignore[attr-defined]
-                a.compute_flavor,  # type: ignore[attr-defined]
+                a.lb_network_ip or "",
+                a.compute_flavor,
                 a.applied_config_hash or "",
                 a.applied_renderer_version or "",
             )
@@ -112,7 +107,7 @@ def resync(session: Session, deps: Deps, scope: Scope, lb_id: str) -> list[str]:
     if not serving:
         raise Precondition(f"Load Balancer {lb.id} has no amphora serving it yet.", field="id")
     for row in serving:
-        row.configure_requested = True  # type: ignore[attr-defined]
+        row.configure_requested = True
     session.flush()
     deps.queue.enqueue(session, lb.id)
     return [row.id for row in serving]

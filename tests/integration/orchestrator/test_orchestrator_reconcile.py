@@ -140,18 +140,25 @@ def test_worker_killed_mid_job_is_recovered_by_the_sweep(database_url, run_dir):
                 cwd=Path(__file__).parents[3],
             )
             try:
+                # Generous deadlines: a child python that imports the orchestrator can take long
+                # on a loaded machine; they bound a failure, a pass does not wait for them.
                 await wait_for(
                     lambda: asyncio.to_thread(_job_statuses, st, lb.meta.id),
+                    timeout=120,
                     what="a job",
                 )
-                await wait_for(lambda: _doing(st, lb.meta.id), what="the child to start the job")
+                await wait_for(
+                    lambda: _doing(st, lb.meta.id),
+                    timeout=120,
+                    what="the child to start the job",
+                )
             finally:
                 os.kill(child.pid, signal.SIGKILL)
                 child.wait()
             assert await lb_status(st.stub, lb.meta.id) == "PROVISIONING_STATUS_PENDING_CREATE"
             st.running.tasks = start_worker(st.running.orchestrator)
             await wait_for(
-                lambda: _is(st.stub, lb.meta.id, "PROVISIONING_STATUS_ACTIVE"), timeout=30
+                lambda: _is(st.stub, lb.meta.id, "PROVISIONING_STATUS_ACTIVE"), timeout=120
             )
             statuses = await asyncio.to_thread(_job_statuses, st, lb.meta.id)
             # The dead worker's job stays, failed; the pass that succeeded left no row behind.

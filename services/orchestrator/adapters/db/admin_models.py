@@ -1,5 +1,5 @@
-"""SQLAlchemy tables of the operator-side resources: quotas, flavors, availability zones, and the
-amphora columns that operator views and failover need (migration 0004)."""
+"""SQLAlchemy tables of the operator-side resources: quotas, flavors, availability zones
+(migration 0004; the amphora columns it added are on AmphoraRow in models.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.orchestrator.adapters.db.models import AmphoraRow, Base
+from services.orchestrator.adapters.db.models import Base
 
 
 def _now() -> dt.datetime:
@@ -96,28 +96,3 @@ class AvailabilityZoneRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_now, server_default=func.now()
     )
-
-
-# Amphora columns added by migration 0004. They are appended to the mapped class here (SQLAlchemy
-# supports adding columns to a declarative class after creation) so that the load-balancer model
-# stays in models.py and this module owns everything migration 0004 adds.
-AmphoraRow.cert_expiration = mapped_column(DateTime(timezone=True), nullable=True)  # type: ignore[attr-defined]
-AmphoraRow.lb_network_ip = mapped_column(String(64), nullable=False, default="", server_default="")  # type: ignore[attr-defined]
-AmphoraRow.status_reason = mapped_column(Text, nullable=False, default="", server_default="")  # type: ignore[attr-defined]
-# Set by FailoverAmphora / FailoverLoadBalancer: the next reconcile builds a replacement, pushes
-# the config to it, and only then deletes this one.
-AmphoraRow.failover_requested = mapped_column(
-    Boolean, nullable=False, default=False, server_default="false"
-)
-# Set by ConfigureAmphora: the next reconcile pushes even when nothing else changed.
-AmphoraRow.configure_requested = mapped_column(
-    Boolean, nullable=False, default=False, server_default="false"
-)
-# Migration 0010 (resize). The compute size it was built with ("" for the default), and, for a
-# planned replacement (resize, an operator's failover), that it is drained before it goes.
-AmphoraRow.compute_flavor = mapped_column(
-    String(255), nullable=False, default="", server_default=""
-)  # type: ignore[attr-defined]
-AmphoraRow.drain_requested = mapped_column(
-    Boolean, nullable=False, default=False, server_default="false"
-)

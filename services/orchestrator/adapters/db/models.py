@@ -245,7 +245,7 @@ class AmphoraRow(Base):
     load_balancer_id: Mapped[str | None] = mapped_column(
         ForeignKey("load_balancer.id", ondelete="CASCADE"), index=True, nullable=True
     )
-    # Octavia's amphora statuses: BOOTING, ALLOCATED, READY, ERROR, DELETED.
+    # Octavia's amphora statuses (domain/amphora_lifecycle.py).
     status: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16), default="STANDALONE")
     backend_type: Mapped[str] = mapped_column(String(16), default="haproxy")
@@ -262,6 +262,23 @@ class AmphoraRow(Base):
         DateTime(timezone=True), default=_now, server_default=func.now()
     )
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), onupdate=_now)
+    # Migration 0004 (operator views and failover).
+    cert_expiration: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    lb_network_ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set by FailoverAmphora / FailoverLoadBalancer: the next reconcile builds a replacement,
+    # pushes the config to it, and only then deletes this one.
+    failover_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Set by ConfigureAmphora: the next reconcile pushes even when nothing else changed.
+    configure_requested: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    # Migration 0010 (resize). The compute size it was built with ("" for the default), and, for
+    # a planned replacement (resize, an operator's failover), that it is drained before it goes.
+    compute_flavor: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    drain_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class VipPortRow(Base):
