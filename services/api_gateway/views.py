@@ -107,7 +107,7 @@ def loadbalancer(lb: g.LoadBalancer) -> dict[str, Any]:
         "vip_network_id": vip.network_id or None,
         "vip_qos_policy_id": vip.qos_policy_id or None,
         "vip_vnic_type": lb.vip_vnic_type or "normal",
-        "vip_sg_ids": list(lb.vip_sg_ids) or None,
+        "vip_sg_ids": list(lb.vip_sg_ids),
         "additional_vips": [
             {"subnet_id": v.subnet_id, "ip_address": v.ip_address or None}
             for v in lb.additional_vips

@@ -28,7 +28,8 @@ async def list_(request: Request, who: Caller) -> dict:
 @router.get("/defaults", response_model=v.QuotaRoot, responses=v.errors(), **_OUT)
 async def defaults(request: Request, who: Caller) -> dict:
     resp = await call(request, "GetQuotaDefaults", pb.GetQuotaDefaultsRequest())
-    return v.one(request, "quota", v.quota(resp.quota, project_id=""))
+    # Octavia answers this path as the quota of a project named "defaults".
+    return v.one(request, "quota", v.quota(resp.quota, project_id="defaults"))
 
 
 @router.get("/{project_id}", response_model=v.QuotaRoot, responses=v.errors(404), **_OUT)

@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from services.common.errors import (
     POLICY_FORBIDDEN,
@@ -139,6 +140,11 @@ def accept_change(
         lb.provisioning_status = status.lb_after_child_change(lb.provisioning_status)
     lb.desired_version += 1
     lb.reconcile_failures = 0
+    if created:
+        # As Octavia: a new object has not been updated. Written explicitly, so the UPDATE that
+        # records the change does not stamp it (onupdate).
+        lb.updated_at = None
+        flag_modified(lb, "updated_at")
     session.flush()
     deps.queue.enqueue(session, lb.id, created=created)
 

@@ -271,7 +271,7 @@ def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool
     children = [*filter(alive, lb.listeners), *filter(alive, lb.pools)]
     if children and not cascade:
         # Octavia's ValidationException: a 400, not a conflict.
-        raise InvalidInput(f"Cannot delete Load Balancer {lb.id} - it has children", field="id")
+        raise InvalidInput(f"Validation failure: Cannot delete Load Balancer {lb.id} - it has children")
     for listener in lb.listeners:
         listener.provisioning_status = status.PENDING_DELETE
         l7.mark_listener_policies_deleted(listener)

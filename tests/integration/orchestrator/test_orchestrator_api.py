@@ -168,7 +168,9 @@ def test_crud_scoping_and_conflicts(database_url, run_dir):
             )
             # Children and no cascade: Octavia's ValidationException, a 400.
             assert code == grpc.StatusCode.INVALID_ARGUMENT
-            assert err.user_message == f"Cannot delete Load Balancer {lb.meta.id} - it has children"
+            assert err.user_message == (
+                f"Validation failure: Cannot delete Load Balancer {lb.meta.id} - it has children"
+            )
 
             ports = await stub.ListPorts(pb.ListPortsRequest(scope=ALICE, network_id=NETWORK_ID))
             assert [p.device_id for p in ports.ports] == [lb.meta.id]

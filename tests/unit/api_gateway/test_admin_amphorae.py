@@ -48,7 +48,10 @@ def test_list_and_show(api, fake):
     assert shown["ha_ip"] == "203.0.113.10" and shown["lb_network_ip"] == "127.0.0.1"
     assert shown["role"] == "STANDALONE" and shown["compute_id"] == amp.compute_id
     assert TS.match(shown["created_at"]) and TS.match(shown["cert_expiration"])
-    assert shown["updated_at"] is None and shown["vrrp_ip"] is None and shown["cert_busy"] is None
+    assert shown["updated_at"] is None and shown["cert_busy"] is False
+    # As Octavia 19: every amphora has VRRP instance 1 and its own address on the VIP network
+    # (here the same network as the agent's).
+    assert shown["vrrp_id"] == 1 and shown["vrrp_ip"] == shown["lb_network_ip"]
 
     by_lb = api.get(f"/v2/octavia/amphorae?loadbalancer_id={LB_ID}").json()["amphorae"]
     assert [a["id"] for a in by_lb] == [amp.id]

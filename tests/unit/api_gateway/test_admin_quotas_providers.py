@@ -66,7 +66,9 @@ def test_quota_defaults(api, fake):
     r = api.get("/v2/lbaas/quotas/defaults")
     assert r.status_code == 200
     q = r.json()["quota"]
-    assert set(q) == QUOTA_KEYS and q["member"] == 100 and q["pool"] == -1
+    assert set(q) == QUOTA_KEYS | {"project_id", "tenant_id"}
+    assert q["member"] == 100 and q["pool"] == -1
+    assert q["project_id"] == q["tenant_id"] == "defaults"  # as Octavia 19 answers this path
     p = api.get("/v2/lbaas/quotas/p9/default").json()["quota"]
     assert p["project_id"] == "p9" and p["member"] == 100
 
