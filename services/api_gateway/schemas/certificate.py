@@ -7,14 +7,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import PlainValidator, WithJsonSchema
 
 from services.api_gateway.auth import Principal
 from services.api_gateway.schemas.common import owner_project
-from services.api_gateway.schemas.fields import Strict, text
+from services.api_gateway.schemas.fields import Option, Strict, text
 from services.api_gateway.views import timestamp
 
 # Per part, as the orchestrator enforces (a system CA bundle is about 200 KiB).
@@ -71,7 +71,6 @@ Passphrase = Annotated[
     text(MAX_PASSPHRASE_LENGTH),
     WithJsonSchema({"type": "string", "maxLength": MAX_PASSPHRASE_LENGTH}),
 ]
-CertType = Literal["TLS", "CA", "CRL"]
 
 
 class CertificateCreate(Strict):
@@ -81,7 +80,7 @@ class CertificateCreate(Strict):
 
     name: NameText | None = None
     project_id: ProjectText | None = None
-    type: CertType | None = None
+    type: Option | None = None  # TLS, CA or CRL: the orchestrator's list
     certificate: Pem | None = None
     private_key: Pem | None = None
     intermediates: Pem | None = None

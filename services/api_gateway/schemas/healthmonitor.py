@@ -26,17 +26,15 @@ from services.api_gateway.schemas.fields import (
     ExpectedCodes,
     HttpVersion,
     Name,
+    Option,
     ProjectId,
     Strict,
     Tags,
     UrlPath,
-    enum,
     integer,
 )
 
-TYPES = ("HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO", "UDP-CONNECT", "SCTP")
 HTTP_TYPES = ("HTTP", "HTTPS")
-HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
 HTTP_DEFAULTS = {"http_method": "GET", "url_path": "/", "expected_codes": "200"}
 DEFAULT_MAX_RETRIES_DOWN = 3
 Retries = integer(1, 10)
@@ -50,7 +48,7 @@ class _MonitorFields(Strict):
     timeout: Seconds | None = None
     max_retries: Retries | None = None
     max_retries_down: Retries | None = None
-    http_method: enum(*HTTP_METHODS) | None = None
+    http_method: Option | None = None
     url_path: UrlPath | None = None
     expected_codes: ExpectedCodes | None = None
     http_version: HttpVersion | None = None
@@ -82,7 +80,7 @@ def _http_fields_only_for_http(model: _MonitorFields, type_: str) -> None:
 class HealthMonitorSingleCreate(_MonitorFields):
     """A health monitor inside a pool of a single-call load balancer create (no pool_id)."""
 
-    type: enum(*TYPES) | None
+    type: Option | None
     delay: Seconds | None
     timeout: Seconds | None
     max_retries: Retries | None

@@ -27,17 +27,14 @@ from services.api_gateway.schemas.fields import (
     Bool,
     Description,
     Name,
+    Option,
     ProjectId,
     Strict,
     Tags,
     Url,
-    enum,
-    int_enum,
     integer,
 )
 
-ACTIONS = ("REDIRECT_TO_POOL", "REDIRECT_TO_URL", "REDIRECT_PREFIX", "REJECT")
-REDIRECT_CODES = (301, 302, 303, 307, 308)
 DEFAULT_REDIRECT_CODE = 302
 # The field each redirecting action needs.
 _TARGET = {
@@ -52,12 +49,12 @@ class _PolicyFields(Strict):
     name: Name | None = None
     description: Description | None = None
     admin_state_up: Bool | None = None
-    action: enum(*ACTIONS) | None = None
+    action: Option | None = None
     position: integer(1, INT32_MAX) | None = None
     redirect_pool_id: UUID | None = None
     redirect_url: Url | None = None
     redirect_prefix: Url | None = None
-    redirect_http_code: int_enum(*REDIRECT_CODES) | None = None
+    redirect_http_code: integer(0, 999) | None = None
     tags: Tags | None = None
 
 

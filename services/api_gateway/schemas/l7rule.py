@@ -25,33 +25,22 @@ from services.api_gateway.schemas.fields import (
     HEADER_NAME,
     HEADER_VALUE,
     Bool,
+    Option,
     ProjectId,
     Strict,
     Tags,
-    enum,
     text,
 )
 from services.api_gateway.schemas.fields import _regex as check_regex
 
-TYPES = (
-    "HOST_NAME",
-    "PATH",
-    "FILE_TYPE",
-    "HEADER",
-    "COOKIE",
-    "SSL_CONN_HAS_CERT",
-    "SSL_VERIFY_RESULT",
-    "SSL_DN_FIELD",
-)
-COMPARE_TYPES = ("REGEX", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "EQUAL_TO")
 _KEYED = ("HEADER", "COOKIE", "SSL_DN_FIELD")
 _NO_KEY = ("SSL_CONN_HAS_CERT", "SSL_VERIFY_RESULT")
 _DN_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
 class _RuleFields(Strict):
-    type: enum(*TYPES) | None = None
-    compare_type: enum(*COMPARE_TYPES) | None = None
+    type: Option | None = None
+    compare_type: Option | None = None
     key: text(255) | None = None
     value: text(255) | None = None
     invert: Bool | None = None

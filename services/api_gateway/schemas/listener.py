@@ -32,6 +32,7 @@ from services.api_gateway.schemas.fields import (
     ContainerRef,
     Description,
     Name,
+    Option,
     PortNumber,
     ProjectId,
     Strict,
@@ -39,13 +40,10 @@ from services.api_gateway.schemas.fields import (
     TimeoutMs,
     TlsCiphers,
     TlsVersions,
-    enum,
     integer,
     list_of,
 )
 
-PROTOCOLS = ("HTTP", "HTTPS", "TCP", "TERMINATED_HTTPS", "UDP", "SCTP", "PROMETHEUS")
-CLIENT_AUTH = ("NONE", "OPTIONAL", "MANDATORY")
 # Octavia's defaults (milliseconds).
 TIMEOUT_DEFAULTS = {
     "timeout_client_data": 50000,
@@ -158,7 +156,7 @@ class _ListenerFields(Strict):
     timeout_tcp_inspect: TimeoutMs | None = None
     tags: Tags | None = None
     client_ca_tls_container_ref: ContainerRef | None = None
-    client_authentication: enum(*CLIENT_AUTH) | None = None
+    client_authentication: Option | None = None
     client_crl_container_ref: ContainerRef | None = None
     allowed_cidrs: list_of(Cidr) | None = None
     tls_ciphers: TlsCiphers | None = None
@@ -178,7 +176,7 @@ class ListenerSingleCreate(_ListenerFields):
     """A listener of a single-call load balancer create: default_pool names a pool of the
     load balancer ({"name": ...}) or defines one; the graph resolves both."""
 
-    protocol: enum(*PROTOCOLS) | None
+    protocol: Option | None
     protocol_port: PortNumber | None
     project_id: ProjectId | None = None
     default_pool: pool_schema.PoolSingleCreate | None = None
@@ -193,7 +191,7 @@ class ListenerSingleCreate(_ListenerFields):
 
 
 class ListenerCreate(_ListenerFields):
-    protocol: enum(*PROTOCOLS) | None
+    protocol: Option | None
     protocol_port: PortNumber | None
     loadbalancer_id: UUID | None
     project_id: ProjectId | None = None

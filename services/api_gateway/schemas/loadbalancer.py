@@ -31,15 +31,13 @@ from services.api_gateway.schemas.fields import (
     Description,
     IPAddress,
     Name,
+    Option,
     ProjectId,
     Strict,
     Tags,
-    enum,
     list_of,
     text,
 )
-
-PROVIDERS = ("amphora", "octavia")
 
 
 class AdditionalVip(Strict):
@@ -66,7 +64,7 @@ class LoadBalancerCreate(Strict):
     tenant_id: ProjectId | None = None
     listeners: list[listener_schema.ListenerSingleCreate] | None = None
     pools: list[pool_schema.PoolSingleCreate] | None = None
-    provider: enum(*PROVIDERS) | None = None
+    provider: Option | None = None
     flavor_id: UUID | None = None
     availability_zone: text(255) | None = None
     tags: Tags | None = None
@@ -119,8 +117,8 @@ def create_request(body: LoadBalancerCreate, principal: Principal) -> pb.CreateL
             network_id=body.vip_network_id or "",
             qos_policy_id=body.vip_qos_policy_id or "",
         ),
-        # "octavia" is Octavia's historical alias of the amphora provider.
-        provider="amphora",
+        # Checked by the orchestrator ("octavia" is Octavia's alias of the amphora provider).
+        provider=body.provider or "",
         flavor_id=body.flavor_id or "",
         availability_zone=body.availability_zone or "",
         vip_vnic_type="normal",

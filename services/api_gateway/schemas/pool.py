@@ -31,18 +31,15 @@ from services.api_gateway.schemas.fields import (
     Description,
     IPAddress,
     Name,
+    Option,
     ProjectId,
     Strict,
     Tags,
     TlsCiphers,
     TlsVersions,
-    enum,
     integer,
 )
 
-PROTOCOLS = ("HTTP", "HTTPS", "TCP", "PROXY", "PROXYV2", "UDP", "SCTP")
-ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT")
-SP_TYPES = ("SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE")
 DATAGRAM = ("UDP", "SCTP")
 # Octavia's [api_settings] defaults for backend re-encryption, applied when tls_enabled.
 DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
@@ -56,7 +53,7 @@ DEFAULT_CIPHERS = (
 
 
 class SessionPersistence(Strict):
-    type: enum(*SP_TYPES) | None = None
+    type: Option | None = None
     cookie_name: CookieName | None = None
     persistence_timeout: integer(0) | None = None
     persistence_granularity: IPAddress | None = None
@@ -123,16 +120,16 @@ class PoolSingleCreate(_PoolFields):
     """A pool of a single-call load balancer create. protocol and lb_algorithm are checked by
     the graph (a pool given only by name is a reference to one in the load balancer's pools)."""
 
-    protocol: enum(*PROTOCOLS) | None = None
-    lb_algorithm: enum(*ALGORITHMS) | None = None
+    protocol: Option | None = None
+    lb_algorithm: Option | None = None
     project_id: ProjectId | None = None
     healthmonitor: hm_schema.HealthMonitorSingleCreate | None = None
     members: list[member_schema.MemberCreate] | None = None
 
 
 class PoolCreate(_PoolFields):
-    protocol: enum(*PROTOCOLS) | None
-    lb_algorithm: enum(*ALGORITHMS) | None
+    protocol: Option | None
+    lb_algorithm: Option | None
     listener_id: UUID | None = None
     loadbalancer_id: UUID | None = None
     project_id: ProjectId | None = None
@@ -155,7 +152,7 @@ class PoolCreate(_PoolFields):
 
 
 class PoolUpdate(_PoolFields):
-    lb_algorithm: enum(*ALGORITHMS) | None = None
+    lb_algorithm: Option | None = None
 
 
 _TLS_FIELDS = (

@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from services.orchestrator.domain import rules
+
 
 @dataclass(frozen=True)
 class Need:
@@ -35,9 +37,28 @@ def _at(prefix: str, name: str) -> str:
     return f"{prefix}{name}"
 
 
+# Features named after the value of an option list. A value outside the list needs no feature:
+# the rules refuse it (a 400 naming the field), and that answer comes before any 501.
+_OPTIONS: dict[str, tuple[str, ...]] = {
+    "listener.protocol": rules.LISTENER_PROTOCOLS,
+    "pool.protocol": rules.POOL_PROTOCOLS,
+    "pool.lb_algorithm": rules.LB_ALGORITHMS,
+    "pool.session_persistence": rules.SESSION_PERSISTENCE_TYPES,
+    "healthmonitor.type": rules.HEALTH_MONITOR_TYPES,
+    "l7policy.action": rules.L7POLICY_ACTIONS,
+    "l7rule.type": rules.L7RULE_TYPES,
+    "l7rule.compare_type": rules.L7RULE_COMPARE_TYPES,
+}
+
+
+def _option(name: str, value: str, field: str) -> Iterator[Need]:
+    if value in _OPTIONS[name]:
+        yield Need(f"{name}.{value}", field)
+
+
 def listener(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
     if _changed(paths, "protocol") and msg.protocol:
-        yield Need(f"listener.protocol.{msg.protocol}", _at(at, "protocol"))
+        yield from _option("listener.protocol", msg.protocol, _at(at, "protocol"))
     if _changed(paths, "client_authentication") and msg.client_authentication not in (
         "",
         "NONE",
@@ -63,7 +84,7 @@ def listener(msg: Any, paths: Collection[str] | None = None, at: str = "") -> It
 
 def l7policy(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
     if _changed(paths, "action") and msg.action:
-        yield Need(f"l7policy.action.{msg.action}", _at(at, "action"))
+        yield from _option("l7policy.action", msg.action, _at(at, "action"))
     if paths is None:
         for rule in msg.rules:
             yield from l7rule(rule, None, _at(at, "rules."))
@@ -71,18 +92,18 @@ def l7policy(msg: Any, paths: Collection[str] | None = None, at: str = "") -> It
 
 def l7rule(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
     if _changed(paths, "type") and msg.type:
-        yield Need(f"l7rule.type.{msg.type}", _at(at, "type"))
+        yield from _option("l7rule.type", msg.type, _at(at, "type"))
     if _changed(paths, "compare_type") and msg.compare_type:
-        yield Need(f"l7rule.compare_type.{msg.compare_type}", _at(at, "compare_type"))
+        yield from _option("l7rule.compare_type", msg.compare_type, _at(at, "compare_type"))
     if _changed(paths, "invert") and msg.invert:
         yield Need("l7rule.invert", _at(at, "invert"))
 
 
 def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
     if _changed(paths, "protocol") and msg.protocol:
-        yield Need(f"pool.protocol.{msg.protocol}", _at(at, "protocol"))
+        yield from _option("pool.protocol", msg.protocol, _at(at, "protocol"))
     if _changed(paths, "lb_algorithm") and msg.lb_algorithm:
-        yield Need(f"pool.lb_algorithm.{msg.lb_algorithm}", _at(at, "lb_algorithm"))
+        yield from _option("pool.lb_algorithm", msg.lb_algorithm, _at(at, "lb_algorithm"))
     if _changed(paths, "tls_enabled") and msg.tls_enabled:
         yield Need("pool.tls_enabled", _at(at, "tls_enabled"))
     if _changed(paths, "tls_container_ref") and msg.tls_container_ref:
@@ -93,8 +114,9 @@ def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterat
         yield Need("pool.tls_crl", _at(at, "crl_container_ref"))
     yield from _tls_options(msg, paths, at, "pool")
     if _changed(paths, "session_persistence") and msg.session_persistence.type:
-        yield Need(
-            f"pool.session_persistence.{msg.session_persistence.type}",
+        yield from _option(
+            "pool.session_persistence",
+            msg.session_persistence.type,
             _at(at, "session_persistence.type"),
         )
     if paths is None:
@@ -102,10 +124,6 @@ def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterat
             yield from member(child, None, _at(at, "members."))
         if msg.HasField("healthmonitor") and msg.healthmonitor.type:
             yield from healthmonitor(msg.healthmonitor, None, _at(at, "healthmonitor."))
-
-
-# Octavia's TLS versions, oldest first.
-TLS_VERSION_ORDER = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
 def _tls_options(msg: Any, paths: Collection[str] | None, at: str, kind: str) -> Iterator[Need]:
@@ -116,8 +134,8 @@ def _tls_options(msg: Any, paths: Collection[str] | None, at: str, kind: str) ->
         yield Need(f"{kind}.tls_versions", _at(at, "tls_versions"))
         if "SSLv3" in msg.tls_versions:
             yield Need(f"{kind}.tls_versions_sslv3", _at(at, "tls_versions"))
-        known = sorted({TLS_VERSION_ORDER.index(v) for v in msg.tls_versions
-                        if v in TLS_VERSION_ORDER})  # fmt: skip
+        known = sorted({rules.TLS_VERSIONS.index(v) for v in msg.tls_versions
+                        if v in rules.TLS_VERSIONS})  # fmt: skip
         if known and known != list(range(known[0], known[-1] + 1)):
             yield Need(f"{kind}.tls_versions_noncontiguous", _at(at, "tls_versions"))
     if _changed(paths, "tls_ciphers") and msg.tls_ciphers:
@@ -138,7 +156,7 @@ def member(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iter
 
 def healthmonitor(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:
     if _changed(paths, "type") and msg.type:
-        yield Need(f"healthmonitor.type.{msg.type}", _at(at, "type"))
+        yield from _option("healthmonitor.type", msg.type, _at(at, "type"))
     if _changed(paths, "http_version") and msg.http_version:
         yield Need("healthmonitor.http_version", _at(at, "http_version"))
     if _changed(paths, "domain_name") and msg.domain_name:

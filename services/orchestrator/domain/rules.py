@@ -1,4 +1,5 @@
-"""Octavia's validation rules the orchestrator enforces itself (the gateway also checks enums)."""
+"""Octavia's validation rules, in one place: option lists, protocol pairs, TLS and L7 constraints.
+The gateway checks only a request's shape; the orchestrator applies these and names the field."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ LISTENER_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "TERMINATED_HTTPS", "UDP", "SCTP",
 POOL_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "PROXY", "PROXYV2", "UDP", "SCTP")
 LB_ALGORITHMS = ("ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT")
 HEALTH_MONITOR_TYPES = ("HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO", "UDP-CONNECT", "SCTP")
+HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
 SESSION_PERSISTENCE_TYPES = ("", "SOURCE_IP", "HTTP_COOKIE", "APP_COOKIE")
 TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")
 # Backends whose renderer renders keepalived and haproxy peers (an ACTIVE_STANDBY half).
@@ -34,6 +36,14 @@ _HM_FOR_POOL: dict[str, tuple[str, ...]] = {
     "SCTP": ("SCTP", "HTTP", "TCP", "UDP-CONNECT"),
 }
 _HM_FOR_STREAM_POOL = ("HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO")
+
+
+def not_one_of(value: object, options: Iterable[object]) -> str | None:
+    """Octavia's (WSME's) message for a value outside an option list, or None when it is one."""
+    allowed = tuple(options)
+    if value in allowed:
+        return None
+    return f"Value: '{value}'. Value should be one of: {', '.join(str(o) for o in allowed)}"
 
 
 def pool_protocol_allowed(listener_protocol: str, pool_protocol: str) -> bool:
@@ -157,10 +167,13 @@ def _name_problem(key: str) -> Problem | None:
 def l7rule_problem(rule_type: str, compare_type: str, key: str, value: str) -> Problem | None:
     """What is wrong with an L7 rule, following octavia.common.validate.l7rule_data and held to
     what the renderers can express (None: ok)."""
-    if rule_type not in L7RULE_TYPES:
-        return "type", f"Invalid L7 rule type {rule_type!r}."
-    if compare_type not in L7RULE_COMPARE_TYPES:
-        return "compare_type", f"Invalid L7 rule compare_type {compare_type!r}."
+    for field, given, options in (
+        ("type", rule_type, L7RULE_TYPES),
+        ("compare_type", compare_type, L7RULE_COMPARE_TYPES),
+    ):
+        message = not_one_of(given, options)
+        if message is not None:
+            return field, message
     if rule_type == "SSL_CONN_HAS_CERT":
         if key:
             return "key", "L7 rule type SSL_CONN_HAS_CERT does not use the key field."
@@ -270,8 +283,9 @@ def listener_tls_problem(v: dict[str, Any]) -> Problem | None:
         if v.get("hsts_max_age") is not None:
             return "hsts_max_age", "HSTS can only be used on TERMINATED_HTTPS listeners."
     mode = v.get("client_authentication", "NONE")
-    if mode not in CLIENT_AUTHENTICATION_MODES:
-        return "client_authentication", f"Invalid client_authentication {mode!r}."
+    message = not_one_of(mode, CLIENT_AUTHENTICATION_MODES)
+    if message is not None:
+        return "client_authentication", message
     if mode != "NONE" and not v.get("client_ca_tls_container_ref"):
         return (
             "client_ca_tls_container_ref",
@@ -332,10 +346,10 @@ def tls_lists_problem(v: dict[str, Any]) -> Problem | None:
         return problem
     for version in v.get("tls_versions") or ():
         if version not in TLS_VERSIONS:
-            return "tls_versions", f"Invalid TLS version {version!r}."
+            return "tls_versions", str(not_one_of(version, TLS_VERSIONS))
     for proto in v.get("alpn_protocols") or ():
         if proto not in ALPN_PROTOCOLS:
-            return "alpn_protocols", f"Invalid ALPN protocol {proto!r}."
+            return "alpn_protocols", str(not_one_of(proto, ALPN_PROTOCOLS))
     return None
 
 
@@ -347,7 +361,6 @@ def pool_tls_problem(v: dict[str, Any]) -> Problem | None:
 
 # -- health monitors (Octavia's HealthMonitorPOST types) ---------------------------------------
 
-HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
 # An absolute path and query of RFC 3986 characters, '%' only as %XX: what the gateway takes and
 # every renderer writes (no quotes, spaces, '#' or '\').
 _URL_PATH = re.compile(r"\A/(?:[A-Za-z0-9._~!$&()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*\Z")
@@ -359,12 +372,9 @@ MAX_DOMAIN_NAME = 253
 
 
 def health_monitor_problem(v: dict[str, Any]) -> Problem | None:
-    """An HTTP(S) monitor's request and expected answer, over the monitor's complete values.
-    Octavia also takes status codes outside 100-599 and a range from high to low (a monitor
-    that can never succeed), which the renderers refuse."""
-    method = v.get("http_method")
-    if method and method not in HTTP_METHODS:
-        return "http_method", f"Invalid http_method {method!r}."
+    """An HTTP(S) monitor's request path and expected answer (its values or the ones an update
+    changes). Octavia also takes status codes outside 100-599 and a range from high to low (a
+    monitor that can never succeed), and domain names the renderers refuse."""
     path = v.get("url_path")
     if path and (len(path) > MAX_URL_PATH or not _URL_PATH.match(path)):
         return "url_path", (

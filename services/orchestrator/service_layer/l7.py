@@ -47,12 +47,13 @@ def normalize_policy(values: dict[str, Any], at: str = "") -> dict[str, Any]:
     action does not use are cleared, redirect_http_code defaults to 302 for HTTP redirects."""
     v = dict(values)
     action = v.get("action", "")
-    if action not in rules.L7POLICY_ACTIONS:
-        raise InvalidInput(f"Invalid L7 policy action {action!r}.", field=f"{at}action")
+    message = rules.not_one_of(action, rules.L7POLICY_ACTIONS)
+    if message is not None:
+        raise InvalidInput(message, field=f"{at}action")
     code = v.get("redirect_http_code")
     if code is not None and code not in rules.L7_REDIRECT_HTTP_CODES:
         raise InvalidInput(
-            f"Invalid redirect_http_code {code}; use one of 301, 302, 303, 307, 308.",
+            str(rules.not_one_of(code, rules.L7_REDIRECT_HTTP_CODES)),
             field=f"{at}redirect_http_code",
         )
     required = {

@@ -43,8 +43,9 @@ def check_listener(values: dict[str, Any], at: str = "") -> None:
     """Checks of a new listener's own values (no database needed); `at` prefixes field names
     (e.g. "listeners[0].") when the listener is nested in a load balancer create."""
     protocol, port = values["protocol"], values["protocol_port"]
-    if protocol not in rules.LISTENER_PROTOCOLS:
-        raise InvalidInput(f"Invalid listener protocol {protocol!r}.", field=f"{at}protocol")
+    message = rules.not_one_of(protocol, rules.LISTENER_PROTOCOLS)
+    if message is not None:
+        raise InvalidInput(message, field=f"{at}protocol")
     if not rules.valid_port(port):
         raise InvalidInput(f"Invalid protocol_port {port}.", field=f"{at}protocol_port")
     _check_limits(values, at)

@@ -50,8 +50,9 @@ class _Checked:
 
 def _check_create(session: Session, scope: Scope, fields: dict[str, Any], deps: Deps) -> _Checked:
     vnic_type = fields.get("vip_vnic_type") or "normal"
-    if vnic_type not in rules.VNIC_TYPES:
-        raise InvalidInput(f"Invalid vip_vnic_type {vnic_type!r}.", field="vip_vnic_type")
+    message = rules.not_one_of(vnic_type, rules.VNIC_TYPES)
+    if message is not None:
+        raise InvalidInput(message, field="vip_vnic_type")
     for index, extra in enumerate(fields.get("additional_vips") or ()):
         if not extra["subnet_id"]:
             raise InvalidInput(
@@ -106,7 +107,8 @@ def _new_row(
         description=fields["description"],
         admin_state_up=fields["admin_state_up"],
         tags=fields["tags"],
-        provider=fields["provider"] or "amphora",
+        # validate_loadbalancer checked it; "octavia" is the amphora provider's alias.
+        provider=catalog.PROVIDERS_CANONICAL.get(fields["provider"] or "amphora", "amphora"),
         flavor_id=fields["flavor_id"],
         availability_zone=fields["availability_zone"],
         topology=checked.topology,
@@ -271,7 +273,9 @@ def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool
     children = [*filter(alive, lb.listeners), *filter(alive, lb.pools)]
     if children and not cascade:
         # Octavia's ValidationException: a 400, not a conflict.
-        raise InvalidInput(f"Validation failure: Cannot delete Load Balancer {lb.id} - it has children")
+        raise InvalidInput(
+            f"Validation failure: Cannot delete Load Balancer {lb.id} - it has children"
+        )
     for listener in lb.listeners:
         listener.provisioning_status = status.PENDING_DELETE
         l7.mark_listener_policies_deleted(listener)

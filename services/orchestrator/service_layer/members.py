@@ -40,8 +40,9 @@ def check_new_member(values: dict[str, Any], at: str = "") -> None:
         raise InvalidInput(
             f"Invalid protocol_port {values['protocol_port']}.", field=f"{at}protocol_port"
         )
-    if values.get("vnic_type", "normal") not in rules.VNIC_TYPES:
-        raise InvalidInput(f"Invalid vnic_type {values['vnic_type']!r}.", field=f"{at}vnic_type")
+    message = rules.not_one_of(values.get("vnic_type", "normal"), rules.VNIC_TYPES)
+    if message is not None:
+        raise InvalidInput(message, field=f"{at}vnic_type")
     _check_member(values, at)
 
 
@@ -185,6 +186,10 @@ def batch_update_members(
 
 
 def _check_monitor(values: dict[str, Any], at: str = "") -> None:
+    if values.get("http_method"):  # "" on monitors that send no HTTP request
+        message = rules.not_one_of(values["http_method"], rules.HTTP_METHODS)
+        if message is not None:
+            raise InvalidInput(message, field=f"{at}http_method")
     for name in ("delay", "timeout"):
         if name in values and values[name] < 1:
             raise InvalidInput(f"{name} must be at least 1.", field=f"{at}{name}")
@@ -197,8 +202,9 @@ def _check_monitor(values: dict[str, Any], at: str = "") -> None:
 
 
 def check_new_monitor(values: dict[str, Any], pool_protocol: str, at: str = "") -> None:
-    if values["type"] not in rules.HEALTH_MONITOR_TYPES:
-        raise InvalidInput(f"Invalid health monitor type {values['type']!r}.", field=f"{at}type")
+    message = rules.not_one_of(values["type"], rules.HEALTH_MONITOR_TYPES)
+    if message is not None:
+        raise InvalidInput(message, field=f"{at}type")
     if not rules.health_monitor_allowed(pool_protocol, values["type"]):
         raise InvalidInput(
             f"A {values['type']} health monitor cannot monitor a {pool_protocol} pool.",

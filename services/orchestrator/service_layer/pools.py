@@ -47,15 +47,15 @@ _TLS_COLUMNS = (
 
 def check_settings(values: dict[str, Any], at: str = "") -> None:
     """Checks of a pool's own values; `at` prefixes field names of a nested pool."""
-    if "lb_algorithm" in values and values["lb_algorithm"] not in rules.LB_ALGORITHMS:
-        raise InvalidInput(
-            f"Invalid lb_algorithm {values['lb_algorithm']!r}.", field=f"{at}lb_algorithm"
-        )
+    if "lb_algorithm" in values:
+        message = rules.not_one_of(values["lb_algorithm"], rules.LB_ALGORITHMS)
+        if message is not None:
+            raise InvalidInput(message, field=f"{at}lb_algorithm")
     sp = values.get("session_persistence")
     if sp:
-        if sp["type"] not in rules.SESSION_PERSISTENCE_TYPES:
+        if sp["type"] not in rules.SESSION_PERSISTENCE_TYPES:  # "" is none
             raise InvalidInput(
-                f"Invalid session persistence type {sp['type']!r}.",
+                str(rules.not_one_of(sp["type"], rules.SESSION_PERSISTENCE_TYPES[1:])),
                 field=f"{at}session_persistence.type",
             )
         if sp["type"] == "APP_COOKIE" and not sp.get("cookie_name"):
@@ -69,8 +69,9 @@ def check_settings(values: dict[str, Any], at: str = "") -> None:
 
 
 def check_pool(values: dict[str, Any], at: str = "") -> None:
-    if values["protocol"] not in rules.POOL_PROTOCOLS:
-        raise InvalidInput(f"Invalid pool protocol {values['protocol']!r}.", field=f"{at}protocol")
+    message = rules.not_one_of(values["protocol"], rules.POOL_PROTOCOLS)
+    if message is not None:
+        raise InvalidInput(message, field=f"{at}protocol")
     check_settings(values, at)
 
 

@@ -81,7 +81,8 @@ def test_strict_validation(client, orch):
         {"certificate": {"certificate": "x", "bogus": 1}},
         {"certificate": {"certificate": 5}},
         {"certificate": {"pkcs12": "not base64!!"}},
-        {"certificate": {"type": "PEM"}},
+        # A type outside TLS, CA, CRL is the orchestrator's to refuse (its list, domain/
+        # certificates.py; tests/unit/orchestrator_adapters/test_certificates_local.py).
         {"certificate": {"certificate": "\x00bad"}},
         {"certificate": {"certificate": "A" * (512 * 1024 + 1)}},
         {"certificate": {}, "extra": {}},
