@@ -18,7 +18,7 @@ from services.orchestrator.adapters.db.admin_models import (
     FlavorRow,
 )
 from services.orchestrator.adapters.db.models import LoadBalancerRow
-from services.orchestrator.domain import sizes
+from services.orchestrator.domain import rules, sizes
 from services.orchestrator.service_layer.common import Deps, new_id
 
 # -- providers ---------------------------------------------------------------------------------
@@ -30,7 +30,6 @@ PROVIDERS: dict[str, str] = {
 }
 
 # Flavor capabilities of the amphora provider (Octavia's, plus this project's "backend").
-TOPOLOGIES = ("SINGLE", "ACTIVE_STANDBY")
 BACKENDS = ("haproxy", "nginx")
 FLAVOR_CAPABILITIES: dict[str, str] = {
     "loadbalancer_topology": (
@@ -99,9 +98,10 @@ def validate_flavor_data(provider: str, text: str, buildable: Deps | None = None
     _provider(provider, "provider_name")
     data = _json_object(text, "flavor_data")
     _unknown_keys(data, FLAVOR_CAPABILITIES, "flavor_data")
-    if "loadbalancer_topology" in data and data["loadbalancer_topology"] not in TOPOLOGIES:
+    if "loadbalancer_topology" in data and data["loadbalancer_topology"] not in rules.TOPOLOGIES:
         raise InvalidInput(
-            f"loadbalancer_topology must be one of {', '.join(TOPOLOGIES)}.", field="flavor_data"
+            f"loadbalancer_topology must be one of {', '.join(rules.TOPOLOGIES)}.",
+            field="flavor_data",
         )
     if "backend" in data and data["backend"] not in BACKENDS:
         raise InvalidInput(f"backend must be one of {', '.join(BACKENDS)}.", field="flavor_data")
