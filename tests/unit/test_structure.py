@@ -185,6 +185,23 @@ def test_no_test_double_in_the_product(graph):
     assert fakes == []
 
 
+def rows_in_handlers(modules: dict[str, Path]) -> list[str]:
+    """Table row classes a handler imports (a handler speaks protos; rows stay below it)."""
+    return sorted(
+        f"{name} imports {alias.name}"
+        for name, path in modules.items()
+        if ".handlers." in f"{name}."
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and ".adapters.db" in f".{node.module}"
+        for alias in node.names
+        if alias.name.endswith("Row")
+    )
+
+
+def test_no_handler_imports_a_table_row():
+    assert rows_in_handlers(_product_modules()) == []
+
+
 # -- the checks can fail -------------------------------------------------------------------------
 
 
@@ -208,3 +225,11 @@ def test_the_checks_see_what_they_forbid():
         "services.health.z -> services.renderer.w",
     ]
     assert "services.common.c" in unreached(bad)
+
+
+def test_a_handler_importing_a_row_is_seen(tmp_path):
+    handler = tmp_path / "handler.py"
+    handler.write_text("from services.orchestrator.adapters.db.models import PoolRow\n")
+    assert rows_in_handlers({"services.orchestrator.handlers.x": handler}) == [
+        "services.orchestrator.handlers.x imports PoolRow"
+    ]

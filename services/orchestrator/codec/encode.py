@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.common.v1 import graph_pb2, status_pb2
+from lbaas.orchestrator.v1 import admin_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
+from services.orchestrator.adapters.db.admin_models import (
+    AvailabilityZoneProfileRow,
+    AvailabilityZoneRow,
+    FlavorProfileRow,
+    FlavorRow,
+)
+from services.orchestrator.adapters.db.certificate_models import CertificateRow
 from services.orchestrator.adapters.db.models import (
     AmphoraRow,
     HealthMonitorRow,
@@ -351,3 +360,58 @@ def status_tree(lb: LoadBalancerRow) -> pb.StatusTree:
             entry.pools.append(ps)
         tree.listeners.append(entry)
     return tree
+
+
+# -- operator catalogue and certificates ------------------------------------------------------
+
+
+def flavor_profile(row: FlavorProfileRow) -> admin_pb2.FlavorProfile:
+    return admin_pb2.FlavorProfile(
+        id=row.id, name=row.name, provider_name=row.provider_name, flavor_data=row.flavor_data
+    )
+
+
+def flavor(row: FlavorRow) -> admin_pb2.Flavor:
+    return admin_pb2.Flavor(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        enabled=row.enabled,
+        flavor_profile_id=row.flavor_profile_id,
+    )
+
+
+def availability_zone_profile(row: AvailabilityZoneProfileRow) -> admin_pb2.AvailabilityZoneProfile:
+    return admin_pb2.AvailabilityZoneProfile(
+        id=row.id,
+        name=row.name,
+        provider_name=row.provider_name,
+        availability_zone_data=row.availability_zone_data,
+    )
+
+
+def availability_zone(row: AvailabilityZoneRow) -> admin_pb2.AvailabilityZone:
+    return admin_pb2.AvailabilityZone(
+        name=row.name,
+        description=row.description,
+        enabled=row.enabled,
+        availability_zone_profile_id=row.availability_zone_profile_id,
+    )
+
+
+def certificate(row: CertificateRow) -> pb.Certificate:
+    """The catalogue columns; never any key material."""
+    out = pb.Certificate(
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        ref=row.ref,
+        type=row.type,
+        hostnames=json.loads(row.hostnames or "[]"),
+        subject=row.subject,
+    )
+    if row.expires_at is not None:
+        out.expires_at.FromDatetime(row.expires_at)
+    if row.created_at is not None:
+        out.created_at.FromDatetime(row.created_at)
+    return out

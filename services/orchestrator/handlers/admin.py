@@ -11,13 +11,8 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from sqlalchemy.orm import Session
 
 from services.common.errors import Unavailable
-from services.orchestrator.adapters.db.admin_models import (
-    QUOTA_RESOURCES,
-    AvailabilityZoneProfileRow,
-    AvailabilityZoneRow,
-    FlavorProfileRow,
-    FlavorRow,
-)
+from services.orchestrator.adapters.db.admin_models import QUOTA_RESOURCES
+from services.orchestrator.codec import encode
 from services.orchestrator.service_layer import amphorae, catalog, quotas
 from services.orchestrator.service_layer.common import Deps, Scope
 
@@ -41,40 +36,6 @@ def _fields(message: Any, names: Iterable[str]) -> dict[str, Any]:
 
 def _quota(project_id: str, limits: dict[str, int]) -> admin_pb2.Quota:
     return admin_pb2.Quota(project_id=project_id, **limits)
-
-
-def _flavor_profile(row: FlavorProfileRow) -> admin_pb2.FlavorProfile:
-    return admin_pb2.FlavorProfile(
-        id=row.id, name=row.name, provider_name=row.provider_name, flavor_data=row.flavor_data
-    )
-
-
-def _flavor(row: FlavorRow) -> admin_pb2.Flavor:
-    return admin_pb2.Flavor(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        enabled=row.enabled,
-        flavor_profile_id=row.flavor_profile_id,
-    )
-
-
-def _az_profile(row: AvailabilityZoneProfileRow) -> admin_pb2.AvailabilityZoneProfile:
-    return admin_pb2.AvailabilityZoneProfile(
-        id=row.id,
-        name=row.name,
-        provider_name=row.provider_name,
-        availability_zone_data=row.availability_zone_data,
-    )
-
-
-def _az(row: AvailabilityZoneRow) -> admin_pb2.AvailabilityZone:
-    return admin_pb2.AvailabilityZone(
-        name=row.name,
-        description=row.description,
-        enabled=row.enabled,
-        availability_zone_profile_id=row.availability_zone_profile_id,
-    )
 
 
 _FP_FIELDS = ("id", "name", "provider_name", "flavor_data")
@@ -193,17 +154,19 @@ class AdminHandlers:
     async def CreateFlavorProfile(self, request, context):
         fields = _fields(request.flavorprofile, _FP_FIELDS)
         out = await self._tx(
-            lambda s: _flavor_profile(catalog.create_flavor_profile(s, fields, self._deps))
+            lambda s: encode.flavor_profile(catalog.create_flavor_profile(s, fields, self._deps))
         )
         return pb.CreateFlavorProfileResponse(flavorprofile=out)
 
     async def GetFlavorProfile(self, request, context):
-        out = await self._tx(lambda s: _flavor_profile(catalog.get_flavor_profile(s, request.id)))
+        out = await self._tx(
+            lambda s: encode.flavor_profile(catalog.get_flavor_profile(s, request.id))
+        )
         return pb.GetFlavorProfileResponse(flavorprofile=out)
 
     async def ListFlavorProfiles(self, request, context):
         out = await self._tx(
-            lambda s: [_flavor_profile(r) for r in catalog.list_flavor_profiles(s)]
+            lambda s: [encode.flavor_profile(r) for r in catalog.list_flavor_profiles(s)]
         )
         return pb.ListFlavorProfilesResponse(flavorprofiles=out)
 
@@ -211,7 +174,7 @@ class AdminHandlers:
         m = request.flavorprofile
         paths = _paths(m, request.update_mask, _FP_FIELDS[1:])
         out = await self._tx(
-            lambda s: _flavor_profile(
+            lambda s: encode.flavor_profile(
                 catalog.update_flavor_profile(s, m.id, _fields(m, _FP_FIELDS), paths, self._deps)
             )
         )
@@ -225,22 +188,24 @@ class AdminHandlers:
 
     async def CreateFlavor(self, request, context):
         fields = _fields(request.flavor, _FLAVOR_FIELDS)
-        out = await self._tx(lambda s: _flavor(catalog.create_flavor(s, fields)))
+        out = await self._tx(lambda s: encode.flavor(catalog.create_flavor(s, fields)))
         return pb.CreateFlavorResponse(flavor=out)
 
     async def GetFlavor(self, request, context):
-        out = await self._tx(lambda s: _flavor(catalog.get_flavor(s, request.id)))
+        out = await self._tx(lambda s: encode.flavor(catalog.get_flavor(s, request.id)))
         return pb.GetFlavorResponse(flavor=out)
 
     async def ListFlavors(self, request, context):
-        out = await self._tx(lambda s: [_flavor(r) for r in catalog.list_flavors(s)])
+        out = await self._tx(lambda s: [encode.flavor(r) for r in catalog.list_flavors(s)])
         return pb.ListFlavorsResponse(flavors=out)
 
     async def UpdateFlavor(self, request, context):
         m = request.flavor
         paths = _paths(m, request.update_mask, ("name", "description"))
         out = await self._tx(
-            lambda s: _flavor(catalog.update_flavor(s, m.id, _fields(m, _FLAVOR_FIELDS), paths))
+            lambda s: encode.flavor(
+                catalog.update_flavor(s, m.id, _fields(m, _FLAVOR_FIELDS), paths)
+            )
         )
         return pb.UpdateFlavorResponse(flavor=out)
 
@@ -253,19 +218,26 @@ class AdminHandlers:
     async def CreateAvailabilityZoneProfile(self, request, context):
         fields = _fields(request.availability_zone_profile, _AZP_FIELDS)
         out = await self._tx(
-            lambda s: _az_profile(catalog.create_availability_zone_profile(s, fields))
+            lambda s: encode.availability_zone_profile(
+                catalog.create_availability_zone_profile(s, fields)
+            )
         )
         return pb.CreateAvailabilityZoneProfileResponse(availability_zone_profile=out)
 
     async def GetAvailabilityZoneProfile(self, request, context):
         out = await self._tx(
-            lambda s: _az_profile(catalog.get_availability_zone_profile(s, request.id))
+            lambda s: encode.availability_zone_profile(
+                catalog.get_availability_zone_profile(s, request.id)
+            )
         )
         return pb.GetAvailabilityZoneProfileResponse(availability_zone_profile=out)
 
     async def ListAvailabilityZoneProfiles(self, request, context):
         out = await self._tx(
-            lambda s: [_az_profile(r) for r in catalog.list_availability_zone_profiles(s)]
+            lambda s: [
+                encode.availability_zone_profile(r)
+                for r in catalog.list_availability_zone_profiles(s)
+            ]
         )
         return pb.ListAvailabilityZoneProfilesResponse(availability_zone_profiles=out)
 
@@ -273,7 +245,7 @@ class AdminHandlers:
         m = request.availability_zone_profile
         paths = _paths(m, request.update_mask, _AZP_FIELDS[1:])
         out = await self._tx(
-            lambda s: _az_profile(
+            lambda s: encode.availability_zone_profile(
                 catalog.update_availability_zone_profile(s, m.id, _fields(m, _AZP_FIELDS), paths)
             )
         )
@@ -287,22 +259,28 @@ class AdminHandlers:
 
     async def CreateAvailabilityZone(self, request, context):
         fields = _fields(request.availability_zone, _AZ_FIELDS)
-        out = await self._tx(lambda s: _az(catalog.create_availability_zone(s, fields)))
+        out = await self._tx(
+            lambda s: encode.availability_zone(catalog.create_availability_zone(s, fields))
+        )
         return pb.CreateAvailabilityZoneResponse(availability_zone=out)
 
     async def GetAvailabilityZone(self, request, context):
-        out = await self._tx(lambda s: _az(catalog.get_availability_zone(s, request.name)))
+        out = await self._tx(
+            lambda s: encode.availability_zone(catalog.get_availability_zone(s, request.name))
+        )
         return pb.GetAvailabilityZoneResponse(availability_zone=out)
 
     async def ListAvailabilityZones(self, request, context):
-        out = await self._tx(lambda s: [_az(r) for r in catalog.list_availability_zones(s)])
+        out = await self._tx(
+            lambda s: [encode.availability_zone(r) for r in catalog.list_availability_zones(s)]
+        )
         return pb.ListAvailabilityZonesResponse(availability_zones=out)
 
     async def UpdateAvailabilityZone(self, request, context):
         m = request.availability_zone
         paths = _paths(m, request.update_mask, ("description",))
         out = await self._tx(
-            lambda s: _az(
+            lambda s: encode.availability_zone(
                 catalog.update_availability_zone(s, m.name, _fields(m, _AZ_FIELDS), paths)
             )
         )

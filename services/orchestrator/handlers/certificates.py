@@ -4,7 +4,6 @@ service_layer.certificates and the configured certificate driver."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,31 +11,13 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.common.errors import Unavailable
 from services.orchestrator.adapters.certificate_bundle import BundleInput, parse
-from services.orchestrator.adapters.db.certificate_models import CertificateRow
+from services.orchestrator.codec import encode
 from services.orchestrator.service_layer import certificates
 from services.orchestrator.service_layer.common import Scope
 
 
 def _scope(request: Any) -> Scope:
     return Scope(project_id=request.scope.project_id, all_projects=request.scope.all_projects)
-
-
-def certificate_view(row: CertificateRow) -> pb.Certificate:
-    """The catalogue columns; never any key material."""
-    out = pb.Certificate(
-        id=row.id,
-        project_id=row.project_id,
-        name=row.name,
-        ref=row.ref,
-        type=row.type,
-        hostnames=json.loads(row.hostnames or "[]"),
-        subject=row.subject,
-    )
-    if row.expires_at is not None:
-        out.expires_at.FromDatetime(row.expires_at)
-    if row.created_at is not None:
-        out.created_at.FromDatetime(row.created_at)
-    return out
 
 
 # Uploads parsed at once. A passphrase-protected one is decrypted by a child process for up to
@@ -82,19 +63,21 @@ class CertificateHandlers:
                 ),
             )
         out = await self._tx(
-            lambda s: certificate_view(certificates.create(s, driver, scope, request.name, bundle))
+            lambda s: encode.certificate(
+                certificates.create(s, driver, scope, request.name, bundle)
+            )
         )
         return pb.CreateCertificateResponse(certificate=out)
 
     async def GetCertificate(self, request, context):
         out = await self._tx(
-            lambda s: certificate_view(certificates.get(s, _scope(request), request.id))
+            lambda s: encode.certificate(certificates.get(s, _scope(request), request.id))
         )
         return pb.GetCertificateResponse(certificate=out)
 
     async def ListCertificates(self, request, context):
         out = await self._tx(
-            lambda s: [certificate_view(r) for r in certificates.list_(s, _scope(request))]
+            lambda s: [encode.certificate(r) for r in certificates.list_(s, _scope(request))]
         )
         return pb.ListCertificatesResponse(certificates=out)
 
