@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 
@@ -72,6 +73,40 @@ def text_problems(baseline: str, rendered: str, tokens) -> list[str]:
         if len(old) != len(new) or [_kind(t) for t in old[:1]] != [_kind(t) for t in new[:1]]:
             problems.append(f"line {number}: {before!r} -> {after!r}")
     return problems
+
+
+def _line_shape(line: str, tokens) -> tuple[str, int]:
+    words = tokens(line)
+    return (_kind(words[0]) if words else "", len(words))
+
+
+def _blocks(text: str, tokens) -> Counter:
+    """The config's blocks (a line that starts at the margin and the indented lines after it),
+    each as its header's shape and the multiset of its lines' shapes: what stays when only the
+    order of objects changes (renderers order proxies and rules by their ids)."""
+    blocks: list[tuple[tuple[str, int], list[tuple[str, int]]]] = []
+    for line in text.splitlines():
+        shape = _line_shape(line, tokens)
+        if line[:1].isspace() and blocks:
+            blocks[-1][1].append(shape)
+        else:
+            blocks.append((shape, []))
+    return Counter((head, tuple(sorted(body))) for head, body in blocks)
+
+
+def block_problems(baseline: str, rendered: str, tokens) -> list[str]:
+    """As text_problems, for configs whose objects have other ids than the baseline's (so come
+    in another order): the same blocks, each with the same lines (directive and number of
+    tokens), in any order. A smuggled line, directive, argument or block changes them."""
+    if _blocks(baseline, tokens) == _blocks(rendered, tokens):
+        return []
+    old, new = baseline.splitlines(), rendered.splitlines()
+    shapes_old = Counter(_line_shape(line, tokens) for line in old)
+    shapes_new = Counter(_line_shape(line, tokens) for line in new)
+    extra, lost = shapes_new - shapes_old, shapes_old - shapes_new
+    problems = [f"new line {line!r}" for line in new if _line_shape(line, tokens) in extra]
+    problems += [f"lost line {line!r}" for line in old if _line_shape(line, tokens) in lost]
+    return problems or ["a line moved to another block"]
 
 
 _HASH = re.compile(r"[0-9a-f]{24}")

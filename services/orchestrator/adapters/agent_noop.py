@@ -19,6 +19,7 @@ from services.orchestrator.domain.ports import (
 )
 
 HAPROXY_VERSION = "2.6.12"
+NGINX_VERSION = "1.22.1"  # so that nginx load balancers render too
 OPENSSL_VERSION = "3.0.2"
 
 
@@ -43,7 +44,7 @@ class NoopAgentClient:
             backend_type="haproxy",
             haproxy_version=HAPROXY_VERSION,
             openssl_version=OPENSSL_VERSION,
-            nginx_version="",
+            nginx_version=NGINX_VERSION,
             runtime_dir=f"/var/lib/lbaas/amphorae/{amphora_id}",
             applied_config_hash=self._applied.get(amphora_id, ""),
             keepalived_version="2.2.7",

@@ -97,6 +97,19 @@ def l7rule(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iter
         yield from _option("l7rule.compare_type", msg.compare_type, _at(at, "compare_type"))
     if _changed(paths, "invert") and msg.invert:
         yield Need("l7rule.invert", _at(at, "invert"))
+    if (_changed(paths, "key") or _changed(paths, "type")) and _punctuated(msg.type, msg.key):
+        yield Need("l7rule.key_punctuation", _at(at, "key"))
+
+
+# Key characters that reach a header or cookie only by name: nginx reaches them through
+# variables ($http_x_key, $cookie_c), which cannot tell '_' from '-' or hold '.'.
+_PUNCTUATION = {"HEADER": "_.", "COOKIE": ".-"}
+
+
+def _punctuated(rule_type: str, key: str) -> bool:
+    """A HEADER or COOKIE key that only a renderer matching names literally can reach."""
+    marks = _PUNCTUATION.get(rule_type, "")
+    return bool(key) and any(mark in key for mark in marks)
 
 
 def pool(msg: Any, paths: Collection[str] | None = None, at: str = "") -> Iterator[Need]:

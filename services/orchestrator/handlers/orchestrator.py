@@ -524,8 +524,14 @@ class OrchestratorServicer(
         return pb.ListL7RulesResponse(l7rules=out)
 
     async def UpdateL7Rule(self, request, context):
+        probe = request.l7rule
+        if "key" in request.update_mask.paths and "type" not in request.update_mask.paths:
+            # What a key needs depends on the rule's type, which this update keeps.
+            probe = type(request.l7rule)()
+            probe.CopyFrom(request.l7rule)
+            probe.type = await self._tx(lambda s: l7.rule_type(s, request.l7rule.meta.id))
         await self._check_features(
-            features.l7rule(request.l7rule, request.update_mask.paths),
+            features.l7rule(probe, request.update_mask.paths),
             request,
             "l7rule",
             request.l7rule.meta.id,

@@ -322,6 +322,12 @@ def list_rules(session: Session, scope: Scope, policy_id: str) -> list[L7RuleRow
     return list(session.scalars(query.order_by(L7RuleRow.created_at, L7RuleRow.id)))
 
 
+def rule_type(session: Session, rule_id: str) -> str:
+    """A rule's type, for the feature gate ("" when there is no such rule: the update answers)."""
+    rule = session.get(L7RuleRow, rule_id)
+    return rule.type if rule is not None else ""
+
+
 def update_rule(
     session: Session, deps: Deps, scope: Scope, policy_id: str, rule_id: str, changes: dict
 ) -> L7RuleRow:

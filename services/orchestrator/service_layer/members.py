@@ -199,6 +199,9 @@ def _check_monitor(values: dict[str, Any], at: str = "") -> None:
         raise InvalidInput(
             "max_retries_down must be between 1 and 10.", field=f"{at}max_retries_down"
         )
+    problem = rules.health_monitor_problem(values)
+    if problem is not None:
+        raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
 
 
 def check_new_monitor(values: dict[str, Any], pool_protocol: str, at: str = "") -> None:

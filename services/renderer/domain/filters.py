@@ -15,9 +15,10 @@ from services.common.errors import InvalidInput
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # RFC 3986 path characters minus those haproxy's config parser gives a meaning to: quotes
-# (quoting), '$' (environment expansion), '#' (comment), backslash (escape), whitespace. Percent
-# encoding still expresses them. '?' and a query string are allowed.
-_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$")
+# (quoting), '#' (comment), backslash (escape), whitespace. Percent encoding still expresses
+# them. '$' stays: haproxy expands environment variables only inside double quotes, and the path
+# is written unquoted. '?' and a query string are allowed.
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$")
 _EXPECTED_CODES = re.compile(r"^(\d{3})(?:-(\d{3})|((?:,\d{3})*))$")
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _RUNTIME_DIR = re.compile(r"^/[A-Za-z0-9._/-]*$")
@@ -28,7 +29,8 @@ HTTP_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "PATCH", "CONNECT"}
 )
 HTTP_VERSIONS = frozenset({"1.0", "1.1"})
-MAX_URL_PATH = 1024
+# Octavia's column; haproxy takes a config line this long.
+MAX_URL_PATH = 2048
 # sockaddr_un.sun_path is 108 bytes with its NUL; the longest name appended is "/internal.sock".
 MAX_RUNTIME_DIR = 107 - len("/internal.sock")
 
@@ -76,7 +78,7 @@ def url_path(value: object, field: str) -> str:
     text = _require_str(value, field)
     if len(text) > MAX_URL_PATH or not _URL_PATH.fullmatch(text):
         raise InvalidInput(
-            f"{field} must be an absolute URL path without spaces, quotes, '$', '#' or '\\'",
+            f"{field} must be an absolute URL path without spaces, quotes, '#' or '\\'",
             field=field,
         )
     return text

@@ -184,3 +184,27 @@ def test_the_haproxy_renderers_own_feature_names_are_understood() -> None:
                       healthmonitor=g.HealthMonitor(type="HTTP"))],
     )  # fmt: skip
     assert features.missing(SUPPORTED_FEATURES, features.loadbalancer(lb)) is None
+
+
+@pytest.mark.parametrize(
+    ("rule_type", "key", "needed"),
+    [
+        ("HEADER", "X-Key", False),
+        ("HEADER", "X_Key", True),
+        ("HEADER", "X.Key", True),
+        ("COOKIE", "session_id", False),
+        ("COOKIE", "c.1", True),
+        ("COOKIE", "c-1", True),
+        ("PATH", "", False),
+    ],
+)
+def test_a_punctuated_header_or_cookie_key_needs_its_feature(rule_type, key, needed):
+    """nginx reaches headers and cookies through variables, which cannot hold these names; the
+    gate answers 501 for its load balancers instead of a config that fails to render."""
+    from lbaas.common.v1 import graph_pb2
+
+    from services.orchestrator.domain import features
+
+    rule = graph_pb2.L7Rule(type=rule_type, compare_type="EQUAL_TO", key=key, value="v")
+    names = {need.feature for need in features.l7rule(rule)}
+    assert ("l7rule.key_punctuation" in names) is needed

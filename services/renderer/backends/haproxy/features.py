@@ -119,6 +119,7 @@ SUPPORTED_FEATURES: tuple[str, ...] = (
     *(f"l7rule.type.{t}" for t in sorted(L7_RULE_TYPES | SSL_L7_RULE_TYPES)),
     *(f"l7rule.compare_type.{c}" for c in sorted(L7_COMPARE_TYPES)),
     "l7rule.invert",
+    "l7rule.key_punctuation",
     *(f"pool.protocol.{p}" for p in sorted(POOL_PROTOCOLS)),
     *(f"pool.lb_algorithm.{a}" for a in sorted(LB_ALGORITHMS)),
     *(f"pool.session_persistence.{t}" for t in sorted(PERSISTENCE_TYPES)),

@@ -21,13 +21,20 @@ WORKER_GROUP = "www-data"
 # "base": stream hash/least_conn/proxy_protocol, map with regex keys, TLSv1.3 (all <= 1.15.x);
 # 1.18 is the oldest release still shipped by the distributions this is tested against.
 # "http2.directive": `http2 on;` replaced the `listen ... http2` parameter in 1.25.1.
+# "ssl_conf_command": OpenSSL settings nginx has no directive for (TLS 1.3 Ciphersuites), 1.19.4.
 NGINX_FEATURES = FeatureTable(
     software="nginx",
     minimums={
         "base": (1, 18, 0),
+        "ssl_conf_command": (1, 19, 4),
         "http2.directive": (1, 25, 1),
     },
 )
+# TLS 1.3 cipher suites: OpenSSL takes them apart from the older ciphers (ssl_ciphers ignores
+# them, and refuses a list of nothing else).
+TLS13_CIPHERSUITES = frozenset({"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+                                "TLS_AES_128_CCM_8_SHA256"})  # fmt: skip
 
 # Listener protocol -> nginx context. HTTPS is TLS pass-through: nginx never decrypts it.
 LISTENER_PROTOCOLS = {

@@ -6,6 +6,7 @@ the object id so the user can tell which of several listeners or members is wron
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from services.common.errors import InvalidInput, Precondition
 from services.renderer.backends.nginx import features as f
 from services.renderer.backends.nginx import l7, logs
 from services.renderer.domain import filters, log_offload, monitors, privileges, sizing, tls
-from services.renderer.domain.versions import parse_version
+from services.renderer.domain.versions import Version, parse_version
 
 # Octavia's defaults, used where the graph leaves a timeout unset (0).
 DEFAULT_TIMEOUT_CLIENT_DATA = 50000
@@ -182,7 +183,9 @@ def _listener(
         proxy_protocol = _check_pool_protocol(pools[default_pool], lid, context)
     rules, policies = l7.policies(listener, field, protocol, usable, pools)
     routed = [p["pool"] for p in policies if p["action"] == "REDIRECT_TO_POOL"]
-    tls_data = _tls(listener, field, materials, certs) if protocol == "TERMINATED_HTTPS" else None
+    tls_data = (
+        _tls(listener, field, materials, certs, version) if protocol == "TERMINATED_HTTPS" else None
+    )
     blocks = [{"cert": None, "names": [], "default": True}]
     if tls_data is not None:
         blocks = [{"cert": tls_data["default_file"], "names": [], "default": True}] + [
@@ -275,11 +278,29 @@ def _cert_file(material: tls.Material, certs: dict[str, tls.Material]) -> str:
     return path
 
 
+def _ciphers(value: str, field: str, version: Version) -> dict[str, str | None]:
+    """Octavia's cipher string as nginx's ssl_ciphers (TLS <= 1.2) and OpenSSL's Ciphersuites
+    (TLS 1.3, by ssl_conf_command), as haproxy's ciphers and ciphersuites: ssl_ciphers ignores
+    TLS 1.3 names, and nginx does not start on a list of nothing else. An nginx without
+    ssl_conf_command keeps OpenSSL's TLS 1.3 suites, as it always did."""
+    if not value:
+        return {"ciphers": None, "ciphersuites": None}
+    names = [n for n in re.split("[:,]", filters.cipher_list(value, field)) if n]
+    suites = [n for n in names if n in f.TLS13_CIPHERSUITES]
+    older = [n for n in names if n not in f.TLS13_CIPHERSUITES]
+    if suites and not f.NGINX_FEATURES.supports("ssl_conf_command", version):
+        if not older:
+            f.require("ssl_conf_command", version)  # raises: nothing nginx could start with
+        suites = []
+    return {"ciphers": ":".join(older) or None, "ciphersuites": ":".join(suites) or None}
+
+
 def _tls(
     listener: graph_pb2.Listener,
     field: str,
     materials: tls.Materials,
     certs: dict[str, tls.Material],
+    version: Version,
 ) -> dict[str, Any]:
     # Without a default certificate the first SNI certificate is the default (Octavia's rule).
     default_ref, default_field = listener.default_tls_container_ref, "default_tls_container_ref"
@@ -327,11 +348,7 @@ def _tls(
         "default_file": _cert_file(default, certs),
         "sni": sni,
         "protocols": [f.TLS_VERSION_ORDER[i] for i in indexes],
-        "ciphers": (
-            filters.cipher_list(listener.tls_ciphers, f"{field}.tls_ciphers")
-            if listener.tls_ciphers
-            else None
-        ),
+        **_ciphers(listener.tls_ciphers, f"{field}.tls_ciphers", version),
         # nginx 1.x offers h2 by ALPN only with http2 on, and always offers http/1.1.
         "http2": "h2" in alpn,
         "hsts": hsts,
