@@ -30,8 +30,6 @@ NOT_YET_MOVED = {
     "healthmonitor.HTTP_TYPES": "HTTP-only monitor fields (rules: _HM fields per type)",
     "listener.HTTP_PROTOCOLS": "insert_headers only on HTTP listeners (check_protocol_rules)",
     "pool.DATAGRAM": "UDP/SCTP persistence rules (check_persistence)",
-    "l7rule._KEYED": "rule types that need a key (rules.l7rule_problem also checks)",
-    "l7rule._NO_KEY": "rule types without a key (rules.l7rule_problem also checks)",
     "listener.DEFAULT_TLS_VERSIONS": "Octavia's TLS defaults, filled in by the gateway",
     "listener.DEFAULT_ALPN": "Octavia's ALPN defaults, filled in by the gateway",
     "pool.DEFAULT_TLS_VERSIONS": "Octavia's TLS defaults for pools, filled in by the gateway",

@@ -8,10 +8,9 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway import views
 from services.api_gateway.auth import Caller
-from services.api_gateway.faults import invalid_field
 from services.api_gateway.routes.common import ERRORS, call, list_response, respond, show_response
 from services.api_gateway.schemas import l7rule as schema
-from services.api_gateway.schemas.body import FieldError, parse_body, request_body
+from services.api_gateway.schemas.body import parse_body, request_body
 
 router = APIRouter(prefix="/lbaas/l7policies/{l7policy_id}/rules", tags=["l7rules"])
 
@@ -60,12 +59,6 @@ async def show(l7policy_id: str, l7rule_id: str, request: Request, who: Caller) 
 )
 async def update(l7policy_id: str, l7rule_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.L7RuleUpdate, "rule")
-    # Key and value are valid only for the rule's type and comparison: check the result.
-    current = await _get(request, who, l7policy_id, l7rule_id)
-    try:
-        schema.check_update(current, body)
-    except FieldError as err:
-        raise invalid_field(err.field, err.value, str(err)) from None
     req = schema.update_request(l7policy_id, l7rule_id, body, who)
     resp = await call(request, "UpdateL7Rule", req)
     return respond({"rule": views.l7rule(resp.l7rule)})

@@ -1,16 +1,14 @@
-"""L7 rule request models, Octavia's per-type rules on key and value, and the rule view."""
+"""L7 rule request models and the rule view. Octavia's per-type rules on key and value are the
+orchestrator's (domain/rules.l7rule_problem), on the rule as it is after a create or update."""
 
 from __future__ import annotations
-
-import re
-from typing import Any
 
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
-from services.api_gateway.schemas.body import FieldError, mask, require_set
+from services.api_gateway.schemas.body import mask, require_set
 from services.api_gateway.schemas.common import (
     META_PATHS,
     View,
@@ -21,9 +19,6 @@ from services.api_gateway.schemas.common import (
     root_model,
 )
 from services.api_gateway.schemas.fields import (
-    COOKIE_VALUE,
-    HEADER_NAME,
-    HEADER_VALUE,
     Bool,
     Option,
     ProjectId,
@@ -31,11 +26,6 @@ from services.api_gateway.schemas.fields import (
     Tags,
     text,
 )
-from services.api_gateway.schemas.fields import _regex as check_regex
-
-_KEYED = ("HEADER", "COOKIE", "SSL_DN_FIELD")
-_NO_KEY = ("SSL_CONN_HAS_CERT", "SSL_VERIFY_RESULT")
-_DN_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
 class _RuleFields(Strict):
@@ -48,47 +38,6 @@ class _RuleFields(Strict):
     tags: Tags | None = None
 
 
-def check_rule(type_: str, compare: str, key: str | None, value: str | None) -> None:
-    """Octavia's validate.l7rule_data, with values held to shapes a config line can carry."""
-    if not value:
-        raise FieldError("value", value, "L7 rule type requires a value.")
-    if type_ in _KEYED and not key:
-        raise FieldError("key", key, f"L7 rule type {type_} requires a key.")
-    if type_ in _NO_KEY and key:
-        raise FieldError("key", key, f'L7rule type {type_} does not use the "key" field.')
-    if key and type_ == "SSL_DN_FIELD" and not _DN_FIELD.fullmatch(key):
-        raise FieldError("key", key, "Invalid L7rule distinguished name field.")
-    if key and type_ != "SSL_DN_FIELD" and not HEADER_NAME.fullmatch(key):
-        raise FieldError("key", key, "Value is not a valid header or cookie name.")
-    if type_ == "FILE_TYPE" and compare not in ("REGEX", "EQUAL_TO"):
-        raise FieldError("compare_type", compare, "invalid comparison type for rule type")
-    if type_ in _NO_KEY:
-        if compare != "EQUAL_TO":
-            raise FieldError(
-                "compare_type",
-                compare,
-                f"L7rule type {type_} only supports the EQUAL_TO compare type.",
-            )
-        if type_ == "SSL_CONN_HAS_CERT" and value.lower() != "true":
-            raise FieldError("value", value, f"L7rule value {value} is not a boolean True string.")
-        if type_ == "SSL_VERIFY_RESULT" and not value.isdigit():
-            raise FieldError(
-                "value", value, f"L7rule type {type_} needs a int value, which is >= 0"
-            )
-        return
-    if compare == "REGEX":
-        try:
-            check_regex(value)
-        except ValueError as err:
-            raise FieldError("value", value, str(err)) from None
-        return
-    shape = COOKIE_VALUE if type_ == "COOKIE" else HEADER_VALUE
-    if not shape.fullmatch(value):
-        raise FieldError(
-            "value", value, "Value has characters that are not allowed in this comparison value."
-        )
-
-
 class L7RuleCreate(_RuleFields):
     project_id: ProjectId | None = None
 
@@ -96,7 +45,6 @@ class L7RuleCreate(_RuleFields):
     def _mandatory(self) -> L7RuleCreate:
         for field in ("type", "compare_type", "value"):
             require_set(self, field, getattr(self, field))
-        check_rule(self.type or "", self.compare_type or "", self.key, self.value)
         return self
 
 
@@ -108,17 +56,6 @@ _UPDATE_PATHS = {
     **{k: v for k, v in META_PATHS.items() if k not in ("name", "description")},
     **{k: k for k in ("type", "compare_type", "key", "value", "invert")},
 }
-
-
-def check_update(current: dict[str, Any], body: L7RuleUpdate) -> None:
-    """The rule as it would be after the update must still be a valid rule."""
-    merged = {k: current.get(k) for k in ("type", "compare_type", "key", "value")}
-    for field in merged:
-        if field in body.model_fields_set:
-            merged[field] = getattr(body, field)
-    for field in ("type", "compare_type", "value"):
-        require_set(body, field, merged[field])
-    check_rule(merged["type"], merged["compare_type"], merged["key"], merged["value"])
 
 
 def to_proto(body: _RuleFields, project_id: str = "") -> g.L7Rule:

@@ -458,6 +458,7 @@ class OrchestratorServicer(
             features.l7policy(request.l7policy), request, "listener", request.l7policy.listener_id
         )
         fields = decode.l7policy_fields(request.l7policy)
+        fields["rules"] = [decode.l7rule_fields(rule) for rule in request.l7policy.rules]
         out = await self._tx(
             lambda s: encode.l7policy(l7.create_policy(s, self._deps, _scope(request), fields))
         )

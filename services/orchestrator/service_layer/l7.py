@@ -175,6 +175,13 @@ def create_policy(
     check_position(fields.get("position", 0))
     values = normalize_policy(fields)
     check_policy_target(listener.protocol, values, _pool_protocol_on(lb))
+    nested = values.pop("rules", None) or []
+    for i, rule in enumerate(nested):
+        check_rule(rule, f"rules[{i}].")
+    if len(nested) > rules.MAX_L7RULES_PER_POLICY:
+        raise InvalidInput(
+            f"An L7 policy takes at most {rules.MAX_L7RULES_PER_POLICY} rules.", field="rules"
+        )
     policies = _ordered(listener)
     policy = L7PolicyRow(
         **{k: v for k, v in values.items() if k not in ("id", "position")},
@@ -189,6 +196,21 @@ def create_policy(
     place(policies, policy, fields.get("position", 0))
     mark_updated(listener)
     session.flush()
+    # Rules given with the policy are created with it, as Octavia does (they were dropped).
+    for rule in nested:
+        quotas.reserve(session, policy.project_id, "l7rule")
+        session.add(
+            L7RuleRow(
+                **{k: v for k, v in rule.items() if k not in ("id", "l7policy_id")},
+                id=new_id(rule["id"]),
+                l7policy_id=policy.id,
+                project_id=policy.project_id,
+                provisioning_status=status.PENDING_CREATE,
+                operating_status=status.OFFLINE,
+            )
+        )
+    session.flush()
+    session.expire(policy, ["rules"])
     session.refresh(listener)
     accept_change(session, deps, lb)
     return policy

@@ -174,10 +174,10 @@ CASES = [
 ]
 
 
-# Values outside one of Octavia's option lists: the lists are the orchestrator's alone
-# (services/orchestrator/domain/rules.py), so the gateway passes these on and the orchestrator
-# refuses them naming the field (tests/compat/test_option_lists.py, through the real services).
-OPTION_CASES = [
+# Values a rule of the orchestrator refuses (option lists and the like, domain/rules.py): its
+# alone; the gateway passes them on (tests/compat/test_rules_through_services.py sends these same
+# cases through the real services).
+ORCHESTRATOR_CASES = [
     ("loadbalancers", "loadbalancer", _with(LB, provider="f5"), "provider", "amphora"),
     (
         "listeners",
@@ -289,8 +289,8 @@ def test_octavia_defaults_accepted_for_unsupported_options(client, lb):
     assert client.post("/v2/lbaas/listeners", json=body).status_code == 201
 
 
-@pytest.mark.parametrize(("path", "root", "body", "field", "text"), OPTION_CASES)
-def test_option_values_are_left_to_the_orchestrator(client, orch, path, root, body, field, text):
+@pytest.mark.parametrize(("path", "root", "body", "field", "text"), ORCHESTRATOR_CASES)
+def test_rule_values_are_left_to_the_orchestrator(client, orch, path, root, body, field, text):
     """The gateway holds no option list: a well-shaped value outside one reaches the
     orchestrator (here the in-memory one), which owns the list and the 400."""
     client.post(f"/v2/lbaas/{path}", json={root: body})
