@@ -155,3 +155,26 @@ def test_rules_given_with_a_policy_are_created_with_it(rest: Api, tree):
     assert sorted(r["type"] for r in listed) == ["HEADER", "PATH"]
     rest.wait_lb(tree["lb"])
     rest.delete(f"/v2/lbaas/l7policies/{made['id']}")
+
+
+def test_an_update_giving_a_tcp_monitor_an_http_field_is_refused(rest: Api, tree):
+    hm = rest.post(
+        "/v2/lbaas/healthmonitors",
+        {
+            "healthmonitor": {
+                "pool_id": tree["pool"],
+                "type": "TCP",
+                "delay": 5,
+                "timeout": 3,
+                "max_retries": 2,
+            }
+        },
+    )["healthmonitor"]
+    url = f"/v2/lbaas/healthmonitors/{hm['id']}"
+    for change, field in (({"url_path": "/x"}, "url_path"), ({"domain_name": "a.example"}, "")):
+        response = rest.http.put(url, json={"healthmonitor": change})
+        assert response.status_code == 400, response.text
+        assert (field or "domain_name") in response.json()["faultstring"]
+    assert rest.get(url)["healthmonitor"]["url_path"] is None
+    rest.wait_lb(tree["lb"])
+    rest.delete(url)

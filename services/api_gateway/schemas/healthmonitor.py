@@ -7,8 +7,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
-from services.api_gateway.faults import invalid_field
-from services.api_gateway.schemas.body import FieldError, mask, require_set
+from services.api_gateway.schemas.body import mask, require_set
 from services.api_gateway.schemas.common import (
     META_PATHS,
     IdRef,
@@ -55,27 +54,6 @@ class _MonitorFields(Strict):
     domain_name: DomainName | None = None
     tags: Tags | None = None
 
-    @model_validator(mode="after")
-    def _domain_needs_http11(self) -> _MonitorFields:
-        if self.domain_name and self.http_version != 1.1:
-            raise FieldError(
-                "http_version",
-                self.http_version,
-                "http_version 1.1 is required when domain_name is set.",
-            )
-        return self
-
-
-def _http_fields_only_for_http(model: _MonitorFields, type_: str) -> None:
-    if type_ not in HTTP_TYPES:
-        for field in (*HTTP_DEFAULTS, "http_version", "domain_name"):
-            if getattr(model, field) is not None:
-                raise FieldError(
-                    field,
-                    getattr(model, field),
-                    f"{field} is not a valid option for health monitors of type {type_}",
-                )
-
 
 class HealthMonitorSingleCreate(_MonitorFields):
     """A health monitor inside a pool of a single-call load balancer create (no pool_id)."""
@@ -90,7 +68,6 @@ class HealthMonitorSingleCreate(_MonitorFields):
     def _mandatory(self) -> HealthMonitorSingleCreate:
         for field in ("type", "delay", "timeout", "max_retries"):
             require_set(self, field, getattr(self, field))
-        _http_fields_only_for_http(self, self.type or "")
         return self
 
 
@@ -145,14 +122,8 @@ def create_request(
 def update_request(
     hm_id: str, body: HealthMonitorUpdate, principal: Principal, current_type: str
 ) -> pb.UpdateHealthMonitorRequest:
-    """current_type is the monitor's type; HTTP fields default only for HTTP types."""
-    for field in (*HTTP_DEFAULTS, "http_version", "domain_name"):
-        if current_type not in HTTP_TYPES and getattr(body, field) is not None:
-            raise invalid_field(
-                field,
-                getattr(body, field),
-                f"{field} is not a valid option for health monitors of type {current_type}",
-            )
+    """current_type is the monitor's type; HTTP fields default only for HTTP types (which
+    fields a type takes is the orchestrator's rule, domain/rules.monitor_fields_problem)."""
     hm = g.HealthMonitor()
     hm.meta.id = hm_id
     fill_meta(hm.meta, body)

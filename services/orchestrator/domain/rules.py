@@ -371,6 +371,24 @@ _DOMAIN_NAME = re.compile(rf"\A{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?\Z")
 MAX_DOMAIN_NAME = 253
 
 
+# Monitors that send an HTTP request; only they take the request's fields.
+HTTP_MONITOR_TYPES = ("HTTP", "HTTPS")
+_HTTP_MONITOR_FIELDS = ("http_method", "url_path", "expected_codes", "http_version", "domain_name")
+
+
+def monitor_fields_problem(v: dict[str, Any]) -> Problem | None:
+    """Octavia's per-type monitor rules over the monitor as it will be: the HTTP request's
+    fields only on HTTP(S) monitors, and a domain_name only with HTTP/1.1."""
+    kind = v.get("type") or ""
+    if kind and kind not in HTTP_MONITOR_TYPES:
+        for name in _HTTP_MONITOR_FIELDS:
+            if v.get(name):
+                return name, f"{name} is not a valid option for health monitors of type {kind}"
+    if v.get("domain_name") and str(v.get("http_version") or "") != "1.1":
+        return "http_version", "http_version 1.1 is required when domain_name is set."
+    return None
+
+
 def health_monitor_problem(v: dict[str, Any]) -> Problem | None:
     """An HTTP(S) monitor's request path and expected answer (its values or the ones an update
     changes). Octavia also takes status codes outside 100-599 and a range from high to low (a

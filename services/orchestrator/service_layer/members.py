@@ -199,9 +199,9 @@ def _check_monitor(values: dict[str, Any], at: str = "") -> None:
         raise InvalidInput(
             "max_retries_down must be between 1 and 10.", field=f"{at}max_retries_down"
         )
-    problem = rules.health_monitor_problem(values)
-    if problem is not None:
-        raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
+    for problem in (rules.monitor_fields_problem(values), rules.health_monitor_problem(values)):
+        if problem is not None:
+            raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
 
 
 def check_new_monitor(values: dict[str, Any], pool_protocol: str, at: str = "") -> None:
@@ -257,7 +257,11 @@ def update_health_monitor(
     if not changes:
         return hm
     ensure_mutable(lb, hm)
-    _check_monitor({**{"delay": hm.delay, "timeout": hm.timeout}, **changes})
+    current = {
+        name: getattr(hm, name)
+        for name in ("type", "delay", "timeout", "http_version", "domain_name")
+    }
+    _check_monitor({**current, **changes})
     apply_changes(hm, changes)
     mark_updated(hm)
     accept_change(session, deps, lb)

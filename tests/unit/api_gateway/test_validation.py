@@ -157,20 +157,6 @@ CASES = [
         "domain_name",
         "",
     ),
-    (
-        "healthmonitors",
-        "healthmonitor",
-        _with(HM, domain_name="example.com"),
-        "http_version",
-        "1.1",
-    ),
-    (
-        "healthmonitors",
-        "healthmonitor",
-        _with(HM, type="TCP", url_path="/"),
-        "url_path",
-        "type TCP",
-    ),
 ]
 
 
@@ -209,6 +195,20 @@ ORCHESTRATOR_CASES = [
         "TLS-HELLO, UDP-CONNECT, SCTP",
     ),
     ("healthmonitors", "healthmonitor", _with(HM, http_method="FETCH"), "http_method", "GET"),
+    (
+        "healthmonitors",
+        "healthmonitor",
+        _with(HM, domain_name="example.com"),
+        "http_version",
+        "1.1",
+    ),
+    (
+        "healthmonitors",
+        "healthmonitor",
+        _with(HM, type="TCP", url_path="/"),
+        "url_path",
+        "type TCP",
+    ),
 ]
 
 
