@@ -29,7 +29,6 @@ from services.orchestrator.domain import rules
 NOT_YET_MOVED = {
     "healthmonitor.HTTP_TYPES": "Octavia's HTTP monitor defaults (GET, /, 200), filled in by the gateway",
     "listener.HTTP_PROTOCOLS": "insert_headers only on HTTP listeners (check_protocol_rules)",
-    "pool.DATAGRAM": "UDP/SCTP persistence rules (check_persistence)",
     "listener.DEFAULT_TLS_VERSIONS": "Octavia's TLS defaults, filled in by the gateway",
     "listener.DEFAULT_ALPN": "Octavia's ALPN defaults, filled in by the gateway",
     "pool.DEFAULT_TLS_VERSIONS": "Octavia's TLS defaults for pools, filled in by the gateway",

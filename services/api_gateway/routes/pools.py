@@ -60,10 +60,6 @@ async def show(pool_id: str, request: Request, who: Caller) -> JSONResponse:
 )
 async def update(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.PoolUpdate, "pool")
-    if body.session_persistence is not None:
-        # Which persistence options are valid depends on the pool's protocol.
-        current = await call(request, "GetPool", pb.GetPoolRequest(scope=who.scope(), id=pool_id))
-        schema.check_persistence_or_fault(current.pool.protocol, body.session_persistence)
     resp = await call(request, "UpdatePool", schema.update_request(pool_id, body, who))
     return respond({"pool": views.pool(resp.pool)})
 

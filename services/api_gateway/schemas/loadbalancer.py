@@ -170,10 +170,6 @@ class _Graph:
             )
         if name:
             self.names.add(name)
-        try:
-            pool_schema.check_persistence(p.protocol or "", p.session_persistence)
-        except FieldError as err:
-            raise invalid_field(f"{where}.{err.field}", err.value, str(err)) from None
         pool = pool_schema.to_proto(p, self.project)
         for m in p.members or ():
             pool.members.append(member_schema.to_proto(m, project_id=self.project))

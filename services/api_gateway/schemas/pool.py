@@ -7,7 +7,6 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
-from services.api_gateway.faults import invalid_field
 from services.api_gateway.schemas import healthmonitor as hm_schema
 from services.api_gateway.schemas import member as member_schema
 from services.api_gateway.schemas.body import FieldError, mask, require_set
@@ -40,7 +39,6 @@ from services.api_gateway.schemas.fields import (
     integer,
 )
 
-DATAGRAM = ("UDP", "SCTP")
 # Octavia's [api_settings] defaults for backend re-encryption, applied when tls_enabled.
 DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
 DEFAULT_ALPN = ["http/1.1", "http/1.0"]
@@ -59,36 +57,9 @@ class SessionPersistence(Strict):
     persistence_granularity: IPAddress | None = None
 
     @model_validator(mode="after")
-    def _cookie(self) -> SessionPersistence:
+    def _type(self) -> SessionPersistence:
         require_set(self, "type", self.type)
-        if self.type == "APP_COOKIE" and not self.cookie_name:
-            raise FieldError("cookie_name", None, "A cookie name is required for APP_COOKIE.")
-        if self.type != "APP_COOKIE" and self.cookie_name:
-            raise FieldError(
-                "cookie_name",
-                self.cookie_name,
-                f"Cookie names are not supported for {self.type} persistence.",
-            )
         return self
-
-
-def check_persistence(protocol: str, sp: SessionPersistence | None, where: str = "") -> None:
-    """Octavia's protocol rules for session persistence (the protocol is known here)."""
-    if sp is None:
-        return
-    prefix = f"{where}session_persistence"
-    if protocol in DATAGRAM and sp.type != "SOURCE_IP":
-        raise FieldError(
-            f"{prefix}.type", sp.type, f"Only SOURCE_IP persistence is valid for {protocol} pools."
-        )
-    if protocol not in DATAGRAM:
-        for field in ("persistence_timeout", "persistence_granularity"):
-            if getattr(sp, field) is not None:
-                raise FieldError(
-                    f"{prefix}.{field}",
-                    getattr(sp, field),
-                    f"{field} is only valid for UDP and SCTP pools.",
-                )
 
 
 class _PoolFields(Strict):
@@ -147,7 +118,6 @@ class PoolCreate(_PoolFields):
                 None,
                 "Either a listener_id or loadbalancer_id must be specified.",
             )
-        check_persistence(self.protocol or "", self.session_persistence)
         return self
 
 
@@ -269,11 +239,3 @@ PoolCreateRoot = request_root("pool", PoolCreate)
 PoolUpdateRoot = request_root("pool", PoolUpdate)
 PoolRoot = root_model("pool", PoolView)
 PoolList = collection_model("pools", PoolView)
-
-
-def check_persistence_or_fault(protocol: str, sp: SessionPersistence | None) -> None:
-    """check_persistence for a route (outside model validation): a 400 naming the field."""
-    try:
-        check_persistence(protocol, sp)
-    except FieldError as err:
-        raise invalid_field(err.field, err.value, str(err)) from None

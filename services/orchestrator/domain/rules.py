@@ -371,6 +371,39 @@ _DOMAIN_NAME = re.compile(rf"\A{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?\Z")
 MAX_DOMAIN_NAME = 253
 
 
+# Pools of datagram protocols: only SOURCE_IP persistence, which alone takes a timeout and a
+# granularity.
+DATAGRAM_PROTOCOLS = ("UDP", "SCTP")
+
+
+def persistence_problem(protocol: str, sp: dict[str, Any] | None) -> Problem | None:
+    """Octavia's session persistence rules for a pool of the protocol (field names relative to
+    the pool)."""
+    if not sp:
+        return None
+    kind = sp.get("type") or ""
+    if kind == "APP_COOKIE" and not sp.get("cookie_name"):
+        return "session_persistence.cookie_name", "A cookie name is required for APP_COOKIE."
+    if kind != "APP_COOKIE" and sp.get("cookie_name"):
+        return (
+            "session_persistence.cookie_name",
+            f"Cookie names are not supported for {kind} persistence.",
+        )
+    if protocol in DATAGRAM_PROTOCOLS and kind != "SOURCE_IP":
+        return (
+            "session_persistence.type",
+            f"Only SOURCE_IP persistence is valid for {protocol} pools.",
+        )
+    if protocol and protocol not in DATAGRAM_PROTOCOLS:
+        for name in ("persistence_timeout", "persistence_granularity"):
+            if sp.get(name) not in (None, ""):
+                return (
+                    f"session_persistence.{name}",
+                    f"{name} is only valid for UDP and SCTP pools.",
+                )
+    return None
+
+
 # Monitors that send an HTTP request; only they take the request's fields.
 HTTP_MONITOR_TYPES = ("HTTP", "HTTPS")
 _HTTP_MONITOR_FIELDS = ("http_method", "url_path", "expected_codes", "http_version", "domain_name")

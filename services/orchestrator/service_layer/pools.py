@@ -58,14 +58,13 @@ def check_settings(values: dict[str, Any], at: str = "") -> None:
                 str(rules.not_one_of(sp["type"], rules.SESSION_PERSISTENCE_TYPES[1:])),
                 field=f"{at}session_persistence.type",
             )
-        if sp["type"] == "APP_COOKIE" and not sp.get("cookie_name"):
-            raise InvalidInput(
-                "APP_COOKIE session persistence needs a cookie_name.",
-                field=f"{at}session_persistence.cookie_name",
-            )
-    problem = rules.pool_tls_problem(values)
-    if problem is not None:
-        raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
+    problems = (
+        rules.persistence_problem(values.get("protocol", ""), sp),
+        rules.pool_tls_problem(values),
+    )
+    for problem in problems:
+        if problem is not None:
+            raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
 
 
 def check_pool(values: dict[str, Any], at: str = "") -> None:
@@ -215,10 +214,11 @@ def update(
     if not changes:
         return pool
     ensure_mutable(lb, pool)
+    # The pool as the update leaves it (its protocol decides which persistence it may have).
+    current = {"protocol": pool.protocol}
     if any(name in changes for name in _TLS_COLUMNS):
-        check_settings({**{n: getattr(pool, n) for n in _TLS_COLUMNS}, **changes})
-    else:
-        check_settings(changes)
+        current.update({n: getattr(pool, n) for n in _TLS_COLUMNS})
+    check_settings({**current, **changes})
     certificates.check_pool_refs(session, lb.project_id, changes)
     apply_changes(pool, changes)
     mark_updated(pool)

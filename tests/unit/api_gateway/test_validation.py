@@ -105,13 +105,6 @@ CASES = [
     (
         "pools",
         "pool",
-        _with(POOL, session_persistence={"type": "APP_COOKIE"}),
-        "session_persistence.cookie_name",
-        "",
-    ),
-    (
-        "pools",
-        "pool",
         _with(POOL, session_persistence={"type": "APP_COOKIE", "cookie_name": "a b"}),
         "session_persistence.cookie_name",
         "",
@@ -208,6 +201,13 @@ ORCHESTRATOR_CASES = [
         _with(HM, type="TCP", url_path="/"),
         "url_path",
         "type TCP",
+    ),
+    (
+        "pools",
+        "pool",
+        _with(POOL, session_persistence={"type": "APP_COOKIE"}),
+        "session_persistence.cookie_name",
+        "",
     ),
 ]
 

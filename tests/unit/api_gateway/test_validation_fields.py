@@ -78,24 +78,6 @@ CASES = [
     (
         "pools",
         "pool",
-        _w(POOL, session_persistence={"type": "SOURCE_IP", "persistence_timeout": 5}),
-        "session_persistence.persistence_timeout",
-    ),
-    (
-        "pools",
-        "pool",
-        _w(POOL, protocol="UDP", session_persistence={"type": "HTTP_COOKIE"}),
-        "session_persistence.type",
-    ),
-    (
-        "pools",
-        "pool",
-        _w(POOL, session_persistence={"type": "HTTP_COOKIE", "cookie_name": "c"}),
-        "session_persistence.cookie_name",
-    ),
-    (
-        "pools",
-        "pool",
         _w(POOL, session_persistence={"type": "APP_COOKIE", "cookie_name": "a;b"}),
         "session_persistence.cookie_name",
     ),
@@ -252,6 +234,24 @@ ORCHESTRATOR_CASES = [
         "rule",
         {"type": "SSL_DN_FIELD", "compare_type": "EQUAL_TO", "value": "x", "key": "1CN"},
         "key",
+    ),
+    (
+        "pools",
+        "pool",
+        _w(POOL, session_persistence={"type": "SOURCE_IP", "persistence_timeout": 5}),
+        "session_persistence.persistence_timeout",
+    ),
+    (
+        "pools",
+        "pool",
+        _w(POOL, protocol="UDP", session_persistence={"type": "HTTP_COOKIE"}),
+        "session_persistence.type",
+    ),
+    (
+        "pools",
+        "pool",
+        _w(POOL, session_persistence={"type": "HTTP_COOKIE", "cookie_name": "c"}),
+        "session_persistence.cookie_name",
     ),
 ]
 
