@@ -193,3 +193,17 @@ def test_an_update_s_persistence_is_checked_against_the_pool_s_protocol(rest: Ap
     assert response.status_code == 400, response.text
     assert "session_persistence.persistence_timeout" in response.json()["faultstring"]
     assert rest.get(url)["pool"]["session_persistence"] is None
+
+
+def test_an_update_is_checked_against_the_listener_as_it_is(rest: Api, tree):
+    url = f"/v2/lbaas/listeners/{tree['listener']}"
+    for change, field in (
+        ({"hsts_max_age": 5}, "hsts_max_age"),
+        ({"insert_headers": {"X-SSL-Client-CN": "true"}}, "insert_headers"),
+        ({"insert_headers": {"X-Evil": "true"}}, "insert_headers"),
+    ):
+        response = rest.http.put(url, json={"listener": change})
+        assert response.status_code == 400, response.text
+        assert field in response.json()["faultstring"]
+    shown = rest.get(url)["listener"]
+    assert shown["hsts_max_age"] is None and shown["insert_headers"] == {}

@@ -8,7 +8,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.api_gateway import views
 from services.api_gateway.auth import Caller
-from services.api_gateway.faults import Fault, invalid_field
+from services.api_gateway.faults import Fault
 from services.api_gateway.routes.common import (
     ERRORS,
     call,
@@ -18,7 +18,7 @@ from services.api_gateway.routes.common import (
     show_response,
 )
 from services.api_gateway.schemas import listener as schema
-from services.api_gateway.schemas.body import FieldError, parse_body, request_body
+from services.api_gateway.schemas.body import parse_body, request_body
 
 # A standalone create with children (nested default_pool / l7policies) is refused with 501: only the load
 # balancer's single-call create nests (docs/compat.md).
@@ -88,13 +88,8 @@ async def stats(listener_id: str, request: Request, who: Caller) -> JSONResponse
 )
 async def update(listener_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.ListenerUpdate, "listener")
-    # Which TLS and header options are valid depends on the protocol and on the listener's
-    # current TLS settings, so the listener is read first.
+    # Octavia's TLS defaults (a null resets to them) depend on the protocol: read it first.
     current = await _get(request, who, listener_id)
-    try:
-        schema.check_update(current, body)
-    except FieldError as err:
-        raise invalid_field(err.field, err.value, str(err)) from None
     req = schema.update_request(listener_id, body, who, current["protocol"])
     resp = await call(request, "UpdateListener", req)
     return respond({"listener": views.listener(resp.listener)})

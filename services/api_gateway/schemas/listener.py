@@ -11,7 +11,7 @@ from pydantic import model_validator
 from services.api_gateway.auth import Principal
 from services.api_gateway.schemas import l7policy as l7policy_schema
 from services.api_gateway.schemas import pool as pool_schema
-from services.api_gateway.schemas.body import FieldError, mask, require_set, unsupported
+from services.api_gateway.schemas.body import mask, require_set, unsupported
 from services.api_gateway.schemas.common import (
     META_PATHS,
     IdRef,
@@ -56,24 +56,8 @@ TLS_PROTOCOL = "TERMINATED_HTTPS"
 DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
 DEFAULT_ALPN = ["h2", "http/1.1", "http/1.0"]
 DEFAULT_CIPHERS = pool_schema.DEFAULT_CIPHERS
-HTTP_PROTOCOLS = ("HTTP", TLS_PROTOCOL)
-INSERT_HEADERS = (
-    "X-Forwarded-For",
-    "X-Forwarded-Port",
-    "X-Forwarded-Proto",
-    "X-SSL-Client-Verify",
-    "X-SSL-Client-Has-Cert",
-    "X-SSL-Client-DN",
-    "X-SSL-Client-CN",
-    "X-SSL-Issuer",
-    "X-SSL-Client-SHA1",
-    "X-SSL-Client-Not-Before",
-    "X-SSL-Client-Not-After",
-)
-
-
-_SSL_HEADERS = tuple(h for h in INSERT_HEADERS if h.startswith("X-SSL-"))
-# Listener attributes that only a TERMINATED_HTTPS listener may have, with their unset value.
+# Listener attributes of TERMINATED_HTTPS listeners (which protocol may have them is the
+# orchestrator's rule, domain/rules.listener_tls_problem), with their unset value.
 TLS_ONLY = {
     "default_tls_container_ref": None,
     "sni_container_refs": [],
@@ -87,58 +71,6 @@ TLS_ONLY = {
     "hsts_include_subdomains": False,
     "hsts_preload": False,
 }
-
-
-def _check_headers(headers: dict | None) -> None:
-    if headers is None:
-        return
-    for key, value in headers.items():
-        if key not in INSERT_HEADERS:
-            raise FieldError("insert_headers", key, "Unsupported header: " + key)
-        if not isinstance(value, str) or value.lower() not in ("true", "false"):
-            raise FieldError("insert_headers", value, f"Value for {key} must be 'true' or 'false'.")
-
-
-def check_protocol_rules(protocol: str, values: dict[str, Any]) -> None:
-    """Octavia's per-protocol listener rules, on the listener's values as they will be."""
-    tls = protocol == TLS_PROTOCOL
-    for field, unset in TLS_ONLY.items():
-        value = values.get(field)
-        if not tls and value not in (unset, None, []):
-            raise FieldError(field, value, f"{field} is only valid for TERMINATED_HTTPS listeners.")
-    headers = values.get("insert_headers") or {}
-    if headers and protocol not in HTTP_PROTOCOLS:
-        raise FieldError(
-            "insert_headers", headers, f"Headers cannot be inserted by {protocol} listeners."
-        )
-    for key in headers:
-        if key in _SSL_HEADERS and not tls:
-            raise FieldError("insert_headers", key, f"{key} needs a TERMINATED_HTTPS listener.")
-    if not tls:
-        return
-    if not values.get("default_tls_container_ref") and not values.get("sni_container_refs"):
-        raise FieldError(
-            "default_tls_container_ref",
-            None,
-            "An SNI or default certificate container reference must be provided for "
-            "TERMINATED_HTTPS listeners.",
-        )
-    auth = values.get("client_authentication") or "NONE"
-    if auth != "NONE" and not values.get("client_ca_tls_container_ref"):
-        raise FieldError(
-            "client_ca_tls_container_ref",
-            None,
-            f"A client CA reference is required for client_authentication {auth}.",
-        )
-    if values.get("client_crl_container_ref") and not values.get("client_ca_tls_container_ref"):
-        raise FieldError(
-            "client_crl_container_ref",
-            values["client_crl_container_ref"],
-            "A client CA reference (client_ca_tls_container_ref) is required with a CRL.",
-        )
-    hsts = values.get("hsts_include_subdomains") or values.get("hsts_preload")
-    if hsts and values.get("hsts_max_age") is None:
-        raise FieldError("hsts_max_age", None, "hsts_max_age is required to enable HSTS options.")
 
 
 class _ListenerFields(Strict):
@@ -166,11 +98,6 @@ class _ListenerFields(Strict):
     hsts_include_subdomains: Bool | None = None
     hsts_preload: Bool | None = None
 
-    @model_validator(mode="after")
-    def _headers(self) -> _ListenerFields:
-        _check_headers(self.insert_headers)
-        return self
-
 
 class ListenerSingleCreate(_ListenerFields):
     """A listener of a single-call load balancer create: default_pool names a pool of the
@@ -186,7 +113,6 @@ class ListenerSingleCreate(_ListenerFields):
     def _mandatory(self) -> ListenerSingleCreate:
         for field in ("protocol", "protocol_port"):
             require_set(self, field, getattr(self, field))
-        check_protocol_rules(self.protocol or "", _sent(self))
         return self
 
 
@@ -203,16 +129,11 @@ class ListenerCreate(_ListenerFields):
     def _mandatory(self) -> ListenerCreate:
         for field in ("protocol", "protocol_port", "loadbalancer_id"):
             require_set(self, field, getattr(self, field))
-        check_protocol_rules(self.protocol or "", _sent(self))
         return self
 
 
 class ListenerUpdate(_ListenerFields):
     pass
-
-
-def _sent(body: _ListenerFields) -> dict[str, Any]:
-    return {k: getattr(body, k) for k in body.model_fields_set}
 
 
 _TLS_PATHS = {k: k for k in TLS_ONLY}
@@ -225,13 +146,6 @@ _UPDATE_PATHS = {
     **{k: k for k in TIMEOUT_DEFAULTS},
     **_TLS_PATHS,
 }
-
-
-def check_update(current: dict[str, Any], body: ListenerUpdate) -> None:
-    """The listener as it would be after the update (current = its view) must be valid."""
-    merged = {**current, **_sent(body)}
-    merged["sni_container_refs"] = merged.get("sni_container_refs") or []
-    check_protocol_rules(current.get("protocol", ""), merged)
 
 
 def _fill(listener: g.Listener, body: _ListenerFields, tls: bool) -> None:

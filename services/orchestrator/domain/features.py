@@ -66,7 +66,8 @@ def listener(msg: Any, paths: Collection[str] | None = None, at: str = "") -> It
         yield Need("listener.client_authentication", _at(at, "client_authentication"))
     if _changed(paths, "insert_headers"):
         for header, value in sorted(msg.insert_headers.items()):
-            if str(value).lower() not in ("false", "0", ""):
+            # An unknown header needs nothing: the rules refuse it (a 400 before any 501).
+            if header in rules.INSERT_HEADERS and str(value).lower() not in ("false", "0", ""):
                 yield Need(f"listener.insert_headers.{header}", _at(at, "insert_headers"))
     if _changed(paths, "allowed_cidrs") and len(msg.allowed_cidrs):
         yield Need("listener.allowed_cidrs", _at(at, "allowed_cidrs"))

@@ -371,6 +371,39 @@ _DOMAIN_NAME = re.compile(rf"\A{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?\Z")
 MAX_DOMAIN_NAME = 253
 
 
+# Octavia's headers a listener may insert (SUPPORTED_HTTP_HEADERS and SUPPORTED_SSL_HEADERS),
+# each with the value "true" or "false"; only HTTP and TERMINATED_HTTPS listeners insert
+# headers, and the X-SSL-* ones describe a TLS session this listener terminates.
+INSERT_HEADERS = (
+    "X-Forwarded-For",
+    "X-Forwarded-Port",
+    "X-Forwarded-Proto",
+    "X-SSL-Client-Verify",
+    "X-SSL-Client-Has-Cert",
+    "X-SSL-Client-DN",
+    "X-SSL-Client-CN",
+    "X-SSL-Issuer",
+    "X-SSL-Client-SHA1",
+    "X-SSL-Client-Not-Before",
+    "X-SSL-Client-Not-After",
+)
+HEADER_INSERTING_PROTOCOLS = ("HTTP", "TERMINATED_HTTPS")
+
+
+def insert_headers_problem(protocol: str, headers: dict[str, Any] | None) -> Problem | None:
+    for key, value in (headers or {}).items():
+        if key not in INSERT_HEADERS:
+            return "insert_headers", f"Unsupported header: {key}"
+        if not isinstance(value, str) or value.lower() not in ("true", "false"):
+            return "insert_headers", f"Value for {key} must be 'true' or 'false'."
+    if headers and protocol not in HEADER_INSERTING_PROTOCOLS:
+        return "insert_headers", f"Headers cannot be inserted by {protocol} listeners."
+    for key in headers or {}:
+        if key.startswith("X-SSL-") and protocol != "TERMINATED_HTTPS":
+            return "insert_headers", f"{key} needs a TERMINATED_HTTPS listener."
+    return None
+
+
 # Pools of datagram protocols: only SOURCE_IP persistence, which alone takes a timeout and a
 # granularity.
 DATAGRAM_PROTOCOLS = ("UDP", "SCTP")

@@ -53,9 +53,14 @@ def check_listener(values: dict[str, Any], at: str = "") -> None:
 
 
 def check_tls(values: dict[str, Any], at: str = "") -> None:
-    problem = rules.listener_tls_problem(values)
-    if problem is not None:
-        raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
+    """The protocol's rules over a listener's complete values: TLS, and the headers it inserts."""
+    problems = (
+        rules.listener_tls_problem(values),
+        rules.insert_headers_problem(values.get("protocol", ""), values.get("insert_headers")),
+    )
+    for problem in problems:
+        if problem is not None:
+            raise InvalidInput(problem[1], field=f"{at}{problem[0]}")
 
 
 def check_pool_protocol(protocol: str, pool_protocol: str, field: str) -> None:
@@ -161,8 +166,8 @@ def update(
     ensure_mutable(lb, listener)
     _check_limits(changes)
     check_allowed_cidrs(lb, changes)
-    if any(name in changes for name in _TLS_COLUMNS):
-        current = {name: getattr(listener, name) for name in _TLS_COLUMNS}
+    if any(name in changes for name in (*_TLS_COLUMNS, "insert_headers")):
+        current = {name: getattr(listener, name) for name in (*_TLS_COLUMNS, "insert_headers")}
         check_tls({**current, **changes, "protocol": listener.protocol})
         certificates.check_listener_refs(session, lb.project_id, changes)
     if "default_pool_id" in changes:

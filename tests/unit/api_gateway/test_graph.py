@@ -129,9 +129,6 @@ def test_graph_errors_name_the_nested_field(client, orch):
             {**lb["pools"][0], "healthmonitor": {"type": "HTTP", "delay": 5, "timeout": 3}}
         ]
 
-    def tls_missing_cert(lb):
-        lb["listeners"] = [{"protocol": "TERMINATED_HTTPS", "protocol_port": 443}]
-
     def policy_without_target(lb):
         listener = lb["listeners"][0]
         lb["listeners"] = [{**listener, "l7policies": [{"action": "REDIRECT_TO_POOL"}]}]
@@ -142,7 +139,7 @@ def test_graph_errors_name_the_nested_field(client, orch):
     _bad(client, orch, pool_without_protocol, "pools.protocol")
     _bad(client, orch, bad_member, "pools.members.address")
     _bad(client, orch, bad_monitor, "pools.healthmonitor.max_retries")
-    # A nested rule's value is the orchestrator's to refuse (domain/rules.l7rule_problem):
+    # A nested rule's value, and a TLS listener without a certificate, are the orchestrator's to
+    # refuse (domain/rules.py):
     # tests/compat/test_rules_through_services.py sends such a graph through the real services.
-    _bad(client, orch, tls_missing_cert, "listeners.default_tls_container_ref")
     _bad(client, orch, policy_without_target, "listeners.l7policies.redirect_pool_id")

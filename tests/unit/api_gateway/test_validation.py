@@ -83,20 +83,6 @@ CASES = [
     (
         "listeners",
         "listener",
-        _with(LISTENER, insert_headers={"X-Evil": "true"}),
-        "insert_headers",
-        "X-Evil",
-    ),
-    (
-        "listeners",
-        "listener",
-        _with(LISTENER, insert_headers={"X-Forwarded-For": "true\n"}),
-        "insert_headers",
-        "",
-    ),
-    (
-        "listeners",
-        "listener",
         _with(LISTENER, allowed_cidrs=["10.0.0.0/33"]),
         "allowed_cidrs",
         "CIDR",
@@ -207,6 +193,20 @@ ORCHESTRATOR_CASES = [
         "pool",
         _with(POOL, session_persistence={"type": "APP_COOKIE"}),
         "session_persistence.cookie_name",
+        "",
+    ),
+    (
+        "listeners",
+        "listener",
+        _with(LISTENER, insert_headers={"X-Evil": "true"}),
+        "insert_headers",
+        "X-Evil",
+    ),
+    (
+        "listeners",
+        "listener",
+        _with(LISTENER, insert_headers={"X-Forwarded-For": "true\n"}),
+        "insert_headers",
         "",
     ),
 ]
