@@ -76,16 +76,6 @@ class _PoolFields(Strict):
     tls_versions: TlsVersions | None = None
     alpn_protocols: AlpnProtocols | None = None
 
-    @model_validator(mode="after")
-    def _crl_needs_ca(self) -> _PoolFields:
-        if self.crl_container_ref and not self.ca_tls_container_ref:
-            raise FieldError(
-                "crl_container_ref",
-                self.crl_container_ref,
-                "A CA reference (ca_tls_container_ref) is required with a CRL reference.",
-            )
-        return self
-
 
 class PoolSingleCreate(_PoolFields):
     """A pool of a single-call load balancer create. protocol and lb_algorithm are checked by

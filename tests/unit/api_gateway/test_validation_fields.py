@@ -44,7 +44,6 @@ CASES = [
     ("listeners", "listener", _w(TLS, hsts_max_age=-1), "hsts_max_age"),
     ("listeners", "listener", _w(HTTP, allowed_cidrs=["10.0.0.1"]), "allowed_cidrs"),
     ("pools", "pool", _w(POOL, tls_enabled="maybe"), "tls_enabled"),
-    ("pools", "pool", _w(POOL, crl_container_ref="crl"), "crl_container_ref"),
     ("pools", "pool", _w(POOL, tls_container_ref="a'b"), "tls_container_ref"),
     (
         "pools",
@@ -253,6 +252,7 @@ ORCHESTRATOR_CASES = [
         _w(HTTP, protocol="TCP", insert_headers={"X-Forwarded-For": "true"}),
         "insert_headers",
     ),
+    ("pools", "pool", _w(POOL, crl_container_ref="crl"), "crl_container_ref"),
 ]
 
 
