@@ -14,26 +14,6 @@ from tests.support.api import Api
 pytestmark = pytest.mark.compat
 
 
-@pytest.fixture(scope="module")
-def tree(rest: Api, subnet_id: str) -> dict[str, str]:
-    lb = rest.post("/v2/lbaas/loadbalancers", {"loadbalancer": {"vip_subnet_id": subnet_id}})
-    lb_id = lb["loadbalancer"]["id"]
-    listener = rest.post(
-        "/v2/lbaas/listeners",
-        {"listener": {"loadbalancer_id": lb_id, "protocol": "HTTP", "protocol_port": 80}},
-    )["listener"]["id"]
-    pool = rest.post(
-        "/v2/lbaas/pools",
-        {"pool": {"loadbalancer_id": lb_id, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}},
-    )["pool"]["id"]
-    policy = rest.post(
-        "/v2/lbaas/l7policies", {"l7policy": {"listener_id": listener, "action": "REJECT"}}
-    )["l7policy"]["id"]
-    yield {"subnet": subnet_id, "lb": lb_id, "listener": listener, "pool": pool, "policy": policy}
-    rest.wait_lb(lb_id)
-    rest.delete(f"/v2/lbaas/loadbalancers/{lb_id}?cascade=true")
-
-
 RULE = {"type": "PATH", "compare_type": "STARTS_WITH", "value": "/api"}
 HM = {"type": "HTTP", "delay": 5, "timeout": 3, "max_retries": 3}
 # (name, collection, root, body given the tree's ids, field, Octavia's list)

@@ -23,26 +23,6 @@ pytestmark = pytest.mark.compat
 CERT_REF_CASES = ("client_authentication",)  # need a stored certificate first: unit-tested
 
 
-@pytest.fixture(scope="module")
-def tree(rest: Api, subnet_id: str) -> dict[str, str]:
-    lb = rest.post("/v2/lbaas/loadbalancers", {"loadbalancer": {"vip_subnet_id": subnet_id}})
-    lb_id = lb["loadbalancer"]["id"]
-    listener = rest.post(
-        "/v2/lbaas/listeners",
-        {"listener": {"loadbalancer_id": lb_id, "protocol": "HTTP", "protocol_port": 80}},
-    )["listener"]["id"]
-    pool = rest.post(
-        "/v2/lbaas/pools",
-        {"pool": {"loadbalancer_id": lb_id, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}},
-    )["pool"]["id"]
-    policy = rest.post(
-        "/v2/lbaas/l7policies", {"l7policy": {"listener_id": listener, "action": "REJECT"}}
-    )["l7policy"]["id"]
-    yield {"subnet": subnet_id, "lb": lb_id, "listener": listener, "pool": pool, "policy": policy}
-    rest.wait_lb(lb_id)
-    rest.delete(f"/v2/lbaas/loadbalancers/{lb_id}?cascade=true")
-
-
 def _real(path: str, body: Any, tree: dict[str, str], any_id: str, subnet: str) -> tuple:
     """The case with the tree's ids in place of the unit tests' placeholders."""
     ids = {

@@ -32,6 +32,7 @@ from services.api_gateway.bootstrap import bootstrap
 from services.api_gateway.config import Settings
 from services.common.errors import DomainError
 from services.renderer.backends.f5_as3.renderer import As3Renderer
+from tests.integration.hostile_cases import PAYLOADS, SEEDS, SPECIALS
 from tests.support.as3_schema import errors as as3_errors
 from tests.support.memory_orchestrator import MemoryOrchestrator
 from tests.unit import injection_checks as checks
@@ -39,28 +40,7 @@ from tests.unit import injection_checks as checks
 pytestmark = pytest.mark.timeout(240)
 NET_ID, SUBNET_ID = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
 TLS_DIR = Path(__file__).parent / "renderer" / "golden_as3" / "tls"
-PAYLOADS = [
-    "\n    server evil 6.6.6.6:80",
-    "}\nserver { listen 9999; }",
-    "\r\nX-Evil: 1",
-    "' evil '",
-    '" evil "',
-    " evil",
-    ";evil",
-    "#evil",
-    "${EVIL}",
-    "%[src]",
-    "[exec evil]",
-    "\\",
-    "{evil}",
-    "tcl:[exec evil]",
-    "\n",
-    "\x00",
-]
-SPECIALS = st.text(alphabet=" \n\r\t\"'\\#{};%$[]`<>&|*?~", max_size=4)
-# Seeds: a value each field accepts, so the hostile part is what makes the difference.
-SEEDS = ["", "x", "/p", "X-Key", "example.com", "https://example.com/a", "200", "GET", "10.0.0.0/8",
-         "TLSv1.2", "http/1.1", "HTTP"]  # fmt: skip
+# The same hostile values as the whole-system test (tests/integration/hostile_cases.py).
 HOSTILE = st.builds(
     lambda seed, payload, extra: seed + payload + extra + "zqx",
     st.sampled_from(SEEDS),
