@@ -237,8 +237,28 @@ def _list_check(item: Any, max_items: int) -> Callable[[Any], list]:
     return check
 
 
+def _string_map(v: Any) -> dict[str, str]:
+    """A JSON object of short strings (insert_headers: which keys and values mean something is
+    the orchestrator's rule)."""
+    if not isinstance(v, dict):
+        raise ValueError("Wrong type. Expected an object.")
+    for key, value in v.items():
+        if not isinstance(value, str):
+            raise ValueError(f"Wrong type. Expected a string for {key[:64]}.")
+        if len(key) > 255 or len(value) > 255 or _CONTROL.search(key) or _CONTROL.search(value):
+            raise ValueError("Keys and values must be at most 255 characters, no control ones.")
+    return dict(v)
+
+
 _UUID_SCHEMA = {"type": "string", "format": "uuid"}
 Bool = Annotated[bool, *_typed(_bool, {"type": "boolean"})]
+StringMap = Annotated[
+    dict[str, str],
+    *_typed(
+        _string_map,
+        {"type": "object", "additionalProperties": {"type": "string", "maxLength": 255}},
+    ),
+]
 UUID = Annotated[str, *_typed(_uuid, _UUID_SCHEMA)]
 IPAddress = Annotated[
     str, *_typed(_ip, {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})

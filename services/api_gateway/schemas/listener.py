@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
@@ -36,6 +34,7 @@ from services.api_gateway.schemas.fields import (
     PortNumber,
     ProjectId,
     Strict,
+    StringMap,
     Tags,
     TimeoutMs,
     TlsCiphers,
@@ -81,7 +80,7 @@ class _ListenerFields(Strict):
     default_tls_container_ref: ContainerRef | None = None
     sni_container_refs: list_of(ContainerRef) | None = None
     default_pool_id: UUID | None = None
-    insert_headers: dict[str, Any] | None = None
+    insert_headers: StringMap | None = None
     timeout_client_data: TimeoutMs | None = None
     timeout_member_connect: TimeoutMs | None = None
     timeout_member_data: TimeoutMs | None = None

@@ -136,6 +136,13 @@ CASES = [
         "domain_name",
         "",
     ),
+    (
+        "listeners",
+        "listener",
+        _with(LISTENER, insert_headers={"X-Forwarded-For": "true\n"}),
+        "insert_headers",
+        "control",
+    ),
 ]
 
 
@@ -201,13 +208,6 @@ ORCHESTRATOR_CASES = [
         _with(LISTENER, insert_headers={"X-Evil": "true"}),
         "insert_headers",
         "X-Evil",
-    ),
-    (
-        "listeners",
-        "listener",
-        _with(LISTENER, insert_headers={"X-Forwarded-For": "true\n"}),
-        "insert_headers",
-        "",
     ),
 ]
 
