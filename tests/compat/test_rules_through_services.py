@@ -100,29 +100,38 @@ def test_an_update_that_leaves_a_rule_invalid_is_refused(rest: Api, tree):
     rest.delete(f"{base}/{rule['id']}")
 
 
-def test_a_nested_rule_of_a_fully_populated_create_is_refused_naming_it(rest: Api, tree):
+@pytest.mark.parametrize(
+    ("policy", "named"),
+    [
+        (
+            {
+                "action": "REJECT",
+                "rules": [{"type": "PATH", "compare_type": "REGEX", "value": "("}],
+            },
+            ("l7policies", "rules", "value"),
+        ),
+        ({"action": "REDIRECT_TO_POOL"}, ("l7policies", "redirect_pool_id")),
+        (
+            {"redirect_url": "http://x", "redirect_prefix": "http://y"},
+            ("l7policies", "redirect_prefix", "at the same time"),
+        ),
+    ],
+    ids=["rule-value", "action-without-target", "two-targets"],
+)
+def test_a_nested_policy_of_a_fully_populated_create_is_refused_naming_it(
+    rest: Api, tree, policy, named
+):
     before = len(rest.get("/v2/lbaas/loadbalancers")["loadbalancers"])
     body = {
         "loadbalancer": {
             "vip_subnet_id": tree["subnet"],
-            "listeners": [
-                {
-                    "protocol": "HTTP",
-                    "protocol_port": 80,
-                    "l7policies": [
-                        {
-                            "action": "REJECT",
-                            "rules": [{"type": "PATH", "compare_type": "REGEX", "value": "("}],
-                        }
-                    ],
-                }
-            ],
+            "listeners": [{"protocol": "HTTP", "protocol_port": 80, "l7policies": [policy]}],
         }
     }
     response = rest.http.post("/v2/lbaas/loadbalancers", json=body)
     assert response.status_code == 400, response.text
     fault = response.json()["faultstring"]
-    assert "l7policies" in fault and "rules" in fault and "value" in fault, fault
+    assert all(word in fault for word in named), fault
     assert len(rest.get("/v2/lbaas/loadbalancers")["loadbalancers"]) == before
 
 

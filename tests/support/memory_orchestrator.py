@@ -16,6 +16,7 @@ from lbaas.common.v1 import status_pb2 as st
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
 from services.common.errors import DomainError, InvalidInput, NotFound
+from services.orchestrator.domain import rules
 from tests.support.memory_certificates import RPCS as CERTIFICATE_RPCS
 from tests.support.memory_certificates import MemoryCertificates
 
@@ -37,6 +38,71 @@ _LIST_FIELD = {
 }
 # Child kind -> the field naming its parent, for Get/List/Delete of nested objects.
 _PARENT = {"Member": "pool_id", "L7Rule": "l7policy_id"}
+
+
+def _resolve_action(policy: g.L7Policy, sent_fields: list[str], *, create: bool) -> list[str]:
+    """The orchestrator's action resolution (rules.l7policy_action) on the proto; the fields it
+    set."""
+    sent = {}
+    for f in sent_fields:
+        if f == "redirect_http_code":
+            sent[f] = policy.redirect_http_code if policy.HasField(f) else None
+        else:
+            sent[f] = getattr(policy, f)
+    resolved, problem = rules.l7policy_action(sent, create=create)
+    if problem is not None:
+        raise InvalidInput(problem[1], field=problem[0])
+    for f, value in resolved.items():
+        if f == "redirect_http_code" and value is None:
+            policy.ClearField(f)
+        else:
+            setattr(policy, f, value or type(getattr(policy, f))())
+    return sorted(resolved)
+
+
+def _set(msg: Message, values: dict, names) -> None:
+    for name in names:
+        value = values[name]
+        if isinstance(value, list):
+            del getattr(msg, name)[:]
+            getattr(msg, name).extend(value)
+        else:
+            setattr(msg, name, value)
+
+
+def _defaults(kind: str, obj: Message, names=None) -> list[str]:
+    """The orchestrator's defaults (rules.*_defaults) on the proto; the fields they filled."""
+    if kind == "Listener":
+        wanted = rules.LISTENER_TLS_DEFAULTS
+        fill = lambda v: rules.listener_defaults(v, obj.protocol, names)  # noqa: E731
+    elif kind == "Pool":
+        wanted = rules.POOL_TLS_DEFAULTS
+        fill = rules.pool_defaults if names is None else (lambda v: v)  # noqa: E731
+    elif kind == "HealthMonitor":
+        wanted = rules.HTTP_MONITOR_DEFAULTS
+        fill = lambda v: rules.monitor_defaults(v, obj.type, names)  # noqa: E731
+    else:
+        return []
+    values = {n: (list(v) if not isinstance(v := getattr(obj, n), str) else v) for n in wanted}
+    values["tls_enabled"] = getattr(obj, "tls_enabled", False)
+    filled = fill(values)
+    changed = [n for n in wanted if filled[n] != values[n]]
+    _set(obj, filled, changed)
+    return changed
+
+
+def _all_defaults(kind: str, obj: Message) -> None:
+    """Defaults on a create and on what it nests."""
+    _defaults(kind, obj)
+    if kind == "LoadBalancer":
+        for listener in obj.listeners:
+            _defaults("Listener", listener)
+        for pool in obj.pools:
+            _all_defaults("Pool", pool)
+    if kind == "Pool" and obj.HasField("healthmonitor"):
+        _defaults("HealthMonitor", obj.healthmonitor)
+
+
 _WRITE_PREFIXES = ("Create", "Update", "Delete", "BatchUpdate", "Failover", "Resize")
 
 
@@ -132,6 +198,9 @@ class MemoryOrchestrator:
         field, cls = _KINDS[kind]
         obj = cls()
         obj.CopyFrom(getattr(request, field))
+        _all_defaults(kind, obj)
+        if kind == "L7Policy":
+            _resolve_action(obj, ["action", *rules.L7_REDIRECT_FIELDS], create=True)
         self._link(kind, obj, request)
         self._store(kind, obj, request.scope)
         if kind == "L7Policy":
@@ -266,6 +335,22 @@ class MemoryOrchestrator:
         field, _ = _KINDS[kind]
         incoming = getattr(request, field)
         obj = self._find_child(kind, request.scope, incoming.meta.id, incoming)
+        if kind == "L7Policy":
+            touched = [
+                f for f in ("action", *rules.L7_REDIRECT_FIELDS) if f in request.update_mask.paths
+            ]
+            request.update_mask.paths.extend(
+                _resolve_action(incoming, touched, create=False) if touched else []
+            )
+        if kind in ("Listener", "HealthMonitor"):
+            # The defaults follow the stored protocol or type, which an update cannot change.
+            probe = copy.deepcopy(incoming)
+            if kind == "Listener":
+                probe.protocol = obj.protocol
+            else:
+                probe.type = obj.type
+            for name in _defaults(kind, probe, list(request.update_mask.paths)):
+                _set(incoming, {name: getattr(probe, name)}, [name])
         request.update_mask.MergeMessage(
             incoming, obj, replace_message_field=True, replace_repeated_field=True
         )
@@ -354,6 +439,10 @@ class MemoryOrchestrator:
     def _create_graph(self, request: pb.CreateLoadBalancerRequest) -> Message:
         """Creates the load balancer and every child; pools are referenced by NAME."""
         graph = request.loadbalancer
+        _all_defaults("LoadBalancer", graph)
+        for listener in graph.listeners:
+            for policy in listener.l7policies:
+                _resolve_action(policy, ["action", *rules.L7_REDIRECT_FIELDS], create=True)
         lb = g.LoadBalancer()
         lb.CopyFrom(graph)
         del lb.listeners[:], lb.pools[:]

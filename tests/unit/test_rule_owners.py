@@ -25,19 +25,6 @@ import services.api_gateway.schemas as gateway_schemas
 from services.orchestrator.domain import certificates as domain_certificates
 from services.orchestrator.domain import rules
 
-# Constants of the gateway schemas that still copy part of a domain list, because the
-# cross-field rule that uses them has not moved to domain/ yet (module.NAME -> that rule). The
-# test fails when one is gone, so this list only shrinks.
-NOT_YET_MOVED = {
-    "healthmonitor.HTTP_TYPES": "Octavia's HTTP monitor defaults (GET, /, 200), filled in by the gateway",
-    "listener.DEFAULT_TLS_VERSIONS": "Octavia's TLS defaults, filled in by the gateway",
-    "listener.DEFAULT_ALPN": "Octavia's ALPN defaults, filled in by the gateway",
-    "pool.DEFAULT_TLS_VERSIONS": "Octavia's TLS defaults for pools, filled in by the gateway",
-    "pool.DEFAULT_ALPN": "Octavia's ALPN defaults for pools, filled in by the gateway",
-    "l7policy._TARGET": "the field each redirect action needs (resolve_action, below)",
-}
-
-
 # Functions of the gateway schemas that refuse a request for more than a missing field: each is
 # about the request's own shape (which of several ways to name a thing was used, how a
 # single-call create names its pools), not a rule of Octavia's on the object it makes. The test
@@ -54,12 +41,9 @@ SHAPE_CHECKS = {
     "pool.PoolCreate._mandatory": "one of listener_id and loadbalancer_id is required",
     "quota.QuotaUpdate._aliases_agree": "a quota and its alias in one request agree",
 }
+
+
 # Cross-field rules still applied by the gateway (function -> the domain rule that owns it).
-NOT_YET_MOVED_CHECKS = {
-    "l7policy.resolve_action": "which redirect field an action needs (l7.normalize_policy)",
-}
-
-
 def _refuses(function: ast.AST) -> bool:
     for node in ast.walk(function):
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
@@ -92,7 +76,7 @@ def refusing_functions() -> set[str]:
 
 def test_the_gateway_applies_no_cross_field_rule():
     found = refusing_functions()
-    known = set(SHAPE_CHECKS) | set(NOT_YET_MOVED_CHECKS)
+    known = set(SHAPE_CHECKS)
     assert sorted(found - known) == [], "a rule belongs in services/orchestrator/domain/"
     assert sorted(known - found) == [], "gone: take it off the list"
 
@@ -172,8 +156,7 @@ def test_no_schema_module_copies_a_domain_list():
         for name, strings in string_collections(module)
         if copies(owned, strings)
     }
-    assert sorted(set(found) - set(NOT_YET_MOVED)) == [], found
-    assert sorted(set(NOT_YET_MOVED) - set(found)) == [], "moved: take it off NOT_YET_MOVED"
+    assert found == {}
 
 
 @pytest.mark.parametrize(

@@ -53,12 +53,7 @@ async def show(hm_id: str, request: Request, who: Caller) -> JSONResponse:
 )
 async def update(hm_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.HealthMonitorUpdate, "healthmonitor")
-    # The type decides which HTTP fields are valid; it cannot change, so read it first.
-    current = await call(
-        request, "GetHealthMonitor", pb.GetHealthMonitorRequest(scope=who.scope(), id=hm_id)
-    )
-    req = schema.update_request(hm_id, body, who, current.healthmonitor.type)
-    resp = await call(request, "UpdateHealthMonitor", req)
+    resp = await call(request, "UpdateHealthMonitor", schema.update_request(hm_id, body, who))
     return respond({"healthmonitor": views.healthmonitor(resp.healthmonitor)})
 
 

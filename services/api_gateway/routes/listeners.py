@@ -88,10 +88,7 @@ async def stats(listener_id: str, request: Request, who: Caller) -> JSONResponse
 )
 async def update(listener_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.ListenerUpdate, "listener")
-    # Octavia's TLS defaults (a null resets to them) depend on the protocol: read it first.
-    current = await _get(request, who, listener_id)
-    req = schema.update_request(listener_id, body, who, current["protocol"])
-    resp = await call(request, "UpdateListener", req)
+    resp = await call(request, "UpdateListener", schema.update_request(listener_id, body, who))
     return respond({"listener": views.listener(resp.listener)})
 
 

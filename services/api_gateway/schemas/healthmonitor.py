@@ -33,8 +33,6 @@ from services.api_gateway.schemas.fields import (
     integer,
 )
 
-HTTP_TYPES = ("HTTP", "HTTPS")
-HTTP_DEFAULTS = {"http_method": "GET", "url_path": "/", "expected_codes": "200"}
 DEFAULT_MAX_RETRIES_DOWN = 3
 Retries = integer(1, 10)
 Seconds = integer(0, 2147483647)
@@ -91,14 +89,15 @@ _UPDATE_PATHS = {
 }
 
 
-def _fill(hm: g.HealthMonitor, body: _MonitorFields, http: bool) -> None:
+def _fill(hm: g.HealthMonitor, body: _MonitorFields) -> None:
     for field in ("delay", "timeout", "max_retries"):
         if getattr(body, field) is not None:
             setattr(hm, field, getattr(body, field))
     down = body.max_retries_down
     hm.max_retries_down = DEFAULT_MAX_RETRIES_DOWN if down is None else down
-    for field, default in HTTP_DEFAULTS.items():
-        setattr(hm, field, getattr(body, field) or (default if http else ""))
+    # An HTTP monitor's empty request fields get Octavia's defaults in the orchestrator.
+    for field in ("http_method", "url_path", "expected_codes"):
+        setattr(hm, field, getattr(body, field) or "")
     hm.http_version = "" if body.http_version is None else f"{body.http_version:.1f}"
     hm.domain_name = body.domain_name or ""
 
@@ -108,7 +107,7 @@ def to_proto(
 ) -> g.HealthMonitor:
     hm = g.HealthMonitor(pool_id=pool_id, type=body.type)
     fill_meta(hm.meta, body, project_id)
-    _fill(hm, body, body.type in HTTP_TYPES)
+    _fill(hm, body)
     return hm
 
 
@@ -120,14 +119,12 @@ def create_request(
 
 
 def update_request(
-    hm_id: str, body: HealthMonitorUpdate, principal: Principal, current_type: str
+    hm_id: str, body: HealthMonitorUpdate, principal: Principal
 ) -> pb.UpdateHealthMonitorRequest:
-    """current_type is the monitor's type; HTTP fields default only for HTTP types (which
-    fields a type takes is the orchestrator's rule, domain/rules.monitor_fields_problem)."""
     hm = g.HealthMonitor()
     hm.meta.id = hm_id
     fill_meta(hm.meta, body)
-    _fill(hm, body, current_type in HTTP_TYPES)
+    _fill(hm, body)
     return pb.UpdateHealthMonitorRequest(
         scope=principal.scope(), healthmonitor=hm, update_mask=mask(body, _UPDATE_PATHS)
     )

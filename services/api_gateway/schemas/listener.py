@@ -50,11 +50,6 @@ TIMEOUT_DEFAULTS = {
     "timeout_member_data": 50000,
     "timeout_tcp_inspect": 0,
 }
-TLS_PROTOCOL = "TERMINATED_HTTPS"
-# Octavia's [api_settings] defaults for TERMINATED_HTTPS listeners.
-DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
-DEFAULT_ALPN = ["h2", "http/1.1", "http/1.0"]
-DEFAULT_CIPHERS = pool_schema.DEFAULT_CIPHERS
 # Listener attributes of TERMINATED_HTTPS listeners (which protocol may have them is the
 # orchestrator's rule, domain/rules.listener_tls_problem), with their unset value.
 TLS_ONLY = {
@@ -147,7 +142,7 @@ _UPDATE_PATHS = {
 }
 
 
-def _fill(listener: g.Listener, body: _ListenerFields, tls: bool) -> None:
+def _fill(listener: g.Listener, body: _ListenerFields) -> None:
     limit = body.connection_limit
     listener.connection_limit = -1 if limit is None else limit
     listener.default_pool_id = body.default_pool_id or ""
@@ -161,11 +156,10 @@ def _fill(listener: g.Listener, body: _ListenerFields, tls: bool) -> None:
     listener.client_authentication = body.client_authentication or "NONE"
     listener.client_ca_tls_container_ref = body.client_ca_tls_container_ref or ""
     listener.client_crl_container_ref = body.client_crl_container_ref or ""
-    # Octavia's defaults for a TLS listener; a null in an update also resets to them.
-    listener.tls_ciphers = body.tls_ciphers or (DEFAULT_CIPHERS if tls else "")
-    versions, alpn = body.tls_versions, body.alpn_protocols
-    listener.tls_versions.extend(versions if versions is not None else DEFAULT_TLS_VERSIONS * tls)
-    listener.alpn_protocols.extend(alpn if alpn is not None else DEFAULT_ALPN * tls)
+    # Empty TLS settings get Octavia's defaults in the orchestrator (rules.listener_defaults).
+    listener.tls_ciphers = body.tls_ciphers or ""
+    listener.tls_versions.extend(body.tls_versions or ())
+    listener.alpn_protocols.extend(body.alpn_protocols or ())
     if body.hsts_max_age is not None:
         listener.hsts_max_age = body.hsts_max_age
     listener.hsts_include_subdomains = bool(body.hsts_include_subdomains)
@@ -175,7 +169,7 @@ def _fill(listener: g.Listener, body: _ListenerFields, tls: bool) -> None:
 def to_proto(body: ListenerCreate | ListenerSingleCreate, project_id: str = "") -> g.Listener:
     listener = g.Listener(protocol=body.protocol, protocol_port=body.protocol_port)
     fill_meta(listener.meta, body, project_id)
-    _fill(listener, body, body.protocol == TLS_PROTOCOL)
+    _fill(listener, body)
     return listener
 
 
@@ -189,12 +183,12 @@ def create_request(body: ListenerCreate, principal: Principal) -> pb.CreateListe
 
 
 def update_request(
-    listener_id: str, body: ListenerUpdate, principal: Principal, protocol: str = ""
+    listener_id: str, body: ListenerUpdate, principal: Principal
 ) -> pb.UpdateListenerRequest:
     listener = g.Listener()
     listener.meta.id = listener_id
     fill_meta(listener.meta, body)
-    _fill(listener, body, protocol == TLS_PROTOCOL)
+    _fill(listener, body)
     return pb.UpdateListenerRequest(
         scope=principal.scope(), listener=listener, update_mask=mask(body, _UPDATE_PATHS)
     )

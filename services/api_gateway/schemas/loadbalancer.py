@@ -220,10 +220,7 @@ class _Graph:
                     f"{where}.redirect_pool.{loc}".rstrip("."), first.get("input"), first["msg"]
                 ) from None
             ref = self._pool_ref(pool, f"{where}.redirect_pool")
-        try:
-            return l7policy_schema.to_proto(policy, self.project, redirect_pool_ref=ref)
-        except FieldError as err:
-            raise invalid_field(f"{where}.{err.field}", err.value, str(err)) from None
+        return l7policy_schema.to_proto(policy, self.project, redirect_pool_ref=ref)
 
 
 def update_request(

@@ -39,16 +39,6 @@ from services.api_gateway.schemas.fields import (
     integer,
 )
 
-# Octavia's [api_settings] defaults for backend re-encryption, applied when tls_enabled.
-DEFAULT_TLS_VERSIONS = ["TLSv1.2", "TLSv1.3"]
-DEFAULT_ALPN = ["http/1.1", "http/1.0"]
-DEFAULT_CIPHERS = (
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
-    "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:"
-    "ECDHE-RSA-AES128-SHA256"
-)
-
 
 class SessionPersistence(Strict):
     type: Option | None = None
@@ -142,27 +132,23 @@ def _persistence(pool: g.Pool, sp: SessionPersistence | None) -> None:
     pool.session_persistence.persistence_granularity = sp.persistence_granularity or ""
 
 
-def _tls(pool: g.Pool, body: _PoolFields, *, defaults: bool) -> None:
-    """Copies the TLS fields; on create, Octavia's defaults fill what a TLS pool left out."""
+def _tls(pool: g.Pool, body: _PoolFields) -> None:
+    """Copies the TLS fields (a new TLS pool's empty ones get Octavia's defaults in the
+    orchestrator, rules.pool_defaults)."""
     pool.tls_enabled = bool(body.tls_enabled)
     pool.tls_container_ref = body.tls_container_ref or ""
     pool.ca_tls_container_ref = body.ca_tls_container_ref or ""
     pool.crl_container_ref = body.crl_container_ref or ""
-    tls_default = defaults and pool.tls_enabled
-    pool.tls_ciphers = body.tls_ciphers or (DEFAULT_CIPHERS if tls_default else "")
-    versions = body.tls_versions
-    pool.tls_versions.extend(
-        versions if versions is not None else DEFAULT_TLS_VERSIONS * tls_default
-    )
-    alpn = body.alpn_protocols
-    pool.alpn_protocols.extend(alpn if alpn is not None else DEFAULT_ALPN * tls_default)
+    pool.tls_ciphers = body.tls_ciphers or ""
+    pool.tls_versions.extend(body.tls_versions or ())
+    pool.alpn_protocols.extend(body.alpn_protocols or ())
 
 
 def to_proto(body: PoolSingleCreate | PoolCreate, project_id: str = "") -> g.Pool:
     pool = g.Pool(protocol=body.protocol or "", lb_algorithm=body.lb_algorithm or "")
     fill_meta(pool.meta, body, project_id)
     _persistence(pool, body.session_persistence)
-    _tls(pool, body, defaults=True)
+    _tls(pool, body)
     return pool
 
 
@@ -184,7 +170,7 @@ def update_request(pool_id: str, body: PoolUpdate, principal: Principal) -> pb.U
     pool.meta.id = pool_id
     fill_meta(pool.meta, body)
     _persistence(pool, body.session_persistence)
-    _tls(pool, body, defaults=False)
+    _tls(pool, body)
     return pb.UpdatePoolRequest(
         scope=principal.scope(), pool=pool, update_mask=mask(body, _UPDATE_PATHS)
     )

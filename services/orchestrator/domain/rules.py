@@ -3,6 +3,7 @@ The gateway checks only a request's shape; the orchestrator applies these and na
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 import ssl
@@ -250,6 +251,48 @@ def redirect_url_problem(url: str, field: str) -> Problem | None:
             "('%' only as %XX; no spaces, quotes, '\\', '{', '}', '|', '^' or '`')."
         )
     return None
+
+
+# The field each redirecting action needs.
+L7_ACTION_TARGETS = {
+    "REDIRECT_TO_POOL": "redirect_pool_id",
+    "REDIRECT_TO_URL": "redirect_url",
+    "REDIRECT_PREFIX": "redirect_prefix",
+}
+L7_REDIRECT_FIELDS = (*L7_ACTION_TARGETS.values(), "redirect_http_code")
+
+
+def l7policy_action(sent: dict[str, Any], *, create: bool) -> tuple[dict[str, Any], Problem | None]:
+    """Octavia's sanitize_l7policy_api_args over the fields a request sent (an update: only
+    those its mask names): the action and redirect fields as they will be, or the problem.
+
+    A redirect field given without an action decides the action; an action clears the redirect
+    fields it does not use; HTTP redirects default to 302. An update that touches none of these
+    fields resolves to {}; one that touches only redirect_http_code keeps the action."""
+    touched = {k: sent[k] for k in ("action", *L7_REDIRECT_FIELDS) if k in sent}
+    if not touched and not create:
+        return {}, None
+    targets = [f for f in L7_ACTION_TARGETS.values() if sent.get(f)]
+    if len(targets) > 1:
+        return {}, (targets[1], f"Cannot specify {targets[0]} and {targets[1]} at the same time.")
+    action = sent.get("action") or None
+    if action == "REJECT":
+        targets = []
+    elif action in L7_ACTION_TARGETS and L7_ACTION_TARGETS[action] not in targets:
+        field = L7_ACTION_TARGETS[action]
+        return {}, (field, f"{field} must not be None for action {action}.")
+    elif action is None and targets:
+        action = next(a for a, f in L7_ACTION_TARGETS.items() if f == targets[0])
+    if action is None:
+        if not create and touched.keys() == {"redirect_http_code"}:
+            return {"redirect_http_code": touched["redirect_http_code"]}, None
+        return {}, ("action", "Mandatory field missing.")
+    out: dict[str, Any] = {"action": action, **dict.fromkeys(L7_REDIRECT_FIELDS)}
+    for field in targets:
+        out[field] = sent[field]
+    if action in L7_HTTP_REDIRECTS:
+        out["redirect_http_code"] = sent.get("redirect_http_code") or DEFAULT_REDIRECT_HTTP_CODE
+    return out, None
 
 
 def listener_tls_problem(v: dict[str, Any]) -> Problem | None:
@@ -506,3 +549,63 @@ def allowed_cidrs_problem(cidrs: Iterable[str], vip_addresses: Iterable[str]) ->
                 f"{', '.join(addresses)} IP version."
             )
     return None
+
+
+# -- Octavia's defaults ([api_settings] and the API's own), filled in where a create leaves a
+# field empty and where an update empties it (a null resets to the default) ---------------------
+
+TLS_CIPHERS_DEFAULT = (
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:"
+    "ECDHE-RSA-AES128-SHA256"
+)
+LISTENER_TLS_DEFAULTS = {
+    "tls_ciphers": TLS_CIPHERS_DEFAULT,
+    "tls_versions": ["TLSv1.2", "TLSv1.3"],
+    "alpn_protocols": ["h2", "http/1.1", "http/1.0"],
+}
+POOL_TLS_DEFAULTS = {
+    "tls_ciphers": TLS_CIPHERS_DEFAULT,
+    "tls_versions": ["TLSv1.2", "TLSv1.3"],
+    "alpn_protocols": ["http/1.1", "http/1.0"],
+}
+HTTP_MONITOR_DEFAULTS = {"http_method": "GET", "url_path": "/", "expected_codes": "200"}
+
+
+def _filled(
+    values: dict[str, Any], defaults: dict[str, Any], names: Iterable[str]
+) -> dict[str, Any]:
+    out = dict(values)
+    for name in names:
+        if name in defaults and not out.get(name):
+            out[name] = copy.copy(defaults[name])
+    return out
+
+
+def listener_defaults(
+    values: dict[str, Any], protocol: str, names: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """A TERMINATED_HTTPS listener's empty TLS fields (of `names`: an update's) get Octavia's
+    defaults."""
+    if protocol != "TERMINATED_HTTPS":
+        return values
+    return _filled(values, LISTENER_TLS_DEFAULTS, LISTENER_TLS_DEFAULTS if names is None else names)
+
+
+def pool_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """A new pool that re-encrypts (tls_enabled) gets Octavia's TLS defaults where it gave none
+    (an update keeps what it is given, as Octavia's)."""
+    if not values.get("tls_enabled"):
+        return values
+    return _filled(values, POOL_TLS_DEFAULTS, POOL_TLS_DEFAULTS)
+
+
+def monitor_defaults(
+    values: dict[str, Any], monitor_type: str, names: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """An HTTP or HTTPS monitor's empty request fields (of `names`: an update's) get Octavia's
+    defaults (GET / 200)."""
+    if monitor_type not in HTTP_MONITOR_TYPES:
+        return values
+    return _filled(values, HTTP_MONITOR_DEFAULTS, HTTP_MONITOR_DEFAULTS if names is None else names)

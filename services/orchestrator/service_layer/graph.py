@@ -82,7 +82,7 @@ def plan(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> Plan:
     taken: set[str] = set()
     for i, spec in enumerate(pools):
         at = f"pools[{i}]."
-        pool = _with_id(spec, at, taken)
+        pool = rules.pool_defaults(_with_id(spec, at, taken))
         check_pool(pool, at)
         seen: set[tuple[str, int]] = set()
         members = []
@@ -100,6 +100,7 @@ def plan(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> Plan:
         pool["members"] = members
         if spec.get("healthmonitor") is not None:
             hm = _with_id(spec["healthmonitor"], f"{at}healthmonitor.", taken)
+            hm = rules.monitor_defaults(hm, hm["type"])
             check_new_monitor(hm, pool["protocol"], f"{at}healthmonitor.")
             pool["healthmonitor"] = hm
         out.pools.append(pool)
@@ -109,6 +110,7 @@ def plan(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> Plan:
     for i, spec in enumerate(listeners):
         at = f"listeners[{i}]."
         listener = _with_id(spec, at, taken)
+        listener = rules.listener_defaults(listener, listener["protocol"])
         check_listener(listener, at)
         port = (rules.transport(listener["protocol"]), listener["protocol_port"])
         if port in ports:
@@ -126,6 +128,7 @@ def plan(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> Plan:
             pat = f"{at}l7policies[{k}]."
             policy = _with_id(p, pat, taken)
             l7.check_position(policy.get("position", 0), pat)
+            policy = {**policy, **l7.resolve_action(policy, create=True, at=pat)}
             policy = l7.normalize_policy(policy, pat)
             resolved: dict[str, str] = {}
             if policy.get("redirect_pool_id"):

@@ -56,11 +56,7 @@ def normalize_policy(values: dict[str, Any], at: str = "") -> dict[str, Any]:
             str(rules.not_one_of(code, rules.L7_REDIRECT_HTTP_CODES)),
             field=f"{at}redirect_http_code",
         )
-    required = {
-        "REDIRECT_TO_POOL": "redirect_pool_id",
-        "REDIRECT_TO_URL": "redirect_url",
-        "REDIRECT_PREFIX": "redirect_prefix",
-    }.get(action)
+    required = rules.L7_ACTION_TARGETS.get(action)
     if required and not v.get(required):
         raise InvalidInput(f"Action {action} requires {required}.", field=f"{at}{required}")
     if required in ("redirect_url", "redirect_prefix"):
@@ -73,6 +69,13 @@ def normalize_policy(values: dict[str, Any], at: str = "") -> dict[str, Any]:
     else:
         v["redirect_http_code"] = None
     return v
+
+
+def resolve_action(sent: dict[str, Any], *, create: bool, at: str = "") -> dict[str, Any]:
+    """The action and redirect fields the sent fields resolve to (rules.l7policy_action)."""
+    resolved, problem = rules.l7policy_action(sent, create=create)
+    _invalid(at, problem)
+    return resolved
 
 
 def check_policy_target(
@@ -173,7 +176,7 @@ def create_policy(
     lb = lock_loadbalancer(session, listener.load_balancer_id, scope)
     ensure_mutable(lb, listener)
     check_position(fields.get("position", 0))
-    values = normalize_policy(fields)
+    values = normalize_policy({**fields, **resolve_action(fields, create=True)})
     check_policy_target(listener.protocol, values, _pool_protocol_on(lb))
     nested = values.pop("rules", None) or []
     for i, rule in enumerate(nested):
@@ -244,16 +247,9 @@ def update_policy(
     position = changes.pop("position", None)
     if position is not None and not 1 <= position <= rules.MAX_POLICY_POSITION:
         raise InvalidInput("position must be 1 or more.", field="position")
-    merged = {**_policy_values(policy), **changes}
-    if "action" not in changes:
-        # Octavia infers the action from the redirect target an update names.
-        for name, action in (
-            ("redirect_pool_id", "REDIRECT_TO_POOL"),
-            ("redirect_url", "REDIRECT_TO_URL"),
-            ("redirect_prefix", "REDIRECT_PREFIX"),
-        ):
-            if changes.get(name):
-                merged["action"] = action
+    # The action and redirect fields as the fields the update names resolve them (an update
+    # naming only a redirect target changes the action to match it).
+    merged = {**_policy_values(policy), **changes, **resolve_action(changes, create=False)}
     values = normalize_policy(merged)
     check_policy_target(listener.protocol, values, _pool_protocol_on(lb))
     apply_changes(policy, {k: v for k, v in values.items() if k in merged})

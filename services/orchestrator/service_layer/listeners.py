@@ -116,6 +116,7 @@ def create(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -
     lb = lock_loadbalancer(session, fields["load_balancer_id"], scope)
     ensure_mutable(lb)
     protocol, port = fields["protocol"], fields["protocol_port"]
+    fields = rules.listener_defaults(fields, protocol)
     check_listener(fields)
     check_allowed_cidrs(lb, fields)
     certificates.check_listener_refs(session, lb.project_id, fields)
@@ -164,6 +165,7 @@ def update(
     if not changes:
         return listener
     ensure_mutable(lb, listener)
+    changes = rules.listener_defaults(changes, listener.protocol, changes)
     _check_limits(changes)
     check_allowed_cidrs(lb, changes)
     if any(name in changes for name in (*_TLS_COLUMNS, "insert_headers")):

@@ -222,6 +222,7 @@ def create_health_monitor(
     pool = get_scoped(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
     lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
     ensure_mutable(lb, pool)
+    fields = rules.monitor_defaults(fields, fields["type"])
     check_new_monitor(fields, pool.protocol)
     if any(alive(hm) for hm in pool.health_monitors):
         raise Conflict(f"Pool {pool.id} already has a health monitor.", field="pool_id")
@@ -257,6 +258,7 @@ def update_health_monitor(
     if not changes:
         return hm
     ensure_mutable(lb, hm)
+    changes = rules.monitor_defaults(changes, hm.type, changes)
     current = {
         name: getattr(hm, name)
         for name in ("type", "delay", "timeout", "http_version", "domain_name")

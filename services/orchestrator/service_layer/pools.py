@@ -105,6 +105,7 @@ def _plan_children(
     monitor = None
     if healthmonitor is not None:
         monitor = with_id(healthmonitor, "healthmonitor.")
+        monitor = rules.monitor_defaults(monitor, monitor["type"])
         check_new_monitor(monitor, protocol, "healthmonitor.")
     return planned, monitor
 
@@ -135,6 +136,7 @@ def create(
     lb = lock_loadbalancer(session, lb_id, scope)
     ensure_mutable(lb, listener)
     protocol = fields["protocol"]
+    fields = rules.pool_defaults(fields)
     check_pool(fields)
     certificates.check_pool_refs(session, lb.project_id, fields)
     planned_members, monitor = _plan_children(members or [], healthmonitor, protocol)

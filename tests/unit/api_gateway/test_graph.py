@@ -65,8 +65,12 @@ def test_graph_maps_to_contract_with_pool_names_as_references(client, orch):
     policy = sent.listeners[0].l7policies[0]
     assert policy.redirect_pool_id == "api" and policy.rules[0].value == "/api"
     assert sent.pools[0].healthmonitor.max_retries_down == 3
-    assert sent.pools[0].healthmonitor.url_path == "/"
-    assert sent.listeners[1].tls_versions == ["TLSv1.2", "TLSv1.3"]
+    # Octavia's defaults are the orchestrator's to fill (rules.*_defaults): the gateway sends
+    # what the caller sent, and the answer shows the defaults.
+    assert sent.pools[0].healthmonitor.url_path == "" and sent.listeners[1].tls_versions == []
+    made = r.json()["loadbalancer"]
+    assert made["pools"][0]["healthmonitor"]["url_path"] == "/"
+    assert made["listeners"][1]["tls_versions"] == ["TLSv1.2", "TLSv1.3"]
 
 
 def test_graph_answer_is_the_whole_tree(client, orch):
@@ -139,7 +143,10 @@ def test_graph_errors_name_the_nested_field(client, orch):
     _bad(client, orch, pool_without_protocol, "pools.protocol")
     _bad(client, orch, bad_member, "pools.members.address")
     _bad(client, orch, bad_monitor, "pools.healthmonitor.max_retries")
-    # A nested rule's value, and a TLS listener without a certificate, are the orchestrator's to
-    # refuse (domain/rules.py):
-    # tests/compat/test_rules_through_services.py sends such a graph through the real services.
-    _bad(client, orch, policy_without_target, "listeners.l7policies.redirect_pool_id")
+    # A nested rule's value, a TLS listener without a certificate and a redirect action without
+    # its target are the orchestrator's to refuse (domain/rules.py): the gateway passes them on,
+    # and tests/compat/test_rules_through_services.py sends such graphs through the real services.
+    body = {"loadbalancer": {**GRAPH["loadbalancer"]}}
+    policy_without_target(body["loadbalancer"])
+    client.post("/v2/lbaas/loadbalancers", json=body)
+    assert orch.calls[-1][0] == "CreateLoadBalancer"

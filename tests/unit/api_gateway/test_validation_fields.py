@@ -94,9 +94,6 @@ CASES = [
         "vip_vnic_type",
     ),
     ("l7policies", "l7policy", _w(POLICY, listener_id=None), "listener_id"),
-    ("l7policies", "l7policy", _w(POLICY, action="REDIRECT_TO_URL"), "redirect_url"),
-    ("l7policies", "l7policy", _w(POLICY, action="REDIRECT_TO_POOL"), "redirect_pool_id"),
-    ("l7policies", "l7policy", _w(POLICY, action="REDIRECT_PREFIX"), "redirect_prefix"),
     (
         "l7policies",
         "l7policy",
@@ -121,12 +118,6 @@ CASES = [
         _w(POLICY, action="REDIRECT_TO_URL", redirect_url='http://x/"'),
         "redirect_url",
     ),
-    (
-        "l7policies",
-        "l7policy",
-        _w(POLICY, redirect_url="http://x", redirect_pool_id=ANY_ID, action=None),
-        "redirect_url",
-    ),
     ("l7policies", "l7policy", _w(POLICY, position=0), "position"),
     (f"l7policies/{ANY_ID}/rules", "rule", _w(RULE, value=None), "value"),
     (f"l7policies/{ANY_ID}/rules", "rule", _w(RULE, invert="truthy"), "invert"),
@@ -138,6 +129,15 @@ CASES = [
 # domain/rules.py): its alone; the gateway checks only their shape and passes them on
 # (tests/compat/test_rules_through_services.py sends these same cases through the real services).
 ORCHESTRATOR_CASES = [
+    ("l7policies", "l7policy", _w(POLICY, action="REDIRECT_TO_URL"), "redirect_url"),
+    ("l7policies", "l7policy", _w(POLICY, action="REDIRECT_TO_POOL"), "redirect_pool_id"),
+    ("l7policies", "l7policy", _w(POLICY, action="REDIRECT_PREFIX"), "redirect_prefix"),
+    (
+        "l7policies",
+        "l7policy",
+        _w(POLICY, redirect_url="http://x", redirect_pool_id=ANY_ID, action=None),
+        "redirect_url",
+    ),
     (
         "listeners",
         "listener",
