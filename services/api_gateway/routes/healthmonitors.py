@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway import views
 from services.api_gateway.auth import Caller
 from services.api_gateway.routes.common import ERRORS, call, list_response, respond, show_response
 from services.api_gateway.schemas import healthmonitor as schema
@@ -25,7 +24,7 @@ router = APIRouter(prefix="/lbaas/healthmonitors", tags=["healthmonitors"])
 async def create(request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.HealthMonitorCreate, "healthmonitor")
     resp = await call(request, "CreateHealthMonitor", schema.create_request(body, who))
-    return respond({"healthmonitor": views.healthmonitor(resp.healthmonitor)}, 201)
+    return respond({"healthmonitor": schema.view(resp.healthmonitor)}, 201)
 
 
 @router.get("", response_model=schema.HealthMonitorList, responses=ERRORS)
@@ -33,7 +32,7 @@ async def list_(request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "ListHealthMonitors", pb.ListHealthMonitorsRequest(scope=who.scope())
     )
-    items = [views.healthmonitor(x) for x in resp.healthmonitors]
+    items = [schema.view(x) for x in resp.healthmonitors]
     return list_response(request, "healthmonitors", items, schema.HealthMonitorView)
 
 
@@ -42,7 +41,7 @@ async def show(hm_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "GetHealthMonitor", pb.GetHealthMonitorRequest(scope=who.scope(), id=hm_id)
     )
-    return show_response(request, "healthmonitor", views.healthmonitor(resp.healthmonitor))
+    return show_response(request, "healthmonitor", schema.view(resp.healthmonitor))
 
 
 @router.put(
@@ -54,7 +53,7 @@ async def show(hm_id: str, request: Request, who: Caller) -> JSONResponse:
 async def update(hm_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.HealthMonitorUpdate, "healthmonitor")
     resp = await call(request, "UpdateHealthMonitor", schema.update_request(hm_id, body, who))
-    return respond({"healthmonitor": views.healthmonitor(resp.healthmonitor)})
+    return respond({"healthmonitor": schema.view(resp.healthmonitor)})
 
 
 @router.delete("/{hm_id}", status_code=204, response_class=Response, responses=ERRORS)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway import views
 from services.api_gateway.auth import Caller
 from services.api_gateway.routes.common import ERRORS, call, list_response, respond, show_response
 from services.api_gateway.schemas import l7policy as schema
@@ -25,7 +24,7 @@ router = APIRouter(prefix="/lbaas/l7policies", tags=["l7policies"])
 async def create(request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.L7PolicyCreate, "l7policy")
     resp = await call(request, "CreateL7Policy", schema.create_request(body, who))
-    return respond({"l7policy": views.l7policy(resp.l7policy)}, 201)
+    return respond({"l7policy": schema.view(resp.l7policy)}, 201)
 
 
 @router.get("", response_model=schema.L7PolicyList, responses=ERRORS)
@@ -34,7 +33,7 @@ async def list_(request: Request, who: Caller) -> JSONResponse:
     listener_id = values[0] if len(values) == 1 else ""
     req = pb.ListL7PoliciesRequest(scope=who.scope(), listener_id=listener_id)
     resp = await call(request, "ListL7Policies", req)
-    items = [views.l7policy(x) for x in resp.l7policies]
+    items = [schema.view(x) for x in resp.l7policies]
     return list_response(request, "l7policies", items, schema.L7PolicyView)
 
 
@@ -43,7 +42,7 @@ async def show(l7policy_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "GetL7Policy", pb.GetL7PolicyRequest(scope=who.scope(), id=l7policy_id)
     )
-    return show_response(request, "l7policy", views.l7policy(resp.l7policy))
+    return show_response(request, "l7policy", schema.view(resp.l7policy))
 
 
 @router.put(
@@ -55,7 +54,7 @@ async def show(l7policy_id: str, request: Request, who: Caller) -> JSONResponse:
 async def update(l7policy_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.L7PolicyUpdate, "l7policy")
     resp = await call(request, "UpdateL7Policy", schema.update_request(l7policy_id, body, who))
-    return respond({"l7policy": views.l7policy(resp.l7policy)})
+    return respond({"l7policy": schema.view(resp.l7policy)})
 
 
 @router.delete("/{l7policy_id}", status_code=204, response_class=Response, responses=ERRORS)

@@ -39,7 +39,7 @@ router = APIRouter(prefix="/lbaas/listeners", tags=["listeners"])
 async def create(request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.ListenerCreate, "listener")
     resp = await call(request, "CreateListener", schema.create_request(body, who))
-    return respond({"listener": views.listener(resp.listener)}, 201)
+    return respond({"listener": schema.view(resp.listener)}, 201)
 
 
 @router.get("", response_model=schema.ListenerList, responses=ERRORS)
@@ -53,7 +53,7 @@ async def list_(request: Request, who: Caller) -> JSONResponse:
         lb_id = next(iter(alias))
     req = pb.ListListenersRequest(scope=who.scope(), loadbalancer_id=lb_id)
     resp = await call(request, "ListListeners", req)
-    items = [views.listener(x) for x in resp.listeners]
+    items = [schema.view(x) for x in resp.listeners]
     if alias:
         items = [i for i in items if {lb["id"] for lb in i["loadbalancers"]} & alias]
     return list_response(
@@ -65,7 +65,7 @@ async def _get(request: Request, who: Caller, listener_id: str) -> dict:
     resp = await call(
         request, "GetListener", pb.GetListenerRequest(scope=who.scope(), id=listener_id)
     )
-    return views.listener(resp.listener)
+    return schema.view(resp.listener)
 
 
 @router.get("/{listener_id}", response_model=schema.ListenerRoot, responses=ERRORS)
@@ -89,7 +89,7 @@ async def stats(listener_id: str, request: Request, who: Caller) -> JSONResponse
 async def update(listener_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.ListenerUpdate, "listener")
     resp = await call(request, "UpdateListener", schema.update_request(listener_id, body, who))
-    return respond({"listener": views.listener(resp.listener)})
+    return respond({"listener": schema.view(resp.listener)})
 
 
 @router.delete("/{listener_id}", status_code=204, response_class=Response, responses=ERRORS)

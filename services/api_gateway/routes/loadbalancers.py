@@ -38,7 +38,7 @@ router = APIRouter(prefix="/lbaas/loadbalancers", tags=["loadbalancers"])
 async def create(request: Request, who: Caller) -> Response:
     body = await parse_body(request, schema.LoadBalancerCreate, "loadbalancer")
     resp = await call(request, "CreateLoadBalancer", schema.create_request(body, who))
-    view = views.loadbalancer_full if schema.is_graph(body) else views.loadbalancer
+    view = schema.full_view if schema.is_graph(body) else schema.view
     # The bytes JSONResponse would send, encoded faster (as list responses are).
     return json_response({"loadbalancer": view(resp.loadbalancer)}, 201)
 
@@ -57,7 +57,7 @@ async def list_(request: Request, who: Caller) -> JSONResponse:
     if resp.not_modified and items is None:  # the kept views went meanwhile: ask in full
         resp = await call(request, "ListLoadBalancers", pb.ListLoadBalancersRequest(scope=scope))
     if items is None:
-        items = [views.loadbalancer(x) for x in resp.loadbalancers]
+        items = [schema.view(x) for x in resp.loadbalancers]
         kept.put(key, resp.etag, items)
     return list_response(request, "loadbalancers", items, schema.LoadBalancerView)
 
@@ -67,7 +67,7 @@ async def show(lb_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "GetLoadBalancer", pb.GetLoadBalancerRequest(scope=who.scope(), id=lb_id)
     )
-    return show_response(request, "loadbalancer", views.loadbalancer(resp.loadbalancer))
+    return show_response(request, "loadbalancer", schema.view(resp.loadbalancer))
 
 
 @router.get("/{lb_id}/status", responses=ERRORS)
@@ -129,7 +129,7 @@ async def resize(lb_id: str, request: Request, who: Caller) -> Response:
 async def update(lb_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.LoadBalancerUpdate, "loadbalancer")
     resp = await call(request, "UpdateLoadBalancer", schema.update_request(lb_id, body, who))
-    return respond({"loadbalancer": views.loadbalancer(resp.loadbalancer)})
+    return respond({"loadbalancer": schema.view(resp.loadbalancer)})
 
 
 @router.delete("/{lb_id}", status_code=204, response_class=Response, responses=ERRORS)

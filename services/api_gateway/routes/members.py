@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway import views
 from services.api_gateway.auth import Caller
 from services.api_gateway.faults import BadRequest
 from services.api_gateway.routes.common import (
@@ -33,7 +32,7 @@ router = APIRouter(prefix="/lbaas/pools/{pool_id}/members", tags=["members"])
 async def create(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.MemberCreate, "member")
     resp = await call(request, "CreateMember", schema.create_request(pool_id, body, who))
-    return respond({"member": views.member(resp.member)}, 201)
+    return respond({"member": schema.view(resp.member)}, 201)
 
 
 @router.put(
@@ -69,7 +68,7 @@ async def list_(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "ListMembers", pb.ListMembersRequest(scope=who.scope(), pool_id=pool_id)
     )
-    items = [views.member(x) for x in resp.members]
+    items = [schema.view(x) for x in resp.members]
     return list_response(request, "members", items, schema.MemberView)
 
 
@@ -77,7 +76,7 @@ async def list_(pool_id: str, request: Request, who: Caller) -> JSONResponse:
 async def show(pool_id: str, member_id: str, request: Request, who: Caller) -> JSONResponse:
     req = pb.GetMemberRequest(scope=who.scope(), pool_id=pool_id, id=member_id)
     resp = await call(request, "GetMember", req)
-    return show_response(request, "member", views.member(resp.member))
+    return show_response(request, "member", schema.view(resp.member))
 
 
 @router.put(
@@ -89,7 +88,7 @@ async def show(pool_id: str, member_id: str, request: Request, who: Caller) -> J
 async def update(pool_id: str, member_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.MemberUpdate, "member")
     resp = await call(request, "UpdateMember", schema.update_request(pool_id, member_id, body, who))
-    return respond({"member": views.member(resp.member)})
+    return respond({"member": schema.view(resp.member)})
 
 
 @router.delete("/{member_id}", status_code=204, response_class=Response, responses=ERRORS)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 
-from services.api_gateway import views
 from services.api_gateway.auth import Caller
 from services.api_gateway.faults import Fault
 from services.api_gateway.routes.common import ERRORS, call, list_response, respond, show_response
@@ -32,7 +31,7 @@ router = APIRouter(prefix="/lbaas/pools", tags=["pools"])
 async def create(request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.PoolCreate, "pool")
     resp = await call(request, "CreatePool", schema.create_request(body, who))
-    return respond({"pool": views.pool(resp.pool)}, 201)
+    return respond({"pool": schema.view(resp.pool)}, 201)
 
 
 @router.get("", response_model=schema.PoolList, responses=ERRORS)
@@ -42,14 +41,14 @@ async def list_(request: Request, who: Caller) -> JSONResponse:
     resp = await call(
         request, "ListPools", pb.ListPoolsRequest(scope=who.scope(), loadbalancer_id=lb_id)
     )
-    items = [views.pool(x) for x in resp.pools]
+    items = [schema.view(x) for x in resp.pools]
     return list_response(request, "pools", items, schema.PoolView)
 
 
 @router.get("/{pool_id}", response_model=schema.PoolRoot, responses=ERRORS)
 async def show(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     resp = await call(request, "GetPool", pb.GetPoolRequest(scope=who.scope(), id=pool_id))
-    return show_response(request, "pool", views.pool(resp.pool))
+    return show_response(request, "pool", schema.view(resp.pool))
 
 
 @router.put(
@@ -61,7 +60,7 @@ async def show(pool_id: str, request: Request, who: Caller) -> JSONResponse:
 async def update(pool_id: str, request: Request, who: Caller) -> JSONResponse:
     body = await parse_body(request, schema.PoolUpdate, "pool")
     resp = await call(request, "UpdatePool", schema.update_request(pool_id, body, who))
-    return respond({"pool": views.pool(resp.pool)})
+    return respond({"pool": schema.view(resp.pool)})
 
 
 @router.delete("/{pool_id}", status_code=204, response_class=Response, responses=ERRORS)

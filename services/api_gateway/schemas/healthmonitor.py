@@ -7,9 +7,9 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
+from services.api_gateway.schemas import shape
 from services.api_gateway.schemas.body import mask, require_set
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     IdRef,
     MetaView,
     collection_model,
@@ -82,30 +82,16 @@ class HealthMonitorUpdate(_MonitorFields):
     pass
 
 
-_UPDATE_PATHS = {
-    **{k: v for k, v in META_PATHS.items() if k != "description"},
-    **{k: k for k in ("delay", "timeout", "max_retries", "max_retries_down")},
-    **{k: k for k in ("http_method", "url_path", "expected_codes", "http_version", "domain_name")},
-}
-
-
 def _fill(hm: g.HealthMonitor, body: _MonitorFields) -> None:
-    for field in ("delay", "timeout", "max_retries"):
-        if getattr(body, field) is not None:
-            setattr(hm, field, getattr(body, field))
-    down = body.max_retries_down
-    hm.max_retries_down = DEFAULT_MAX_RETRIES_DOWN if down is None else down
     # An HTTP monitor's empty request fields get Octavia's defaults in the orchestrator.
-    for field in ("http_method", "url_path", "expected_codes"):
-        setattr(hm, field, getattr(body, field) or "")
+    shape.fill(hm, body, {"max_retries_down": DEFAULT_MAX_RETRIES_DOWN}, skip=["http_version"])
     hm.http_version = "" if body.http_version is None else f"{body.http_version:.1f}"
-    hm.domain_name = body.domain_name or ""
 
 
 def to_proto(
     body: HealthMonitorSingleCreate, pool_id: str = "", project_id: str = ""
 ) -> g.HealthMonitor:
-    hm = g.HealthMonitor(pool_id=pool_id, type=body.type)
+    hm = g.HealthMonitor(pool_id=pool_id)
     fill_meta(hm.meta, body, project_id)
     _fill(hm, body)
     return hm
@@ -146,6 +132,14 @@ class HealthMonitorView(MetaView):
     domain_name: str | None
     pools: list[IdRef]
 
+
+_UPDATE_PATHS = shape.update_paths(HealthMonitorUpdate, g.HealthMonitor)
+view = shape.view(
+    HealthMonitorView,
+    g.HealthMonitor,
+    http_version=lambda hm: float(hm.http_version) if hm.http_version else None,
+    pools=lambda hm: shape.ids([hm.pool_id]),
+)
 
 HealthMonitorCreateRoot = request_root("healthmonitor", HealthMonitorCreate)
 HealthMonitorUpdateRoot = request_root("healthmonitor", HealthMonitorUpdate)

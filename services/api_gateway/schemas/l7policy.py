@@ -9,10 +9,9 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
-from services.api_gateway.schemas import l7rule
+from services.api_gateway.schemas import l7rule, shape
 from services.api_gateway.schemas.body import mask, require_set
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     IdRef,
     MetaView,
     collection_model,
@@ -73,33 +72,18 @@ class L7PolicyUpdate(_PolicyFields):
     pass
 
 
-# The orchestrator resolves the action from the fields an update names (Octavia's
-# sanitize_l7policy_api_args, domain/rules.l7policy_action).
-_UPDATE_PATHS = {
-    **META_PATHS,
-    **{f: f for f in ("position", "action", "redirect_pool_id", "redirect_url", "redirect_prefix")},
-    "redirect_http_code": "redirect_http_code",
-}
-
-
-def _fill(policy: g.L7Policy, body: _PolicyFields, redirect_pool_ref: str = "") -> None:
-    policy.position = body.position or 0
-    policy.action = body.action or ""
-    policy.redirect_pool_id = redirect_pool_ref or body.redirect_pool_id or ""
-    policy.redirect_url = body.redirect_url or ""
-    policy.redirect_prefix = body.redirect_prefix or ""
-    if body.redirect_http_code is not None:
-        policy.redirect_http_code = body.redirect_http_code
-
-
 def to_proto(
     body: L7PolicyCreate | L7PolicySingleCreate,
     project_id: str = "",
     redirect_pool_ref: str = "",
 ) -> g.L7Policy:
+    """The policy as sent (the orchestrator resolves the action from the fields sent: Octavia's
+    sanitize_l7policy_api_args, domain/rules.l7policy_action)."""
     policy = g.L7Policy()
     fill_meta(policy.meta, body, project_id)
-    _fill(policy, body, redirect_pool_ref)
+    shape.fill(policy, body)
+    if redirect_pool_ref:
+        policy.redirect_pool_id = redirect_pool_ref
     for rule in body.rules or ():
         policy.rules.append(l7rule.to_proto(rule, project_id))
     return policy
@@ -107,7 +91,6 @@ def to_proto(
 
 def create_request(body: L7PolicyCreate, principal: Principal) -> pb.CreateL7PolicyRequest:
     policy = to_proto(body, owner_project(principal, body))
-    policy.listener_id = body.listener_id or ""
     return pb.CreateL7PolicyRequest(scope=principal.scope(), l7policy=policy)
 
 
@@ -117,7 +100,7 @@ def update_request(
     policy = g.L7Policy()
     policy.meta.id = policy_id
     fill_meta(policy.meta, body)
-    _fill(policy, body)
+    shape.fill(policy, body)
     return pb.UpdateL7PolicyRequest(
         scope=principal.scope(), l7policy=policy, update_mask=mask(body, _UPDATE_PATHS)
     )
@@ -142,6 +125,15 @@ class L7PolicyFullView(L7PolicyView):
     """A policy in a fully populated load balancer: its rules as whole objects."""
 
     rules: list[l7rule.L7RuleView]  # type: ignore[assignment]
+
+
+_UPDATE_PATHS = shape.update_paths(L7PolicyUpdate, g.L7Policy)
+view = shape.view(L7PolicyView, g.L7Policy, rules=lambda p: shape.ids(r.meta.id for r in p.rules))
+
+
+def full_view(policy: g.L7Policy) -> dict[str, Any]:
+    """As in a fully populated load balancer: the rules as whole objects."""
+    return {**view(policy), "rules": [l7rule.view(r) for r in policy.rules]}
 
 
 L7PolicyCreateRoot = request_root("l7policy", L7PolicyCreate)

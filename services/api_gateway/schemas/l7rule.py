@@ -8,9 +8,9 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
 
 from services.api_gateway.auth import Principal
+from services.api_gateway.schemas import shape
 from services.api_gateway.schemas.body import mask, require_set
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     View,
     collection_model,
     fill_meta,
@@ -52,21 +52,10 @@ class L7RuleUpdate(_RuleFields):
     pass
 
 
-_UPDATE_PATHS = {
-    **{k: v for k, v in META_PATHS.items() if k not in ("name", "description")},
-    **{k: k for k in ("type", "compare_type", "key", "value", "invert")},
-}
-
-
 def to_proto(body: _RuleFields, project_id: str = "") -> g.L7Rule:
-    rule = g.L7Rule(
-        type=body.type or "",
-        compare_type=body.compare_type or "",
-        key=body.key or "",
-        value=body.value or "",
-        invert=bool(body.invert),
-    )
+    rule = g.L7Rule()
     fill_meta(rule.meta, body, project_id)
+    shape.fill(rule, body)
     return rule
 
 
@@ -110,6 +99,9 @@ class L7RuleView(View):
     value: str
     invert: bool
 
+
+_UPDATE_PATHS = shape.update_paths(L7RuleUpdate, g.L7Rule)
+view = shape.view(L7RuleView, g.L7Rule)
 
 L7RuleCreateRoot = request_root("rule", L7RuleCreate)
 L7RuleUpdateRoot = request_root("rule", L7RuleUpdate)

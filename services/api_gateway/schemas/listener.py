@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
@@ -9,9 +11,9 @@ from pydantic import model_validator
 from services.api_gateway.auth import Principal
 from services.api_gateway.schemas import l7policy as l7policy_schema
 from services.api_gateway.schemas import pool as pool_schema
+from services.api_gateway.schemas import shape
 from services.api_gateway.schemas.body import mask, require_set, unsupported
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     IdRef,
     MetaView,
     View,
@@ -49,21 +51,6 @@ TIMEOUT_DEFAULTS = {
     "timeout_member_connect": 5000,
     "timeout_member_data": 50000,
     "timeout_tcp_inspect": 0,
-}
-# Listener attributes of TERMINATED_HTTPS listeners (which protocol may have them is the
-# orchestrator's rule, domain/rules.listener_tls_problem), with their unset value.
-TLS_ONLY = {
-    "default_tls_container_ref": None,
-    "sni_container_refs": [],
-    "client_ca_tls_container_ref": None,
-    "client_authentication": "NONE",
-    "client_crl_container_ref": None,
-    "tls_ciphers": None,
-    "tls_versions": None,
-    "alpn_protocols": None,
-    "hsts_max_age": None,
-    "hsts_include_subdomains": False,
-    "hsts_preload": False,
 }
 
 
@@ -130,46 +117,15 @@ class ListenerUpdate(_ListenerFields):
     pass
 
 
-_TLS_PATHS = {k: k for k in TLS_ONLY}
-_UPDATE_PATHS = {
-    **META_PATHS,
-    "connection_limit": "connection_limit",
-    "default_pool_id": "default_pool_id",
-    "insert_headers": "insert_headers",
-    "allowed_cidrs": "allowed_cidrs",
-    **{k: k for k in TIMEOUT_DEFAULTS},
-    **_TLS_PATHS,
-}
-
-
-def _fill(listener: g.Listener, body: _ListenerFields) -> None:
-    limit = body.connection_limit
-    listener.connection_limit = -1 if limit is None else limit
-    listener.default_pool_id = body.default_pool_id or ""
-    for field, default in TIMEOUT_DEFAULTS.items():
-        value = getattr(body, field)
-        setattr(listener, field, default if value is None else value)
-    listener.insert_headers.update(body.insert_headers or {})
-    listener.allowed_cidrs.extend(body.allowed_cidrs or [])
-    listener.default_tls_container_ref = body.default_tls_container_ref or ""
-    listener.sni_container_refs.extend(body.sni_container_refs or [])
-    listener.client_authentication = body.client_authentication or "NONE"
-    listener.client_ca_tls_container_ref = body.client_ca_tls_container_ref or ""
-    listener.client_crl_container_ref = body.client_crl_container_ref or ""
-    # Empty TLS settings get Octavia's defaults in the orchestrator (rules.listener_defaults).
-    listener.tls_ciphers = body.tls_ciphers or ""
-    listener.tls_versions.extend(body.tls_versions or ())
-    listener.alpn_protocols.extend(body.alpn_protocols or ())
-    if body.hsts_max_age is not None:
-        listener.hsts_max_age = body.hsts_max_age
-    listener.hsts_include_subdomains = bool(body.hsts_include_subdomains)
-    listener.hsts_preload = bool(body.hsts_preload)
+# Octavia's defaults; a null in an update resets to them too. (A TLS listener's empty TLS
+# settings get theirs in the orchestrator, rules.listener_defaults.)
+_DEFAULTS = {"connection_limit": -1, "client_authentication": "NONE", **TIMEOUT_DEFAULTS}
 
 
 def to_proto(body: ListenerCreate | ListenerSingleCreate, project_id: str = "") -> g.Listener:
-    listener = g.Listener(protocol=body.protocol, protocol_port=body.protocol_port)
+    listener = g.Listener()
     fill_meta(listener.meta, body, project_id)
-    _fill(listener, body)
+    shape.fill(listener, body, _DEFAULTS)
     return listener
 
 
@@ -178,7 +134,6 @@ def create_request(body: ListenerCreate, principal: Principal) -> pb.CreateListe
     # and its policies could only name pools that already exist (create them one by one).
     unsupported(body, {"default_pool": None, "l7policies": []})
     listener = to_proto(body, owner_project(principal, body))
-    listener.loadbalancer_id = body.loadbalancer_id or ""
     return pb.CreateListenerRequest(scope=principal.scope(), listener=listener)
 
 
@@ -188,7 +143,7 @@ def update_request(
     listener = g.Listener()
     listener.meta.id = listener_id
     fill_meta(listener.meta, body)
-    _fill(listener, body)
+    shape.fill(listener, body, _DEFAULTS)
     return pb.UpdateListenerRequest(
         scope=principal.scope(), listener=listener, update_mask=mask(body, _UPDATE_PATHS)
     )
@@ -240,6 +195,21 @@ class StatsView(View):
 
 class StatsRoot(View):
     stats: StatsView
+
+
+_UPDATE_PATHS = shape.update_paths(ListenerUpdate, g.Listener)
+view = shape.view(
+    ListenerView,
+    g.Listener,
+    l7policies=lambda li: shape.ids(p.meta.id for p in li.l7policies),
+    loadbalancers=lambda li: shape.ids([li.loadbalancer_id]),
+    client_authentication=lambda li: li.client_authentication or "NONE",
+)
+
+
+def full_view(li: g.Listener) -> dict[str, Any]:
+    """As in a fully populated load balancer: the policies as whole objects."""
+    return {**view(li), "l7policies": [l7policy_schema.full_view(p) for p in li.l7policies]}
 
 
 ListenerCreateRoot = request_root("listener", ListenerCreate)

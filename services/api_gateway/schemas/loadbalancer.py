@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import ValidationError, model_validator
@@ -13,9 +15,9 @@ from services.api_gateway.schemas import l7policy as l7policy_schema
 from services.api_gateway.schemas import listener as listener_schema
 from services.api_gateway.schemas import member as member_schema
 from services.api_gateway.schemas import pool as pool_schema
+from services.api_gateway.schemas import shape
 from services.api_gateway.schemas.body import FieldError, mask
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     IdRef,
     MetaView,
     View,
@@ -95,10 +97,13 @@ class LoadBalancerResize(Strict):
     flavor_id: UUID
 
 
-_UPDATE_PATHS = {
-    **META_PATHS,
-    "vip_qos_policy_id": "vip.qos_policy_id",
-    "vip_sg_ids": "vip_sg_ids",
+# Request fields kept in the contract's Vip message.
+_VIP = {
+    "vip_address": "address",
+    "vip_port_id": "port_id",
+    "vip_subnet_id": "subnet_id",
+    "vip_network_id": "network_id",
+    "vip_qos_policy_id": "qos_policy_id",
 }
 
 
@@ -109,21 +114,10 @@ def is_graph(body: LoadBalancerCreate) -> bool:
 
 def create_request(body: LoadBalancerCreate, principal: Principal) -> pb.CreateLoadBalancerRequest:
     project = owner_project(principal, body)
-    lb = g.LoadBalancer(
-        vip=g.Vip(
-            address=body.vip_address or "",
-            port_id=body.vip_port_id or "",
-            subnet_id=body.vip_subnet_id or "",
-            network_id=body.vip_network_id or "",
-            qos_policy_id=body.vip_qos_policy_id or "",
-        ),
-        # Checked by the orchestrator ("octavia" is Octavia's alias of the amphora provider).
-        provider=body.provider or "",
-        flavor_id=body.flavor_id or "",
-        availability_zone=body.availability_zone or "",
-        vip_vnic_type="normal",
-        vip_sg_ids=body.vip_sg_ids or [],
-    )
+    # The provider is checked by the orchestrator ("octavia": Octavia's alias of "amphora").
+    lb = g.LoadBalancer(vip_vnic_type="normal")
+    shape.fill(lb, body)
+    _fill_vip(lb, body)
     for extra in body.additional_vips or ():
         lb.additional_vips.add(subnet_id=extra.subnet_id, ip_address=extra.ip_address or "")
     fill_meta(lb.meta, body, project)
@@ -223,13 +217,19 @@ class _Graph:
         return l7policy_schema.to_proto(policy, self.project, redirect_pool_ref=ref)
 
 
+def _fill_vip(lb: g.LoadBalancer, body: LoadBalancerCreate | LoadBalancerUpdate) -> None:
+    for name, vip_field in _VIP.items():
+        setattr(lb.vip, vip_field, getattr(body, name, None) or "")
+
+
 def update_request(
     lb_id: str, body: LoadBalancerUpdate, principal: Principal
 ) -> pb.UpdateLoadBalancerRequest:
-    lb = g.LoadBalancer(vip_sg_ids=body.vip_sg_ids or [])
+    lb = g.LoadBalancer()
     lb.meta.id = lb_id
     fill_meta(lb.meta, body)
-    lb.vip.qos_policy_id = body.vip_qos_policy_id or ""
+    shape.fill(lb, body)
+    _fill_vip(lb, body)
     return pb.UpdateLoadBalancerRequest(
         scope=principal.scope(), loadbalancer=lb, update_mask=mask(body, _UPDATE_PATHS)
     )
@@ -272,6 +272,34 @@ class LoadBalancerCreatedRoot(View):
     """201 of a create: the whole tree when listeners or pools were given, else ids."""
 
     loadbalancer: LoadBalancerFullView | LoadBalancerView
+
+
+_UPDATE_PATHS = shape.update_paths(
+    LoadBalancerUpdate, g.LoadBalancer, {k: f"vip.{v}" for k, v in _VIP.items()}
+)
+
+
+view = shape.view(
+    LoadBalancerView,
+    g.LoadBalancer,
+    **{name: f"(m.vip.{field} or None)" for name, field in _VIP.items()},
+    vip_vnic_type="(m.vip_vnic_type or 'normal')",
+    vip_sg_ids="list(m.vip_sg_ids)",
+    additional_vips="[{'subnet_id': v.subnet_id, 'ip_address': v.ip_address or None}"
+    " for v in m.additional_vips]",
+    listeners=shape.IDS.format("m.listeners"),
+    pools=shape.IDS.format("m.pools"),
+    provider="(m.provider or 'amphora')",
+)
+
+
+def full_view(lb: g.LoadBalancer) -> dict[str, Any]:
+    """Octavia's answer to a fully populated create: every child as a whole object."""
+    return {
+        **view(lb),
+        "listeners": [listener_schema.full_view(x) for x in lb.listeners],
+        "pools": [pool_schema.full_view(x) for x in lb.pools],
+    }
 
 
 LoadBalancerCreateRoot = request_root("loadbalancer", LoadBalancerCreate)

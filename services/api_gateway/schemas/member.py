@@ -7,9 +7,9 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import BaseModel, model_validator
 
 from services.api_gateway.auth import Principal
+from services.api_gateway.schemas import shape
 from services.api_gateway.schemas.body import mask, require_set
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     MetaView,
     collection_model,
     fill_meta,
@@ -47,7 +47,6 @@ class MemberCreate(_MemberFields):
     protocol_port: PortNumber | None
     subnet_id: UUID | None = None
     project_id: ProjectId | None = None
-    # Octavia's way to ask for an SR-IOV port: the member's vnic_type becomes "direct".
     request_sriov: Bool | None = None
 
     @model_validator(mode="after")
@@ -61,33 +60,15 @@ class MemberUpdate(_MemberFields):
     pass
 
 
-_UPDATE_PATHS = {
-    **{k: v for k, v in META_PATHS.items() if k != "description"},
-    "weight": "weight",
-    "backup": "backup",
-    "monitor_address": "monitor_address",
-    "monitor_port": "monitor_port",
-}
-
-
-def _fill(member: g.Member, body: _MemberFields) -> None:
-    member.weight = 1 if body.weight is None else body.weight
-    member.backup = bool(body.backup)
-    member.monitor_address = body.monitor_address or ""
-    if body.monitor_port is not None:
-        member.monitor_port = body.monitor_port
+# Octavia's defaults (an update's null resets weight and backup too: _set_default_on_none).
+_DEFAULTS = {"weight": 1}
 
 
 def to_proto(body: MemberCreate, pool_id: str = "", project_id: str = "") -> g.Member:
-    member = g.Member(
-        pool_id=pool_id,
-        address=body.address,
-        protocol_port=body.protocol_port,
-        subnet_id=body.subnet_id or "",
-        vnic_type="direct" if body.request_sriov else "normal",
-    )
+    # Octavia's way to ask for an SR-IOV port: the member's vnic_type becomes "direct".
+    member = g.Member(pool_id=pool_id, vnic_type="direct" if body.request_sriov else "normal")
     fill_meta(member.meta, body, project_id)
-    _fill(member, body)
+    shape.fill(member, body, _DEFAULTS)
     return member
 
 
@@ -113,7 +94,7 @@ def update_request(
     member = g.Member(pool_id=pool_id)
     member.meta.id = member_id
     fill_meta(member.meta, body)
-    _fill(member, body)
+    shape.fill(member, body, _DEFAULTS)
     return pb.UpdateMemberRequest(
         scope=principal.scope(), member=member, update_mask=mask(body, _UPDATE_PATHS)
     )
@@ -132,6 +113,9 @@ class MemberView(MetaView):
     monitor_port: int | None
     vnic_type: str
 
+
+_UPDATE_PATHS = shape.update_paths(MemberUpdate, g.Member)
+view = shape.view(MemberView, g.Member, vnic_type=lambda m: m.vnic_type or "normal")
 
 MemberCreateRoot = request_root("member", MemberCreate)
 MemberUpdateRoot = request_root("member", MemberUpdate)

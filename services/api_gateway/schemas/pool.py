@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lbaas.common.v1 import graph_pb2 as g
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from pydantic import model_validator
@@ -9,9 +11,9 @@ from pydantic import model_validator
 from services.api_gateway.auth import Principal
 from services.api_gateway.schemas import healthmonitor as hm_schema
 from services.api_gateway.schemas import member as member_schema
+from services.api_gateway.schemas import shape
 from services.api_gateway.schemas.body import FieldError, mask, require_set
 from services.api_gateway.schemas.common import (
-    META_PATHS,
     IdRef,
     MetaView,
     View,
@@ -105,23 +107,6 @@ class PoolUpdate(_PoolFields):
     lb_algorithm: Option | None = None
 
 
-_TLS_FIELDS = (
-    "tls_enabled",
-    "tls_container_ref",
-    "ca_tls_container_ref",
-    "crl_container_ref",
-    "tls_ciphers",
-    "tls_versions",
-    "alpn_protocols",
-)
-_UPDATE_PATHS = {
-    **META_PATHS,
-    "lb_algorithm": "lb_algorithm",
-    "session_persistence": "session_persistence",
-    **{f: f for f in _TLS_FIELDS},
-}
-
-
 def _persistence(pool: g.Pool, sp: SessionPersistence | None) -> None:
     if sp is None:
         return
@@ -132,30 +117,18 @@ def _persistence(pool: g.Pool, sp: SessionPersistence | None) -> None:
     pool.session_persistence.persistence_granularity = sp.persistence_granularity or ""
 
 
-def _tls(pool: g.Pool, body: _PoolFields) -> None:
-    """Copies the TLS fields (a new TLS pool's empty ones get Octavia's defaults in the
-    orchestrator, rules.pool_defaults)."""
-    pool.tls_enabled = bool(body.tls_enabled)
-    pool.tls_container_ref = body.tls_container_ref or ""
-    pool.ca_tls_container_ref = body.ca_tls_container_ref or ""
-    pool.crl_container_ref = body.crl_container_ref or ""
-    pool.tls_ciphers = body.tls_ciphers or ""
-    pool.tls_versions.extend(body.tls_versions or ())
-    pool.alpn_protocols.extend(body.alpn_protocols or ())
-
-
 def to_proto(body: PoolSingleCreate | PoolCreate, project_id: str = "") -> g.Pool:
-    pool = g.Pool(protocol=body.protocol or "", lb_algorithm=body.lb_algorithm or "")
+    pool = g.Pool()
     fill_meta(pool.meta, body, project_id)
+    # A new TLS pool's empty TLS fields get Octavia's defaults in the orchestrator.
+    shape.fill(pool, body)
     _persistence(pool, body.session_persistence)
-    _tls(pool, body)
     return pool
 
 
 def create_request(body: PoolCreate, principal: Principal) -> pb.CreatePoolRequest:
     project_id = owner_project(principal, body)
     pool = to_proto(body, project_id)
-    pool.loadbalancer_id = body.loadbalancer_id or ""
     for m in body.members or ():
         pool.members.append(member_schema.to_proto(m, project_id=project_id))
     if body.healthmonitor is not None:
@@ -166,11 +139,11 @@ def create_request(body: PoolCreate, principal: Principal) -> pb.CreatePoolReque
 
 
 def update_request(pool_id: str, body: PoolUpdate, principal: Principal) -> pb.UpdatePoolRequest:
-    pool = g.Pool(lb_algorithm=body.lb_algorithm or "")
+    pool = g.Pool()
     pool.meta.id = pool_id
     fill_meta(pool.meta, body)
+    shape.fill(pool, body)
     _persistence(pool, body.session_persistence)
-    _tls(pool, body)
     return pb.UpdatePoolRequest(
         scope=principal.scope(), pool=pool, update_mask=mask(body, _UPDATE_PATHS)
     )
@@ -209,6 +182,44 @@ class PoolFullView(PoolView):
 
     members: list[member_schema.MemberView]  # type: ignore[assignment]
     healthmonitor: hm_schema.HealthMonitorView | None
+
+
+_UPDATE_PATHS = shape.update_paths(PoolUpdate, g.Pool)
+
+
+def _persistence_view(p: g.Pool) -> dict[str, Any] | None:
+    sp = p.session_persistence
+    if not sp.type:
+        return None
+    return {
+        "type": sp.type,
+        "cookie_name": sp.cookie_name or None,
+        "persistence_timeout": sp.persistence_timeout
+        if sp.HasField("persistence_timeout")
+        else None,
+        "persistence_granularity": sp.persistence_granularity or None,
+    }
+
+
+view = shape.view(
+    PoolView,
+    g.Pool,
+    session_persistence=_persistence_view,
+    loadbalancers=lambda p: shape.ids([p.loadbalancer_id]),
+    listeners=lambda p: shape.ids(p.listener_ids),
+    members=lambda p: shape.ids(m.meta.id for m in p.members),
+    healthmonitor_id=lambda p: p.healthmonitor.meta.id or None,
+)
+
+
+def full_view(p: g.Pool) -> dict[str, Any]:
+    """As in a fully populated load balancer: members and monitor as whole objects."""
+    hm = p.healthmonitor
+    return {
+        **view(p),
+        "members": [member_schema.view(m) for m in p.members],
+        "healthmonitor": hm_schema.view(hm) if hm.meta.id else None,
+    }
 
 
 PoolCreateRoot = request_root("pool", PoolCreate)
