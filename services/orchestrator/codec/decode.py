@@ -1,30 +1,18 @@
-"""Protobuf messages -> plain dicts of column values (for creates and FieldMask updates)."""
+"""Protobuf messages -> plain dicts of column values (for creates and FieldMask updates).
+
+Fields map to columns by name; codec/names.py names the exceptions."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from services.common.errors import InvalidInput
+from services.orchestrator.codec import names
+from services.orchestrator.codec.names import Entity, Mapped
 
 Getter = Callable[[Any], Any]
-
-
-def _attr(path: str) -> Getter:
-    def get(msg: Any) -> Any:
-        for part in path.split("."):
-            msg = getattr(msg, part)
-        return msg
-
-    return get
-
-
-def _list(path: str) -> Getter:
-    return lambda msg: list(_attr(path)(msg))
-
-
-def _optional_int(name: str) -> Getter:
-    return lambda msg: getattr(msg, name) if msg.HasField(name) else None
 
 
 def _session_persistence(msg: Any) -> dict[str, Any] | None:
@@ -41,101 +29,68 @@ def _session_persistence(msg: Any) -> dict[str, Any] | None:
     }
 
 
-_META: dict[str, tuple[str, Getter]] = {
-    "meta.name": ("name", _attr("meta.name")),
-    "meta.description": ("description", _attr("meta.description")),
-    "meta.admin_state_up": ("admin_state_up", _attr("meta.admin_state_up")),
-    "meta.tags": ("tags", _list("meta.tags")),
+def _additional_vips(msg: Any) -> list[dict[str, str]]:
+    return [{"subnet_id": v.subnet_id, "ip_address": v.ip_address} for v in msg.additional_vips]
+
+
+# The JSON columns names.py lists as by_hand (encode.py converts them back).
+_BY_HAND: dict[str, Getter] = {
+    "session_persistence": _session_persistence,
+    "additional_vips": _additional_vips,
 }
 
+
+def _getter(entity: Entity, m: Mapped) -> Getter:
+    get = attrgetter(m.path)
+    if m.field.is_repeated:
+        if m.field.message_type is not None and m.field.message_type.GetOptions().map_entry:
+            return lambda msg: dict(get(msg))
+        return lambda msg: list(get(msg))
+    if m.field.message_type is not None or m.field.enum_type is not None:
+        raise TypeError(f"{m.path}: no column conversion for this type; see codec/names.py")
+    if m.field.has_presence:  # proto3 `optional`: unset is NULL
+        parent, _, name = m.path.rpartition(".")
+        if parent:
+            owner = attrgetter(parent)
+            return lambda msg: get(msg) if owner(msg).HasField(name) else None
+        return lambda msg: get(msg) if msg.HasField(name) else None
+    if m.path in entity.empty_is_null:
+        return lambda msg: get(msg) or None
+    if m.path in entity.defaults:
+        default = entity.defaults[m.path]
+        return lambda msg: get(msg) or default
+    return get
+
+
+def _decoded(entity: Entity, *, update: bool) -> dict[str, tuple[str, Getter]]:
+    """FieldMask path -> (column, getter) of what a create (or an update) may set."""
+    skip = set(entity.read_only) | (set(entity.create_only) if update else set())
+    out = {
+        m.path: (m.column, _getter(entity, m)) for m in names.mapped(entity) if m.path not in skip
+    }
+    for path in entity.by_hand:
+        if path not in skip:
+            out[path] = (entity.renamed.get(path, path), _BY_HAND[path])
+    return out
+
+
 # Updatable paths of each resource: FieldMask path -> (column, getter).
-LOADBALANCER_PATHS = {
-    **_META,
-    "vip.qos_policy_id": ("vip_qos_policy_id", _attr("vip.qos_policy_id")),
-    "vip_sg_ids": ("vip_sg_ids", _list("vip_sg_ids")),
-}
-LISTENER_PATHS = {
-    **_META,
-    "connection_limit": ("connection_limit", _attr("connection_limit")),
-    "default_pool_id": ("default_pool_id", lambda m: m.default_pool_id or None),
-    "timeout_client_data": ("timeout_client_data", _attr("timeout_client_data")),
-    "timeout_member_connect": ("timeout_member_connect", _attr("timeout_member_connect")),
-    "timeout_member_data": ("timeout_member_data", _attr("timeout_member_data")),
-    "timeout_tcp_inspect": ("timeout_tcp_inspect", _attr("timeout_tcp_inspect")),
-    "insert_headers": ("insert_headers", lambda m: dict(m.insert_headers)),
-    "allowed_cidrs": ("allowed_cidrs", _list("allowed_cidrs")),
-    "default_tls_container_ref": ("default_tls_container_ref", _attr("default_tls_container_ref")),
-    "sni_container_refs": ("sni_container_refs", _list("sni_container_refs")),
-    "client_authentication": (
-        "client_authentication",
-        lambda m: m.client_authentication or "NONE",
-    ),
-    "client_ca_tls_container_ref": (
-        "client_ca_tls_container_ref",
-        _attr("client_ca_tls_container_ref"),
-    ),
-    "client_crl_container_ref": ("client_crl_container_ref", _attr("client_crl_container_ref")),
-    "tls_versions": ("tls_versions", _list("tls_versions")),
-    "tls_ciphers": ("tls_ciphers", _attr("tls_ciphers")),
-    "alpn_protocols": ("alpn_protocols", _list("alpn_protocols")),
-    "hsts_max_age": ("hsts_max_age", _optional_int("hsts_max_age")),
-    "hsts_include_subdomains": ("hsts_include_subdomains", _attr("hsts_include_subdomains")),
-    "hsts_preload": ("hsts_preload", _attr("hsts_preload")),
-}
-POOL_PATHS = {
-    **_META,
-    "lb_algorithm": ("lb_algorithm", _attr("lb_algorithm")),
-    "session_persistence": ("session_persistence", _session_persistence),
-    **{
-        name: (name, _attr(name))
-        for name in (
-            "tls_enabled",
-            "tls_container_ref",
-            "ca_tls_container_ref",
-            "crl_container_ref",
-            "tls_ciphers",
-        )
-    },
-    "tls_versions": ("tls_versions", _list("tls_versions")),
-    "alpn_protocols": ("alpn_protocols", _list("alpn_protocols")),
-}
-MEMBER_PATHS = {
-    **_META,
-    "weight": ("weight", _attr("weight")),
-    "backup": ("backup", _attr("backup")),
-    "monitor_address": ("monitor_address", _attr("monitor_address")),
-    "monitor_port": ("monitor_port", _optional_int("monitor_port")),
-}
-L7POLICY_PATHS = {
-    **_META,
-    "action": ("action", _attr("action")),
-    "position": ("position", _attr("position")),
-    "redirect_pool_id": ("redirect_pool_id", lambda m: m.redirect_pool_id or None),
-    "redirect_url": ("redirect_url", _attr("redirect_url")),
-    "redirect_prefix": ("redirect_prefix", _attr("redirect_prefix")),
-    "redirect_http_code": ("redirect_http_code", _optional_int("redirect_http_code")),
-}
-L7RULE_PATHS = {
-    **_META,
-    **{name: (name, _attr(name)) for name in ("type", "compare_type", "key", "value", "invert")},
-}
-HEALTH_MONITOR_PATHS = {
-    **_META,
-    **{
-        name: (name, _attr(name))
-        for name in (
-            "delay",
-            "timeout",
-            "max_retries",
-            "max_retries_down",
-            "http_method",
-            "url_path",
-            "expected_codes",
-            "http_version",
-            "domain_name",
-        )
-    },
-}
+LOADBALANCER_PATHS = _decoded(names.LOADBALANCER, update=True)
+LISTENER_PATHS = _decoded(names.LISTENER, update=True)
+POOL_PATHS = _decoded(names.POOL, update=True)
+MEMBER_PATHS = _decoded(names.MEMBER, update=True)
+L7POLICY_PATHS = _decoded(names.L7POLICY, update=True)
+L7RULE_PATHS = _decoded(names.L7RULE, update=True)
+HEALTH_MONITOR_PATHS = _decoded(names.HEALTH_MONITOR, update=True)
+
+# What a create reads: the updatable paths and the create-only ones.
+_LOADBALANCER = _decoded(names.LOADBALANCER, update=False)
+_LISTENER = _decoded(names.LISTENER, update=False)
+_POOL = _decoded(names.POOL, update=False)
+_MEMBER = _decoded(names.MEMBER, update=False)
+_L7POLICY = _decoded(names.L7POLICY, update=False)
+_L7RULE = _decoded(names.L7RULE, update=False)
+_HEALTH_MONITOR = _decoded(names.HEALTH_MONITOR, update=False)
 
 
 def changes(
@@ -160,21 +115,7 @@ def _all(msg: Any, allowed: dict[str, tuple[str, Getter]]) -> dict[str, Any]:
 
 def loadbalancer_fields(msg: Any) -> dict[str, Any]:
     return {
-        **_all(msg, LOADBALANCER_PATHS),
-        "id": msg.meta.id,
-        "project_id": msg.meta.project_id,
-        "provider": msg.provider,
-        "flavor_id": msg.flavor_id,
-        "availability_zone": msg.availability_zone,
-        "topology": msg.topology,
-        "vip_address": msg.vip.address,
-        "vip_subnet_id": msg.vip.subnet_id,
-        "vip_network_id": msg.vip.network_id,
-        "vip_vnic_type": msg.vip_vnic_type or "normal",
-        "additional_vips": [
-            {"subnet_id": v.subnet_id, "ip_address": v.ip_address} for v in msg.additional_vips
-        ],
-        "vip_sg_ids": list(msg.vip_sg_ids),
+        **_all(msg, _LOADBALANCER),
         # A fully populated create: nested objects (empty for a bare load balancer).
         "listeners": [_nested_listener(li) for li in msg.listeners],
         "pools": [_nested_pool(p) for p in msg.pools],
@@ -202,48 +143,24 @@ def _nested_pool(msg: Any) -> dict[str, Any]:
 
 
 def listener_fields(msg: Any) -> dict[str, Any]:
-    return {
-        **_all(msg, LISTENER_PATHS),
-        "id": msg.meta.id,
-        "load_balancer_id": msg.loadbalancer_id,
-        "protocol": msg.protocol,
-        "protocol_port": msg.protocol_port,
-    }
+    return _all(msg, _LISTENER)
 
 
 def pool_fields(msg: Any) -> dict[str, Any]:
-    return {
-        **_all(msg, POOL_PATHS),
-        "id": msg.meta.id,
-        "load_balancer_id": msg.loadbalancer_id,
-        "protocol": msg.protocol,
-    }
+    return _all(msg, _POOL)
 
 
 def member_fields(msg: Any) -> dict[str, Any]:
-    return {
-        **_all(msg, MEMBER_PATHS),
-        "id": msg.meta.id,
-        "pool_id": msg.pool_id,
-        "address": msg.address,
-        "protocol_port": msg.protocol_port,
-        "subnet_id": msg.subnet_id,
-        "vnic_type": msg.vnic_type or "normal",
-    }
+    return _all(msg, _MEMBER)
 
 
 def health_monitor_fields(msg: Any) -> dict[str, Any]:
-    return {
-        **_all(msg, HEALTH_MONITOR_PATHS),
-        "id": msg.meta.id,
-        "pool_id": msg.pool_id,
-        "type": msg.type,
-    }
+    return _all(msg, _HEALTH_MONITOR)
 
 
 def l7policy_fields(msg: Any) -> dict[str, Any]:
-    return {**_all(msg, L7POLICY_PATHS), "id": msg.meta.id, "listener_id": msg.listener_id}
+    return _all(msg, _L7POLICY)
 
 
 def l7rule_fields(msg: Any) -> dict[str, Any]:
-    return {**_all(msg, L7RULE_PATHS), "id": msg.meta.id, "l7policy_id": msg.l7policy_id}
+    return _all(msg, _L7RULE)

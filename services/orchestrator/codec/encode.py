@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message_factory import GetMessageClass
 from google.protobuf.timestamp_pb2 import Timestamp
 from lbaas.common.v1 import graph_pb2, status_pb2
 from lbaas.orchestrator.v1 import admin_pb2
@@ -29,6 +33,7 @@ from services.orchestrator.adapters.db.models import (
     MemberRow,
     PoolRow,
 )
+from services.orchestrator.codec import names
 
 RowFilter = Callable[[Any], bool]
 
@@ -49,201 +54,9 @@ def operating_status_name(value: int) -> str:
     return status_pb2.OperatingStatus.Name(value).removeprefix("OPERATING_STATUS_")
 
 
-def meta(row: Any) -> graph_pb2.ResourceMeta:
-    m = graph_pb2.ResourceMeta(
-        id=row.id,
-        project_id=row.project_id,
-        name=row.name,
-        description=row.description,
-        admin_state_up=row.admin_state_up,
-        provisioning_status=provisioning_status(row.provisioning_status),
-        operating_status=operating_status(row.operating_status),
-        tags=list(row.tags or ()),
-    )
-    m.created_at.FromDatetime(row.created_at)
-    if row.updated_at is not None:
-        m.updated_at.FromDatetime(row.updated_at)
-    return m
-
-
-def health_monitor(row: HealthMonitorRow) -> graph_pb2.HealthMonitor:
-    return graph_pb2.HealthMonitor(
-        meta=meta(row),
-        pool_id=row.pool_id,
-        type=row.type,
-        delay=row.delay,
-        timeout=row.timeout,
-        max_retries=row.max_retries,
-        max_retries_down=row.max_retries_down,
-        http_method=row.http_method,
-        url_path=row.url_path,
-        expected_codes=row.expected_codes,
-        http_version=row.http_version,
-        domain_name=row.domain_name,
-    )
-
-
-def member(row: MemberRow) -> graph_pb2.Member:
-    msg = graph_pb2.Member(
-        meta=meta(row),
-        pool_id=row.pool_id,
-        address=row.address,
-        protocol_port=row.protocol_port,
-        weight=row.weight,
-        backup=row.backup,
-        subnet_id=row.subnet_id,
-        monitor_address=row.monitor_address,
-        vnic_type=row.vnic_type,
-    )
-    if row.monitor_port is not None:
-        msg.monitor_port = row.monitor_port
-    return msg
-
-
-def pool(row: PoolRow, include: RowFilter = _everything, *, nested: bool = True) -> graph_pb2.Pool:
-    """A pool; with nested, its members and health monitor (those `include` accepts)."""
-    msg = graph_pb2.Pool(
-        meta=meta(row),
-        loadbalancer_id=row.load_balancer_id,
-        protocol=row.protocol,
-        lb_algorithm=row.lb_algorithm,
-        listener_ids=[
-            listener.id
-            for listener in row.loadbalancer.listeners
-            if listener.default_pool_id == row.id and include(listener)
-        ],
-        tls_enabled=row.tls_enabled,
-        tls_container_ref=row.tls_container_ref,
-        ca_tls_container_ref=row.ca_tls_container_ref,
-        crl_container_ref=row.crl_container_ref,
-        tls_versions=list(row.tls_versions or ()),
-        tls_ciphers=row.tls_ciphers,
-        alpn_protocols=list(row.alpn_protocols or ()),
-    )
-    sp = row.session_persistence
-    if sp:
-        msg.session_persistence.type = sp.get("type", "")
-        msg.session_persistence.cookie_name = sp.get("cookie_name") or ""
-        if sp.get("persistence_timeout") is not None:
-            msg.session_persistence.persistence_timeout = sp["persistence_timeout"]
-        msg.session_persistence.persistence_granularity = sp.get("persistence_granularity") or ""
-    if nested:
-        msg.members.extend(member(m) for m in row.members if include(m))
-        monitors = [hm for hm in row.health_monitors if include(hm)]
-        if monitors:
-            msg.healthmonitor.CopyFrom(health_monitor(monitors[0]))
-    return msg
-
-
-def listener(row: ListenerRow, include: RowFilter = _everything) -> graph_pb2.Listener:
-    default_pool = row.default_pool_id or ""
-    if default_pool:
-        pools = {p.id: p for p in row.loadbalancer.pools}
-        if default_pool in pools and not include(pools[default_pool]):
-            default_pool = ""
-    msg = graph_pb2.Listener(
-        meta=meta(row),
-        loadbalancer_id=row.load_balancer_id,
-        protocol=row.protocol,
-        protocol_port=row.protocol_port,
-        connection_limit=row.connection_limit,
-        default_pool_id=default_pool,
-        timeout_client_data=row.timeout_client_data,
-        timeout_member_connect=row.timeout_member_connect,
-        timeout_member_data=row.timeout_member_data,
-        timeout_tcp_inspect=row.timeout_tcp_inspect,
-        insert_headers=dict(row.insert_headers or {}),
-        allowed_cidrs=list(row.allowed_cidrs or ()),
-        default_tls_container_ref=row.default_tls_container_ref,
-        sni_container_refs=list(row.sni_container_refs or ()),
-        client_authentication=row.client_authentication,
-        client_ca_tls_container_ref=row.client_ca_tls_container_ref,
-        client_crl_container_ref=row.client_crl_container_ref,
-        tls_versions=list(row.tls_versions or ()),
-        tls_ciphers=row.tls_ciphers,
-        alpn_protocols=list(row.alpn_protocols or ()),
-        hsts_include_subdomains=row.hsts_include_subdomains,
-        hsts_preload=row.hsts_preload,
-        l7policies=[l7policy(p, include) for p in row.l7policies if include(p)],
-    )
-    if row.hsts_max_age is not None:
-        msg.hsts_max_age = row.hsts_max_age
-    return msg
-
-
-def l7rule(row: L7RuleRow) -> graph_pb2.L7Rule:
-    return graph_pb2.L7Rule(
-        meta=meta(row),
-        l7policy_id=row.l7policy_id,
-        type=row.type,
-        compare_type=row.compare_type,
-        key=row.key,
-        value=row.value,
-        invert=row.invert,
-    )
-
-
-def l7policy(row: L7PolicyRow, include: RowFilter = _everything) -> graph_pb2.L7Policy:
-    """An L7 policy with its rules (those `include` accepts)."""
-    msg = graph_pb2.L7Policy(
-        meta=meta(row),
-        listener_id=row.listener_id,
-        action=row.action,
-        position=row.position,
-        redirect_pool_id=row.redirect_pool_id or "",
-        redirect_url=row.redirect_url,
-        redirect_prefix=row.redirect_prefix,
-        rules=[l7rule(r) for r in row.rules if include(r)],
-    )
-    if row.redirect_http_code is not None:
-        msg.redirect_http_code = row.redirect_http_code
-    return msg
-
-
-def loadbalancer(
-    row: LoadBalancerRow, include: RowFilter = _everything, *, nested: bool = True
-) -> graph_pb2.LoadBalancer:
-    """A load balancer; with nested, its listeners and pools (with members and monitor).
-    `include` drops rows, e.g. those being deleted when building the graph to render."""
-    msg = graph_pb2.LoadBalancer(
-        meta=meta(row),
-        vip=graph_pb2.Vip(
-            address=row.vip_address,
-            port_id=row.vip_port_id,
-            subnet_id=row.vip_subnet_id,
-            network_id=row.vip_network_id,
-            qos_policy_id=row.vip_qos_policy_id,
-        ),
-        provider=row.provider,
-        flavor_id=row.flavor_id,
-        availability_zone=row.availability_zone,
-        topology=row.topology,
-        desired_version=row.desired_version,
-        vip_vnic_type=row.vip_vnic_type,
-        vip_sg_ids=list(row.vip_sg_ids or ()),
-        additional_vips=[
-            graph_pb2.AdditionalVip(subnet_id=v["subnet_id"], ip_address=v["ip_address"])
-            for v in row.additional_vips or ()
-        ],
-        status_reason=row.status_reason or "",
-    )
-    if nested:
-        msg.listeners.extend(listener(li, include) for li in row.listeners if include(li))
-        msg.pools.extend(pool(p, include) for p in row.pools if include(p))
-    return msg
-
-
-# -- lists: plain rows (service_layer.loadbalancers.list_summaries), no ORM objects -------------
+# -- rows -> messages by name (codec/names.py names the exceptions) ----------------------------
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_PROVISIONING = {
-    name.removeprefix("PROVISIONING_STATUS_"): value
-    for name, value in status_pb2.ProvisioningStatus.items()
-}
-_OPERATING = {
-    name.removeprefix("OPERATING_STATUS_"): value
-    for name, value in status_pb2.OperatingStatus.items()
-}
 
 
 def _timestamp(value: dt.datetime | None) -> Timestamp | None:
@@ -256,46 +69,149 @@ def _timestamp(value: dt.datetime | None) -> Timestamp | None:
     return Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
+def _enum(enum: Any) -> Callable[[str], int]:
+    """A column's "ACTIVE" -> the value of PROVISIONING_STATUS_ACTIVE (the enum's name prefix)."""
+    prefix = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum.name).upper() + "_"
+    return {v.name.removeprefix(prefix): v.number for v in enum.values}.__getitem__
+
+
+def _converter(f: FieldDescriptor) -> Callable[[Any], Any] | None:
+    """None where the message's constructor takes the column value as it is (None is unset)."""
+    if f.enum_type is not None:
+        return _enum(f.enum_type)
+    if f.message_type is None or f.message_type.GetOptions().map_entry:
+        return None
+    if f.message_type.full_name == "google.protobuf.Timestamp" and not f.is_repeated:
+        return _timestamp
+    raise TypeError(f"{f.full_name}: no column conversion for this type; see codec/names.py")
+
+
+class _Builder:
+    """Builds one message type from a row, by name. What to read and convert is worked out
+    once per type: the list encodings build a thousand messages per call."""
+
+    def __init__(self, entity: names.Entity, sub: str = "") -> None:
+        """The entity's message, or with `sub` one of its flattened sub-messages ("meta")."""
+        message = entity.message
+        fields = []
+        for m in names.mapped(entity):
+            top, _, name = m.path.rpartition(".")
+            if top == sub:
+                fields.append((name, m.column, m.field))
+        if sub:
+            message = GetMessageClass(message.DESCRIPTOR.fields_by_name[sub].message_type)
+        self._message = message
+        self._names = tuple(name for name, _, _ in fields)
+        columns = attrgetter(*(column for _, column, _ in fields))
+        self._get = columns if len(fields) > 1 else lambda row: (columns(row),)
+        self._convert = [(name, c) for name, _, f in fields if (c := _converter(f)) is not None]
+        self._subs = [] if sub else [(name, _Builder(entity, name)) for name in entity.flattened]
+
+    def __call__(self, row: Any, **by_hand: Any) -> Any:
+        values = dict(zip(self._names, self._get(row), strict=False))
+        for name, convert in self._convert:
+            values[name] = convert(values[name])
+        for name, build in self._subs:
+            values[name] = build(row)
+        return self._message(**values, **by_hand)
+
+
+_LOADBALANCER = _Builder(names.LOADBALANCER)
+_LISTENER = _Builder(names.LISTENER)
+_POOL = _Builder(names.POOL)
+_MEMBER = _Builder(names.MEMBER)
+_HEALTH_MONITOR = _Builder(names.HEALTH_MONITOR)
+_L7POLICY = _Builder(names.L7POLICY)
+_L7RULE = _Builder(names.L7RULE)
+_META = _Builder(names.MEMBER, "meta")
+
+
+def meta(row: Any) -> graph_pb2.ResourceMeta:
+    return _META(row)
+
+
+def health_monitor(row: HealthMonitorRow) -> graph_pb2.HealthMonitor:
+    return _HEALTH_MONITOR(row)
+
+
+def member(row: MemberRow) -> graph_pb2.Member:
+    return _MEMBER(row)
+
+
+def _session_persistence(sp: dict[str, Any] | None) -> graph_pb2.SessionPersistence | None:
+    if not sp:
+        return None
+    return graph_pb2.SessionPersistence(
+        type=sp.get("type", ""),
+        cookie_name=sp.get("cookie_name") or "",
+        persistence_timeout=sp.get("persistence_timeout"),
+        persistence_granularity=sp.get("persistence_granularity") or "",
+    )
+
+
+def pool(row: PoolRow, include: RowFilter = _everything, *, nested: bool = True) -> graph_pb2.Pool:
+    """A pool; with nested, its members and health monitor (those `include` accepts)."""
+    monitors = [hm for hm in row.health_monitors if include(hm)] if nested else []
+    return _POOL(
+        row,
+        listener_ids=[
+            listener.id
+            for listener in row.loadbalancer.listeners
+            if listener.default_pool_id == row.id and include(listener)
+        ],
+        session_persistence=_session_persistence(row.session_persistence),
+        members=[member(m) for m in row.members if include(m)] if nested else None,
+        healthmonitor=health_monitor(monitors[0]) if monitors else None,
+    )
+
+
+def listener(row: ListenerRow, include: RowFilter = _everything) -> graph_pb2.Listener:
+    msg = _LISTENER(row, l7policies=[l7policy(p, include) for p in row.l7policies if include(p)])
+    if row.default_pool_id:
+        pools = {p.id: p for p in row.loadbalancer.pools}
+        if row.default_pool_id in pools and not include(pools[row.default_pool_id]):
+            msg.default_pool_id = ""
+    return msg
+
+
+def l7rule(row: L7RuleRow) -> graph_pb2.L7Rule:
+    return _L7RULE(row)
+
+
+def l7policy(row: L7PolicyRow, include: RowFilter = _everything) -> graph_pb2.L7Policy:
+    """An L7 policy with its rules (those `include` accepts)."""
+    return _L7POLICY(row, rules=[l7rule(r) for r in row.rules if include(r)])
+
+
+def _additional_vips(row: Any) -> list[graph_pb2.AdditionalVip]:
+    return [
+        graph_pb2.AdditionalVip(subnet_id=v["subnet_id"], ip_address=v["ip_address"])
+        for v in row.additional_vips or ()
+    ]
+
+
+def loadbalancer(
+    row: LoadBalancerRow, include: RowFilter = _everything, *, nested: bool = True
+) -> graph_pb2.LoadBalancer:
+    """A load balancer; with nested, its listeners and pools (with members and monitor).
+    `include` drops rows, e.g. those being deleted when building the graph to render."""
+    msg = _LOADBALANCER(row, additional_vips=_additional_vips(row))
+    if nested:
+        msg.listeners.extend(listener(li, include) for li in row.listeners if include(li))
+        msg.pools.extend(pool(p, include) for p in row.pools if include(p))
+    return msg
+
+
+# -- lists: plain rows (service_layer.loadbalancers.list_summaries), no ORM objects -------------
+
+
 def loadbalancer_summary(
     row: Any, listener_ids: list[str] | None = None, pool_ids: list[str] | None = None
 ) -> graph_pb2.LoadBalancer:
     """A load balancer for a list: what loadbalancer(row, nested=False) gives, from a plain row
     of service_layer.loadbalancers.SUMMARY_COLUMNS, plus its listeners and pools as ids only
     (meta.id and loadbalancer_id), as a show lists them."""
-    meta = graph_pb2.ResourceMeta(
-        id=row.id,
-        project_id=row.project_id,
-        name=row.name,
-        description=row.description,
-        admin_state_up=row.admin_state_up,
-        provisioning_status=_PROVISIONING[row.provisioning_status],
-        operating_status=_OPERATING[row.operating_status],
-        tags=row.tags or (),
-        created_at=_timestamp(row.created_at),
-        updated_at=_timestamp(row.updated_at),
-    )
-    msg = graph_pb2.LoadBalancer(
-        meta=meta,
-        vip=graph_pb2.Vip(
-            address=row.vip_address,
-            port_id=row.vip_port_id,
-            subnet_id=row.vip_subnet_id,
-            network_id=row.vip_network_id,
-            qos_policy_id=row.vip_qos_policy_id,
-        ),
-        provider=row.provider,
-        flavor_id=row.flavor_id,
-        availability_zone=row.availability_zone,
-        topology=row.topology,
-        desired_version=row.desired_version,
-        vip_vnic_type=row.vip_vnic_type,
-        vip_sg_ids=row.vip_sg_ids or (),
-        additional_vips=[
-            graph_pb2.AdditionalVip(subnet_id=v["subnet_id"], ip_address=v["ip_address"])
-            for v in row.additional_vips or ()
-        ],
-        status_reason=row.status_reason or "",
-    )
+    msg = _LOADBALANCER(row, additional_vips=_additional_vips(row))
     if listener_ids:
         msg.listeners.extend(
             graph_pb2.Listener(meta=graph_pb2.ResourceMeta(id=i), loadbalancer_id=row.id)

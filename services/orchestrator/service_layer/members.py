@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.orchestrator.adapters.db.models import HealthMonitorRow, MemberRow, PoolRow
+from services.orchestrator.codec import decode
 from services.orchestrator.domain import rules, status
 from services.orchestrator.service_layer import quotas
 from services.orchestrator.service_layer.common import (
@@ -121,17 +122,9 @@ def delete_member(session: Session, deps: Deps, scope: Scope, pool_id: str, memb
     accept_change(session, deps, lb)
 
 
-# Columns a batch update replaces on a member it matches (Octavia's batch member update).
-_BATCH_UPDATED = (
-    "name",
-    "description",
-    "admin_state_up",
-    "tags",
-    "weight",
-    "backup",
-    "monitor_address",
-    "monitor_port",
-)
+# Columns a batch update replaces on a member it matches (Octavia's batch member update): the
+# ones a member update may change.
+_BATCH_UPDATED = tuple(column for column, _ in decode.MEMBER_PATHS.values())
 
 
 def batch_update_members(
