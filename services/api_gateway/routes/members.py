@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
-from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
+from fastapi import Request, Response
 
 from services.api_gateway.auth import Caller
 from services.api_gateway.faults import BadRequest
-from services.api_gateway.routes.common import (
-    ERRORS,
-    accepted,
-    call,
-    list_response,
-    respond,
-    show_response,
-)
+from services.api_gateway.routes.common import ERRORS, accepted, call
+from services.api_gateway.routes.crud import Resource, crud_router
 from services.api_gateway.schemas import member as schema
-from services.api_gateway.schemas.body import parse_body, parse_list_body, request_body
+from services.api_gateway.schemas.body import parse_list_body, request_body
 
-router = APIRouter(prefix="/lbaas/pools/{pool_id}/members", tags=["members"])
-
-
-@router.post(
-    "",
-    status_code=201,
-    response_model=schema.MemberRoot,
-    responses=ERRORS,
-    openapi_extra=request_body(schema.MemberCreateRoot),
+router = crud_router(
+    Resource(
+        prefix="/lbaas/pools/{pool_id}/members",
+        tag="members",
+        root="member",
+        collection="members",
+        schema=schema,
+        noun="Member",
+        id_param="member_id",
+        parent="pool_id",
+    )
 )
-async def create(pool_id: str, request: Request, who: Caller) -> JSONResponse:
-    body = await parse_body(request, schema.MemberCreate, "member")
-    resp = await call(request, "CreateMember", schema.create_request(pool_id, body, who))
-    return respond({"member": schema.view(resp.member)}, 201)
 
 
 @router.put(
@@ -61,38 +51,3 @@ async def batch_update(
         request, "BatchUpdateMembers", schema.batch_request(pool_id, bodies, who, additive_only)
     )
     return accepted()
-
-
-@router.get("", response_model=schema.MemberList, responses=ERRORS)
-async def list_(pool_id: str, request: Request, who: Caller) -> JSONResponse:
-    resp = await call(
-        request, "ListMembers", pb.ListMembersRequest(scope=who.scope(), pool_id=pool_id)
-    )
-    items = [schema.view(x) for x in resp.members]
-    return list_response(request, "members", items, schema.MemberView)
-
-
-@router.get("/{member_id}", response_model=schema.MemberRoot, responses=ERRORS)
-async def show(pool_id: str, member_id: str, request: Request, who: Caller) -> JSONResponse:
-    req = pb.GetMemberRequest(scope=who.scope(), pool_id=pool_id, id=member_id)
-    resp = await call(request, "GetMember", req)
-    return show_response(request, "member", schema.view(resp.member))
-
-
-@router.put(
-    "/{member_id}",
-    response_model=schema.MemberRoot,
-    responses=ERRORS,
-    openapi_extra=request_body(schema.MemberUpdateRoot),
-)
-async def update(pool_id: str, member_id: str, request: Request, who: Caller) -> JSONResponse:
-    body = await parse_body(request, schema.MemberUpdate, "member")
-    resp = await call(request, "UpdateMember", schema.update_request(pool_id, member_id, body, who))
-    return respond({"member": schema.view(resp.member)})
-
-
-@router.delete("/{member_id}", status_code=204, response_class=Response, responses=ERRORS)
-async def delete(pool_id: str, member_id: str, request: Request, who: Caller) -> Response:
-    req = pb.DeleteMemberRequest(scope=who.scope(), pool_id=pool_id, id=member_id)
-    await call(request, "DeleteMember", req)
-    return Response(status_code=204)
