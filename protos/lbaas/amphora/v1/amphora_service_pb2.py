@@ -23,63 +23,64 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from lbaas.common.v1 import runtime_pb2 as lbaas_dot_common_dot_v1_dot_runtime__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&lbaas/amphora/v1/amphora_service.proto\x12\x10lbaas.amphora.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x10\n\x0eGetInfoRequest\"\x9f\x02\n\x0fGetInfoResponse\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\x17\n\x0fhaproxy_version\x18\x03 \x01(\t\x12\x17\n\x0fopenssl_version\x18\x04 \x01(\t\x12\x15\n\rnginx_version\x18\x05 \x01(\t\x12\x1a\n\x12keepalived_version\x18\x06 \x01(\t\x12\x13\n\x0bruntime_dir\x18\x07 \x01(\t\x12\x14\n\x0c\x62\x61\x63kend_type\x18\x08 \x01(\t\x12\x1b\n\x13\x61pplied_config_hash\x18\t \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\n \x03(\t\x12 \n\x18\x61pplied_renderer_version\x18\x0b \x01(\t\"9\n\nConfigFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04mode\x18\x03 \x01(\r\"\x7f\n\x12\x41pplyConfigRequest\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\x12\r\n\x05\x66orce\x18\x04 \x01(\x08\"q\n\x13\x41pplyConfigResponse\x12-\n\x06result\x18\x01 \x01(\x0e\x32\x1d.lbaas.amphora.v1.ApplyResult\x12\x1b\n\x13\x61pplied_config_hash\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x19\n\x17GetAppliedConfigRequest\"v\n\x18GetAppliedConfigResponse\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\"\x11\n\x0fGetStatsRequest\"\x98\x01\n\rListenerStats\x12\x13\n\x0blistener_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61\x63tive_connections\x18\x02 \x01(\x03\x12\x19\n\x11total_connections\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\x16\n\x0erequest_errors\x18\x06 \x01(\x03\"F\n\x10GetStatsResponse\x12\x32\n\tlisteners\x18\x01 \x03(\x0b\x32\x1f.lbaas.amphora.v1.ListenerStats\"L\n\x18UpdateCertificateRequest\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x17\n\x0fprivate_key_pem\x18\x02 \x01(\x0c\"J\n\x19UpdateCertificateResponse\x12-\n\tnot_after\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x0c\x44rainRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\x12\x12\n\ntimeout_ms\x18\x02 \x01(\r\x12\x0f\n\x07hold_ms\x18\x03 \x01(\r\"\"\n\rDrainResponse\x12\x11\n\tremaining\x18\x01 \x01(\r\"\x17\n\x15GetDiagnosticsRequest\"~\n\x0bProcessInfo\x12\x0b\n\x03pid\x18\x01 \x01(\x05\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0euptime_seconds\x18\x05 \x01(\x01\"P\n\x0fListeningSocket\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x0c\n\x04pids\x18\x04 \x03(\x05\"\xcf\x01\n\x0b\x41pplyRecord\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x06result\x18\x02 \x01(\x0e\x32\x1d.lbaas.amphora.v1.ApplyResult\x12\x13\n\x0b\x63onfig_hash\x18\x03 \x01(\t\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\x18\n\x10renderer_version\x18\x05 \x01(\t\x12\r\n\x05\x66orce\x18\x06 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\"v\n\x0cReloadRecord\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x13\n\x0b\x63onfig_hash\x18\x05 \x01(\t\"\xa7\x03\n\x16GetDiagnosticsResponse\x12/\n\x04info\x18\x01 \x01(\x0b\x32!.lbaas.amphora.v1.GetInfoResponse\x12\x16\n\x0e\x65ngine_running\x18\x02 \x01(\x08\x12\x30\n\tprocesses\x18\x03 \x03(\x0b\x32\x1d.lbaas.amphora.v1.ProcessInfo\x12<\n\x11listening_sockets\x18\x04 \x03(\x0b\x32!.lbaas.amphora.v1.ListeningSocket\x12\x31\n\nlast_apply\x18\x05 \x01(\x0b\x32\x1d.lbaas.amphora.v1.ApplyRecord\x12\x33\n\x0blast_reload\x18\x06 \x01(\x0b\x32\x1e.lbaas.amphora.v1.ReloadRecord\x12:\n\x12last_failed_reload\x18\x07 \x01(\x0b\x32\x1e.lbaas.amphora.v1.ReloadRecord\x12\x30\n\x0c\x63ollected_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1f\n\x0eGetLogsRequest\x12\r\n\x05lines\x18\x01 \x01(\r\"X\n\x07LogTail\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05lines\x18\x03 \x03(\t\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\r\n\x05\x66ound\x18\x05 \x01(\x08\":\n\x0fGetLogsResponse\x12\'\n\x04logs\x18\x01 \x03(\x0b\x32\x19.lbaas.amphora.v1.LogTail*\xb2\x01\n\x0b\x41pplyResult\x12\x1c\n\x18\x41PPLY_RESULT_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41PPLY_RESULT_APPLIED\x10\x01\x12\x1a\n\x16\x41PPLY_RESULT_UNCHANGED\x10\x02\x12\x18\n\x14\x41PPLY_RESULT_INVALID\x10\x03\x12\x1c\n\x18\x41PPLY_RESULT_ROLLED_BACK\x10\x04\x12\x17\n\x13\x41PPLY_RESULT_BROKEN\x10\x05\x32\xec\x05\n\x13\x41mphoraAgentService\x12N\n\x07GetInfo\x12 .lbaas.amphora.v1.GetInfoRequest\x1a!.lbaas.amphora.v1.GetInfoResponse\x12Z\n\x0b\x41pplyConfig\x12$.lbaas.amphora.v1.ApplyConfigRequest\x1a%.lbaas.amphora.v1.ApplyConfigResponse\x12i\n\x10GetAppliedConfig\x12).lbaas.amphora.v1.GetAppliedConfigRequest\x1a*.lbaas.amphora.v1.GetAppliedConfigResponse\x12Q\n\x08GetStats\x12!.lbaas.amphora.v1.GetStatsRequest\x1a\".lbaas.amphora.v1.GetStatsResponse\x12l\n\x11UpdateCertificate\x12*.lbaas.amphora.v1.UpdateCertificateRequest\x1a+.lbaas.amphora.v1.UpdateCertificateResponse\x12H\n\x05\x44rain\x12\x1e.lbaas.amphora.v1.DrainRequest\x1a\x1f.lbaas.amphora.v1.DrainResponse\x12\x63\n\x0eGetDiagnostics\x12\'.lbaas.amphora.v1.GetDiagnosticsRequest\x1a(.lbaas.amphora.v1.GetDiagnosticsResponse\x12N\n\x07GetLogs\x12 .lbaas.amphora.v1.GetLogsRequest\x1a!.lbaas.amphora.v1.GetLogsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&lbaas/amphora/v1/amphora_service.proto\x12\x10lbaas.amphora.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dlbaas/common/v1/runtime.proto\"\x10\n\x0eGetInfoRequest\"\x9f\x02\n\x0fGetInfoResponse\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\x17\n\x0fhaproxy_version\x18\x03 \x01(\t\x12\x17\n\x0fopenssl_version\x18\x04 \x01(\t\x12\x15\n\rnginx_version\x18\x05 \x01(\t\x12\x1a\n\x12keepalived_version\x18\x06 \x01(\t\x12\x13\n\x0bruntime_dir\x18\x07 \x01(\t\x12\x14\n\x0c\x62\x61\x63kend_type\x18\x08 \x01(\t\x12\x1b\n\x13\x61pplied_config_hash\x18\t \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\n \x03(\t\x12 \n\x18\x61pplied_renderer_version\x18\x0b \x01(\t\"9\n\nConfigFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04mode\x18\x03 \x01(\r\"\xb3\x01\n\x12\x41pplyConfigRequest\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\x12\r\n\x05\x66orce\x18\x04 \x01(\x08\x12\x32\n\x0cruntime_plan\x18\x05 \x01(\x0b\x32\x1c.lbaas.common.v1.RuntimePlan\"\x9c\x01\n\x13\x41pplyConfigResponse\x12-\n\x06result\x18\x01 \x01(\x0e\x32\x1d.lbaas.amphora.v1.ApplyResult\x12\x1b\n\x13\x61pplied_config_hash\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x0f\n\x07runtime\x18\x04 \x01(\x08\x12\x18\n\x10runtime_fallback\x18\x05 \x01(\t\"\x19\n\x17GetAppliedConfigRequest\"v\n\x18GetAppliedConfigResponse\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.lbaas.amphora.v1.ConfigFile\x12\x13\n\x0b\x63onfig_hash\x18\x02 \x01(\t\x12\x18\n\x10renderer_version\x18\x03 \x01(\t\"\x11\n\x0fGetStatsRequest\"\x98\x01\n\rListenerStats\x12\x13\n\x0blistener_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61\x63tive_connections\x18\x02 \x01(\x03\x12\x19\n\x11total_connections\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\x16\n\x0erequest_errors\x18\x06 \x01(\x03\"F\n\x10GetStatsResponse\x12\x32\n\tlisteners\x18\x01 \x03(\x0b\x32\x1f.lbaas.amphora.v1.ListenerStats\"L\n\x18UpdateCertificateRequest\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x17\n\x0fprivate_key_pem\x18\x02 \x01(\x0c\"J\n\x19UpdateCertificateResponse\x12-\n\tnot_after\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x0c\x44rainRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\x12\x12\n\ntimeout_ms\x18\x02 \x01(\r\x12\x0f\n\x07hold_ms\x18\x03 \x01(\r\"\"\n\rDrainResponse\x12\x11\n\tremaining\x18\x01 \x01(\r\"\x17\n\x15GetDiagnosticsRequest\"~\n\x0bProcessInfo\x12\x0b\n\x03pid\x18\x01 \x01(\x05\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0euptime_seconds\x18\x05 \x01(\x01\"P\n\x0fListeningSocket\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x0c\n\x04pids\x18\x04 \x03(\x05\"\xcf\x01\n\x0b\x41pplyRecord\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x06result\x18\x02 \x01(\x0e\x32\x1d.lbaas.amphora.v1.ApplyResult\x12\x13\n\x0b\x63onfig_hash\x18\x03 \x01(\t\x12\x1b\n\x13\x61pplied_config_hash\x18\x04 \x01(\t\x12\x18\n\x10renderer_version\x18\x05 \x01(\t\x12\r\n\x05\x66orce\x18\x06 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\"v\n\x0cReloadRecord\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x13\n\x0b\x63onfig_hash\x18\x05 \x01(\t\"\xa7\x03\n\x16GetDiagnosticsResponse\x12/\n\x04info\x18\x01 \x01(\x0b\x32!.lbaas.amphora.v1.GetInfoResponse\x12\x16\n\x0e\x65ngine_running\x18\x02 \x01(\x08\x12\x30\n\tprocesses\x18\x03 \x03(\x0b\x32\x1d.lbaas.amphora.v1.ProcessInfo\x12<\n\x11listening_sockets\x18\x04 \x03(\x0b\x32!.lbaas.amphora.v1.ListeningSocket\x12\x31\n\nlast_apply\x18\x05 \x01(\x0b\x32\x1d.lbaas.amphora.v1.ApplyRecord\x12\x33\n\x0blast_reload\x18\x06 \x01(\x0b\x32\x1e.lbaas.amphora.v1.ReloadRecord\x12:\n\x12last_failed_reload\x18\x07 \x01(\x0b\x32\x1e.lbaas.amphora.v1.ReloadRecord\x12\x30\n\x0c\x63ollected_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1f\n\x0eGetLogsRequest\x12\r\n\x05lines\x18\x01 \x01(\r\"X\n\x07LogTail\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05lines\x18\x03 \x03(\t\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\r\n\x05\x66ound\x18\x05 \x01(\x08\":\n\x0fGetLogsResponse\x12\'\n\x04logs\x18\x01 \x03(\x0b\x32\x19.lbaas.amphora.v1.LogTail*\xb2\x01\n\x0b\x41pplyResult\x12\x1c\n\x18\x41PPLY_RESULT_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41PPLY_RESULT_APPLIED\x10\x01\x12\x1a\n\x16\x41PPLY_RESULT_UNCHANGED\x10\x02\x12\x18\n\x14\x41PPLY_RESULT_INVALID\x10\x03\x12\x1c\n\x18\x41PPLY_RESULT_ROLLED_BACK\x10\x04\x12\x17\n\x13\x41PPLY_RESULT_BROKEN\x10\x05\x32\xec\x05\n\x13\x41mphoraAgentService\x12N\n\x07GetInfo\x12 .lbaas.amphora.v1.GetInfoRequest\x1a!.lbaas.amphora.v1.GetInfoResponse\x12Z\n\x0b\x41pplyConfig\x12$.lbaas.amphora.v1.ApplyConfigRequest\x1a%.lbaas.amphora.v1.ApplyConfigResponse\x12i\n\x10GetAppliedConfig\x12).lbaas.amphora.v1.GetAppliedConfigRequest\x1a*.lbaas.amphora.v1.GetAppliedConfigResponse\x12Q\n\x08GetStats\x12!.lbaas.amphora.v1.GetStatsRequest\x1a\".lbaas.amphora.v1.GetStatsResponse\x12l\n\x11UpdateCertificate\x12*.lbaas.amphora.v1.UpdateCertificateRequest\x1a+.lbaas.amphora.v1.UpdateCertificateResponse\x12H\n\x05\x44rain\x12\x1e.lbaas.amphora.v1.DrainRequest\x1a\x1f.lbaas.amphora.v1.DrainResponse\x12\x63\n\x0eGetDiagnostics\x12\'.lbaas.amphora.v1.GetDiagnosticsRequest\x1a(.lbaas.amphora.v1.GetDiagnosticsResponse\x12N\n\x07GetLogs\x12 .lbaas.amphora.v1.GetLogsRequest\x1a!.lbaas.amphora.v1.GetLogsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lbaas.amphora.v1.amphora_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_APPLYRESULT']._serialized_start=2534
-  _globals['_APPLYRESULT']._serialized_end=2712
-  _globals['_GETINFOREQUEST']._serialized_start=93
-  _globals['_GETINFOREQUEST']._serialized_end=109
-  _globals['_GETINFORESPONSE']._serialized_start=112
-  _globals['_GETINFORESPONSE']._serialized_end=399
-  _globals['_CONFIGFILE']._serialized_start=401
-  _globals['_CONFIGFILE']._serialized_end=458
-  _globals['_APPLYCONFIGREQUEST']._serialized_start=460
-  _globals['_APPLYCONFIGREQUEST']._serialized_end=587
-  _globals['_APPLYCONFIGRESPONSE']._serialized_start=589
-  _globals['_APPLYCONFIGRESPONSE']._serialized_end=702
-  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_start=704
-  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_end=729
-  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_start=731
-  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_end=849
-  _globals['_GETSTATSREQUEST']._serialized_start=851
-  _globals['_GETSTATSREQUEST']._serialized_end=868
-  _globals['_LISTENERSTATS']._serialized_start=871
-  _globals['_LISTENERSTATS']._serialized_end=1023
-  _globals['_GETSTATSRESPONSE']._serialized_start=1025
-  _globals['_GETSTATSRESPONSE']._serialized_end=1095
-  _globals['_UPDATECERTIFICATEREQUEST']._serialized_start=1097
-  _globals['_UPDATECERTIFICATEREQUEST']._serialized_end=1173
-  _globals['_UPDATECERTIFICATERESPONSE']._serialized_start=1175
-  _globals['_UPDATECERTIFICATERESPONSE']._serialized_end=1249
-  _globals['_DRAINREQUEST']._serialized_start=1251
-  _globals['_DRAINREQUEST']._serialized_end=1321
-  _globals['_DRAINRESPONSE']._serialized_start=1323
-  _globals['_DRAINRESPONSE']._serialized_end=1357
-  _globals['_GETDIAGNOSTICSREQUEST']._serialized_start=1359
-  _globals['_GETDIAGNOSTICSREQUEST']._serialized_end=1382
-  _globals['_PROCESSINFO']._serialized_start=1384
-  _globals['_PROCESSINFO']._serialized_end=1510
-  _globals['_LISTENINGSOCKET']._serialized_start=1512
-  _globals['_LISTENINGSOCKET']._serialized_end=1592
-  _globals['_APPLYRECORD']._serialized_start=1595
-  _globals['_APPLYRECORD']._serialized_end=1802
-  _globals['_RELOADRECORD']._serialized_start=1804
-  _globals['_RELOADRECORD']._serialized_end=1922
-  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_start=1925
-  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_end=2348
-  _globals['_GETLOGSREQUEST']._serialized_start=2350
-  _globals['_GETLOGSREQUEST']._serialized_end=2381
-  _globals['_LOGTAIL']._serialized_start=2383
-  _globals['_LOGTAIL']._serialized_end=2471
-  _globals['_GETLOGSRESPONSE']._serialized_start=2473
-  _globals['_GETLOGSRESPONSE']._serialized_end=2531
-  _globals['_AMPHORAAGENTSERVICE']._serialized_start=2715
-  _globals['_AMPHORAAGENTSERVICE']._serialized_end=3463
+  _globals['_APPLYRESULT']._serialized_start=2662
+  _globals['_APPLYRESULT']._serialized_end=2840
+  _globals['_GETINFOREQUEST']._serialized_start=124
+  _globals['_GETINFOREQUEST']._serialized_end=140
+  _globals['_GETINFORESPONSE']._serialized_start=143
+  _globals['_GETINFORESPONSE']._serialized_end=430
+  _globals['_CONFIGFILE']._serialized_start=432
+  _globals['_CONFIGFILE']._serialized_end=489
+  _globals['_APPLYCONFIGREQUEST']._serialized_start=492
+  _globals['_APPLYCONFIGREQUEST']._serialized_end=671
+  _globals['_APPLYCONFIGRESPONSE']._serialized_start=674
+  _globals['_APPLYCONFIGRESPONSE']._serialized_end=830
+  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_start=832
+  _globals['_GETAPPLIEDCONFIGREQUEST']._serialized_end=857
+  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_start=859
+  _globals['_GETAPPLIEDCONFIGRESPONSE']._serialized_end=977
+  _globals['_GETSTATSREQUEST']._serialized_start=979
+  _globals['_GETSTATSREQUEST']._serialized_end=996
+  _globals['_LISTENERSTATS']._serialized_start=999
+  _globals['_LISTENERSTATS']._serialized_end=1151
+  _globals['_GETSTATSRESPONSE']._serialized_start=1153
+  _globals['_GETSTATSRESPONSE']._serialized_end=1223
+  _globals['_UPDATECERTIFICATEREQUEST']._serialized_start=1225
+  _globals['_UPDATECERTIFICATEREQUEST']._serialized_end=1301
+  _globals['_UPDATECERTIFICATERESPONSE']._serialized_start=1303
+  _globals['_UPDATECERTIFICATERESPONSE']._serialized_end=1377
+  _globals['_DRAINREQUEST']._serialized_start=1379
+  _globals['_DRAINREQUEST']._serialized_end=1449
+  _globals['_DRAINRESPONSE']._serialized_start=1451
+  _globals['_DRAINRESPONSE']._serialized_end=1485
+  _globals['_GETDIAGNOSTICSREQUEST']._serialized_start=1487
+  _globals['_GETDIAGNOSTICSREQUEST']._serialized_end=1510
+  _globals['_PROCESSINFO']._serialized_start=1512
+  _globals['_PROCESSINFO']._serialized_end=1638
+  _globals['_LISTENINGSOCKET']._serialized_start=1640
+  _globals['_LISTENINGSOCKET']._serialized_end=1720
+  _globals['_APPLYRECORD']._serialized_start=1723
+  _globals['_APPLYRECORD']._serialized_end=1930
+  _globals['_RELOADRECORD']._serialized_start=1932
+  _globals['_RELOADRECORD']._serialized_end=2050
+  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_start=2053
+  _globals['_GETDIAGNOSTICSRESPONSE']._serialized_end=2476
+  _globals['_GETLOGSREQUEST']._serialized_start=2478
+  _globals['_GETLOGSREQUEST']._serialized_end=2509
+  _globals['_LOGTAIL']._serialized_start=2511
+  _globals['_LOGTAIL']._serialized_end=2599
+  _globals['_GETLOGSRESPONSE']._serialized_start=2601
+  _globals['_GETLOGSRESPONSE']._serialized_end=2659
+  _globals['_AMPHORAAGENTSERVICE']._serialized_start=2843
+  _globals['_AMPHORAAGENTSERVICE']._serialized_end=3591
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from lbaas.common.v1 import runtime_pb2 as _runtime_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -66,26 +67,32 @@ class ConfigFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., content: _Optional[bytes] = ..., mode: _Optional[int] = ...) -> None: ...
 
 class ApplyConfigRequest(_message.Message):
-    __slots__ = ("files", "config_hash", "renderer_version", "force")
+    __slots__ = ("files", "config_hash", "renderer_version", "force", "runtime_plan")
     FILES_FIELD_NUMBER: _ClassVar[int]
     CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
     RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_PLAN_FIELD_NUMBER: _ClassVar[int]
     files: _containers.RepeatedCompositeFieldContainer[ConfigFile]
     config_hash: str
     renderer_version: str
     force: bool
-    def __init__(self, files: _Optional[_Iterable[_Union[ConfigFile, _Mapping]]] = ..., config_hash: _Optional[str] = ..., renderer_version: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+    runtime_plan: _runtime_pb2.RuntimePlan
+    def __init__(self, files: _Optional[_Iterable[_Union[ConfigFile, _Mapping]]] = ..., config_hash: _Optional[str] = ..., renderer_version: _Optional[str] = ..., force: _Optional[bool] = ..., runtime_plan: _Optional[_Union[_runtime_pb2.RuntimePlan, _Mapping]] = ...) -> None: ...
 
 class ApplyConfigResponse(_message.Message):
-    __slots__ = ("result", "applied_config_hash", "detail")
+    __slots__ = ("result", "applied_config_hash", "detail", "runtime", "runtime_fallback")
     RESULT_FIELD_NUMBER: _ClassVar[int]
     APPLIED_CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FALLBACK_FIELD_NUMBER: _ClassVar[int]
     result: ApplyResult
     applied_config_hash: str
     detail: str
-    def __init__(self, result: _Optional[_Union[ApplyResult, str]] = ..., applied_config_hash: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    runtime: bool
+    runtime_fallback: str
+    def __init__(self, result: _Optional[_Union[ApplyResult, str]] = ..., applied_config_hash: _Optional[str] = ..., detail: _Optional[str] = ..., runtime: _Optional[bool] = ..., runtime_fallback: _Optional[str] = ...) -> None: ...
 
 class GetAppliedConfigRequest(_message.Message):
     __slots__ = ()

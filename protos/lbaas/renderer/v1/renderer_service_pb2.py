@@ -23,39 +23,40 @@ _sym_db = _symbol_database.Default()
 
 
 from lbaas.common.v1 import graph_pb2 as lbaas_dot_common_dot_v1_dot_graph__pb2
+from lbaas.common.v1 import runtime_pb2 as lbaas_dot_common_dot_v1_dot_runtime__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(lbaas/renderer/v1/renderer_service.proto\x12\x11lbaas.renderer.v1\x1a\x1blbaas/common/v1/graph.proto\"\x11\n\x0f\x44\x65scribeRequest\"^\n\x10\x44\x65scribeResponse\x12\x14\n\x0c\x62\x61\x63kend_type\x18\x01 \x01(\t\x12\x18\n\x10renderer_version\x18\x02 \x01(\t\x12\x1a\n\x12supported_features\x18\x03 \x03(\t\"\xc8\x02\n\x06Target\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x19\n\x11\x61gent_api_version\x18\x02 \x01(\t\x12\x17\n\x0fhaproxy_version\x18\x03 \x01(\t\x12\x17\n\x0fopenssl_version\x18\x04 \x01(\t\x12\x15\n\rnginx_version\x18\x05 \x01(\t\x12\x1a\n\x12keepalived_version\x18\x06 \x01(\t\x12\x13\n\x0bruntime_dir\x18\x07 \x01(\t\x12\x13\n\x0bvip_address\x18\x08 \x01(\t\x12%\n\x04vrrp\x18\t \x01(\x0b\x32\x17.lbaas.renderer.v1.Vrrp\x12%\n\x04size\x18\n \x01(\x0b\x32\x17.lbaas.renderer.v1.Size\x12\x32\n\x0blog_offload\x18\x0b \x01(\x0b\x32\x1d.lbaas.renderer.v1.LogOffload\"\xd2\x01\n\nLogOffload\x12\x37\n\x0etenant_targets\x18\x01 \x03(\x0b\x32\x1f.lbaas.renderer.v1.SyslogTarget\x12\x36\n\radmin_targets\x18\x02 \x03(\x0b\x32\x1f.lbaas.renderer.v1.SyslogTarget\x12\x30\n\x08protocol\x18\x03 \x01(\x0e\x32\x1e.lbaas.renderer.v1.LogProtocol\x12!\n\x19\x64isable_local_log_storage\x18\x04 \x01(\x08\"-\n\x0cSyslogTarget\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\"0\n\x04Size\x12\x0f\n\x07threads\x18\x01 \x01(\r\x12\x17\n\x0fmax_connections\x18\x02 \x01(\r\"\xdb\x01\n\x04Vrrp\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\r\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x13\n\x0bown_address\x18\x04 \x01(\t\x12\x17\n\x0fpeer_amphora_id\x18\x05 \x01(\t\x12\x14\n\x0cpeer_address\x18\x06 \x01(\t\x12\x11\n\trouter_id\x18\x07 \x01(\r\x12\x1a\n\x12\x61\x64vert_interval_ms\x18\x08 \x01(\r\x12\x19\n\x11vip_prefix_length\x18\t \x01(\r\x12\x12\n\npeers_port\x18\n \x01(\r\"\xa6\x01\n\rRenderRequest\x12\x33\n\x0cloadbalancer\x18\x01 \x01(\x0b\x32\x1d.lbaas.common.v1.LoadBalancer\x12)\n\x06target\x18\x02 \x01(\x0b\x32\x19.lbaas.renderer.v1.Target\x12\x35\n\rtls_materials\x18\x03 \x03(\x0b\x32\x1e.lbaas.renderer.v1.TlsMaterial\"x\n\x0bTlsMaterial\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\x12\x17\n\x0fprivate_key_pem\x18\x03 \x01(\x0c\x12\x19\n\x11intermediates_pem\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63rl_pem\x18\x05 \x01(\x0c\";\n\x0cRenderedFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04mode\x18\x03 \x01(\r\"o\n\x0eRenderResponse\x12.\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1f.lbaas.renderer.v1.RenderedFile\x12\x18\n\x10renderer_version\x18\x02 \x01(\t\x12\x13\n\x0b\x63onfig_hash\x18\x03 \x01(\t*W\n\x0bLogProtocol\x12\x1c\n\x18LOG_PROTOCOL_UNSPECIFIED\x10\x00\x12\x14\n\x10LOG_PROTOCOL_UDP\x10\x01\x12\x14\n\x10LOG_PROTOCOL_TCP\x10\x02\x32\xb5\x01\n\x0fRendererService\x12S\n\x08\x44\x65scribe\x12\".lbaas.renderer.v1.DescribeRequest\x1a#.lbaas.renderer.v1.DescribeResponse\x12M\n\x06Render\x12 .lbaas.renderer.v1.RenderRequest\x1a!.lbaas.renderer.v1.RenderResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(lbaas/renderer/v1/renderer_service.proto\x12\x11lbaas.renderer.v1\x1a\x1blbaas/common/v1/graph.proto\x1a\x1dlbaas/common/v1/runtime.proto\"\x11\n\x0f\x44\x65scribeRequest\"^\n\x10\x44\x65scribeResponse\x12\x14\n\x0c\x62\x61\x63kend_type\x18\x01 \x01(\t\x12\x18\n\x10renderer_version\x18\x02 \x01(\t\x12\x1a\n\x12supported_features\x18\x03 \x03(\t\"\xc8\x02\n\x06Target\x12\x12\n\namphora_id\x18\x01 \x01(\t\x12\x19\n\x11\x61gent_api_version\x18\x02 \x01(\t\x12\x17\n\x0fhaproxy_version\x18\x03 \x01(\t\x12\x17\n\x0fopenssl_version\x18\x04 \x01(\t\x12\x15\n\rnginx_version\x18\x05 \x01(\t\x12\x1a\n\x12keepalived_version\x18\x06 \x01(\t\x12\x13\n\x0bruntime_dir\x18\x07 \x01(\t\x12\x13\n\x0bvip_address\x18\x08 \x01(\t\x12%\n\x04vrrp\x18\t \x01(\x0b\x32\x17.lbaas.renderer.v1.Vrrp\x12%\n\x04size\x18\n \x01(\x0b\x32\x17.lbaas.renderer.v1.Size\x12\x32\n\x0blog_offload\x18\x0b \x01(\x0b\x32\x1d.lbaas.renderer.v1.LogOffload\"\xd2\x01\n\nLogOffload\x12\x37\n\x0etenant_targets\x18\x01 \x03(\x0b\x32\x1f.lbaas.renderer.v1.SyslogTarget\x12\x36\n\radmin_targets\x18\x02 \x03(\x0b\x32\x1f.lbaas.renderer.v1.SyslogTarget\x12\x30\n\x08protocol\x18\x03 \x01(\x0e\x32\x1e.lbaas.renderer.v1.LogProtocol\x12!\n\x19\x64isable_local_log_storage\x18\x04 \x01(\x08\"-\n\x0cSyslogTarget\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0c\n\x04port\x18\x02 \x01(\r\"0\n\x04Size\x12\x0f\n\x07threads\x18\x01 \x01(\r\x12\x17\n\x0fmax_connections\x18\x02 \x01(\r\"\xdb\x01\n\x04Vrrp\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\r\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x13\n\x0bown_address\x18\x04 \x01(\t\x12\x17\n\x0fpeer_amphora_id\x18\x05 \x01(\t\x12\x14\n\x0cpeer_address\x18\x06 \x01(\t\x12\x11\n\trouter_id\x18\x07 \x01(\r\x12\x1a\n\x12\x61\x64vert_interval_ms\x18\x08 \x01(\r\x12\x19\n\x11vip_prefix_length\x18\t \x01(\r\x12\x12\n\npeers_port\x18\n \x01(\r\"\xde\x01\n\rRenderRequest\x12\x33\n\x0cloadbalancer\x18\x01 \x01(\x0b\x32\x1d.lbaas.common.v1.LoadBalancer\x12)\n\x06target\x18\x02 \x01(\x0b\x32\x19.lbaas.renderer.v1.Target\x12\x35\n\rtls_materials\x18\x03 \x03(\x0b\x32\x1e.lbaas.renderer.v1.TlsMaterial\x12\x36\n\rapplied_files\x18\x04 \x03(\x0b\x32\x1f.lbaas.renderer.v1.RenderedFile\"x\n\x0bTlsMaterial\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\x12\x17\n\x0fprivate_key_pem\x18\x03 \x01(\x0c\x12\x19\n\x11intermediates_pem\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63rl_pem\x18\x05 \x01(\x0c\";\n\x0cRenderedFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x0c\n\x04mode\x18\x03 \x01(\r\"\xa3\x01\n\x0eRenderResponse\x12.\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1f.lbaas.renderer.v1.RenderedFile\x12\x18\n\x10renderer_version\x18\x02 \x01(\t\x12\x13\n\x0b\x63onfig_hash\x18\x03 \x01(\t\x12\x32\n\x0cruntime_plan\x18\x04 \x01(\x0b\x32\x1c.lbaas.common.v1.RuntimePlan*W\n\x0bLogProtocol\x12\x1c\n\x18LOG_PROTOCOL_UNSPECIFIED\x10\x00\x12\x14\n\x10LOG_PROTOCOL_UDP\x10\x01\x12\x14\n\x10LOG_PROTOCOL_TCP\x10\x02\x32\xb5\x01\n\x0fRendererService\x12S\n\x08\x44\x65scribe\x12\".lbaas.renderer.v1.DescribeRequest\x1a#.lbaas.renderer.v1.DescribeResponse\x12M\n\x06Render\x12 .lbaas.renderer.v1.RenderRequest\x1a!.lbaas.renderer.v1.RenderResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lbaas.renderer.v1.renderer_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LOGPROTOCOL']._serialized_start=1535
-  _globals['_LOGPROTOCOL']._serialized_end=1622
-  _globals['_DESCRIBEREQUEST']._serialized_start=92
-  _globals['_DESCRIBEREQUEST']._serialized_end=109
-  _globals['_DESCRIBERESPONSE']._serialized_start=111
-  _globals['_DESCRIBERESPONSE']._serialized_end=205
-  _globals['_TARGET']._serialized_start=208
-  _globals['_TARGET']._serialized_end=536
-  _globals['_LOGOFFLOAD']._serialized_start=539
-  _globals['_LOGOFFLOAD']._serialized_end=749
-  _globals['_SYSLOGTARGET']._serialized_start=751
-  _globals['_SYSLOGTARGET']._serialized_end=796
-  _globals['_SIZE']._serialized_start=798
-  _globals['_SIZE']._serialized_end=846
-  _globals['_VRRP']._serialized_start=849
-  _globals['_VRRP']._serialized_end=1068
-  _globals['_RENDERREQUEST']._serialized_start=1071
-  _globals['_RENDERREQUEST']._serialized_end=1237
-  _globals['_TLSMATERIAL']._serialized_start=1239
-  _globals['_TLSMATERIAL']._serialized_end=1359
-  _globals['_RENDEREDFILE']._serialized_start=1361
-  _globals['_RENDEREDFILE']._serialized_end=1420
-  _globals['_RENDERRESPONSE']._serialized_start=1422
-  _globals['_RENDERRESPONSE']._serialized_end=1533
-  _globals['_RENDERERSERVICE']._serialized_start=1625
-  _globals['_RENDERERSERVICE']._serialized_end=1806
+  _globals['_LOGPROTOCOL']._serialized_start=1675
+  _globals['_LOGPROTOCOL']._serialized_end=1762
+  _globals['_DESCRIBEREQUEST']._serialized_start=123
+  _globals['_DESCRIBEREQUEST']._serialized_end=140
+  _globals['_DESCRIBERESPONSE']._serialized_start=142
+  _globals['_DESCRIBERESPONSE']._serialized_end=236
+  _globals['_TARGET']._serialized_start=239
+  _globals['_TARGET']._serialized_end=567
+  _globals['_LOGOFFLOAD']._serialized_start=570
+  _globals['_LOGOFFLOAD']._serialized_end=780
+  _globals['_SYSLOGTARGET']._serialized_start=782
+  _globals['_SYSLOGTARGET']._serialized_end=827
+  _globals['_SIZE']._serialized_start=829
+  _globals['_SIZE']._serialized_end=877
+  _globals['_VRRP']._serialized_start=880
+  _globals['_VRRP']._serialized_end=1099
+  _globals['_RENDERREQUEST']._serialized_start=1102
+  _globals['_RENDERREQUEST']._serialized_end=1324
+  _globals['_TLSMATERIAL']._serialized_start=1326
+  _globals['_TLSMATERIAL']._serialized_end=1446
+  _globals['_RENDEREDFILE']._serialized_start=1448
+  _globals['_RENDEREDFILE']._serialized_end=1507
+  _globals['_RENDERRESPONSE']._serialized_start=1510
+  _globals['_RENDERRESPONSE']._serialized_end=1673
+  _globals['_RENDERERSERVICE']._serialized_start=1765
+  _globals['_RENDERERSERVICE']._serialized_end=1946
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from lbaas.common.v1 import graph_pb2 as _graph_pb2
+from lbaas.common.v1 import runtime_pb2 as _runtime_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -110,14 +111,16 @@ class Vrrp(_message.Message):
     def __init__(self, role: _Optional[str] = ..., priority: _Optional[int] = ..., interface: _Optional[str] = ..., own_address: _Optional[str] = ..., peer_amphora_id: _Optional[str] = ..., peer_address: _Optional[str] = ..., router_id: _Optional[int] = ..., advert_interval_ms: _Optional[int] = ..., vip_prefix_length: _Optional[int] = ..., peers_port: _Optional[int] = ...) -> None: ...
 
 class RenderRequest(_message.Message):
-    __slots__ = ("loadbalancer", "target", "tls_materials")
+    __slots__ = ("loadbalancer", "target", "tls_materials", "applied_files")
     LOADBALANCER_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     TLS_MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FILES_FIELD_NUMBER: _ClassVar[int]
     loadbalancer: _graph_pb2.LoadBalancer
     target: Target
     tls_materials: _containers.RepeatedCompositeFieldContainer[TlsMaterial]
-    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., tls_materials: _Optional[_Iterable[_Union[TlsMaterial, _Mapping]]] = ...) -> None: ...
+    applied_files: _containers.RepeatedCompositeFieldContainer[RenderedFile]
+    def __init__(self, loadbalancer: _Optional[_Union[_graph_pb2.LoadBalancer, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., tls_materials: _Optional[_Iterable[_Union[TlsMaterial, _Mapping]]] = ..., applied_files: _Optional[_Iterable[_Union[RenderedFile, _Mapping]]] = ...) -> None: ...
 
 class TlsMaterial(_message.Message):
     __slots__ = ("ref", "certificate_pem", "private_key_pem", "intermediates_pem", "crl_pem")
@@ -144,11 +147,13 @@ class RenderedFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., content: _Optional[bytes] = ..., mode: _Optional[int] = ...) -> None: ...
 
 class RenderResponse(_message.Message):
-    __slots__ = ("files", "renderer_version", "config_hash")
+    __slots__ = ("files", "renderer_version", "config_hash", "runtime_plan")
     FILES_FIELD_NUMBER: _ClassVar[int]
     RENDERER_VERSION_FIELD_NUMBER: _ClassVar[int]
     CONFIG_HASH_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_PLAN_FIELD_NUMBER: _ClassVar[int]
     files: _containers.RepeatedCompositeFieldContainer[RenderedFile]
     renderer_version: str
     config_hash: str
-    def __init__(self, files: _Optional[_Iterable[_Union[RenderedFile, _Mapping]]] = ..., renderer_version: _Optional[str] = ..., config_hash: _Optional[str] = ...) -> None: ...
+    runtime_plan: _runtime_pb2.RuntimePlan
+    def __init__(self, files: _Optional[_Iterable[_Union[RenderedFile, _Mapping]]] = ..., renderer_version: _Optional[str] = ..., config_hash: _Optional[str] = ..., runtime_plan: _Optional[_Union[_runtime_pb2.RuntimePlan, _Mapping]] = ...) -> None: ...
