@@ -13,7 +13,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from sqlalchemy.orm import Session
 
-from services.common.errors import DomainError, Unavailable
+from services.common.errors import DomainError, Unavailable, Unsupported
 from services.orchestrator.adapters.db.changes import ChangeFeed
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.codec import decode, encode
@@ -30,7 +30,12 @@ from services.orchestrator.service_layer import (
     operations,
     pools,
 )
-from services.orchestrator.service_layer.common import Deps, Scope
+from services.orchestrator.service_layer.common import (
+    BackendCheck,
+    Deps,
+    Scope,
+    with_backend_check,
+)
 from services.orchestrator.service_layer.feature_gate import FeatureGate
 
 T = TypeVar("T")
@@ -72,75 +77,121 @@ class OrchestratorServicer(
         self.changes = changes
         self._lists: OrderedDict[tuple[str, bool], pb.ListLoadBalancersResponse] = OrderedDict()
 
-    async def _check_features(
-        self, needs: Iterable[features.Need], request: Any = None, kind: str = "", id: str = ""
-    ) -> None:
-        """Refuses, before any write, what the renderer of the load balancer's backend says it
-        cannot render. kind/id name the object (or, for a create, its parent; for a load
-        balancer create, its flavor) that leads to the load balancer."""
-        if self._features is None:
-            return
+    async def _gate(
+        self, needs: Iterable[features.Need] | Callable[[Session], Iterable[features.Need]]
+    ) -> BackendCheck | None:
+        """Refuses (Unsupported, 501), with nothing written, what the renderer of the load
+        balancer's backend cannot render. Here: the renderers' Describe is made fresh (no
+        database). With one renderer for every backend the needs are checked now, before the
+        transaction and anything else; else the check returned is for the write's transaction
+        (_tx), which runs it where it finds the load balancer and its backend: after a 404 or
+        403 for the object, before the use case's own checks. needs may be a function of that
+        transaction's session (what stored values decide); it is then checked there in
+        either case."""
+        gate = self._features
+        if gate is None:
+            return None
+        if callable(needs):
+            needs_of = needs
+            await gate.ready()
+            return lambda session, backend: gate.check_now(needs_of(session), backend)
         needs = list(needs)
-        if not needs and not self._features.standing:
-            return
-        backend = None
-        if kind and self._features.needs_backend:
-            scope = _scope(request)
-            backend = await self._tx(lambda s: loadbalancers.backend_of(s, scope, kind, id))
-            if backend is None:
-                # Not found, or another project's: the use case answers that (404, 403), as
-                # Octavia does before it asks its provider anything. (With one renderer for
-                # every backend nothing is looked up, and the gate answers first.)
-                return
-        await self._features.check(needs, backend)
+        if not needs and not gate.standing:
+            return None
+        await gate.ready()
+        if not gate.needs_backend:
+            gate.check_now(needs)
+            return None
+        return self._backend_check(needs)
 
-    async def _tx(self, work: Callable[[Session], T]) -> T:
+    def _backend_check(self, needs: list[features.Need]) -> BackendCheck | None:
+        """The check of needs against the backend the transaction finds (None: nothing to
+        check, or no need of a backend)."""
+        gate = self._features
+        if gate is None or not gate.needs_backend or not (needs or gate.standing):
+            return None
+        return lambda _session, backend: gate.check_now(needs, backend)
+
+    async def _tx(self, work: Callable[[Session], T], check: BackendCheck | None = None) -> T:
         """Runs work in one transaction on a worker thread (the engine is synchronous). A
-        database that cannot be reached is UNAVAILABLE (503), not an internal error."""
+        database that cannot be reached is UNAVAILABLE (503), not an internal error. check (from
+        _gate) runs in that transaction where it finds the load balancer."""
+        if check is not None:
+            work = with_backend_check(check, work)
         try:
             return await asyncio.to_thread(self._uow.run, work)
         except sqlalchemy.exc.OperationalError as err:
             log.warning("database unavailable: %s", err)
             raise Unavailable("The database is unavailable; retry the request.") from err
 
+    async def _update(
+        self,
+        check: BackendCheck | None,
+        decode_changes: Callable[[], dict[str, Any]],
+        write: Callable[[Session, dict[str, Any]], T],
+    ) -> T:
+        """write(session, changes) in one transaction (_tx, with check). A field the request
+        may not change (decode_changes raises) is answered after the backend's check, as when
+        the check came first: the transaction finds the object and its load balancer with no
+        change to make (nothing is written) and a 501 is answered; else, or when the object is
+        not found or not the caller's, the request's 400."""
+        try:
+            changes = decode_changes()
+        except DomainError as invalid:
+            if check is None:
+                raise
+            try:
+                await self._tx(lambda s: write(s, {}), check)
+            except Unsupported:
+                raise
+            except DomainError:
+                pass  # not found, or not the caller's: the 400 first, as before
+            raise invalid from None
+        return await self._tx(lambda s: write(s, changes), check)
+
     # -- load balancers --------------------------------------------------------------------
 
     async def CreateLoadBalancer(self, request, context):
-        await self._check_features(
-            features.loadbalancer(request.loadbalancer),
-            request,
-            "flavor",
-            request.loadbalancer.flavor_id,
-        )
+        # The create checks the backend its flavor gives (loadbalancers.create).
+        needs = list(features.loadbalancer(request.loadbalancer))
+        check = await self._gate(needs)
         fields = decode.loadbalancer_fields(request.loadbalancer)
-        if loadbalancers.is_plain(fields):
+        if loadbalancers.is_plain(fields) and not needs:
+            # Only the standing needs, the same for every plain create: _create_plain checks
+            # them for the batch.
             lb = await self._plain_creates.submit((_scope(request), fields))
         else:
-            lb = await self._create_one(_scope(request), fields)
+            lb = await self._create_one(_scope(request), fields, check)
         return pb.CreateLoadBalancerResponse(loadbalancer=lb)
 
-    async def _create_one(self, scope: Scope, fields: dict[str, Any]) -> Any:
+    async def _create_one(
+        self, scope: Scope, fields: dict[str, Any], check: BackendCheck | None
+    ) -> Any:
         return await self._tx(
-            lambda s: encode.loadbalancer(loadbalancers.create(s, self._deps, scope, fields))
+            lambda s: encode.loadbalancer(loadbalancers.create(s, self._deps, scope, fields)),
+            check,
         )
 
     async def _create_plain(self, requests: list[tuple[Scope, dict[str, Any]]]) -> list[Any]:
         """Plain creates that arrived together: one transaction for all of them. When it fails
-        on a domain error (a quota that admits only some, an address taken, an invalid field),
-        nothing was written and each runs on its own, so that only the requests at fault fail,
-        with their own error."""
+        on a domain error (a quota that admits only some, an address taken, an invalid field, a
+        backend that lacks a standing need), nothing was written and each runs on its own, so
+        that only the requests at fault fail, with their own error. (Their callers made the
+        renderers' Describe fresh, _gate.)"""
+        check = self._backend_check([])
         if len(requests) > 1:
             try:
                 return await self._tx(
                     lambda s: [
                         encode.loadbalancer(lb)
                         for lb in loadbalancers.create_plain_many(s, self._deps, requests)
-                    ]
+                    ],
+                    check,
                 )
             except DomainError as err:
                 log.debug("batch of %d creates failed (%s); one by one", len(requests), err)
         return await asyncio.gather(
-            *(self._create_one(scope, fields) for scope, fields in requests),
+            *(self._create_one(scope, fields, check) for scope, fields in requests),
             return_exceptions=True,
         )
 
@@ -182,21 +233,19 @@ class OrchestratorServicer(
         return answer
 
     async def UpdateLoadBalancer(self, request, context):
-        await self._check_features(
-            features.loadbalancer(request.loadbalancer, request.update_mask.paths),
-            request,
-            "loadbalancer",
-            request.loadbalancer.meta.id,
+        check = await self._gate(
+            features.loadbalancer(request.loadbalancer, request.update_mask.paths)
         )
-        changes = decode.changes(
-            request.loadbalancer, request.update_mask.paths, decode.LOADBALANCER_PATHS
-        )
-        lb = await self._tx(
-            lambda s: encode.loadbalancer(
+        lb = await self._update(
+            check,
+            lambda: decode.changes(
+                request.loadbalancer, request.update_mask.paths, decode.LOADBALANCER_PATHS
+            ),
+            lambda s, changes: encode.loadbalancer(
                 loadbalancers.update(
                     s, self._deps, _scope(request), request.loadbalancer.meta.id, changes
                 )
-            )
+            ),
         )
         return pb.UpdateLoadBalancerResponse(loadbalancer=lb)
 
@@ -217,15 +266,11 @@ class OrchestratorServicer(
     # -- listeners -------------------------------------------------------------------------
 
     async def CreateListener(self, request, context):
-        await self._check_features(
-            features.listener(request.listener),
-            request,
-            "loadbalancer",
-            request.listener.loadbalancer_id,
-        )
+        check = await self._gate(features.listener(request.listener))
         fields = decode.listener_fields(request.listener)
         out = await self._tx(
-            lambda s: encode.listener(listeners.create(s, self._deps, _scope(request), fields))
+            lambda s: encode.listener(listeners.create(s, self._deps, _scope(request), fields)),
+            check,
         )
         return pb.CreateListenerResponse(listener=out)
 
@@ -245,17 +290,15 @@ class OrchestratorServicer(
         return pb.ListListenersResponse(listeners=out)
 
     async def UpdateListener(self, request, context):
-        await self._check_features(
-            features.listener(request.listener, request.update_mask.paths),
-            request,
-            "listener",
-            request.listener.meta.id,
-        )
-        changes = decode.changes(request.listener, request.update_mask.paths, decode.LISTENER_PATHS)
-        out = await self._tx(
-            lambda s: encode.listener(
+        check = await self._gate(features.listener(request.listener, request.update_mask.paths))
+        out = await self._update(
+            check,
+            lambda: decode.changes(
+                request.listener, request.update_mask.paths, decode.LISTENER_PATHS
+            ),
+            lambda s, changes: encode.listener(
                 listeners.update(s, self._deps, _scope(request), request.listener.meta.id, changes)
-            )
+            ),
         )
         return pb.UpdateListenerResponse(listener=out)
 
@@ -266,12 +309,7 @@ class OrchestratorServicer(
     # -- pools -----------------------------------------------------------------------------
 
     async def CreatePool(self, request, context):
-        parent = ("listener", request.listener_id) if request.listener_id else None
-        await self._check_features(
-            features.pool(request.pool),
-            request,
-            *(parent or ("loadbalancer", request.pool.loadbalancer_id)),
-        )
+        check = await self._gate(features.pool(request.pool))
         fields = decode.pool_fields(request.pool)
         # Children created with the pool (Octavia's PoolPOST members / healthmonitor).
         children = [decode.member_fields(m) for m in request.pool.members]
@@ -289,7 +327,8 @@ class OrchestratorServicer(
                     members=children,
                     healthmonitor=monitor,
                 )
-            )
+            ),
+            check,
         )
         return pb.CreatePoolResponse(pool=out)
 
@@ -306,17 +345,13 @@ class OrchestratorServicer(
         return pb.ListPoolsResponse(pools=out)
 
     async def UpdatePool(self, request, context):
-        await self._check_features(
-            features.pool(request.pool, request.update_mask.paths),
-            request,
-            "pool",
-            request.pool.meta.id,
-        )
-        changes = decode.changes(request.pool, request.update_mask.paths, decode.POOL_PATHS)
-        out = await self._tx(
-            lambda s: encode.pool(
+        check = await self._gate(features.pool(request.pool, request.update_mask.paths))
+        out = await self._update(
+            check,
+            lambda: decode.changes(request.pool, request.update_mask.paths, decode.POOL_PATHS),
+            lambda s, changes: encode.pool(
                 pools.update(s, self._deps, _scope(request), request.pool.meta.id, changes)
-            )
+            ),
         )
         return pb.UpdatePoolResponse(pool=out)
 
@@ -327,12 +362,11 @@ class OrchestratorServicer(
     # -- members ---------------------------------------------------------------------------
 
     async def CreateMember(self, request, context):
-        await self._check_features(
-            features.member(request.member), request, "pool", request.member.pool_id
-        )
+        check = await self._gate(features.member(request.member))
         fields = decode.member_fields(request.member)
         out = await self._tx(
-            lambda s: encode.member(members.create_member(s, self._deps, _scope(request), fields))
+            lambda s: encode.member(members.create_member(s, self._deps, _scope(request), fields)),
+            check,
         )
         return pb.CreateMemberResponse(member=out)
 
@@ -354,18 +388,14 @@ class OrchestratorServicer(
         return pb.ListMembersResponse(members=out)
 
     async def UpdateMember(self, request, context):
-        await self._check_features(
-            features.member(request.member, request.update_mask.paths),
-            request,
-            "pool",
-            request.member.pool_id,
-        )
-        changes = decode.changes(request.member, request.update_mask.paths, decode.MEMBER_PATHS)
+        check = await self._gate(features.member(request.member, request.update_mask.paths))
         m = request.member
-        out = await self._tx(
-            lambda s: encode.member(
+        out = await self._update(
+            check,
+            lambda: decode.changes(request.member, request.update_mask.paths, decode.MEMBER_PATHS),
+            lambda s, changes: encode.member(
                 members.update_member(s, self._deps, _scope(request), m.pool_id, m.meta.id, changes)
-            )
+            ),
         )
         return pb.UpdateMemberResponse(member=out)
 
@@ -380,17 +410,13 @@ class OrchestratorServicer(
     # -- health monitors -------------------------------------------------------------------
 
     async def CreateHealthMonitor(self, request, context):
-        await self._check_features(
-            features.healthmonitor(request.healthmonitor),
-            request,
-            "pool",
-            request.healthmonitor.pool_id,
-        )
+        check = await self._gate(features.healthmonitor(request.healthmonitor))
         fields = decode.health_monitor_fields(request.healthmonitor)
         out = await self._tx(
             lambda s: encode.health_monitor(
                 members.create_health_monitor(s, self._deps, _scope(request), fields)
-            )
+            ),
+            check,
         )
         return pb.CreateHealthMonitorResponse(healthmonitor=out)
 
@@ -412,21 +438,19 @@ class OrchestratorServicer(
         return pb.ListHealthMonitorsResponse(healthmonitors=out)
 
     async def UpdateHealthMonitor(self, request, context):
-        await self._check_features(
-            features.healthmonitor(request.healthmonitor, request.update_mask.paths),
-            request,
-            "healthmonitor",
-            request.healthmonitor.meta.id,
+        check = await self._gate(
+            features.healthmonitor(request.healthmonitor, request.update_mask.paths)
         )
-        changes = decode.changes(
-            request.healthmonitor, request.update_mask.paths, decode.HEALTH_MONITOR_PATHS
-        )
-        out = await self._tx(
-            lambda s: encode.health_monitor(
+        out = await self._update(
+            check,
+            lambda: decode.changes(
+                request.healthmonitor, request.update_mask.paths, decode.HEALTH_MONITOR_PATHS
+            ),
+            lambda s, changes: encode.health_monitor(
                 members.update_health_monitor(
                     s, self._deps, _scope(request), request.healthmonitor.meta.id, changes
                 )
-            )
+            ),
         )
         return pb.UpdateHealthMonitorResponse(healthmonitor=out)
 
@@ -437,30 +461,25 @@ class OrchestratorServicer(
         return pb.DeleteHealthMonitorResponse()
 
     async def BatchUpdateMembers(self, request, context):
-        await self._check_features(
-            (n for m in request.members for n in features.member(m)),
-            request,
-            "pool",
-            request.pool_id,
-        )
+        check = await self._gate(n for m in request.members for n in features.member(m))
         wanted = [decode.member_fields(m) for m in request.members]
         await self._tx(
             lambda s: members.batch_update_members(
                 s, self._deps, _scope(request), request.pool_id, wanted, request.additive_only
-            )
+            ),
+            check,
         )
         return pb.BatchUpdateMembersResponse()
 
     # -- L7 policies and rules -------------------------------------------------------------
 
     async def CreateL7Policy(self, request, context):
-        await self._check_features(
-            features.l7policy(request.l7policy), request, "listener", request.l7policy.listener_id
-        )
+        check = await self._gate(features.l7policy(request.l7policy))
         fields = decode.l7policy_fields(request.l7policy)
         fields["rules"] = [decode.l7rule_fields(rule) for rule in request.l7policy.rules]
         out = await self._tx(
-            lambda s: encode.l7policy(l7.create_policy(s, self._deps, _scope(request), fields))
+            lambda s: encode.l7policy(l7.create_policy(s, self._deps, _scope(request), fields)),
+            check,
         )
         return pb.CreateL7PolicyResponse(l7policy=out)
 
@@ -480,17 +499,15 @@ class OrchestratorServicer(
         return pb.ListL7PoliciesResponse(l7policies=out)
 
     async def UpdateL7Policy(self, request, context):
-        await self._check_features(
-            features.l7policy(request.l7policy, request.update_mask.paths),
-            request,
-            "l7policy",
-            request.l7policy.meta.id,
-        )
-        changes = decode.changes(request.l7policy, request.update_mask.paths, decode.L7POLICY_PATHS)
-        out = await self._tx(
-            lambda s: encode.l7policy(
+        check = await self._gate(features.l7policy(request.l7policy, request.update_mask.paths))
+        out = await self._update(
+            check,
+            lambda: decode.changes(
+                request.l7policy, request.update_mask.paths, decode.L7POLICY_PATHS
+            ),
+            lambda s, changes: encode.l7policy(
                 l7.update_policy(s, self._deps, _scope(request), request.l7policy.meta.id, changes)
-            )
+            ),
         )
         return pb.UpdateL7PolicyResponse(l7policy=out)
 
@@ -499,12 +516,11 @@ class OrchestratorServicer(
         return pb.DeleteL7PolicyResponse()
 
     async def CreateL7Rule(self, request, context):
-        await self._check_features(
-            features.l7rule(request.l7rule), request, "l7policy", request.l7rule.l7policy_id
-        )
+        check = await self._gate(features.l7rule(request.l7rule))
         fields = decode.l7rule_fields(request.l7rule)
         out = await self._tx(
-            lambda s: encode.l7rule(l7.create_rule(s, self._deps, _scope(request), fields))
+            lambda s: encode.l7rule(l7.create_rule(s, self._deps, _scope(request), fields)),
+            check,
         )
         return pb.CreateL7RuleResponse(l7rule=out)
 
@@ -525,24 +541,25 @@ class OrchestratorServicer(
         return pb.ListL7RulesResponse(l7rules=out)
 
     async def UpdateL7Rule(self, request, context):
-        probe = request.l7rule
-        if "key" in request.update_mask.paths and "type" not in request.update_mask.paths:
-            # What a key needs depends on the rule's type, which this update keeps.
-            probe = type(request.l7rule)()
-            probe.CopyFrom(request.l7rule)
-            probe.type = await self._tx(lambda s: l7.rule_type(s, request.l7rule.meta.id))
-        await self._check_features(
-            features.l7rule(probe, request.update_mask.paths),
-            request,
-            "l7rule",
-            request.l7rule.meta.id,
-        )
-        changes = decode.changes(request.l7rule, request.update_mask.paths, decode.L7RULE_PATHS)
-        r = request.l7rule
-        out = await self._tx(
-            lambda s: encode.l7rule(
+        r, paths = request.l7rule, request.update_mask.paths
+        if "key" in paths and "type" not in paths:
+            # What a key needs depends on the rule's type, which this update keeps: read in the
+            # write's transaction (the rule is in its session by the time it locks).
+            def needs(session: Session) -> Iterable[features.Need]:
+                probe = type(r)()
+                probe.CopyFrom(r)
+                probe.type = l7.rule_type(session, r.meta.id)
+                return list(features.l7rule(probe, paths))
+
+            check = await self._gate(needs)
+        else:
+            check = await self._gate(features.l7rule(r, paths))
+        out = await self._update(
+            check,
+            lambda: decode.changes(r, paths, decode.L7RULE_PATHS),
+            lambda s, changes: encode.l7rule(
                 l7.update_rule(s, self._deps, _scope(request), r.l7policy_id, r.meta.id, changes)
-            )
+            ),
         )
         return pb.UpdateL7RuleResponse(l7rule=out)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -24,6 +24,14 @@ from services.orchestrator.domain.ports import NetworkDriver
 from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size
 
 Row = TypeVar("Row")
+T = TypeVar("T")
+
+# A check of a write against the backend of its load balancer (the feature gate: Unsupported,
+# 501, for what that backend's renderer cannot render), run in the write's transaction where it
+# finds the load balancer: check(session, backend). Installed by the caller for one transaction
+# (with_backend_check), so no use case takes it as a parameter.
+BackendCheck = Callable[[Session, str], None]
+_BACKEND_CHECK = "lbaas_backend_check"
 
 
 @dataclass(frozen=True)
@@ -105,11 +113,31 @@ def check_project(scope: Scope, project_id: str, field: str = "id") -> None:
         raise Forbidden(POLICY_FORBIDDEN, field=field)
 
 
+def with_backend_check(check: BackendCheck, work: Callable[[Session], T]) -> Callable[[Session], T]:
+    """work, with check installed in its session: lock_loadbalancer (every child create and
+    update, after finding the object) and a load balancer create (with its flavor's backend)
+    run it, so the write is refused, and rolled back, in the transaction that finds the
+    backend."""
+
+    def checked(session: Session) -> T:
+        session.info[_BACKEND_CHECK] = check
+        return work(session)
+
+    return checked
+
+
+def backend_check(session: Session) -> BackendCheck | None:
+    """The check installed in the session's transaction (with_backend_check), if any."""
+    return session.info.get(_BACKEND_CHECK)
+
+
 def lock_loadbalancer(
     session: Session, lb_id: str, scope: Scope, field: str = "loadbalancer_id"
 ) -> LoadBalancerRow:
     """The load balancer, locked FOR UPDATE: changes to one load balancer are serialized, so
-    conflict checks and version bumps cannot race."""
+    conflict checks and version bumps cannot race. The backend check of the transaction, if
+    any, runs here: after a 404 or 403 for the load balancer (or, in the caller, its child),
+    before the use case's own checks."""
     lb = (
         session.execute(
             select(LoadBalancerRow).where(LoadBalancerRow.id == lb_id).with_for_update()
@@ -120,6 +148,9 @@ def lock_loadbalancer(
     if lb is None:
         raise NotFound(f"Load Balancer {lb_id} not found.", field=field)
     check_project(scope, lb.project_id, field)
+    check = backend_check(session)
+    if check is not None:
+        check(session, lb.backend)
     return lb
 
 

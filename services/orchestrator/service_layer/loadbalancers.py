@@ -10,15 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import InvalidInput, Unsupported
-from services.orchestrator.adapters.db.models import (
-    HealthMonitorRow,
-    L7PolicyRow,
-    L7RuleRow,
-    ListenerRow,
-    LoadBalancerRow,
-    MemberRow,
-    PoolRow,
-)
+from services.orchestrator.adapters.db.models import ListenerRow, LoadBalancerRow, PoolRow
 from services.orchestrator.domain import rules, sizes, status
 from services.orchestrator.service_layer import catalog, graph, l7, quotas
 from services.orchestrator.service_layer.common import (
@@ -28,6 +20,7 @@ from services.orchestrator.service_layer.common import (
     accept_created,
     alive,
     apply_changes,
+    backend_check,
     ensure_mutable,
     get_scoped,
     lock_loadbalancer,
@@ -49,6 +42,13 @@ class _Checked:
 
 
 def _check_create(session: Session, scope: Scope, fields: dict[str, Any], deps: Deps) -> _Checked:
+    check = backend_check(session)
+    if check is not None:
+        # The backend check of the transaction (the feature gate) answers first, as it does for
+        # every change: with the backend the flavor gives (the default for no flavor or one that
+        # does not exist, which is reported below). Its rows are read again below from the
+        # session, not the database.
+        check(session, catalog.flavor_backend(session, fields["flavor_id"]))
     vnic_type = fields.get("vip_vnic_type") or "normal"
     message = rules.not_one_of(vnic_type, rules.VNIC_TYPES)
     if message is not None:
@@ -159,7 +159,8 @@ def create_plain_many(
     reservation per project, one INSERT for all the rows and one statement deferring all their
     jobs (create takes a single plain one this way too). Any error fails the whole call; the
     caller then runs each request through create on its own, which attributes errors (a quota
-    that admits some of them, a conflicting address) to the request that causes them."""
+    that admits some of them, a conflicting address, a backend check that refuses one flavor's
+    backend) to the request that causes them."""
     checked = [_check_create(session, scope, fields, deps) for scope, fields in requests]
     wanted = Counter(c.owner for c in checked)
     for owner, count in wanted.items():
@@ -287,34 +288,3 @@ def delete(session: Session, deps: Deps, scope: Scope, lb_id: str, cascade: bool
             hm.provisioning_status = status.PENDING_DELETE
     lb.provisioning_status = status.PENDING_DELETE
     accept_change(session, deps, lb)
-
-
-# How each kind of object leads to its load balancer: (row class, column naming the parent,
-# kind of the parent).
-_PARENT: dict[str, tuple[Any, str, str]] = {
-    "l7rule": (L7RuleRow, "l7policy_id", "l7policy"),
-    "l7policy": (L7PolicyRow, "listener_id", "listener"),
-    "listener": (ListenerRow, "load_balancer_id", "loadbalancer"),
-    "member": (MemberRow, "pool_id", "pool"),
-    "healthmonitor": (HealthMonitorRow, "pool_id", "pool"),
-    "pool": (PoolRow, "load_balancer_id", "loadbalancer"),
-}
-
-
-def backend_of(session: Session, scope: Scope, kind: str, object_id: str) -> str | None:
-    """The backend of the load balancer an object (kind: "loadbalancer", "listener", "pool",
-    "member", "healthmonitor", "l7policy", "l7rule") belongs to, or of a new load balancer of a
-    flavor (kind "flavor"). None when the object is not found or not the caller's: the use case
-    itself reports that."""
-    if kind == "flavor":
-        return catalog.flavor_backend(session, object_id)
-    while kind != "loadbalancer":
-        model, column, kind = _PARENT[kind]
-        row = session.get(model, object_id) if object_id else None
-        if row is None:
-            return None
-        object_id = getattr(row, column)
-    lb = session.get(LoadBalancerRow, object_id) if object_id else None
-    if lb is None or not scope.sees(lb.project_id):
-        return None
-    return lb.backend

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 
 import grpc
 import pytest
@@ -14,12 +15,15 @@ from lbaas.common.v1 import graph_pb2
 from lbaas.orchestrator.v1 import admin_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from orch_fakes import FakeRenderer, make_settings
-from orch_harness import ADMIN, ALICE, lb_status, orchestrator, wait_for
+from orch_harness import ADMIN, ALICE, BOB, lb_status, orchestrator, wait_for
+from sqlalchemy import event
 
 from services.common.errors import Precondition, from_rpc_error
+from services.common.log_offload import LogOffload, SyslogTarget
 from services.orchestrator.adapters.db.admin_models import FlavorProfileRow
-from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow
+from services.orchestrator.adapters.db.models import AmphoraRow, LoadBalancerRow, MemberRow
 from services.orchestrator.adapters.network_loopback import SUBNET_ID
+from services.orchestrator.service_layer import loadbalancers
 
 # The nginx fake cannot do TCP listeners (something only haproxy can here).
 NGINX_FEATURES = ["loadbalancer", "listener.protocol.HTTP", "pool", "member", "healthmonitor"]
@@ -187,6 +191,200 @@ def test_feature_gate_asks_the_load_balancers_backend(database_url, run_dir):
             assert code == grpc.StatusCode.UNIMPLEMENTED and "nginx backend" in str(err)
 
     asyncio.run(scenario())
+
+
+# An nginx fake without backup members (haproxy's fake has everything).
+NGINX_NO_BACKUP = ["loadbalancer", "listener", "pool", "member.monitor_address", "healthmonitor"]
+_LB_READ = re.compile(r"^\s*SELECT\b.*\bFROM load_balancer\b", re.DOTALL | re.IGNORECASE)
+
+
+class _Counts:
+    """The transactions the orchestrator opens (UnitOfWork.transaction: each run opens one) and
+    the statements that read a load balancer row, from the moment it is made."""
+
+    def __init__(self, st) -> None:
+        self.transactions = 0
+        self.lb_reads: list[str] = []
+        uow = st.running.orchestrator.uow
+        real = uow.transaction
+
+        def counting():
+            self.transactions += 1
+            return real()
+
+        uow.transaction = counting
+
+        @event.listens_for(st.running.orchestrator.engine, "before_cursor_execute")
+        def _statement(_conn, _cursor, statement, _params, _context, _many):
+            if _LB_READ.search(statement):
+                self.lb_reads.append(statement)
+
+    def reset(self) -> None:
+        self.transactions, self.lb_reads = 0, []
+
+
+async def _member(stub, pool_id, address, **extra):
+    member = graph_pb2.Member(pool_id=pool_id, address=address, protocol_port=80, **extra)
+    resp = await stub.CreateMember(pb.CreateMemberRequest(scope=ALICE, member=member))
+    return resp.member.meta.id
+
+
+def _update_member(pool_id, member_id, paths, scope=ALICE, **values):
+    return pb.UpdateMemberRequest(
+        scope=scope,
+        member=graph_pb2.Member(
+            meta=graph_pb2.ResourceMeta(id=member_id), pool_id=pool_id, **values
+        ),
+        update_mask=FieldMask(paths=paths),
+    )
+
+
+def test_a_write_is_one_transaction_that_finds_the_backend_once(database_url, run_dir):
+    """With a renderer per backend, a change is checked in its own transaction where it locks
+    the load balancer: one transaction, one read of the load balancer row. A refused change
+    (501) wrote nothing; a 404 or 403 comes before the 501, the 501 before the use case's 400s
+    that follow the lock."""
+
+    async def scenario():
+        renderers = {"haproxy": FakeRenderer(), "nginx": FakeRenderer("nginx", NGINX_NO_BACKUP)}
+        async with orchestrator(
+            _settings(database_url, run_dir), renderers=renderers, worker=False
+        ) as st:
+            nginx_flavor = await _flavor(st.stub, "nginx")
+            pools = {}
+            for backend, flavor in (("nginx", nginx_flavor), ("haproxy", "")):
+                lb_id = await _lb(st.stub, backend, flavor)
+                pool = await st.stub.CreatePool(
+                    pb.CreatePoolRequest(
+                        scope=ALICE,
+                        pool=graph_pb2.Pool(
+                            loadbalancer_id=lb_id, protocol="HTTP", lb_algorithm="ROUND_ROBIN"
+                        ),
+                    )
+                )
+                pools[backend] = (lb_id, pool.pool.meta.id)
+            lb_id, pool_id = pools["nginx"]
+            member_id = await _member(st.stub, pool_id, "192.0.2.10")
+            counts = _Counts(st)
+
+            # A change that needs a feature the backend has.
+            await st.stub.UpdateMember(
+                _update_member(pool_id, member_id, ["monitor_address"], monitor_address="192.0.2.9")
+            )
+            assert counts.transactions == 1
+            assert len(counts.lb_reads) == 1 and "FOR UPDATE" in counts.lb_reads[0]
+
+            def state(s):
+                member = s.get(MemberRow, member_id)
+                lb = s.get(LoadBalancerRow, lb_id)
+                return (member.backup, member.weight, member.provisioning_status), (
+                    lb.desired_version,
+                    lb.provisioning_status,
+                )
+
+            before = _db(st, state)
+            # One it lacks: refused in that one transaction, nothing written, before the 400
+            # an out-of-range weight gets after the lock.
+            counts.reset()
+            code, err = await _error(
+                st.stub.UpdateMember(
+                    _update_member(
+                        pool_id, member_id, ["backup", "weight"], backup=True, weight=999
+                    )
+                )
+            )
+            assert code == grpc.StatusCode.UNIMPLEMENTED and err.field == "backup"
+            assert "member.backup is not supported by the nginx backend" in str(err)
+            assert counts.transactions == 1 and len(counts.lb_reads) == 1
+            assert _db(st, state) == before
+            # A create too: the 501 before the 400 of a member without an address; no row.
+            counts.reset()
+            code, err = await _error(_member(st.stub, pool_id, "", backup=True))
+            assert code == grpc.StatusCode.UNIMPLEMENTED and err.field == "backup"
+            assert counts.transactions == 1
+            assert _db(st, lambda s: s.query(MemberRow).count()) == 1
+            # Not found, or another project's: that answer comes first.
+            for request, expected in (
+                (
+                    _update_member(pool_id, member_id, ["backup"], scope=BOB, backup=True),
+                    grpc.StatusCode.PERMISSION_DENIED,
+                ),
+                (
+                    _update_member(pool_id, SUBNET_ID, ["backup"], backup=True),
+                    grpc.StatusCode.NOT_FOUND,
+                ),
+            ):
+                code, _ = await _error(st.stub.UpdateMember(request))
+                assert code == expected
+            code, _ = await _error(_member(st.stub, SUBNET_ID, "192.0.2.11", backup=True))
+            assert code == grpc.StatusCode.NOT_FOUND
+            # A field no update may change is a 400 after the 501 (as when the check ran before
+            # the transaction), and before a 404.
+            counts.reset()
+            code, _ = await _error(
+                st.stub.UpdateMember(
+                    _update_member(pool_id, member_id, ["backup", "address"], backup=True)
+                )
+            )
+            assert code == grpc.StatusCode.UNIMPLEMENTED and counts.transactions == 1
+            assert _db(st, state) == before
+            code, _ = await _error(
+                st.stub.UpdateMember(
+                    _update_member(pool_id, SUBNET_ID, ["backup", "address"], backup=True)
+                )
+            )
+            assert code == grpc.StatusCode.INVALID_ARGUMENT
+            # The haproxy load balancer's backend has it: accepted, in one transaction.
+            _, haproxy_pool = pools["haproxy"]
+            member_id = await _member(st.stub, haproxy_pool, "192.0.2.10")
+            counts.reset()
+            await st.stub.UpdateMember(
+                _update_member(haproxy_pool, member_id, ["backup"], backup=True)
+            )
+            assert counts.transactions == 1 and len(counts.lb_reads) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_batch_of_plain_creates_refuses_only_the_backends_that_lack_a_standing_need(
+    database_url, run_dir, monkeypatch
+):
+    """Log offload over TCP, which the nginx fake lacks: plain creates that arrive together are
+    written in one transaction; an nginx one fails it (501), and then, one by one, only the
+    nginx ones fail."""
+    sizes: list[int] = []
+    real = loadbalancers.create_plain_many
+
+    def recording(session, deps, requests):
+        sizes.append(len(requests))
+        return real(session, deps, requests)
+
+    monkeypatch.setattr(loadbalancers, "create_plain_many", recording)
+    offload = LogOffload(admin_targets=(SyslogTarget("192.0.2.5", 514),), protocol="tcp")
+    renderers = {
+        "haproxy": FakeRenderer("haproxy", [*FakeRenderer.supported_features, "log_offload"]),
+        "nginx": FakeRenderer("nginx", NGINX_FEATURES),
+    }
+
+    async def scenario():
+        settings = _settings(database_url, run_dir, log_offload=offload)
+        async with orchestrator(settings, renderers=renderers, worker=False) as st:
+            nginx_flavor = await _flavor(st.stub, "nginx")
+            flavors = ["", nginx_flavor] * 8
+            calls = [_lb(st.stub, f"lb{i}", flavor) for i, flavor in enumerate(flavors)]
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+            listed = await st.stub.ListLoadBalancers(pb.ListLoadBalancersRequest(scope=ADMIN))
+            return outcomes, listed.loadbalancers
+
+    outcomes, listed = asyncio.run(scenario())
+    created, refused = outcomes[0::2], outcomes[1::2]
+    assert all(isinstance(lb_id, str) and lb_id for lb_id in created)
+    for err in refused:
+        assert isinstance(err, grpc.aio.AioRpcError)
+        assert err.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert "log_offload.tcp is not supported by the nginx backend" in err.details()
+    assert sorted(lb.meta.id for lb in listed) == sorted(created)
+    assert max(sizes) > 1  # batched, and the batches that failed fell back
 
 
 def test_a_target_the_renderer_refuses_is_error_before_any_push(database_url, run_dir):

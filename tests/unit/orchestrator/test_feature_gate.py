@@ -1,11 +1,14 @@
 """Creates and updates are checked against the features the renderer advertises in Describe
 (a fake renderer here): an unsupported one is refused with Unsupported (Octavia's 501) naming the feature and
 the field before anything is written; Describe is cached per renderer address for a minute; an
-unreachable renderer blocks nothing."""
+unreachable renderer blocks nothing. ready() refreshes every renderer's Describe at once (no
+database), check_now answers from the cache in the write's transaction
+(tests/integration/orchestrator/test_orchestrator_backends_roll.py: one transaction per write)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -208,3 +211,111 @@ def test_a_punctuated_header_or_cookie_key_needs_its_feature(rule_type, key, nee
     rule = graph_pb2.L7Rule(type=rule_type, compare_type="EQUAL_TO", key=key, value="v")
     names = {need.feature for need in features.l7rule(rule)}
     assert ("l7rule.key_punctuation" in names) is needed
+
+
+class SlowRenderer(FakeRenderer):
+    # Describes under way, of every SlowRenderer, and the most seen at once.
+    in_flight = 0
+    most_in_flight = 0
+
+    def __init__(self, backend, supported, address, delay=0.05, **kw):
+        super().__init__(supported, address, **kw)
+        self.backend, self.delay = backend, delay
+
+    async def describe(self):
+        cls = SlowRenderer
+        cls.in_flight += 1
+        cls.most_in_flight = max(cls.most_in_flight, cls.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+            _, version, supported = await super().describe()
+        finally:
+            cls.in_flight -= 1
+        return self.backend, version, supported
+
+
+def _two_backends(nginx_fail=False, delay=0.05):
+    haproxy = SlowRenderer("haproxy", [*SUPPORTED, "member.backup"], "127.0.0.1:1", delay)
+    nginx = SlowRenderer("nginx", SUPPORTED, "127.0.0.1:2", delay, fail=nginx_fail)
+    return haproxy, nginx
+
+
+BACKUP = [features.Need("member.backup", "backup")]
+
+
+def test_ready_describes_every_renderer_at_once_and_check_now_answers_from_the_cache() -> None:
+    """ready() (no database) makes every renderer's Describe fresh, concurrently; check_now,
+    run where the write's transaction finds the backend, only reads the cache."""
+    now = [0.0]
+    haproxy, nginx = _two_backends()
+    gate = FeatureGate({"haproxy": haproxy, "nginx": nginx}, clock=lambda: now[0])
+    assert gate.needs_backend
+    # Nothing described yet: nothing is refused.
+    gate.check_now(BACKUP, "nginx")
+
+    async def twice() -> None:
+        await asyncio.gather(gate.ready(), gate.ready())  # one Describe each, shared
+
+    SlowRenderer.most_in_flight = 0
+    asyncio.run(twice())
+    assert SlowRenderer.most_in_flight == 2  # both at once, not one after the other
+    assert (haproxy.describes, nginx.describes) == (1, 1)
+    with pytest.raises(Unsupported) as err:
+        gate.check_now(BACKUP, "nginx")
+    assert str(err.value).endswith("feature member.backup is not supported by the nginx backend")
+    assert err.value.field == "backup"
+    gate.check_now(BACKUP, "haproxy")
+    gate.check_now(BACKUP, None)  # the default backend
+    gate.check_now(BACKUP, "octavia-someday")  # no renderer for it here: the reconcile reports
+    # Fresh: not described again; expired: described again.
+    asyncio.run(gate.ready())
+    assert (haproxy.describes, nginx.describes) == (1, 1)
+    now[0] = 61.0
+    asyncio.run(gate.ready())
+    assert (haproxy.describes, nginx.describes) == (2, 2)
+
+
+def test_one_renderer_for_every_backend_needs_no_backend() -> None:
+    renderer = FakeRenderer()
+    gate = FeatureGate({"haproxy": renderer, "nginx": renderer})
+    assert not gate.needs_backend
+    asyncio.run(gate.ready())
+    assert renderer.describes == 1
+    with pytest.raises(Unsupported):
+        gate.check_now(features.listener(g.Listener(protocol="TERMINATED_HTTPS")))
+
+
+def test_an_unreachable_renderer_blocks_nothing_and_delays_ready_only_to_the_timeout() -> None:
+    now = [0.0]
+    haproxy, nginx = _two_backends(nginx_fail=True, delay=0.0)
+    gate = FeatureGate({"haproxy": haproxy, "nginx": nginx}, clock=lambda: now[0])
+    asyncio.run(gate.ready())
+    gate.check_now(BACKUP, "nginx")  # not described: not checked
+    asyncio.run(gate.ready())
+    assert (haproxy.describes, nginx.describes) == (1, 2)  # asked again, as before
+    # Described once, unreachable when its entry expires: it blocks nothing again.
+    nginx.fail = False
+    now[0] = 100.0
+    asyncio.run(gate.ready())
+    with pytest.raises(Unsupported):
+        gate.check_now(BACKUP, "nginx")
+    nginx.fail = True
+    now[0] = 200.0
+    asyncio.run(gate.ready())
+    gate.check_now(BACKUP, "nginx")
+    # One that does not answer holds ready() for the timeout only.
+    hung = SlowRenderer("nginx", SUPPORTED, "127.0.0.1:3", delay=30.0)
+    gate = FeatureGate({"haproxy": haproxy, "nginx": hung}, timeout=0.1)
+    started = time.monotonic()
+    asyncio.run(gate.ready())
+    assert time.monotonic() - started < 1.0
+    gate.check_now(BACKUP, "nginx")
+
+
+def test_standing_needs_are_checked_with_every_change() -> None:
+    haproxy, nginx = _two_backends(delay=0.0)
+    gate = FeatureGate({"haproxy": haproxy, "nginx": nginx}, standing=BACKUP)
+    asyncio.run(gate.ready())
+    gate.check_now([], "haproxy")
+    with pytest.raises(Unsupported):
+        gate.check_now([], "nginx")
