@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy.exc
@@ -274,21 +275,6 @@ class OrchestratorServicer(
         )
         return pb.CreateListenerResponse(listener=out)
 
-    async def GetListener(self, request, context):
-        out = await self._tx(
-            lambda s: encode.listener(listeners.get(s, _scope(request), request.id))
-        )
-        return pb.GetListenerResponse(listener=out)
-
-    async def ListListeners(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.listener(row)
-                for row in listeners.list_(s, _scope(request), request.loadbalancer_id)
-            ]
-        )
-        return pb.ListListenersResponse(listeners=out)
-
     async def UpdateListener(self, request, context):
         check = await self._gate(features.listener(request.listener, request.update_mask.paths))
         out = await self._update(
@@ -301,10 +287,6 @@ class OrchestratorServicer(
             ),
         )
         return pb.UpdateListenerResponse(listener=out)
-
-    async def DeleteListener(self, request, context):
-        await self._tx(lambda s: listeners.delete(s, self._deps, _scope(request), request.id))
-        return pb.DeleteListenerResponse()
 
     # -- pools -----------------------------------------------------------------------------
 
@@ -332,18 +314,6 @@ class OrchestratorServicer(
         )
         return pb.CreatePoolResponse(pool=out)
 
-    async def GetPool(self, request, context):
-        out = await self._tx(lambda s: encode.pool(pools.get(s, _scope(request), request.id)))
-        return pb.GetPoolResponse(pool=out)
-
-    async def ListPools(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.pool(row) for row in pools.list_(s, _scope(request), request.loadbalancer_id)
-            ]
-        )
-        return pb.ListPoolsResponse(pools=out)
-
     async def UpdatePool(self, request, context):
         check = await self._gate(features.pool(request.pool, request.update_mask.paths))
         out = await self._update(
@@ -355,10 +325,6 @@ class OrchestratorServicer(
         )
         return pb.UpdatePoolResponse(pool=out)
 
-    async def DeletePool(self, request, context):
-        await self._tx(lambda s: pools.delete(s, self._deps, _scope(request), request.id))
-        return pb.DeletePoolResponse()
-
     # -- members ---------------------------------------------------------------------------
 
     async def CreateMember(self, request, context):
@@ -369,23 +335,6 @@ class OrchestratorServicer(
             check,
         )
         return pb.CreateMemberResponse(member=out)
-
-    async def GetMember(self, request, context):
-        out = await self._tx(
-            lambda s: encode.member(
-                members.get_member(s, _scope(request), request.pool_id, request.id)
-            )
-        )
-        return pb.GetMemberResponse(member=out)
-
-    async def ListMembers(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.member(row)
-                for row in members.list_members(s, _scope(request), request.pool_id)
-            ]
-        )
-        return pb.ListMembersResponse(members=out)
 
     async def UpdateMember(self, request, context):
         check = await self._gate(features.member(request.member, request.update_mask.paths))
@@ -399,14 +348,6 @@ class OrchestratorServicer(
         )
         return pb.UpdateMemberResponse(member=out)
 
-    async def DeleteMember(self, request, context):
-        await self._tx(
-            lambda s: members.delete_member(
-                s, self._deps, _scope(request), request.pool_id, request.id
-            )
-        )
-        return pb.DeleteMemberResponse()
-
     # -- health monitors -------------------------------------------------------------------
 
     async def CreateHealthMonitor(self, request, context):
@@ -419,23 +360,6 @@ class OrchestratorServicer(
             check,
         )
         return pb.CreateHealthMonitorResponse(healthmonitor=out)
-
-    async def GetHealthMonitor(self, request, context):
-        out = await self._tx(
-            lambda s: encode.health_monitor(
-                members.get_health_monitor(s, _scope(request), request.id)
-            )
-        )
-        return pb.GetHealthMonitorResponse(healthmonitor=out)
-
-    async def ListHealthMonitors(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.health_monitor(row)
-                for row in members.list_health_monitors(s, _scope(request))
-            ]
-        )
-        return pb.ListHealthMonitorsResponse(healthmonitors=out)
 
     async def UpdateHealthMonitor(self, request, context):
         check = await self._gate(
@@ -453,12 +377,6 @@ class OrchestratorServicer(
             ),
         )
         return pb.UpdateHealthMonitorResponse(healthmonitor=out)
-
-    async def DeleteHealthMonitor(self, request, context):
-        await self._tx(
-            lambda s: members.delete_health_monitor(s, self._deps, _scope(request), request.id)
-        )
-        return pb.DeleteHealthMonitorResponse()
 
     async def BatchUpdateMembers(self, request, context):
         check = await self._gate(n for m in request.members for n in features.member(m))
@@ -483,21 +401,6 @@ class OrchestratorServicer(
         )
         return pb.CreateL7PolicyResponse(l7policy=out)
 
-    async def GetL7Policy(self, request, context):
-        out = await self._tx(
-            lambda s: encode.l7policy(l7.get_policy(s, _scope(request), request.id))
-        )
-        return pb.GetL7PolicyResponse(l7policy=out)
-
-    async def ListL7Policies(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.l7policy(row)
-                for row in l7.list_policies(s, _scope(request), request.listener_id)
-            ]
-        )
-        return pb.ListL7PoliciesResponse(l7policies=out)
-
     async def UpdateL7Policy(self, request, context):
         check = await self._gate(features.l7policy(request.l7policy, request.update_mask.paths))
         out = await self._update(
@@ -511,10 +414,6 @@ class OrchestratorServicer(
         )
         return pb.UpdateL7PolicyResponse(l7policy=out)
 
-    async def DeleteL7Policy(self, request, context):
-        await self._tx(lambda s: l7.delete_policy(s, self._deps, _scope(request), request.id))
-        return pb.DeleteL7PolicyResponse()
-
     async def CreateL7Rule(self, request, context):
         check = await self._gate(features.l7rule(request.l7rule))
         fields = decode.l7rule_fields(request.l7rule)
@@ -523,22 +422,6 @@ class OrchestratorServicer(
             check,
         )
         return pb.CreateL7RuleResponse(l7rule=out)
-
-    async def GetL7Rule(self, request, context):
-        out = await self._tx(
-            lambda s: encode.l7rule(
-                l7.get_rule(s, _scope(request), request.l7policy_id, request.id)
-            )
-        )
-        return pb.GetL7RuleResponse(l7rule=out)
-
-    async def ListL7Rules(self, request, context):
-        out = await self._tx(
-            lambda s: [
-                encode.l7rule(row) for row in l7.list_rules(s, _scope(request), request.l7policy_id)
-            ]
-        )
-        return pb.ListL7RulesResponse(l7rules=out)
 
     async def UpdateL7Rule(self, request, context):
         r, paths = request.l7rule, request.update_mask.paths
@@ -562,14 +445,6 @@ class OrchestratorServicer(
             ),
         )
         return pb.UpdateL7RuleResponse(l7rule=out)
-
-    async def DeleteL7Rule(self, request, context):
-        await self._tx(
-            lambda s: l7.delete_rule(
-                s, self._deps, _scope(request), request.l7policy_id, request.id
-            )
-        )
-        return pb.DeleteL7RuleResponse()
 
     # -- network view ----------------------------------------------------------------------
 
@@ -644,3 +519,90 @@ class OrchestratorServicer(
         }
         changed = await self._tx(lambda s: operations.set_operating_statuses(s, statuses))
         return pb.SetOperatingStatusesResponse(changed=changed)
+
+
+# -- reads and deletes of the child resources: one generic path -------------------------------
+
+
+@dataclass(frozen=True)
+class _Family:
+    """How one child resource is read, listed and deleted: the RPCs Get<noun>, List<plural>
+    and Delete<noun> run the use cases in one transaction each; `keys` are the request fields
+    naming the object (its parent's id first, where the use case wants it), `filters` those of a
+    list."""
+
+    noun: str
+    plural: str
+    field: str
+    encode: Callable[[Any], Any]
+    get: Callable[..., Any]
+    list_: Callable[..., Any]
+    delete: Callable[..., Any]
+    keys: tuple[str, ...] = ("id",)
+    filters: tuple[str, ...] = ()
+
+
+_FAMILIES = (
+    _Family(
+        "Listener", "Listeners", "listener", encode.listener,
+        listeners.get, listeners.list_, listeners.delete, filters=("loadbalancer_id",),
+    ),
+    _Family(
+        "Pool", "Pools", "pool", encode.pool,
+        pools.get, pools.list_, pools.delete, filters=("loadbalancer_id",),
+    ),
+    _Family(
+        "Member", "Members", "member", encode.member,
+        members.get_member, members.list_members, members.delete_member,
+        keys=("pool_id", "id"), filters=("pool_id",),
+    ),
+    _Family(
+        "HealthMonitor", "HealthMonitors", "healthmonitor", encode.health_monitor,
+        members.get_health_monitor, members.list_health_monitors, members.delete_health_monitor,
+    ),
+    _Family(
+        "L7Policy", "L7Policies", "l7policy", encode.l7policy,
+        l7.get_policy, l7.list_policies, l7.delete_policy, filters=("listener_id",),
+    ),
+    _Family(
+        "L7Rule", "L7Rules", "l7rule", encode.l7rule,
+        l7.get_rule, l7.list_rules, l7.delete_rule,
+        keys=("l7policy_id", "id"), filters=("l7policy_id",),
+    ),
+)  # fmt: skip
+
+
+def _install(family: _Family) -> None:
+    get_response = getattr(pb, f"Get{family.noun}Response")
+    list_response = getattr(pb, f"List{family.plural}Response")
+    delete_response = getattr(pb, f"Delete{family.noun}Response")
+    list_field = list_response.DESCRIPTOR.fields[0].name
+
+    async def get(self: OrchestratorServicer, request: Any, context: Any) -> Any:
+        keys = [getattr(request, k) for k in family.keys]
+        out = await self._tx(lambda s: family.encode(family.get(s, _scope(request), *keys)))
+        return get_response(**{family.field: out})
+
+    async def list_(self: OrchestratorServicer, request: Any, context: Any) -> Any:
+        filters = [getattr(request, k) for k in family.filters]
+        out = await self._tx(
+            lambda s: [family.encode(r) for r in family.list_(s, _scope(request), *filters)]
+        )
+        return list_response(**{list_field: out})
+
+    async def delete(self: OrchestratorServicer, request: Any, context: Any) -> Any:
+        keys = [getattr(request, k) for k in family.keys]
+        await self._tx(lambda s: family.delete(s, self._deps, _scope(request), *keys))
+        return delete_response()
+
+    for name, method in (
+        (f"Get{family.noun}", get),
+        (f"List{family.plural}", list_),
+        (f"Delete{family.noun}", delete),
+    ):
+        method.__name__ = method.__qualname__ = name
+        setattr(OrchestratorServicer, name, method)
+
+
+for _family in _FAMILIES:
+    _install(_family)
