@@ -196,6 +196,7 @@ class GrpcAgentClient:
         config_hash: str,
         renderer_version: str,
         force: bool = False,
+        runtime_plan: object | None = None,
     ) -> ApplyOutcome:
         stub = self._stub(agent_address, amphora_id)
         request = amphora_service_pb2.ApplyConfigRequest(
@@ -207,6 +208,8 @@ class GrpcAgentClient:
             renderer_version=renderer_version,
             force=force,
         )
+        if runtime_plan is not None:
+            request.runtime_plan.CopyFrom(runtime_plan)
         try:
             resp = await stub.ApplyConfig(request, timeout=self._timeout)
         except grpc.RpcError as err:
@@ -217,8 +220,18 @@ class GrpcAgentClient:
         detail = resp.detail
         if result == UNKNOWN_APPLY_RESULT:
             detail = f"agent returned apply result {resp.result}; {detail}".rstrip("; ")
+        if resp.runtime_fallback:
+            log.warning(
+                "amphora %s: runtime plan not used, reloaded instead: %s",
+                amphora_id,
+                resp.runtime_fallback,
+            )
         return ApplyOutcome(
-            result=result, applied_config_hash=resp.applied_config_hash, detail=detail
+            result=result,
+            applied_config_hash=resp.applied_config_hash,
+            detail=detail,
+            runtime=resp.runtime,
+            runtime_fallback=resp.runtime_fallback,
         )
 
     async def update_certificate(

@@ -134,6 +134,7 @@ class GrpcRenderer:
         materials: Sequence[object] = (),
         vrrp: object | None = None,
         size: Size | None = None,
+        applied_files: Sequence[tuple[str, bytes, int]] = (),
     ) -> RenderedConfig:
         request = renderer_service_pb2.RenderRequest(
             loadbalancer=loadbalancer,
@@ -145,6 +146,10 @@ class GrpcRenderer:
                 self._log_offload,
             ),
             tls_materials=list(materials),
+            applied_files=[
+                renderer_service_pb2.RenderedFile(path=path, content=content, mode=mode)
+                for path, content, mode in applied_files
+            ],
         )
         try:
             resp = await self._stub().Render(request, timeout=self._timeout)
@@ -154,6 +159,7 @@ class GrpcRenderer:
             files=[(f.path, f.content, f.mode) for f in resp.files],
             config_hash=resp.config_hash,
             renderer_version=resp.renderer_version,
+            runtime_plan=resp.runtime_plan if resp.HasField("runtime_plan") else None,
         )
 
     async def close(self) -> None:

@@ -114,6 +114,10 @@ class ApplyOutcome:
     result: str  # "APPLIED", "UNCHANGED", "INVALID", "ROLLED_BACK", "BROKEN"
     applied_config_hash: str
     detail: str
+    # APPLIED over the engine's runtime API (a runtime plan), with no reload.
+    runtime: bool = False
+    # A runtime plan was sent and not used: why (a reload applied the change instead).
+    runtime_fallback: str = ""
 
     @property
     def ok(self) -> bool:
@@ -139,8 +143,11 @@ class AgentClient(Protocol):
         config_hash: str,
         renderer_version: str,
         force: bool = False,
+        runtime_plan: object | None = None,
     ) -> ApplyOutcome:
-        """force: validate, swap and reload even when config_hash is already applied."""
+        """force: validate, swap and reload even when config_hash is already applied.
+        runtime_plan (a lbaas.common.v1.RuntimePlan, only for an agent with the RUNTIME_PLAN
+        capability): make the change over the engine's runtime API, falling back to a reload."""
         ...
 
     async def update_certificate(
@@ -185,6 +192,12 @@ class RenderedConfig:
     files: list[tuple[str, bytes, int]]  # (path, content, mode)
     config_hash: str
     renderer_version: str
+    # A lbaas.common.v1.RuntimePlan from the applied files given to render(); None: a reload.
+    runtime_plan: object | None = None
+
+
+# The agent's GetInfo capability: ApplyConfig takes a runtime plan.
+RUNTIME_PLAN = "runtime_plan"
 
 
 class Renderer(Protocol):
@@ -204,11 +217,14 @@ class Renderer(Protocol):
         materials: Sequence[object] = (),
         vrrp: object | None = None,
         size: Size | None = None,
+        applied_files: Sequence[tuple[str, bytes, int]] = (),
     ) -> RenderedConfig:
         """loadbalancer is a lbaas.common.v1.LoadBalancer message with listeners and pools;
         materials are lbaas.renderer.v1.TlsMaterial messages for its certificate references;
         vrrp, a lbaas.renderer.v1.Vrrp, makes it one half of an ACTIVE_STANDBY pair; size is
-        the amphora's compute size (None: the engine's defaults)."""
+        the amphora's compute size (None: the engine's defaults); applied_files, the files the
+        target runs now, ask for a runtime plan (RenderedConfig.runtime_plan) when the change
+        from them is one the runtime API can make."""
         ...
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,7 +34,9 @@ from services.orchestrator.config import Settings
 from services.orchestrator.domain import amphora_lifecycle as life
 from services.orchestrator.domain import pairs, sizes, status
 from services.orchestrator.domain.ports import (
+    RUNTIME_PLAN,
     AgentClient,
+    AgentInfo,
     AmphoraSpec,
     CertificateAuthority,
     CertificateStore,
@@ -252,11 +255,39 @@ def _assign_roles(session: Session, topology: str, amphorae: list[Amphora]) -> l
     return out
 
 
+# Amphorae whose last applied files this process keeps, to ask the renderer for a runtime plan.
+APPLIED_FILES_KEPT = 4096
+
+
+class AppliedFiles:
+    """The files this process last applied to each amphora, with their hash (bounded, least
+    recently used first out). What an agent reports by hash is known here by content only if
+    this process applied it; otherwise (a restart, another worker) the change is a reload."""
+
+    def __init__(self, size: int = APPLIED_FILES_KEPT):
+        self._size = size
+        self._kept: OrderedDict[str, tuple[str, list[tuple[str, bytes, int]]]] = OrderedDict()
+
+    def get(self, amphora_id: str, config_hash: str) -> list[tuple[str, bytes, int]]:
+        kept = self._kept.get(amphora_id)
+        if kept is None or not config_hash or kept[0] != config_hash:
+            return []
+        self._kept.move_to_end(amphora_id)
+        return kept[1]
+
+    def put(self, amphora_id: str, config_hash: str, files: list[tuple[str, bytes, int]]) -> None:
+        self._kept[amphora_id] = (config_hash, list(files))
+        self._kept.move_to_end(amphora_id)
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+
+
 class Reconciler:
     def __init__(self, uow: UnitOfWork, drivers: Drivers, settings: Settings):
         self._uow = uow
         self._d = drivers
         self._settings = settings
+        self._applied = AppliedFiles()
 
     async def run(self, lb_id: str) -> None:
         started = time.perf_counter()
@@ -379,6 +410,16 @@ class Reconciler:
                         "this release with keepalived installed."
                     )
         size_catalog = self._settings.compute_flavors
+
+        def plan_from(amphora: Amphora, info: AgentInfo) -> dict[str, Any]:
+            # The files the agent runs, when this process applied them and the agent can take a
+            # runtime plan: the renderer then also answers the runtime-API commands that make
+            # a members-only change without a reload.
+            if RUNTIME_PLAN not in info.capabilities or amphora.configure_requested:
+                return {}
+            files = self._applied.get(amphora.id, info.applied_config_hash)
+            return {"applied_files": files} if files else {}
+
         rendered = await asyncio.gather(
             *(
                 renderer.render(
@@ -388,11 +429,17 @@ class Reconciler:
                     materials,
                     vrrp=vrrps[a.id],
                     size=sizes.of(size_catalog, a.compute_flavor),
+                    **plan_from(a, info),
                 )
                 for a, info in zip(live, infos, strict=True)
             )
         )
-        applied = await self._apply_all(snap, live, rendered)
+        plans = {
+            a.id: config.runtime_plan
+            for a, info, config in zip(live, infos, rendered, strict=True)
+            if config.runtime_plan is not None and RUNTIME_PLAN in info.capabilities
+        }
+        applied = await self._apply_all(snap, live, rendered, plans)
         if applied is None:
             return  # an amphora broke: failed over, the next pass builds its replacement
         retired = [a for a in snap.amphorae if a.doomed and a.id not in {b.id for b in live}]
@@ -472,12 +519,19 @@ class Reconciler:
         )
 
     async def _apply_all(
-        self, snap: Snapshot, live: list[Amphora], rendered: list[Any]
+        self,
+        snap: Snapshot,
+        live: list[Amphora],
+        rendered: list[Any],
+        plans: Mapping[str, Any] | None = None,
     ) -> dict[str, str] | None:
-        """Pushes each amphora its rendering; amphora id -> applied hash, or None when one broke
-        (it is failed over). The halves of a pair are pushed one at a time."""
+        """Pushes each amphora its rendering (with its runtime plan, if it has one: the agent
+        makes the change over the runtime API, or reloads); amphora id -> applied hash, or None
+        when one broke (it is failed over). The halves of a pair are pushed one at a time."""
+        plans = plans or {}
 
         async def push(amphora: Amphora, config: Any) -> Any:
+            plan = plans.get(amphora.id)
             return await self._d.agent.apply_config(
                 amphora.agent_address,
                 amphora.id,
@@ -485,6 +539,7 @@ class Reconciler:
                 config.config_hash,
                 config.renderer_version,
                 force=amphora.configure_requested,
+                **({"runtime_plan": plan} if plan is not None else {}),
             )
 
         pushes = list(zip(live, rendered, strict=True))
@@ -506,6 +561,8 @@ class Reconciler:
             if not outcome.ok:
                 raise ApplyRejected(f"amphora {amphora.id} {outcome.result}: {outcome.detail}")
             applied[amphora.id] = outcome.applied_config_hash or config.config_hash
+            if applied[amphora.id] == config.config_hash:
+                self._applied.put(amphora.id, config.config_hash, config.files)
         return applied
 
     async def _ensure_amphora(self, snap: Snapshot, amphora: Amphora) -> Amphora:

@@ -9,6 +9,7 @@ import itertools
 from pathlib import Path
 
 from cryptography import x509
+from lbaas.common.v1 import runtime_pb2
 
 from services.common.errors import DomainError, Unavailable
 from services.orchestrator.config import Settings
@@ -76,20 +77,39 @@ class FakeAgent:
         # Where drains are also logged as ("drain", amphora id): the harness passes the fake
         # compute's events, so a test sees drains and deletes in one order.
         self.events: list[tuple[str, str]] = []
+        # An agent of this release takes runtime plans (and then reports what it applied);
+        # the runtime plans it was sent, (amphora id, plan).
+        self.runtime_plans_taken = False
+        self.plans: list[tuple[str, object]] = []
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
         if self.unavailable or amphora_id in self.unreachable:
             raise Unavailable("agent unreachable")
+        if self.runtime_plans_taken:
+            return AgentInfo(
+                amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x",
+                self.applied.get(amphora_id, ""),
+                capabilities=("vrrp-keepalived", "runtime_plan"),
+            )  # fmt: skip
         return AgentInfo(
             amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x", "",
             capabilities=("vrrp-keepalived",),
         )  # fmt: skip
 
     async def apply_config(
-        self, agent_address, amphora_id, files, config_hash, renderer_version, force=False
+        self,
+        agent_address,
+        amphora_id,
+        files,
+        config_hash,
+        renderer_version,
+        force=False,
+        runtime_plan=None,
     ):
         self.apply_calls += 1
         self.calls.append((amphora_id, force, renderer_version))
+        if runtime_plan is not None:
+            self.plans.append((amphora_id, runtime_plan))
         if self.hang:
             await asyncio.Event().wait()
         self.in_flight += 1
@@ -138,6 +158,7 @@ class FakeRenderer:
         self.targets: list[AgentInfo] = []
         self.vrrps: dict[str, object] = {}  # amphora id -> the Vrrp of its last rendering
         self.sizes: dict[str, object] = {}  # amphora id -> the Size of its last rendering
+        self.applied_files: list[tuple[str, list]] = []  # (amphora id, files) asked for a plan
         if supported is not None:
             self.supported_features = list(supported)
 
@@ -150,7 +171,14 @@ class FakeRenderer:
         return (self.backend, self.version, list(self.supported_features))
 
     async def render(
-        self, loadbalancer, target: AgentInfo, vip_address: str, materials=(), vrrp=None, size=None
+        self,
+        loadbalancer,
+        target: AgentInfo,
+        vip_address: str,
+        materials=(),
+        vrrp=None,
+        size=None,
+        applied_files=(),
     ) -> RenderedConfig:
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -164,10 +192,20 @@ class FakeRenderer:
         content = _config_content(loadbalancer)
         if loadbalancer.meta.name in self.touches:
             content += f"# {self.version}".encode()
+        plan = None
+        if applied_files:
+            # A real renderer answers a plan only for members-only changes; this one for any.
+            self.applied_files.append((target.amphora_id, list(applied_files)))
+            ((_, old, _),) = applied_files
+            plan = runtime_pb2.RuntimePlan(
+                from_config_hash=hashlib.sha256(old).hexdigest(),
+                commands=["set server b/s weight 2"],
+            )
         return RenderedConfig(
             files=[("haproxy.cfg", content, 0o644)],
             config_hash=hashlib.sha256(content).hexdigest(),
             renderer_version=self.version,
+            runtime_plan=plan,
         )
 
 
