@@ -6,6 +6,17 @@ reloaded, sent SIGHUP when its file changed (or on a forced apply), left alone o
 stopped by a config without it. A new config that differs from the applied one only in
 keepalived's files does not reload the running main process (see _apply_locked). A failure of
 either rolls both back.
+
+An apply with a runtime plan (runtime.py, haproxy only) takes the new config live over haproxy's
+runtime API instead of a reload when the running haproxy runs exactly the plan's starting config:
+the new files are staged, the plan's commands are sent and checked, the servers it touches are
+compared with what it expects, the new files are validated as always, and they are swapped in
+with no reload, so the next reload starts from the config the running haproxy already matches.
+The commands go before the validation (`haproxy -c` takes some 20 ms, the commands about one):
+a member change serves at once. New files that do not validate after the commands took are
+answered INVALID as ever, and the applied config is reloaded, which undoes the commands. When the
+plan cannot be used or does not take, the full path runs with the same files (a reload from them
+converges whatever commands haproxy took) and the outcome says why in runtime_fallback.
 """
 
 from __future__ import annotations
@@ -16,8 +27,9 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from amphora_agent.confighash import check_relative_path, config_hash
 from amphora_agent.history import History
@@ -25,6 +37,7 @@ from amphora_agent.keepalived import CONFIG_FILE as KEEPALIVED_FILE
 from amphora_agent.keepalived import ONLY_FILES as KEEPALIVED_ONLY_FILES
 from amphora_agent.keepalived import Keepalived
 from amphora_agent.process import ManagedProcess, ProcessError
+from amphora_agent.runtime import PlanFailed, RuntimePlan, check_commands, run_plan
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +76,10 @@ class Outcome:
     result: Result
     applied_hash: str
     detail: str = ""
+    # Applied over the runtime API, with no reload.
+    runtime: bool = False
+    # A runtime plan was given and not used, or failed part way and a reload followed: why.
+    runtime_fallback: str = ""
 
 
 class Applier:
@@ -195,11 +212,14 @@ class Applier:
         declared_hash: str,
         renderer_version: str,
         force: bool = False,
+        plan: RuntimePlan | None = None,
     ) -> Outcome:
-        """force: validate, swap and reload even when declared_hash is already applied."""
+        """force: validate, swap and reload even when declared_hash is already applied.
+        plan: apply over the engine's runtime API instead of a reload when it can (see the module
+        docstring); force never uses it."""
         self.check_request(files, declared_hash, self.main_file)
         async with self._lock:
-            outcome = await self._apply_locked(files, declared_hash, renderer_version, force)
+            outcome = await self._apply_locked(files, declared_hash, renderer_version, force, plan)
             if self.history is not None:
                 self.history.record_apply(
                     outcome.result.value,
@@ -208,6 +228,8 @@ class Applier:
                     renderer_version,
                     force,
                     outcome.detail,
+                    runtime=outcome.runtime,
+                    runtime_fallback=outcome.runtime_fallback,
                 )
             return outcome
 
@@ -217,45 +239,154 @@ class Applier:
         new_hash: str,
         renderer_version: str,
         force: bool,
+        plan: RuntimePlan | None = None,
     ) -> Outcome:
         previous = self._current_version()
         if new_hash == self.applied_hash and not force:
-            meta = self._meta(previous)
-            if previous and meta.get("renderer_version", "") != renderer_version:
-                # A new renderer that renders the same files: record it, nothing to reload.
-                self._write_meta(previous, {**meta, "renderer_version": renderer_version})
-            vrrp_down = self._wants_vrrp(previous) and not self._vrrp_running
-            if self.process.running and not vrrp_down:
-                return Outcome(Result.UNCHANGED, new_hash)
-            try:  # same config but a process is down (crashed): converge by starting it
-                started = []
-                if not self.process.running:
-                    await self._load_main(start=True)
-                    started.append("the process")
-                if vrrp_down:
-                    await self._sync_vrrp(previous)
-                    started.append("keepalived")
-                verb = "was" if len(started) == 1 else "were"
-                return Outcome(
-                    Result.APPLIED, new_hash, f"{' and '.join(started)} {verb} not running; started"
-                )
-            except ProcessError as exc:
-                return Outcome(Result.BROKEN, new_hash, str(exc))
+            outcome = await self._apply_same(previous, new_hash, renderer_version)
+            if plan is not None and outcome.result != Result.UNCHANGED:
+                outcome = replace(outcome, runtime_fallback=f"config {new_hash} is already applied")
+            return outcome
 
+        started = time.monotonic()
+        fallback = "" if plan is None else self._runtime_refusal(plan, previous, files, force)
+        if fallback:
+            log.warning("runtime plan for %s not used: %s", new_hash, fallback)
         version = f"{new_hash[:16]}-{uuid.uuid4().hex[:8]}"
         staging = os.path.join(self.versions, ".staging-" + version)
         self._write_tree(staging, files)
+
+        tried = False  # commands were sent: the running haproxy may have taken some
+        plan_took: float | None = None
+        send = getattr(self.process, "runtime_command", None)
+        if plan is not None and not fallback and send is not None:
+            tried = True
+            try:
+                plan_took = await run_plan(plan, send)
+            except PlanFailed as exc:
+                fallback = str(exc)
+                log.warning("runtime plan for %s failed, reloading instead: %s", new_hash, fallback)
+
         ok, output = await self._validate(staging)
         if not ok:
             shutil.rmtree(staging, ignore_errors=True)
-            return Outcome(Result.INVALID, self.applied_hash, output)
+            if plan is not None and not fallback:
+                fallback = "the new files do not validate"
+            if tried:
+                output = await self._undo_commands(output)
+            return Outcome(Result.INVALID, self.applied_hash, output, runtime_fallback=fallback)
         meta = {
             "config_hash": new_hash,
             "renderer_version": renderer_version,
             "files": [{"path": f.path, "mode": f.mode} for f in files],
         }
+        if plan_took is not None:
+            # Swapped in with no reload: the running haproxy matches these files now (the
+            # renderer made the plan to cover their change), and its next reload starts from
+            # them (the server-state dump it saves leaves maintenance, weights and ports to
+            # them: stats.restorable_server_state).
+            self._write_meta(version, meta)
+            os.rename(staging, os.path.join(self.versions, version))
+            self._point_conf_at(version)
+            self._prune(keep={version, previous})
+            log.info(
+                "applied config %s over the runtime API: %d commands, no reload "
+                "(%.1f ms, %.1f ms of them the plan)",
+                new_hash,
+                len(plan.commands),
+                (time.monotonic() - started) * 1000,
+                plan_took * 1000,
+            )
+            detail = f"applied over the runtime API: {len(plan.commands)} commands, no reload"
+            return Outcome(Result.APPLIED, new_hash, detail, runtime=True)
+
         self._write_meta(version, meta)
         os.rename(staging, os.path.join(self.versions, version))
+        outcome = await self._swap_and_load(previous, version, new_hash, files, force, tried)
+        return replace(outcome, runtime_fallback=fallback)
+
+    async def _undo_commands(self, output: str) -> str:
+        """The running haproxy took a plan's commands for files that do not validate: reload the
+        applied config, which it runs again from then on."""
+        try:
+            await self._load_main(action="rollback")
+        except ProcessError as exc:
+            log.error("reloading the applied config after an invalid plan failed: %s", exc)
+            return (
+                f"{output}\nreloading the applied config to undo the runtime commands failed: {exc}"
+            )
+        return f"{output}\n(the runtime commands were undone: the applied config was reloaded)"
+
+    def _runtime_refusal(
+        self,
+        plan: RuntimePlan,
+        previous: str | None,
+        files: list[ConfigFile],
+        force: bool,
+    ) -> str:
+        """Why the plan cannot be tried ("": it can)."""
+        if force:
+            return "force asks for a full reload"
+        if getattr(self.process, "runtime_command", None) is None:
+            return f"this agent's engine ({self.main_file}) has no runtime API"
+        if plan.from_config_hash != self.applied_hash:
+            return (
+                f"applied config hash {self.applied_hash or '(none)'} "
+                f"is not the plan's {plan.from_config_hash or '(none)'}"
+            )
+        if not (self.process.running and self._main_loaded):
+            return "the engine is not running the applied config"
+        changed = self._changed_files(previous, files)
+        if changed is None:
+            return "the applied files cannot be read"
+        if changed & KEEPALIVED_ONLY_FILES:
+            return "keepalived's files changed"
+        if self._wants_vrrp(previous) and not self._vrrp_running:
+            return "keepalived is not running"
+        try:
+            check_commands(plan.commands)
+        except PlanFailed as exc:
+            return str(exc)
+        return ""
+
+    async def _apply_same(
+        self, previous: str | None, new_hash: str, renderer_version: str
+    ) -> Outcome:
+        """The hash asked for is the one applied (and no force)."""
+        meta = self._meta(previous)
+        if previous and meta.get("renderer_version", "") != renderer_version:
+            # A new renderer that renders the same files: record it, nothing to reload.
+            self._write_meta(previous, {**meta, "renderer_version": renderer_version})
+        vrrp_down = self._wants_vrrp(previous) and not self._vrrp_running
+        if self.process.running and not vrrp_down:
+            return Outcome(Result.UNCHANGED, new_hash)
+        try:  # same config but a process is down (crashed): converge by starting it
+            started = []
+            if not self.process.running:
+                await self._load_main(start=True)
+                started.append("the process")
+            if vrrp_down:
+                await self._sync_vrrp(previous)
+                started.append("keepalived")
+            verb = "was" if len(started) == 1 else "were"
+            return Outcome(
+                Result.APPLIED, new_hash, f"{' and '.join(started)} {verb} not running; started"
+            )
+        except ProcessError as exc:
+            return Outcome(Result.BROKEN, new_hash, str(exc))
+
+    async def _swap_and_load(
+        self,
+        previous: str | None,
+        version: str,
+        new_hash: str,
+        files: list[ConfigFile],
+        force: bool,
+        reload_anyway: bool = False,
+    ) -> Outcome:
+        """The full path once `version` is staged and valid: point conf/ at it, (re)load, roll
+        back on failure. force: a forced apply (reloads keepalived too). reload_anyway: reload
+        the main process even if its files did not change (a runtime plan failed part way)."""
 
         # A change confined to keepalived's files leaves the running main process alone. In an
         # ACTIVE_STANDBY pair whose dead half was replaced by one at the same address, the
@@ -270,6 +401,7 @@ class Applier:
         # needs now or at its next reload.
         reload_main = (
             force
+            or reload_anyway
             or not (self.process.running and self._main_loaded)
             or self._main_files_differ(previous, files)
         )
@@ -291,18 +423,23 @@ class Applier:
     def _main_files_differ(self, previous: str | None, files: list[ConfigFile]) -> bool:
         """Whether `files` differ from the version `previous` in anything but keepalived's files:
         a path added or removed, or a content or mode changed. True when previous is unknown."""
+        changed = self._changed_files(previous, files)
+        return changed is None or not changed <= KEEPALIVED_ONLY_FILES
+
+    def _changed_files(self, previous: str | None, files: list[ConfigFile]) -> set[str] | None:
+        """The paths whose presence, content or mode differ between the version `previous` and
+        `files`; None when previous is unknown or unreadable."""
         meta = self._meta(previous)
         if not previous or "files" not in meta:
-            return True
+            return None
         old: dict[str, tuple[bytes, int]] = {}
         for entry in meta["files"]:
             content = self._read(previous, entry["path"])
             if content is None:
-                return True
+                return None
             old[entry["path"]] = (content, _file_mode(entry.get("mode", 0)))
         new = {f.path: (f.content, _file_mode(f.mode)) for f in files}
-        changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
-        return not changed <= KEEPALIVED_ONLY_FILES
+        return {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
 
     async def _roll_back(
         self, previous: str | None, failed: str, reason: str, reload_main: bool = True

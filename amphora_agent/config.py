@@ -47,6 +47,9 @@ class Settings:
     admin_log_targets: tuple[SyslogTarget, ...] = ()
     log_protocol: str = "udp"
     disable_local_log_storage: bool = False
+    # Runtime plans (member changes over haproxy's runtime API instead of a reload): off, the
+    # agent behaves as the release before them (no "runtime_plan" capability, plans ignored).
+    runtime_plans: bool = True
 
 
 def _default_haproxy() -> str:
@@ -113,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write no log on this host: no stderr log, engine output kept in memory",
     )
+    p.add_argument(
+        "--no-runtime-plans",
+        dest="runtime_plans",
+        action="store_false",
+        help="do not offer or run runtime plans (haproxy runtime API); every change reloads",
+    )
     return p
 
 
@@ -149,4 +158,5 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         admin_log_targets=tuple(dict.fromkeys(args.admin_log_target)),
         log_protocol=args.log_protocol,
         disable_local_log_storage=args.disable_local_log_storage,
+        runtime_plans=args.runtime_plans,
     )

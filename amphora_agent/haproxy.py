@@ -125,10 +125,15 @@ class Haproxy:
         except (OSError, TimeoutError, ValueError):
             return None
 
+    async def runtime_command(self, command: str) -> str:
+        """One command on the admin stats socket (a runtime plan's, runtime.py); its answer."""
+        return await stats.runtime_command(self.stats_sock, command)
+
     async def save_server_state(self) -> None:
         """Dump member health so the next worker starts from it (load-server-state-from-file),
-        but for servers it could never bring back up (stats.restorable_server_state). Called
-        with conf/ already holding the config the reload loads."""
+        but for servers it could never bring back up, and without what the config decides
+        (stats.restorable_server_state). Called with conf/ already holding the config the reload
+        loads."""
         try:
             state = await stats.runtime_command(self.stats_sock, "show servers state")
         except (OSError, TimeoutError) as exc:
@@ -136,10 +141,11 @@ class Haproxy:
             return
         try:
             with open(self.main_cfg) as fh:
-                checked = stats.checked_servers(fh.read())
+                cfg = fh.read()
+            checked, configured = stats.checked_servers(cfg), stats.configured_servers(cfg)
         except OSError:
-            checked = set()
-        state = stats.restorable_server_state(state, checked)
+            checked, configured = set(), None
+        state = stats.restorable_server_state(state, checked, configured)
         tmp = self.state_file + ".tmp"
         with open(tmp, "w") as fh:
             fh.write(state)

@@ -36,6 +36,10 @@ class ApplyRecord:
     renderer_version: str
     force: bool
     detail: str
+    # Applied over the engine's runtime API with no reload (a runtime plan, runtime.py).
+    runtime: bool = False
+    # A runtime plan was given and not used, or failed and a reload followed: why.
+    runtime_fallback: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class History:
         renderer_version: str,
         force: bool,
         detail: str,
+        *,
+        runtime: bool = False,
+        runtime_fallback: str = "",
     ) -> None:
         self.last_apply = ApplyRecord(
             time.time(),
@@ -78,6 +85,8 @@ class History:
             renderer_version,
             force,
             _cut(detail),
+            runtime,
+            _cut(runtime_fallback),
         )
         self._save()
 

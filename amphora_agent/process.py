@@ -46,6 +46,10 @@ class ManagedProcess(Protocol):
 
     async def stop(self, timeout: float = 5.0) -> None: ...
 
+    # Optional, haproxy only: `async def runtime_command(self, command: str) -> str` sends one
+    # command on the engine's runtime API and returns its answer (runtime plans, runtime.py).
+    # A process without it has no runtime API: the applier reloads instead.
+
 
 # -- helpers both process managers use -------------------------------------------------------
 

@@ -128,6 +128,7 @@ async def serve(settings: Settings) -> None:
         certificate=certificate,
         drainer=drainer,
         api_version=API_VERSION if workers is not None else LEGACY_API_VERSION,
+        runtime_plans=settings.runtime_plans,
     )
 
     server = grpc.aio.server(interceptors=[ControllerOnly()])

@@ -18,6 +18,7 @@ from amphora_agent.certificates import CertificateError, ServerCertificate
 from amphora_agent.confighash import UnsafePathError
 from amphora_agent.drain import AddressError, Drainer, DrainError, DrainUnavailable
 from amphora_agent.history import ApplyRecord, ReloadRecord
+from amphora_agent.runtime import RuntimePlan, ServerState
 from amphora_agent.stats import SnapshotSource
 
 # 1.1: the agent prepares for workers that drop root (privileges.py), so the renderer may name
@@ -37,10 +38,14 @@ CAPABILITIES = (
     "certificate-rotation",
     "diagnostics",  # GetDiagnostics
     "logs",  # GetLogs
+    "runtime_plan",  # ApplyConfig takes a runtime plan (haproxy's runtime API, runtime.py)
 )
-# nginx keeps no server state across reloads and has no per-listener counters.
+RUNTIME_PLAN_CAPABILITY = "runtime_plan"
+# nginx keeps no server state across reloads, has no per-listener counters and no runtime API.
 NGINX_CAPABILITIES = tuple(
-    c for c in CAPABILITIES if c not in ("server-state-preserve", "listener-stats")
+    c
+    for c in CAPABILITIES
+    if c not in ("server-state-preserve", "listener-stats", RUNTIME_PLAN_CAPABILITY)
 )
 # Only with keepalived installed: a config with keepalived.conf runs it (an ACTIVE_STANDBY half).
 # An agent of the release before writes such a config and runs no keepalived (one without
@@ -64,6 +69,7 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         drainer: Drainer | None = None,
         api_version: str = API_VERSION,
         agent_log: str = "",
+        runtime_plans: bool = True,
     ) -> None:
         self.amphora_id = amphora_id
         self.api_version = api_version
@@ -76,6 +82,9 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
         self.drainer = drainer
         # The agent's own log (its stderr, where the compute driver sends it), for GetLogs.
         self.agent_log = agent_log or os.path.join(runtime_dir, "agent.log")
+        # False (--no-runtime-plans): behave as the release before runtime plans: no
+        # "runtime_plan" capability, and an ApplyConfig's runtime_plan is ignored.
+        self.runtime_plans = runtime_plans
 
     async def GetInfo(self, request, context):
         return self._info()
@@ -97,6 +106,8 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
 
     def _capabilities(self) -> list[str]:
         found = list(NGINX_CAPABILITIES if self.backend == "nginx" else CAPABILITIES)
+        if not self.runtime_plans and RUNTIME_PLAN_CAPABILITY in found:
+            found.remove(RUNTIME_PLAN_CAPABILITY)
         if self.versions.get("keepalived"):
             found.append(VRRP_CAPABILITY)
         if self.drainer is not None and self.drainer.available:
@@ -105,9 +116,16 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
 
     async def ApplyConfig(self, request, context):
         files = [ConfigFile(f.path, f.content, f.mode) for f in request.files]
+        plan = None
+        if self.runtime_plans and request.HasField("runtime_plan"):
+            plan = _runtime_plan(request.runtime_plan)
         try:
             outcome = await self.applier.apply(
-                files, request.config_hash, request.renderer_version, force=request.force
+                files,
+                request.config_hash,
+                request.renderer_version,
+                force=request.force,
+                plan=plan,
             )
         except (RequestError, UnsafePathError) as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -115,6 +133,8 @@ class AgentService(pb_grpc.AmphoraAgentServiceServicer):
             result=pb.ApplyResult.Value("APPLY_RESULT_" + outcome.result.value),
             applied_config_hash=outcome.applied_hash,
             detail=outcome.detail,
+            runtime=outcome.runtime,
+            runtime_fallback=outcome.runtime_fallback,
         )
 
     async def GetAppliedConfig(self, request, context):
@@ -258,7 +278,32 @@ def _timestamp(seconds: float) -> Timestamp:
     return out
 
 
+def _runtime_plan(plan) -> RuntimePlan:
+    return RuntimePlan(
+        from_config_hash=plan.from_config_hash,
+        commands=tuple(plan.commands),
+        expected=tuple(
+            ServerState(
+                backend=s.backend,
+                server=s.server,
+                present=s.present,
+                address=s.address,
+                port=s.port,
+                weight=s.weight,
+                maintenance=s.maintenance,
+            )
+            for s in plan.expected
+        ),
+    )
+
+
 def _apply_record(record: ApplyRecord) -> pb.ApplyRecord:
+    # The record has no fields of its own for a runtime plan: the detail says what became of it.
+    detail = record.detail
+    if record.runtime_fallback:
+        detail = "\n".join(
+            filter(None, [detail, f"runtime plan not used: {record.runtime_fallback}"])
+        )
     return pb.ApplyRecord(
         at=_timestamp(record.at),
         result=pb.ApplyResult.Value("APPLY_RESULT_" + record.result),
@@ -266,7 +311,7 @@ def _apply_record(record: ApplyRecord) -> pb.ApplyRecord:
         applied_config_hash=record.applied_config_hash,
         renderer_version=record.renderer_version,
         force=record.force,
-        detail=record.detail,
+        detail=detail,
     )
 
 

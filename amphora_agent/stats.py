@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -212,13 +213,57 @@ class LiveStats:
         return self._last
 
 
-# "show servers state" (format 1): the columns this agent reads, and srv_admin_state's flag for
-# maintenance set by the configuration (the `disabled` keyword).
+# "show servers state" (format 1): the columns this agent reads or rewrites, and srv_admin_state's
+# flags: forced maintenance (`set server ... state maint`, and with CMAINT the `disabled` keyword),
+# maintenance set by the configuration (`disabled`; it stays set after the server was enabled at
+# run time), forced drain.
+_STATE_BACKEND = 1
+_STATE_NAME = 3
+_STATE_ADDR = 4
 _STATE_OP = 5
 _STATE_ADMIN = 6
-_STATE_NAME = 3
+_STATE_UWEIGHT = 7
+_STATE_IWEIGHT = 8
+_STATE_PORT = 18
 _SRV_ST_STOPPED = 0
+_SRV_ADMF_FMAINT = 0x01
 _SRV_ADMF_CMAINT = 0x04
+_SRV_ADMF_FDRAIN = 0x08
+# Sections whose `server` lines are a backend's servers (not a ring's or a peers section's).
+_PROXY_SECTIONS = ("backend", "listen")
+
+
+@dataclass(frozen=True)
+class ConfiguredServer:
+    """A `server` line of a haproxy config: its address, port and whether it is checked."""
+
+    address: str
+    port: int
+    checked: bool
+
+
+def configured_servers(cfg_text: str) -> dict[tuple[str, str], ConfiguredServer]:
+    """The servers of a haproxy config's backends by (backend, server)."""
+    found: dict[tuple[str, str], ConfiguredServer] = {}
+    section: tuple[str, str] = ("", "")
+    for line in cfg_text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if not line[0].isspace():
+            section = (words[0], words[1] if len(words) > 1 else "")
+            continue
+        if section[0] not in _PROXY_SECTIONS or len(words) < 3 or words[0] != "server":
+            continue
+        endpoint = words[2].rpartition("@")[2]  # ipv4@, ipv6@
+        address, colon, port = endpoint.rpartition(":")
+        if not colon:  # no port: the connection's own
+            address, port = endpoint, "0"
+        address = address.strip("[]")
+        found[(section[1], words[1])] = ConfiguredServer(
+            address, int(port) if port.isdigit() else 0, "check" in words[3:]
+        )
+    return found
 
 
 def checked_servers(cfg_text: str) -> set[str]:
@@ -231,23 +276,63 @@ def checked_servers(cfg_text: str) -> set[str]:
     return names
 
 
-def restorable_server_state(state: str, checked: set[str]) -> str:
-    """The part of a "show servers state" dump the next worker should start from.
+def _same_address(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return a == b
+
+
+def restorable_server_state(
+    state: str,
+    checked: set[str],
+    configured: dict[tuple[str, str], ConfiguredServer] | None = None,
+) -> str:
+    """The part of a "show servers state" dump the next worker should start from: the health
+    its servers were found in, never what the new config decides (maintenance, weight, port).
 
     A stopped server is left out when the new config does not health-check it, or when it was
     stopped because the config disabled it: haproxy would restore it stopped, and with no check
     nothing would ever bring it back up (a member disabled, then enabled, in a pool without a
     health monitor, or whose monitor was removed while it was down, stayed DOWN for good). It
-    then starts as a new server does. Every other line (the health of checked servers) stays."""
+    then starts as a new server does. So does a server the new config (`configured`, when given)
+    gives another address or port: its health was another endpoint's, and haproxy would take the
+    dump's port over the config's.
+
+    What haproxy restores from a line whose config did not change it as it reads it, the line
+    says as a load of the config that set it would have: the user weight is the configured one,
+    and maintenance is set by `disabled` (CMAINT with FMAINT) or not at all. A runtime plan
+    (runtime.py) changes a server's weight or maintenance over the runtime API and then swaps in
+    the config that says so: taken as they were, its weight and forced maintenance would outlive
+    a later config that changes them back (haproxy keeps a runtime weight while the configured
+    one is unchanged, and forced maintenance while `disabled` is unchanged)."""
     out: list[str] = []
     for line in state.splitlines(keepends=True):
         words = line.split()
-        if line.startswith("#") or len(words) <= _STATE_ADMIN or not words[_STATE_OP].isdigit():
+        if (
+            line.startswith("#")
+            or len(words) <= _STATE_PORT
+            or not words[_STATE_OP].isdigit()
+            or not words[_STATE_ADMIN].isdigit()
+        ):
             out.append(line)
             continue
         stopped = int(words[_STATE_OP]) == _SRV_ST_STOPPED
-        admin = int(words[_STATE_ADMIN]) if words[_STATE_ADMIN].isdigit() else 0
+        admin = int(words[_STATE_ADMIN])
+        if admin & _SRV_ADMF_FMAINT:
+            admin = _SRV_ADMF_FMAINT | _SRV_ADMF_CMAINT
+        else:
+            admin &= _SRV_ADMF_FDRAIN
         if stopped and (admin & _SRV_ADMF_CMAINT or words[_STATE_NAME] not in checked):
             continue
-        out.append(line)
+        if configured is not None:
+            server = configured.get((words[_STATE_BACKEND], words[_STATE_NAME]))
+            if server is not None and (
+                str(server.port) != words[_STATE_PORT]
+                or not _same_address(server.address, words[_STATE_ADDR])
+            ):
+                continue
+        words[_STATE_ADMIN] = str(admin)
+        words[_STATE_UWEIGHT] = words[_STATE_IWEIGHT]
+        out.append(" ".join(words) + "\n")
     return "".join(out)

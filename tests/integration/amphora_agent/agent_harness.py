@@ -165,9 +165,11 @@ class Agent:
         amphora_id: str,
         heartbeat_port: int,
         backend: str = "haproxy",
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.base, self.pki, self.amphora_id = base, pki, amphora_id
         self.backend = backend
+        self.extra_args = tuple(extra_args)  # more agent flags, e.g. --no-runtime-plans
         self.run_dir = os.path.join(base, "amp")
         self.heartbeat_port = heartbeat_port
         self.proc: subprocess.Popen | None = None
@@ -192,7 +194,7 @@ class Agent:
                 "--heartbeat-target", f"127.0.0.1:{self.heartbeat_port}",
                 "--heartbeat-key-file", os.path.join(self.base, "heartbeat.keys"),
                 "--heartbeat-interval", "0.2",
-                "--backend", self.backend]  # fmt: skip
+                "--backend", self.backend, *self.extra_args]  # fmt: skip
         with open(os.path.join(self.base, "agent.log"), "ab") as log:
             self.proc = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=log)
 
@@ -278,9 +280,9 @@ def heartbeat_socket():
 def make_agent(workdir, pki, amphora_id, heartbeat_socket):
     agents: list[Agent] = []
 
-    def make(backend: str = "haproxy") -> Agent:
+    def make(backend: str = "haproxy", extra_args: tuple[str, ...] = ()) -> Agent:
         port = heartbeat_socket.getsockname()[1]
-        agent = Agent(workdir, pki, amphora_id, port, backend)
+        agent = Agent(workdir, pki, amphora_id, port, backend, extra_args)
         agents.append(agent)
         return agent
 
