@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from lbaas.common.v1 import graph_pb2
+from lbaas.common.v1 import graph_pb2, runtime_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.renderer.domain.hashing import config_hash
@@ -51,3 +51,16 @@ class Renderer(Protocol):
         target: renderer_service_pb2.Target,
         materials: Sequence[renderer_service_pb2.TlsMaterial] = (),
     ) -> Rendering: ...
+
+
+@runtime_checkable
+class RuntimePlanner(Protocol):
+    """A renderer that can answer a runtime plan ("runtime.member_changes"); one that is not
+    never answers one (a reload applies every change)."""
+
+    def runtime_plan(
+        self,
+        rendering: Rendering,
+        applied_files: Sequence[RenderedFile],
+        target: renderer_service_pb2.Target,
+    ) -> runtime_pb2.RuntimePlan | None: ...

@@ -9,7 +9,7 @@ from lbaas.renderer.v1 import renderer_service_pb2 as pb
 from lbaas.renderer.v1 import renderer_service_pb2_grpc
 
 from services.common.errors import InvalidInput
-from services.renderer.domain.ports import Renderer
+from services.renderer.domain.ports import RenderedFile, Renderer, RuntimePlanner
 from services.renderer.metrics import RENDER_SECONDS
 
 
@@ -39,6 +39,10 @@ class RendererServicer(renderer_service_pb2_grpc.RendererServiceServicer):
         rendering = self._renderer.render(
             request.loadbalancer, request.target, list(request.tls_materials)
         )
+        plan = None
+        if request.applied_files and isinstance(self._renderer, RuntimePlanner):
+            applied = [RenderedFile(f.path, f.content, f.mode) for f in request.applied_files]
+            plan = self._renderer.runtime_plan(rendering, applied, request.target)
         self._render_seconds.observe(time.perf_counter() - started)
         return pb.RenderResponse(
             files=[
@@ -47,4 +51,5 @@ class RendererServicer(renderer_service_pb2_grpc.RendererServiceServicer):
             ],
             renderer_version=rendering.renderer_version,
             config_hash=rendering.config_hash,
+            runtime_plan=plan,
         )

@@ -33,6 +33,8 @@ HAPROXY_FEATURES = FeatureTable(
         "global.nbthread": (1, 8, 0),
         # Log offload over TCP: a ring section forwarding to TCP servers (logs.py).
         "log.ring": (2, 2, 0),
+        # Runtime plans (runtime_plan.py): add/del server, verified on 2.6; below it, a reload.
+        "runtime.member_changes": (2, 6, 0),
     },
 )
 
@@ -145,6 +147,8 @@ SUPPORTED_FEATURES: tuple[str, ...] = (
     # Target.log_offload with LOG_PROTOCOL_TCP (logs.py); UDP needs no feature: every renderer
     # that knows Target.log_offload sends it, and one that does not ignores it.
     "log_offload.tcp",
+    # RenderRequest.applied_files: member changes answered as a runtime plan (runtime_plan.py).
+    "runtime.member_changes",
 )
 
 

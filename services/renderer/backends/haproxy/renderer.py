@@ -1,5 +1,6 @@
 """The haproxy renderer: transform, then render haproxy.cfg (and, for a half of an ACTIVE_STANDBY
-pair, keepalived.conf and its check script) with strict filters only."""
+pair, keepalived.conf and its check script) with strict filters only. Given the files the target
+runs now, it also answers the runtime plan of a member change (runtime_plan.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
-from lbaas.common.v1 import graph_pb2
+from lbaas.common.v1 import graph_pb2, runtime_pb2
 from lbaas.renderer.v1 import renderer_service_pb2
 
 from services.common.errors import InvalidInput
-from services.renderer.backends.haproxy import vrrp
+from services.renderer.backends.haproxy import runtime_plan, vrrp
 from services.renderer.backends.haproxy.features import RENDERER_VERSION, SUPPORTED_FEATURES
 from services.renderer.backends.haproxy.transform import transform
 from services.renderer.domain import filters
 from services.renderer.domain.ports import Description, RenderedFile, Rendering
 from services.renderer.domain.templating import Checked, environment, strict
 from services.renderer.domain.tls import PUBLIC_FILE_MODE, Materials
+from services.renderer.domain.versions import parse_version
 
 TEMPLATES = Path(__file__).parent / "templates"
 CONFIG_PATH = "haproxy.cfg"
@@ -161,3 +163,14 @@ class HaproxyRenderer:
             RenderedFile(path, body, mode) for path, (body, mode) in sorted(companions.items())
         )
         return Rendering.of(files, self._version)
+
+    def runtime_plan(
+        self,
+        rendering: Rendering,
+        applied_files: Sequence[RenderedFile],
+        target: renderer_service_pb2.Target,
+    ) -> runtime_pb2.RuntimePlan | None:
+        """The runtime-API commands from applied_files (what the target runs) to rendering's
+        files; None when only a reload can make the change."""
+        version = parse_version(target.haproxy_version, field="target.haproxy_version")
+        return runtime_plan.plan(rendering.files, applied_files, version)

@@ -1,5 +1,10 @@
 """The nginx renderer: transform, then render nginx.conf with strict filters only, plus one
-certificate file (leaf, intermediates, key; mode 0600) per certificate a listener uses."""
+certificate file (leaf, intermediates, key; mode 0600) per certificate a listener uses.
+
+It never answers a runtime plan and does not list "runtime.member_changes": open-source nginx has
+no runtime API for upstream servers (that is NGINX Plus's commercial API), so every change,
+members included, is applied by a graceful reload. It has no runtime_plan method, so the handler
+ignores RenderRequest.applied_files for it."""
 
 from __future__ import annotations
 
