@@ -96,6 +96,7 @@ test-containers: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.lifecycle
+	$(PY) -m bench.members
 	$(PY) -m bench.api
 	$(PY) -m bench.render
 	$(PY) -m bench.failover

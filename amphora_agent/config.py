@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-runtime-plans",
         dest="runtime_plans",
         action="store_false",
+        # LBAAS_AGENT_RUNTIME_PLANS=0 does the same (an operator holding a fleet back, a test
+        # of agents one release behind).
+        default=os.environ.get("LBAAS_AGENT_RUNTIME_PLANS", "1") != "0",
         help="do not offer or run runtime plans (haproxy runtime API); every change reloads",
     )
     return p

@@ -45,7 +45,15 @@ DEFAULT_AGENT_HOST = "127.0.0.1"
 # nginx, keepalived and nft; the locale, time zone and home as the operator set them; and
 # LBAAS_LOG_LEVEL, the one variable the agent reads (amphora_agent/__main__.py).
 _AGENT_ENVIRONMENT = frozenset(
-    {"PATH", "LANG", "TZ", "HOME", "LBAAS_LOG_LEVEL", "LBAAS_LOG_FORMAT"}
+    {
+        "PATH",
+        "LANG",
+        "TZ",
+        "HOME",
+        "LBAAS_LOG_LEVEL",
+        "LBAAS_LOG_FORMAT",
+        "LBAAS_AGENT_RUNTIME_PLANS",
+    }
 )
 # And by prefix: the locale, and the tracing settings (OpenTelemetry's OTEL_* and LBAAS_TRACE_*:
 # exporter, OTLP endpoint and headers, sampler, batch delay), so the agent's spans join the
