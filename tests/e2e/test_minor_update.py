@@ -19,6 +19,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from services.renderer.backends.haproxy import renderer as haproxy_renderer
 from tests.support.api import Api, wait_for
 from tests.support.backends import Backend
+from tests.support.haproxy_socket import haproxy_pids
 from tests.support.stack import (
     RunningStack,
     leftover_pids,
@@ -88,17 +89,7 @@ def _amphorae(stack: RunningStack) -> dict[str, pb.Amphora]:
 
 
 def _haproxy_pids(run_dir: Path, amphora_id: str) -> set[int]:
-    """The amphora's haproxy processes (master and worker): a reload starts a new worker."""
-    marker = str(run_dir / "amphorae" / amphora_id).encode()
-    found = set()
-    for pid in leftover_pids(run_dir):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"haproxy" in cmd.split(b"\0")[0] and marker in cmd:
-            found.add(pid)
-    return found
+    return haproxy_pids(leftover_pids(run_dir), str(run_dir / "amphorae" / amphora_id).encode())
 
 
 class Traffic:

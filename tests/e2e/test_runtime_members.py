@@ -7,7 +7,6 @@ across a member change (a reload would start a worker with an empty table)."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +17,7 @@ from lbaas.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 
 from tests.support.api import Api
 from tests.support.backends import Backend
+from tests.support.haproxy_socket import ask, haproxy_pids
 from tests.support.stack import RunningStack, leftover_pids, operator_channel, running_stack
 
 PORT, STICKY_PORT = 8080, 8081
@@ -33,29 +33,13 @@ def _amphora_id(stack: RunningStack, lb_id: str) -> str:
 
 
 def _haproxy_pids(run_dir: Path, amphora_id: str) -> set[int]:
-    marker = str(run_dir / "amphorae" / amphora_id).encode()
-    found = set()
-    for pid in leftover_pids(run_dir):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"haproxy" in cmd.split(b"\0")[0] and marker in cmd:
-            found.add(pid)
-    return found
+    return haproxy_pids(leftover_pids(run_dir), str(run_dir / "amphorae" / amphora_id).encode())
 
 
 def _runtime(run_dir: Path, amphora_id: str, command: str) -> str:
     """One command on the amphora's haproxy admin socket."""
     (sock_path,) = (run_dir / "amphorae" / amphora_id).rglob("haproxy.sock")
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(10)
-        s.connect(str(sock_path))
-        s.sendall(command.encode() + b"\n")
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode()
+    return ask(sock_path, command, time.monotonic() + 10)
 
 
 def _answers(url: str, n: int) -> Counter:

@@ -21,6 +21,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
+from tests.support.haproxy_socket import ask
 from tests.unit.renderer import renderer_samples as samples
 from tests.unit.renderer.golden_cases import CASES
 
@@ -119,26 +120,8 @@ def start_haproxy(runtime_dir: Path) -> Iterator:
             proc.stdout.close()
 
 
-def _ask(sock_path: Path, command: str, deadline: float) -> str:
-    """One command on the stats socket, retried until haproxy has created the socket."""
-    while True:
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(5)
-                sock.connect(str(sock_path))
-                sock.sendall(f"{command}\n".encode())
-                data = b""
-                while chunk := sock.recv(65536):
-                    data += chunk
-            return data.decode()
-        except (FileNotFoundError, ConnectionRefusedError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def _show_stat(sock_path: Path, deadline: float) -> list[list[str]]:
-    data = _ask(sock_path, "show stat", deadline)
+    data = ask(sock_path, "show stat", deadline)
     return [line.split(",") for line in data.splitlines() if line and line[0] != "#"]
 
 
@@ -191,7 +174,7 @@ def test_sized_config_passes_the_check_and_runs_with_its_size(
     assert f"    nbthread {threads}\n    maxconn {maxconn}\n" in cfg.read_text()
     _check(cfg)
     proc = start_haproxy(cfg)
-    info = _ask(runtime_dir / "haproxy.sock", "show info", time.monotonic() + 10)
+    info = ask(runtime_dir / "haproxy.sock", "show info", time.monotonic() + 10)
     fields = dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)
     assert fields["Nbthread"] == str(threads), info
     assert fields["Maxconn"] == str(maxconn), info

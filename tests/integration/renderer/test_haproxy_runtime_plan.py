@@ -8,7 +8,6 @@ Traffic stays on 127.0.0.0/8 of this host."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from services.renderer.domain.ports import Rendering
 from tests.support.backends import Backend, free_port
+from tests.support.haproxy_socket import ask
 from tests.unit.renderer import renderer_samples as samples
 
 HAPROXY = shutil.which("haproxy") or (
@@ -165,32 +165,13 @@ def _lb(
     )
 
 
-def _ask(sock_path: Path, command: str, deadline: float) -> str:
-    """One command on its own connection (as a plan must be sent: sessions a command shuts end
-    between two requests), retried only until haproxy has created the socket."""
-    while True:
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(5)
-                sock.connect(str(sock_path))
-                sock.sendall(f"{command}\n".encode())
-                data = b""
-                while chunk := sock.recv(65536):
-                    data += chunk
-            return data.decode()
-        except (FileNotFoundError, ConnectionRefusedError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def _worker_pid(sock_path: Path) -> str:
-    info = _ask(sock_path, "show info", time.monotonic() + WAIT)
+    info = ask(sock_path, "show info", time.monotonic() + WAIT)
     return dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)["Pid"]
 
 
 def _servers(sock_path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    lines = _ask(sock_path, "show servers state", time.monotonic() + WAIT).splitlines()
+    lines = ask(sock_path, "show servers state", time.monotonic() + WAIT).splitlines()
     header = next(line for line in lines if line.startswith("# be_id"))[2:].split()
     rows = [dict(zip(header, line.split(), strict=True)) for line in lines
             if line and line[0].isdigit() and len(line.split()) == len(header)]  # fmt: skip
@@ -202,7 +183,7 @@ def _apply(sock_path: Path, plan: runtime_pb2.RuntimePlan) -> float:
     Returns the seconds it took."""
     started = time.perf_counter()
     for command in plan.commands:
-        answer = _ask(sock_path, command, time.monotonic() + WAIT).strip()
+        answer = ask(sock_path, command, time.monotonic() + WAIT).strip()
         assert answer == "" or answer.startswith(SUCCESS_PREFIXES), (command, answer)
     return time.perf_counter() - started
 
@@ -343,7 +324,7 @@ def test_source_ip_persistence_keeps_its_stick_table(
     sock = runtime_dir / "haproxy.sock"
     url = f"http://{VIP}:{port}/"
     assert set(_until(url, lambda s: s["a"] > 0)) == {"a"}
-    table = _ask(sock, f"show table {POOL_ID}", time.monotonic() + WAIT)
+    table = ask(sock, f"show table {POOL_ID}", time.monotonic() + WAIT)
     assert "key=127.0.0.1" in table, table
     pid = _worker_pid(sock)
 
@@ -354,7 +335,7 @@ def test_source_ip_persistence_keeps_its_stick_table(
     # The client stays on a: its entry survived, and b never sees it.
     seen = Counter(_get(url) for _ in range(20))
     assert seen == Counter({"a": 20}), seen
-    assert "key=127.0.0.1" in _ask(sock, f"show table {POOL_ID}", time.monotonic() + WAIT)
+    assert "key=127.0.0.1" in ask(sock, f"show table {POOL_ID}", time.monotonic() + WAIT)
     assert _worker_pid(sock) == pid
 
 
