@@ -51,6 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support.host import host_settings_kept
 from tests.support.stack import (
     RunningStack,
     leftover_pids,
@@ -436,4 +437,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with host_settings_kept():  # what the stack's agents change on the host
+        code = main()
+    sys.exit(code)

@@ -34,6 +34,7 @@ from pathlib import Path
 from bench.lifecycle import summary, wait_active
 from tests.support.api import Api, amphorae, first_served, ready_spares, wait_for
 from tests.support.backends import Backend
+from tests.support.host import host_settings_kept
 from tests.support.stack import (
     RunningStack,
     health_settled,
@@ -232,4 +233,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with host_settings_kept():  # what the stack's agents change on the host
+        main()

@@ -18,6 +18,7 @@ import httpx
 
 from tests.support.api import Api
 from tests.support.backends import Backend
+from tests.support.host import host_settings_kept
 from tests.support.stack import start_stack, stop_stack
 
 PORT = 8080
@@ -153,4 +154,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with host_settings_kept():  # what the stack's agents change on the host
+        main()

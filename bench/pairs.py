@@ -30,6 +30,7 @@ from bench.lifecycle import summary, wait_active
 from services.orchestrator.domain.netns_layout import NetnsLayout
 from tests.support.api import Api, amphorae, wait_for
 from tests.support.backends import Backend
+from tests.support.host import host_settings_kept
 from tests.support.netns import Traffic, kill_namespace, netns_available, netns_env
 from tests.support.stack import RunningStack, health_settled, start_stack, stop_stack
 
@@ -273,4 +274,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with host_settings_kept():  # what the stack's agents change on the host
+        main()

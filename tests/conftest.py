@@ -13,16 +13,14 @@ time budget does not have. tests/e2e/test_tracing.py turns the file exporter on 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
+from tests.support import host
+
 os.environ.setdefault("LBAAS_TRACE_EXPORTER", "none")
 
-_HOST_SETTINGS = (Path("/proc/sys/net/ipv4/ping_group_range"),)
-
-
-_SAVED = pytest.StashKey[dict]()
+_SAVED = pytest.StashKey[dict]()  # tests/support/host.py
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,19 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # that a worker ending early does not put a setting back under another's running tests).
     if hasattr(config, "workerinput"):
         return
-    saved = {}
-    for path in _HOST_SETTINGS:
-        try:
-            saved[path] = path.read_text()
-        except OSError:
-            continue
-    config.stash[_SAVED] = saved
+    config.stash[_SAVED] = host.save()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for path, value in config.stash.get(_SAVED, {}).items():
-        try:
-            if path.read_text() != value:
-                path.write_text(value)
-        except OSError:
-            pass  # not root: nothing here could have changed it either
+    host.restore(config.stash.get(_SAVED, {}))
