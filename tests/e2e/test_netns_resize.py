@@ -179,6 +179,15 @@ def test_resize_under_traffic_loses_no_request():
                     f"{topology} resize: {len(during)} requests in {took:.1f} s, "
                     f"{len(failed)} failed; slowest {slowest.took:.3f} s"
                 )
+                if failed:
+                    # What the handovers did, in the captured output a failed run shows whole
+                    # (the assertion's own text is cut short).
+                    logs = [stack.run_dir / "logs" / "orchestrator-worker.log"]
+                    logs += sorted(stack.run_dir.glob("amphorae/*/*.log"))
+                    for path in filter(Path.is_file, logs):
+                        lines = path.read_text(errors="replace").splitlines()
+                        print(f"--- {path.relative_to(stack.run_dir)} (last 60 lines)")
+                        print("\n".join(lines[-60:]))
                 assert not failed, (
                     f"{topology}: {len(failed)} requests failed during the resize, at (s after "
                     f"it began) {[round(r.at - t_resize, 2) for r in failed]}: {failed[0]}",
