@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -38,3 +39,15 @@ def haproxy_pids(pids: list[int], marker: bytes) -> set[int]:
         if b"haproxy" in cmd.split(b"\0")[0] and marker in cmd:
             found.add(pid)
     return found
+
+
+def stop_masters(procs: list) -> None:
+    """Stops haproxy master processes a test started (a master stops its workers on SIGTERM)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)

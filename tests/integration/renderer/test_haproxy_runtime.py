@@ -21,7 +21,7 @@ from lbaas.renderer.v1 import renderer_service_pb2
 
 from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
-from tests.support.haproxy_socket import ask
+from tests.support.haproxy_socket import ask, stop_masters
 from tests.unit.renderer import renderer_samples as samples
 from tests.unit.renderer.golden_cases import CASES
 
@@ -108,14 +108,8 @@ def start_haproxy(runtime_dir: Path) -> Iterator:
         return proc
 
     yield start
+    stop_masters(procs)
     for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()  # the master stops its workers on SIGTERM
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
 

@@ -24,7 +24,7 @@ from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from services.renderer.domain.ports import Rendering
 from tests.support.backends import Backend, free_port
-from tests.support.haproxy_socket import ask
+from tests.support.haproxy_socket import ask, stop_masters
 from tests.unit.renderer import renderer_samples as samples
 
 HAPROXY = shutil.which("haproxy") or (
@@ -98,14 +98,7 @@ def haproxy(runtime_dir: Path) -> Iterator[Callable[[Rendering], subprocess.Pope
         return proc
 
     yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()  # the master stops its workers on SIGTERM
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    stop_masters(procs)
 
 
 def _write(rendering: Rendering, runtime_dir: Path) -> None:
