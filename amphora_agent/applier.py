@@ -252,13 +252,9 @@ class Applier:
         fallback = "" if plan is None else self._runtime_refusal(plan, previous, files, force)
         if fallback:
             log.warning("runtime plan for %s not used: %s", new_hash, fallback)
-        version = f"{new_hash[:16]}-{uuid.uuid4().hex[:8]}"
-        staging = os.path.join(self.versions, ".staging-" + version)
-        self._write_tree(staging, files)
-
         tried = False  # commands were sent: the running haproxy may have taken some
         plan_took: float | None = None
-        send = getattr(self.process, "runtime_command", None)
+        send = getattr(self.process, "runtime_commands", None)
         if plan is not None and not fallback and send is not None:
             tried = True
             try:
@@ -267,6 +263,9 @@ class Applier:
                 fallback = str(exc)
                 log.warning("runtime plan for %s failed, reloading instead: %s", new_hash, fallback)
 
+        version = f"{new_hash[:16]}-{uuid.uuid4().hex[:8]}"
+        staging = os.path.join(self.versions, ".staging-" + version)
+        self._write_tree(staging, files)
         ok, output = await self._validate(staging)
         if not ok:
             shutil.rmtree(staging, ignore_errors=True)
@@ -327,7 +326,7 @@ class Applier:
         """Why the plan cannot be tried ("": it can)."""
         if force:
             return "force asks for a full reload"
-        if getattr(self.process, "runtime_command", None) is None:
+        if getattr(self.process, "runtime_commands", None) is None:
             return f"this agent's engine ({self.main_file}) has no runtime API"
         if plan.from_config_hash != self.applied_hash:
             return (

@@ -125,9 +125,10 @@ class Haproxy:
         except (OSError, TimeoutError, ValueError):
             return None
 
-    async def runtime_command(self, command: str) -> str:
-        """One command on the admin stats socket (a runtime plan's, runtime.py); its answer."""
-        return await stats.runtime_command(self.stats_sock, command)
+    async def runtime_commands(self, commands: list[str]) -> list[str]:
+        """Commands on the admin stats socket, on one connection (a runtime plan's, runtime.py);
+        their answers."""
+        return await stats.runtime_commands(self.stats_sock, commands)
 
     async def save_server_state(self) -> None:
         """Dump member health so the next worker starts from it (load-server-state-from-file),

@@ -46,8 +46,9 @@ class ManagedProcess(Protocol):
 
     async def stop(self, timeout: float = 5.0) -> None: ...
 
-    # Optional, haproxy only: `async def runtime_command(self, command: str) -> str` sends one
-    # command on the engine's runtime API and returns its answer (runtime plans, runtime.py).
+    # Optional, haproxy only: `async def runtime_commands(self, commands: list[str]) -> list[str]`
+    # sends commands on the engine's runtime API and returns their answers (runtime plans,
+    # runtime.py).
     # A process without it has no runtime API: the applier reloads instead.
 
 

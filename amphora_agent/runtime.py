@@ -1,10 +1,13 @@
 """Runtime plans: the renderer's haproxy runtime-API commands that take the running haproxy from
 the applied config to a new one without a reload (member changes in milliseconds).
 
-The agent stays dumb: it sends each command as it is, one connection per command on the admin
-stats socket, and checks only that haproxy's answer is one it gives on success; then it reads
-`show servers state <backend>` and compares each expected server field by field. Anything else
-fails the plan, and the applier falls back to the full validate, swap and reload path.
+The agent stays dumb: it sends the commands as they are, then `show servers state <backend>`
+for each backend the plan expects servers in, all on one connection to the admin stats socket
+(haproxy's interactive mode, stats.runtime_commands: one round trip for the whole plan, so a
+1,000-member batch costs what a single member does, nearly). haproxy runs every line; the agent
+checks that each command's answer is one haproxy gives on success and compares each expected
+server field by field. Anything else fails the plan, and the applier falls back to the full
+validate, swap and reload path, which undoes whatever the commands did.
 
 haproxy 2.6's answers on success (measured against /usr/sbin/haproxy 2.6.12):
   - nothing (an empty line): set server ... weight | state | check-port, enable / disable
@@ -172,34 +175,40 @@ def mismatches(
     return found
 
 
-Send = Callable[[str], Awaitable[str]]
+Send = Callable[[list[str]], Awaitable[list[str]]]
 
 
 async def run_plan(plan: RuntimePlan, send: Send) -> float:
-    """Send every command of the plan and check it took; the seconds it took. Raises PlanFailed
-    naming the command and haproxy's answer, or the servers that differ from those expected."""
+    """Send every command of the plan, then `show servers state` of each backend it expects
+    servers in, in one exchange, and check it took; the seconds it took. Raises PlanFailed
+    naming the first command haproxy refused and its answer, or the servers that differ from
+    those expected."""
     started = time.monotonic()
     check_commands(plan.commands)
-    for index, command in enumerate(plan.commands):
-        try:
-            answer = await send(command)
-        except (OSError, TimeoutError) as exc:
-            raise PlanFailed(
-                f"command {index + 1} {command!r}: the runtime API did not answer: "
-                f"{exc or type(exc).__name__}"
-            ) from None
+    backends = list(dict.fromkeys(s.backend for s in plan.expected))
+    shows = [f"show servers state {backend}" for backend in backends]
+    try:
+        answers = await send([*plan.commands, *shows])
+    except (OSError, TimeoutError) as exc:
+        raise PlanFailed(
+            f"the runtime API did not answer the plan's {len(plan.commands)} commands: "
+            f"{exc or type(exc).__name__}"
+        ) from None
+    if len(answers) != len(plan.commands) + len(shows):
+        raise PlanFailed(
+            f"the runtime API gave {len(answers)} answers to "
+            f"{len(plan.commands) + len(shows)} commands"
+        )
+    for index, (command, answer) in enumerate(zip(plan.commands, answers, strict=False)):
         error = answer_error(answer)
         if error is not None:
             raise PlanFailed(f"command {index + 1} {command!r} failed: {_shown(error)!r}")
     problems: list[str] = []
-    for backend in dict.fromkeys(s.backend for s in plan.expected):
-        command = f"show servers state {backend}"
+    for backend, command, answer in zip(
+        backends, shows, answers[len(plan.commands) :], strict=True
+    ):
         try:
-            shown = parse_servers_state(await send(command))
-        except (OSError, TimeoutError) as exc:
-            raise PlanFailed(
-                f"{command!r}: the runtime API did not answer: {exc or type(exc).__name__}"
-            ) from None
+            shown = parse_servers_state(answer)
         except ValueError as exc:
             raise PlanFailed(f"{command!r}: {exc}") from None
         problems += mismatches((s for s in plan.expected if s.backend == backend), shown)

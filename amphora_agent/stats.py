@@ -34,6 +34,49 @@ async def runtime_command(socket_path: str, command: str, timeout: float = 3.0) 
     return await asyncio.wait_for(_talk(), timeout)
 
 
+# haproxy's interactive mode (`prompt`) ends each answer with this.
+PROMPT = b"\n> "
+
+
+async def runtime_commands(
+    socket_path: str, commands: list[str], timeout: float = 3.0
+) -> list[str]:
+    """Send commands to a haproxy stats socket on one connection and return their answers, in
+    order. The connection is put in interactive mode (`prompt`), where haproxy runs one command
+    per line and ends each answer with a prompt; all the lines go at once and the answers are
+    read as they come (while the lines are still being written, so a long plan cannot block on
+    full socket buffers). haproxy runs every line, whatever an earlier one answered. Each command
+    must be one line; timeout is for the whole exchange, plus 1 ms per command."""
+
+    async def _talk() -> list[str]:
+        reader, writer = await asyncio.open_unix_connection(socket_path)
+        try:
+            writer.write(b"prompt\n" + b"".join(c.encode() + b"\n" for c in commands))
+            sending = asyncio.ensure_future(writer.drain())
+            answer = bytearray()
+            try:
+                # One prompt answers `prompt` itself, then one per command.
+                while answer.count(PROMPT) <= len(commands):
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        raise ConnectionError(
+                            f"haproxy closed the connection after {answer.count(PROMPT) - 1} "
+                            f"of {len(commands)} answers"
+                        )
+                    answer += chunk
+                await sending
+            finally:
+                if not sending.done():
+                    sending.cancel()
+                    await asyncio.gather(sending, return_exceptions=True)
+        finally:
+            writer.close()
+        parts = bytes(answer).split(PROMPT)
+        return [p.decode("utf-8", "replace") for p in parts[1 : len(commands) + 1]]
+
+    return await asyncio.wait_for(_talk(), timeout + len(commands) / 1000)
+
+
 def is_resource_id(name: str) -> bool:
     """Frontends/backends/servers the controller named (UUIDs); others are internal."""
     return bool(_UUID.match(name))

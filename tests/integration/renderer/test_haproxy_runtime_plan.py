@@ -1,12 +1,13 @@
 """Runtime plans against the real haproxy: render config A, start haproxy under master-worker as
-the agent does, render B with a member change, send the plan's commands over the stats socket one
-by one, then check `show servers state` against the plan's expected states, real HTTP traffic
+the agent does, render B with a member change, send the plan's commands over the stats socket as
+the agent does (one connection, haproxy's interactive mode), then check `show servers state` against the plan's expected states, real HTTP traffic
 through the frontend, and that the worker never changed (no reload).
 
 Traffic stays on 127.0.0.0/8 of this host."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from lbaas.common.v1 import graph_pb2, runtime_pb2
 
-from amphora_agent import privileges
+from amphora_agent import privileges, stats
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from services.renderer.domain.ports import Rendering
 from tests.support.backends import Backend, free_port
@@ -172,11 +173,14 @@ def _servers(sock_path: Path) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def _apply(sock_path: Path, plan: runtime_pb2.RuntimePlan) -> float:
-    """Sends every command, one per connection; fails on any answer that is not a success.
-    Returns the seconds it took."""
+    """Sends every command on one connection as the agent does (stats.runtime_commands); fails
+    on any answer that is not a success. Returns the seconds it took."""
     started = time.perf_counter()
-    for command in plan.commands:
-        answer = ask(sock_path, command, time.monotonic() + WAIT).strip()
+    commands = list(plan.commands)
+    answers = asyncio.run(stats.runtime_commands(str(sock_path), commands, timeout=WAIT))
+    assert len(answers) == len(commands)
+    for command, answer in zip(commands, answers, strict=True):
+        answer = answer.strip()
         assert answer == "" or answer.startswith(SUCCESS_PREFIXES), (command, answer)
     return time.perf_counter() - started
 
