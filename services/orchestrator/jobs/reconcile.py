@@ -282,12 +282,54 @@ class AppliedFiles:
             self._kept.popitem(last=False)
 
 
+def _probe_key(amphora: Amphora) -> tuple[str, str, str]:
+    return amphora.id, amphora.compute_id, amphora.agent_address
+
+
+class _Probes:
+    """Whether the amphorae the last pass of a load balancer served are up (is_alive) and what
+    their agents report (GetInfo), asked when the next pass starts, while it reads the desired
+    state. For the amphorae it then finds the same (same compute instance, same agent address)
+    the pass has the answers and does not ask again; one a probe found gone or could not ask
+    gets the pass's own checks (built again, or waited for). Passes of a load balancer do not
+    overlap, so what a probe sees is what the pass would."""
+
+    def __init__(self, drivers: Drivers, amphorae: tuple[Amphora, ...]):
+        self._d = drivers
+        self._asked = {_probe_key(a): asyncio.ensure_future(self._probe(a)) for a in amphorae}
+
+    async def _probe(self, amphora: Amphora) -> AgentInfo | None:
+        try:
+            if not await self._d.compute.is_alive(amphora.compute_id):
+                return None
+            return await self._d.agent.get_info(amphora.agent_address, amphora.id)
+        except Exception as err:  # the pass's own checks ask again, and handle it
+            log.debug("probe of amphora %s: %r", amphora.id, err)
+            return None
+
+    async def answers(self, amphorae: list[Amphora]) -> dict[str, AgentInfo]:
+        """Amphora id -> what its agent reported, for those of `amphorae` probed and answering."""
+        found: dict[str, AgentInfo] = {}
+        for amphora in amphorae:
+            asked = self._asked.get(_probe_key(amphora))
+            if asked is not None and (info := await asked) is not None:
+                found[amphora.id] = info
+        return found
+
+    async def close(self) -> None:
+        for asked in self._asked.values():
+            asked.cancel()
+        await asyncio.gather(*self._asked.values(), return_exceptions=True)
+
+
 class Reconciler:
     def __init__(self, uow: UnitOfWork, drivers: Drivers, settings: Settings):
         self._uow = uow
         self._d = drivers
         self._settings = settings
         self._applied = AppliedFiles()
+        # Load balancer id -> the amphorae its last converged pass in this process served.
+        self._served: OrderedDict[str, tuple[Amphora, ...]] = OrderedDict()
 
     async def run(self, lb_id: str) -> None:
         started = time.perf_counter()
@@ -300,14 +342,26 @@ class Reconciler:
 
     async def _run(self, lb_id: str) -> str:
         """One pass; returns its outcome (metrics.OUTCOMES)."""
-        snap = await asyncio.to_thread(self._load, lb_id)
-        if snap is None:
-            return metrics.GONE
+        # The amphorae the last pass served are asked for their state while the desired state
+        # is read (_Probes): a pass that finds the same ones has their answers already.
+        probes = _Probes(self._d, self._served.get(lb_id, ()))
+        try:
+            snap = await asyncio.to_thread(self._load, lb_id)
+            if snap is None:
+                self._served.pop(lb_id, None)
+                return metrics.GONE
+            return await self._act(snap, probes)
+        finally:
+            await probes.close()
+
+    async def _act(self, snap: Snapshot, probes: _Probes) -> str:
+        lb_id = snap.lb_id
         try:
             if snap.deleting:
+                self._served.pop(lb_id, None)
                 await self._teardown(snap)
             else:
-                await self._converge(snap)
+                await self._converge(snap, probes)
         except (InvalidInput, Precondition, ApplyRejected) as err:
             reason = f"{type(err).__name__}: {err.user_message}"
             log.warning("load balancer %s version %d failed: %s", lb_id, snap.version, reason)
@@ -370,7 +424,7 @@ class Reconciler:
 
     # -- acting ----------------------------------------------------------------------------
 
-    async def _converge(self, snap: Snapshot) -> None:
+    async def _converge(self, snap: Snapshot, probes: _Probes | None = None) -> None:
         """Pushes the config to the live amphorae that are not marked for replacement (building
         them when needed: one for SINGLE, a MASTER and a BACKUP for ACTIVE_STANDBY), then deletes
         the replaced ones: failover builds first, as Octavia does. The push always happens; the
@@ -383,22 +437,20 @@ class Reconciler:
         pushed then and the load balancer goes to ERROR with the renderer's reason. Each half of
         a pair gets its own rendering (its VRRP role and peer)."""
         live = [a for a in snap.amphorae if not a.doomed]  # _load recorded what was missing
-        await self._fence_dead_halves(snap, live)
-        live = list(await asyncio.gather(*(self._ensure_amphora(snap, a) for a in live)))
-        found = await asyncio.gather(
-            *(self._wait_for_agent(a) for a in live), return_exceptions=True
+        # Resolved while the amphorae are checked: it needs the graph only.
+        resolving = asyncio.ensure_future(
+            asyncio.to_thread(self._d.certificates.resolve, snap.graph)
         )
-        for amphora, result in zip(live, found, strict=True):
-            if isinstance(result, Unavailable) and amphora.status == life.ALLOCATED:
-                await asyncio.to_thread(
-                    self._replace_unreachable, snap.lb_id, amphora.id, result.operator_detail
-                )
-                return
-        for result in found:
-            if isinstance(result, BaseException):
-                raise result  # a new amphora that does not come up: retried, then ERROR
-        infos = list(found)
-        materials = await asyncio.to_thread(self._d.certificates.resolve, snap.graph)
+        try:
+            ready = await self._ready(snap, live, probes)
+            if ready is None:
+                return  # an amphora that served does not answer: failed over
+            live, infos = ready
+            materials = await resolving
+        finally:
+            if not resolving.done():  # the thread ends on its own; its answer is not needed
+                resolving.cancel()
+                await asyncio.gather(resolving, return_exceptions=True)
         renderer = self._d.renderer(snap.backend)
         vrrps = self._vrrp_targets(snap, live)
         if snap.topology == pairs.ACTIVE_STANDBY:
@@ -469,6 +521,41 @@ class Reconciler:
             rendered[0].renderer_version,
             childless=snap.childless,
         )
+        self._served[snap.lb_id] = tuple(live)
+        self._served.move_to_end(snap.lb_id)
+        while len(self._served) > APPLIED_FILES_KEPT:
+            self._served.popitem(last=False)
+
+    async def _ready(
+        self, snap: Snapshot, live: list[Amphora], probes: _Probes | None
+    ) -> tuple[list[Amphora], list[AgentInfo]] | None:
+        """The live amphorae, built where needed, and what each agent reports (GetInfo); None
+        when one that served does not answer (it is failed over: the next pass builds its
+        replacement). Amphorae the probes found up and answering are not checked again."""
+        await self._fence_dead_halves(snap, live)
+        answered = await probes.answers(live) if probes is not None else {}
+
+        async def ensured(amphora: Amphora) -> Amphora:
+            if amphora.id in answered:
+                return amphora
+            return await self._ensure_amphora(snap, amphora)
+
+        async def waited(amphora: Amphora) -> AgentInfo:
+            info = answered.get(amphora.id)
+            return info if info is not None else await self._wait_for_agent(amphora)
+
+        live = list(await asyncio.gather(*(ensured(a) for a in live)))
+        found = await asyncio.gather(*(waited(a) for a in live), return_exceptions=True)
+        for amphora, result in zip(live, found, strict=True):
+            if isinstance(result, Unavailable) and amphora.status == life.ALLOCATED:
+                await asyncio.to_thread(
+                    self._replace_unreachable, snap.lb_id, amphora.id, result.operator_detail
+                )
+                return None
+        for result in found:
+            if isinstance(result, BaseException):
+                raise result  # a new amphora that does not come up: retried, then ERROR
+        return live, list(found)
 
     async def _fence_dead_halves(self, snap: Snapshot, live: list[Amphora]) -> None:
         """Deletes the dead half whose address a half still to be built takes (_dead_halves)

@@ -81,8 +81,10 @@ class FakeAgent:
         # the runtime plans it was sent, (amphora id, plan).
         self.runtime_plans_taken = False
         self.plans: list[tuple[str, object]] = []
+        self.info_calls = 0  # GetInfo calls, probes' included
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
+        self.info_calls += 1
         if self.unavailable or amphora_id in self.unreachable:
             raise Unavailable("agent unreachable")
         if self.runtime_plans_taken:

@@ -61,6 +61,39 @@ def test_rapid_updates_fold_into_one_final_active_state(database_url, run_dir):
     asyncio.run(scenario())
 
 
+def test_a_pass_uses_the_probes_of_the_amphorae_the_last_one_served(database_url, run_dir):
+    """The probe started with the pass (while it reads the desired state) is the only GetInfo of
+    a steady pass; an amphora gone since the last pass is built again, as without probes."""
+
+    async def rename(st, lb_id: str, name: str) -> None:
+        await st.stub.UpdateLoadBalancer(
+            pb.UpdateLoadBalancerRequest(
+                scope=ALICE,
+                loadbalancer=graph_pb2.LoadBalancer(
+                    meta=graph_pb2.ResourceMeta(id=lb_id, name=name)
+                ),
+                update_mask=FieldMask(paths=["meta.name"]),
+            )
+        )
+        await wait_for(lambda: _is(st.stub, lb_id, "PROVISIONING_STATUS_ACTIVE"))
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir)) as st:
+            lb = await create_lb(st.stub)
+            await wait_for(lambda: _is(st.stub, lb.meta.id, "PROVISIONING_STATUS_ACTIVE"))
+            (first,) = st.compute.alive
+            for i in range(3):
+                st.agent.info_calls = 0
+                await rename(st, lb.meta.id, f"n{i}")
+                assert st.agent.info_calls == 1
+            st.compute.kill_all()
+            await rename(st, lb.meta.id, "after")
+            (rebuilt,) = st.compute.alive
+            assert rebuilt != first
+
+    asyncio.run(scenario())
+
+
 def test_renderer_invalid_input_puts_lb_in_error_with_reason(database_url, run_dir):
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir)) as st:

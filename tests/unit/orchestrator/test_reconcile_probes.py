@@ -1,0 +1,71 @@
+"""The probes a reconcile pass starts while it reads the desired state (jobs/reconcile._Probes):
+they ask the amphorae the last pass served, and answer only for the same ones found up."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from services.common.errors import Unavailable
+from services.orchestrator.jobs.reconcile import Amphora, _Probes
+
+
+class _Compute:
+    def __init__(self, dead: set[str]):
+        self.dead = dead
+        self.asked: list[str] = []
+
+    async def is_alive(self, compute_id: str) -> bool:
+        self.asked.append(compute_id)
+        return compute_id not in self.dead
+
+
+class _Agent:
+    def __init__(self, silent: set[str], hang: set[str] = frozenset()):
+        self.silent, self.hang = silent, hang
+        self.cancelled: list[str] = []
+
+    async def get_info(self, address: str, amphora_id: str):
+        if amphora_id in self.hang:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                self.cancelled.append(amphora_id)
+                raise
+        if amphora_id in self.silent:
+            raise Unavailable(f"{amphora_id} does not answer")
+        return SimpleNamespace(amphora_id=amphora_id, address=address)
+
+
+def _amphora(name: str, address: str = "") -> Amphora:
+    return Amphora(name, f"c-{name}", address or f"10.0.0.{len(name)}:9443", 9443)
+
+
+def test_answers_for_the_same_amphorae_found_up_and_answering() -> None:
+    up, moved, dead, silent = (_amphora(n) for n in ("up", "moved", "dead", "silent"))
+    compute, agent = _Compute({"c-dead"}), _Agent({"silent"})
+
+    async def main():
+        probes = _Probes(SimpleNamespace(compute=compute, agent=agent), (up, moved, dead, silent))
+        try:
+            now = [up, _amphora("moved", "10.9.9.9:9443"), dead, silent, _amphora("new")]
+            return await probes.answers(now)
+        finally:
+            await probes.close()
+
+    found = asyncio.run(main())
+    # moved: another agent address; dead: not alive; silent: GetInfo failed; new: not probed
+    assert set(found) == {"up"} and found["up"].amphora_id == "up"
+    assert sorted(compute.asked) == ["c-dead", "c-moved", "c-silent", "c-up"]
+
+
+def test_close_cancels_the_probes_not_used() -> None:
+    agent = _Agent(set(), hang={"slow"})
+
+    async def main():
+        probes = _Probes(SimpleNamespace(compute=_Compute(set()), agent=agent), (_amphora("slow"),))
+        await asyncio.sleep(0.01)
+        await probes.close()
+
+    asyncio.run(main())
+    assert agent.cancelled == ["slow"]
