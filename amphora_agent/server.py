@@ -24,6 +24,7 @@ from amphora_agent.history import History
 from amphora_agent.process import ManagedProcess
 from amphora_agent.service import API_VERSION, LEGACY_API_VERSION, AgentService
 from amphora_agent.stats import LiveStats, SnapshotSource
+from services.common import tracing
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ async def serve(settings: Settings) -> None:
         runtime_plans=settings.runtime_plans,
     )
 
-    server = grpc.aio.server(interceptors=[ControllerOnly()])
+    server = grpc.aio.server(interceptors=[*tracing.grpc_server_interceptors(), ControllerOnly()])
     amphora_service_pb2_grpc.add_AmphoraAgentServiceServicer_to_server(service, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -34,6 +34,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from services.common import tracing
+
 log = logging.getLogger(__name__)
 
 GATEWAY = "api-gateway"
@@ -135,10 +137,14 @@ def aio_channel(
 ) -> grpc.aio.Channel:
     """A channel to the service `target` at address: mutual TLS as tls's identity, or plaintext
     when tls is None (in-process tests only: every service's main passes its identity)."""
+    interceptors = tracing.grpc_client_interceptors()
     if tls is None:
-        return grpc.aio.insecure_channel(address, options=list(options))
+        return grpc.aio.insecure_channel(address, options=list(options), interceptors=interceptors)
     return grpc.aio.secure_channel(
-        address, tls.channel_credentials(), options=channel_options(target, options)
+        address,
+        tls.channel_credentials(),
+        options=channel_options(target, options),
+        interceptors=interceptors,
     )
 
 

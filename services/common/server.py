@@ -13,7 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.interceptors import DomainErrorInterceptor
 from services.common.internal_tls import InternalTLS
 
@@ -48,9 +48,15 @@ async def start_server(
     if tls is not None:
         credentials = tls.server_credentials()
         interceptors = [tls.interceptor(), *interceptors]
-    # Metrics outermost (when this process serves them): they count the code the caller gets.
+    # Tracing, then metrics outermost (when this process has them): they see the code the
+    # caller gets.
     server = grpc.aio.server(
-        interceptors=[*metrics.server_interceptors(), DomainErrorInterceptor(), *interceptors]
+        interceptors=[
+            *tracing.grpc_server_interceptors(),
+            *metrics.server_interceptors(),
+            DomainErrorInterceptor(),
+            *interceptors,
+        ]
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -20,6 +20,7 @@ import grpc
 from cryptography import x509
 from lbaas.amphora.v1 import amphora_service_pb2, amphora_service_pb2_grpc
 
+from services.common import tracing
 from services.common.errors import DomainError, Unavailable, from_rpc_error
 from services.orchestrator import metrics
 from services.orchestrator.domain.ports import (
@@ -159,6 +160,7 @@ class GrpcAgentClient:
                 agent_address,
                 self._channel_credentials(),
                 options=[("grpc.ssl_target_name_override", amphora_id), *_CHANNEL_OPTIONS],
+                interceptors=tracing.grpc_client_interceptors(),
             )
             self._channels[key] = channel
             while len(self._channels) > self.max_channels:
