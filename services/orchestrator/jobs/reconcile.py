@@ -32,7 +32,7 @@ from services.orchestrator.adapters.db.models import (
 from services.orchestrator.codec import encode
 from services.orchestrator.config import Settings
 from services.orchestrator.domain import amphora_lifecycle as life
-from services.orchestrator.domain import pairs, sizes, status
+from services.orchestrator.domain import certificates, pairs, sizes, status
 from services.orchestrator.domain.ports import (
     RUNTIME_PLAN,
     AgentClient,
@@ -438,9 +438,7 @@ class Reconciler:
         a pair gets its own rendering (its VRRP role and peer)."""
         live = [a for a in snap.amphorae if not a.doomed]  # _load recorded what was missing
         # Resolved while the amphorae are checked: it needs the graph only.
-        resolving = asyncio.ensure_future(
-            asyncio.to_thread(self._d.certificates.resolve, snap.graph)
-        )
+        resolving = asyncio.ensure_future(self._materials(snap.graph))
         try:
             ready = await self._ready(snap, live, probes)
             if ready is None:
@@ -525,6 +523,12 @@ class Reconciler:
         self._served.move_to_end(snap.lb_id)
         while len(self._served) > APPLIED_FILES_KEPT:
             self._served.popitem(last=False)
+
+    async def _materials(self, graph: Any) -> list[Any]:
+        """The TLS material the graph references (none: no thread, no transaction)."""
+        if not certificates.graph_refs(graph):
+            return []
+        return await asyncio.to_thread(self._d.certificates.resolve, graph)
 
     async def _ready(
         self, snap: Snapshot, live: list[Amphora], probes: _Probes | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, InvalidInput, NotFound
@@ -59,24 +59,46 @@ def initial_member_status(
     return status.OFFLINE if has_monitor else status.NO_MONITOR
 
 
+# Whether a live member of the pool has the address and port, and whether the pool has a live
+# health monitor (a new member's first operating status).
+_CLASH_AND_MONITOR = select(
+    exists().where(
+        MemberRow.pool_id == bindparam("pool_id"),
+        MemberRow.address == bindparam("address"),
+        MemberRow.protocol_port == bindparam("port"),
+        MemberRow.provisioning_status != status.PENDING_DELETE,
+    ),
+    exists().where(
+        HealthMonitorRow.pool_id == bindparam("pool_id"),
+        HealthMonitorRow.provisioning_status != status.PENDING_DELETE,
+    ),
+)
+
+
 def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> MemberRow:
     pool = get_scoped(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
     lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
     ensure_mutable(lb, pool)
     check_new_member(fields)
-    for other in filter(alive, pool.members):
-        if (other.address, other.protocol_port) == (fields["address"], fields["protocol_port"]):
-            raise Conflict(
-                f"Another member on pool {pool.id} already has address {fields['address']} "
-                f"and port {fields['protocol_port']}.",
-                field="address",
-            )
+    # One query, whatever the pool's size (not its members loaded to compare in Python).
+    clash, has_monitor = session.execute(
+        _CLASH_AND_MONITOR,
+        {"pool_id": pool.id, "address": fields["address"], "port": fields["protocol_port"]},
+    ).one()
+    if clash:
+        raise Conflict(
+            f"Another member on pool {pool.id} already has address {fields['address']} "
+            f"and port {fields['protocol_port']}.",
+            field="address",
+        )
     member = MemberRow(
         **{k: v for k, v in fields.items() if k != "id"},
         id=new_id(fields["id"]),
         project_id=pool.project_id,
         provisioning_status=status.PENDING_CREATE,
-        operating_status=initial_member_status(pool, admin_up=fields.get("admin_state_up", True)),
+        operating_status=initial_member_status(
+            pool, has_monitor, admin_up=fields.get("admin_state_up", True)
+        ),
     )
     quotas.reserve(session, member.project_id, "member")
     session.add(member)

@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from google.protobuf.field_mask_pb2 import FieldMask
 from lbaas.common.v1 import graph_pb2 as g
+from lbaas.common.v1 import status_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
 from orch_fakes import make_settings
 from orch_harness import ADMIN, ALICE, BOB, create_lb, lb_status, orchestrator, wait_for
@@ -190,6 +191,31 @@ def test_crud_scoping_and_conflicts(database_url, run_dir):
             assert {m.meta.provisioning_status for m in full.pools[0].members} == {PENDING_DELETE}
             code, _ = await _error(_listener(stub, lb.meta.id, port=81))
             assert code == grpc.StatusCode.FAILED_PRECONDITION
+
+    asyncio.run(scenario())
+
+
+def test_a_new_members_first_operating_status_and_address_clash(database_url, run_dir):
+    """NO_MONITOR, OFFLINE once the pool has a live monitor (Octavia's); the address and port
+    of a member being deleted are free again."""
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
+            stub = st.stub
+            lb = await create_lb(stub)
+            pool = await _pool(stub, lb_id=lb.meta.id)
+            first = await _member(stub, pool.meta.id, port=8081)
+            assert first.meta.operating_status == status_pb2.OPERATING_STATUS_NO_MONITOR
+            await _monitor(stub, pool.meta.id)
+            second = await _member(stub, pool.meta.id, port=8082)
+            assert second.meta.operating_status == status_pb2.OPERATING_STATUS_OFFLINE
+            code, _ = await _error(_member(stub, pool.meta.id, port=8082))
+            assert code == grpc.StatusCode.ALREADY_EXISTS
+            await stub.DeleteMember(
+                pb.DeleteMemberRequest(scope=ALICE, pool_id=pool.meta.id, id=second.meta.id)
+            )
+            again = await _member(stub, pool.meta.id, port=8082)
+            assert again.meta.id != second.meta.id
 
     asyncio.run(scenario())
 
