@@ -43,6 +43,12 @@ class Running:
         self.orchestrator.engine.dispose()
 
 
+# A safety net: LISTEN/NOTIFY wakes the worker for a new job (procrastinate's insert trigger)
+# and for a job whose lock a finished job released (migration 0011); this fetch finds what a
+# lost notification (a reconnect) left waiting, and delayed retries.
+FETCH_JOB_POLLING_INTERVAL = 1.0
+
+
 def start_worker(orch: Orchestrator, *, sweep: bool = True) -> list[asyncio.Task]:
     s = orch.settings
     tasks = [
@@ -52,7 +58,7 @@ def start_worker(orch: Orchestrator, *, sweep: bool = True) -> list[asyncio.Task
                 install_signal_handlers=False,
                 update_heartbeat_interval=s.worker_heartbeat_interval,
                 stalled_worker_timeout=s.stalled_worker_timeout,
-                fetch_job_polling_interval=1.0,
+                fetch_job_polling_interval=FETCH_JOB_POLLING_INTERVAL,
                 # A finished pass leaves nothing to keep: without this every change would leave
                 # a job row and its event rows behind for good. Failed jobs stay for inspection.
                 delete_jobs="successful",

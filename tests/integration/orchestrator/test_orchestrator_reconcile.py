@@ -94,6 +94,45 @@ def test_a_pass_uses_the_probes_of_the_amphorae_the_last_one_served(database_url
     asyncio.run(scenario())
 
 
+def test_a_change_during_a_pass_runs_as_soon_as_the_pass_ends(database_url, run_dir, monkeypatch):
+    """The next job of a load balancer waits for the lock of the one running; when that one
+    ends, its lock's release wakes the worker (migration 0011), not the polling fetch (made an
+    hour here, so the test fails without the wake-up)."""
+    from services.orchestrator import server
+
+    monkeypatch.setattr(server, "FETCH_JOB_POLLING_INTERVAL", 3600.0)
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir)) as st:
+            lb = await create_lb(st.stub)
+            await wait_for(lambda: _is(st.stub, lb.meta.id, "PROVISIONING_STATUS_ACTIVE"))
+            st.agent.apply_delay = 0.5
+            started = st.agent.apply_calls
+
+            async def rename(name: str) -> None:
+                await st.stub.UpdateLoadBalancer(
+                    pb.UpdateLoadBalancerRequest(
+                        scope=ALICE,
+                        loadbalancer=graph_pb2.LoadBalancer(
+                            meta=graph_pb2.ResourceMeta(id=lb.meta.id, name=name)
+                        ),
+                        update_mask=FieldMask(paths=["meta.name"]),
+                    )
+                )
+
+            await rename("first")
+            await wait_for(lambda: _applying(st, started + 1))
+            await rename("second")  # deferred while the first pass holds the lock
+            await wait_for(lambda: _is(st.stub, lb.meta.id, "PROVISIONING_STATUS_ACTIVE"), 30)
+            assert st.agent.apply_calls == started + 2
+
+    asyncio.run(scenario())
+
+
+async def _applying(st, calls: int) -> bool:
+    return st.agent.apply_calls >= calls
+
+
 def test_renderer_invalid_input_puts_lb_in_error_with_reason(database_url, run_dir):
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir)) as st:
