@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
+
+import uvloop
 
 # gRPC's fork handlers crash a child forked while gRPC threads are busy; the agent forks haproxy
 # (preexec_fn for PDEATHSIG) and never uses gRPC in a child, so they are switched off.
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         default_file=Path(settings.runtime_dir) / "traces.jsonl",
         attributes={"service.instance.id": settings.amphora_id},
     )
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))
     return 0
 
 

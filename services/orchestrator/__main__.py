@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
+
+import uvloop
 
 from services.common import logs, metrics, tracing
 from services.common.internal_tls import ORCHESTRATOR, WORKER, InternalTLS
@@ -39,4 +40,4 @@ if __name__ == "__main__":
         # it with LBAAS_LOG_LEVEL=DEBUG.
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     metrics.serve(service_name(settings))
-    asyncio.run(main(settings))
+    uvloop.run(main(settings))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
+
+import uvloop
 
 from services.common import metrics, tracing
 from services.common.internal_tls import RENDERER, InternalTLS
@@ -27,4 +28,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())
