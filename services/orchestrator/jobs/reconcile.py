@@ -158,14 +158,17 @@ def _cert_expiration(cert_pem: bytes) -> dt.datetime | None:
 # The statements of a pass, built once: SQLAlchemy keeps a statement object's cache key on it,
 # so reusing one skips building and keying the statement on every pass.
 _LOCK = select(LoadBalancerRow).where(LoadBalancerRow.id == bindparam("lb_id")).with_for_update()
-_READ = select(
-    LoadBalancerRow,
-    exists().where(ListenerRow.load_balancer_id == LoadBalancerRow.id),
-    exists().where(PoolRow.load_balancer_id == LoadBalancerRow.id),
-).where(LoadBalancerRow.id == bindparam("lb_id"))
-_AMPHORAE = (
-    select(AmphoraRow)
-    .where(AmphoraRow.load_balancer_id == bindparam("lb_id"))
+# The load balancer, whether it has listeners and pools, and its amphorae (a row each, or one
+# row with none): one round trip.
+_READ = (
+    select(
+        LoadBalancerRow,
+        exists().where(ListenerRow.load_balancer_id == LoadBalancerRow.id),
+        exists().where(PoolRow.load_balancer_id == LoadBalancerRow.id),
+        AmphoraRow,
+    )
+    .outerjoin(AmphoraRow, AmphoraRow.load_balancer_id == LoadBalancerRow.id)
+    .where(LoadBalancerRow.id == bindparam("lb_id"))
     .order_by(AmphoraRow.created_at, AmphoraRow.id)
 )
 _STILL_TO_REPLACE = select(
@@ -382,16 +385,15 @@ class Reconciler:
         build when none serves (first create, failover): its id is written before the compute
         driver is called, so a restart reuses it instead of leaking one."""
         with self._uow.transaction() as session:
-            found = session.execute(_READ, {"lb_id": lb_id}).one_or_none()
-            if found is None:
+            found = session.execute(_READ, {"lb_id": lb_id}).all()
+            if not found:
                 return None
-            lb, has_listeners, has_pools = found
+            lb, has_listeners, has_pools, _ = found[0]
             childless = not has_listeners and not has_pools
             if childless:  # known empty: encoding it below loads nothing more
                 set_committed_value(lb, "listeners", [])
                 set_committed_value(lb, "pools", [])
-            rows = session.scalars(_AMPHORAE, {"lb_id": lb_id}).all()
-            amphorae = [_amphora(a) for a in rows]
+            amphorae = [_amphora(row[3]) for row in found if row[3] is not None]
             deleting = lb.provisioning_status == status.PENDING_DELETE
             if not deleting:
                 amphorae = _one_half_at_a_time(lb.topology, amphorae)
