@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import json
 
 import procrastinate
 from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
-from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import DEFAULT_QUEUE, Job
 from sqlalchemy import DateTime, Engine, bindparam, text
 from sqlalchemy.orm import Session
@@ -32,6 +31,21 @@ _DROP_LATER = text(
        AND scheduled_at > COALESCE(:due, clock_timestamp())
     """
 ).bindparams(bindparam("due", type_=DateTime(timezone=True)))
+
+
+# procrastinate's defer (procrastinate_defer_jobs_v1 inserts the row; its triggers notify the
+# workers and write the event row), written so that a job already waiting with the same
+# queueing lock makes it write nothing instead of raising a unique violation: one statement, no
+# savepoint around it (procrastinate's defer would abort the caller's transaction).
+_DEFER_UNLESS_WAITING = text(
+    """
+    INSERT INTO procrastinate_jobs
+           (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)
+    VALUES (:queue, :task, :priority, :lock, :queueing_lock, CAST(:args AS jsonb), :scheduled_at)
+    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+    RETURNING id
+    """
+).bindparams(bindparam("scheduled_at", type_=DateTime(timezone=True)))
 
 
 class ProcrastinateReconcileQueue:
@@ -68,19 +82,31 @@ class ProcrastinateReconcileQueue:
             # savepoint, no duplicate to look for.
             self._defer(session, job)
             return True
-        # Savepoints, so that the unique violation of a duplicate does not abort the caller's
-        # transaction. The plain defer first: it is the common case and one statement.
-        with contextlib.suppress(AlreadyEnqueued), session.begin_nested():
-            self._defer(session, job)
+        # The plain defer first: it is the common case and one statement.
+        if self._defer_unless_waiting(session, job):
             return True
         # A job waits. Due later, it is deleted and this one deferred in its place: a new row,
         # so procrastinate's insert trigger wakes the workers (an UPDATE of scheduled_at would
-        # wait for their next poll). Due no later, the defer fails again and it stays.
-        with contextlib.suppress(AlreadyEnqueued), session.begin_nested():
-            session.execute(_DROP_LATER, {"lock": loadbalancer_id, "due": job.scheduled_at})
-            self._defer(session, job)
-            return True
-        return False
+        # wait for their next poll). Due no later, the defer writes nothing and it stays.
+        session.execute(_DROP_LATER, {"lock": loadbalancer_id, "due": job.scheduled_at})
+        return self._defer_unless_waiting(session, job)
+
+    @staticmethod
+    def _defer_unless_waiting(session: Session, job: Job) -> bool:
+        """Writes the job unless one with its queueing lock waits; True when it wrote it."""
+        written = session.execute(
+            _DEFER_UNLESS_WAITING,
+            {
+                "queue": job.queue,
+                "task": job.task_name,
+                "priority": job.priority,
+                "lock": job.lock,
+                "queueing_lock": job.queueing_lock,
+                "args": json.dumps(job.task_kwargs),
+                "scheduled_at": job.scheduled_at,
+            },
+        ).first()
+        return written is not None
 
     def _defer(self, session: Session, job: Job) -> None:
         # The job manager directly: the task-level defer adds only two log lines (which the

@@ -74,7 +74,8 @@ def test_a_waiting_retry_is_brought_forward_and_never_postponed(uow):
         (due,) = waiting()
         assert 30 < due <= 60
 
-        # A job due now replaces it; the caller's transaction goes on after the savepoints.
+        # A job due now replaces it; the caller's transaction goes on after it (no unique
+        # violation aborts it).
         with uow.transaction() as s:
             assert queue.enqueue(s, lb_id) is True
             assert s.execute(text("SELECT 1")).scalar_one() == 1
