@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Ports free_port draws from, below the kernel's ephemeral range (ip_local_port_range).
+_LOWEST = 10000
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on host now, for a process started later to bind. Drawn at random below
+    the kernel's ephemeral range when there is room there: a port of that range can be taken
+    before that process binds it, by the source port of any connection or any bind to port 0
+    (an amphora agent's), which failed a stack's start now and then on a busy machine
+    ("Address already in use")."""
+    low = _ephemeral_low()
+    for _ in range(200 if low > _LOWEST + 1000 else 0):
+        port = random.randint(_LOWEST, low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
