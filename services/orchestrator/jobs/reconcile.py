@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import bindparam, case, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -24,6 +24,7 @@ from services.orchestrator.adapters.db.admin_models import FlavorProfileRow, Fla
 from services.orchestrator.adapters.db.engine import UnitOfWork
 from services.orchestrator.adapters.db.models import (
     AmphoraRow,
+    L7PolicyRow,
     ListenerRow,
     LoadBalancerRow,
     PoolRow,
@@ -170,6 +171,20 @@ _READ = (
     .outerjoin(AmphoraRow, AmphoraRow.load_balancer_id == LoadBalancerRow.id)
     .where(LoadBalancerRow.id == bindparam("lb_id"))
     .order_by(AmphoraRow.created_at, AmphoraRow.id)
+)
+# A load balancer's listeners with their L7 policies and rules, and its pools with their
+# members and monitors: one query each (joined eager loads keep the relationships' order).
+_LISTENERS = (
+    select(ListenerRow)
+    .where(ListenerRow.load_balancer_id == bindparam("lb_id"))
+    .options(joinedload(ListenerRow.l7policies).joinedload(L7PolicyRow.rules))
+    .order_by(ListenerRow.created_at)
+)
+_POOLS = (
+    select(PoolRow)
+    .where(PoolRow.load_balancer_id == bindparam("lb_id"))
+    .options(joinedload(PoolRow.members), joinedload(PoolRow.health_monitors))
+    .order_by(PoolRow.created_at)
 )
 _STILL_TO_REPLACE = select(
     exists().where(
@@ -390,9 +405,21 @@ class Reconciler:
                 return None
             lb, has_listeners, has_pools, _ = found[0]
             childless = not has_listeners and not has_pools
-            if childless:  # known empty: encoding it below loads nothing more
-                set_committed_value(lb, "listeners", [])
-                set_committed_value(lb, "pools", [])
+            # The children in one query per kind, each with its own children joined (not a
+            # query per listener and per pool, as encoding would make them one by one); none
+            # when known empty.
+            set_committed_value(
+                lb,
+                "listeners",
+                session.scalars(_LISTENERS, {"lb_id": lb_id}).unique().all()
+                if has_listeners
+                else [],
+            )
+            set_committed_value(
+                lb,
+                "pools",
+                session.scalars(_POOLS, {"lb_id": lb_id}).unique().all() if has_pools else [],
+            )
             amphorae = [_amphora(row[3]) for row in found if row[3] is not None]
             deleting = lb.provisioning_status == status.PENDING_DELETE
             if not deleting:

@@ -223,3 +223,40 @@ def test_fully_populated_lb_reaches_active(database_url, run_dir):
 
 async def _active(stub, lb_id: str) -> bool:
     return await lb_status(stub, lb_id) == "PROVISIONING_STATUS_ACTIVE"
+
+
+def test_a_pass_reads_the_graph_in_three_queries(database_url, run_dir):
+    """The load balancer with its amphorae, its listeners (with policies and rules) and its pools
+    (with members and monitors): one query each, whatever their number, and the same graph,
+    in the same order, as encoding the rows one relationship at a time."""
+    from sqlalchemy import event
+
+    from services.orchestrator.adapters.db.models import LoadBalancerRow
+    from services.orchestrator.codec import encode
+    from services.orchestrator.service_layer.common import alive
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir)) as st:
+            req = pb.CreateLoadBalancerRequest(scope=ALICE, loadbalancer=_graph("127.0.7.4"))
+            lb = (await st.stub.CreateLoadBalancer(req)).loadbalancer
+            await wait_for(lambda: _active(st.stub, lb.meta.id), what="ACTIVE")
+            orch = st.running.orchestrator
+            statements: list[str] = []
+
+            def count(conn, cursor, statement, *args):
+                statements.append(statement)
+
+            event.listen(orch.engine, "before_cursor_execute", count)
+            try:
+                snap = await asyncio.to_thread(orch.reconciler._load, lb.meta.id)
+            finally:
+                event.remove(orch.engine, "before_cursor_execute", count)
+            assert len(statements) == 3, statements
+            with orch.uow.transaction() as s:
+                lazily = encode.loadbalancer(s.get(LoadBalancerRow, lb.meta.id), include=alive)
+            assert snap.graph == lazily
+            assert [p.meta.name for p in snap.graph.pools] == ["web", "api"]
+            assert [m.address for m in snap.graph.pools[0].members] == ["10.0.0.1", "10.0.0.2"]
+            assert [p.meta.name for p in snap.graph.listeners[0].l7policies] == ["first", "to-api"]
+
+    asyncio.run(scenario())
