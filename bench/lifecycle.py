@@ -1,5 +1,5 @@
-"""Benchmark: time from create to ACTIVE, and from member-add to the first request the new member
-serves, through the whole stack (every service a process, real haproxy, real HTTP).
+"""Benchmark: time from create to ACTIVE through the whole stack (every service a process, real
+haproxy). Member add to the first request the new member serves: bench/members.py.
 
 Run: `make bench` (or `python -m bench.lifecycle --runs 20`). Prints p50/p95 and writes JSON to
 bench/results/lifecycle.json.
@@ -14,14 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.support.api import Api
-from tests.support.backends import Backend
 from tests.support.host import host_settings_kept
 from tests.support.stack import start_stack, stop_stack
-
-PORT = 8080
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -68,65 +63,6 @@ def bench_create(api: Api, subnet: str, runs: int) -> list[float]:
     return times
 
 
-def bench_member_add(api: Api, subnet: str, runs: int) -> list[float]:
-    first = Backend("bench-base").start()
-    extra = [Backend(f"bench-new-{i}").start() for i in range(runs)]
-    try:
-        lb = api.post(
-            "/v2/lbaas/loadbalancers",
-            {"loadbalancer": {"name": "bench-m", "vip_subnet_id": subnet}},
-        )["loadbalancer"]
-        wait_active(api, lb["id"])
-        listener = api.post(
-            "/v2/lbaas/listeners",
-            {"listener": {"loadbalancer_id": lb["id"], "protocol": "HTTP", "protocol_port": PORT}},
-        )["listener"]
-        pool = api.post(
-            "/v2/lbaas/pools",
-            {
-                "pool": {
-                    "listener_id": listener["id"],
-                    "protocol": "HTTP",
-                    "lb_algorithm": "ROUND_ROBIN",
-                }
-            },
-        )["pool"]
-        api.post(
-            f"/v2/lbaas/pools/{pool['id']}/members",
-            {"member": {"address": first.host, "protocol_port": first.port}},
-        )
-        wait_active(api, lb["id"])
-        url = f"http://{lb['vip_address']}:{PORT}/"
-        times = []
-        with httpx.Client(timeout=5) as http:
-            for b in extra:
-                t0 = time.perf_counter()
-                member = api.post(
-                    f"/v2/lbaas/pools/{pool['id']}/members",
-                    {"member": {"address": b.host, "protocol_port": b.port}},
-                )["member"]
-                deadline = t0 + 60
-                while time.perf_counter() < deadline:
-                    try:
-                        r = http.get(url, headers={"Connection": "close"})
-                        if r.text == b.name:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                else:
-                    raise TimeoutError(f"member {member['id']} never served")
-                times.append(time.perf_counter() - t0)
-                wait_active(api, lb["id"])
-                api.delete(f"/v2/lbaas/pools/{pool['id']}/members/{member['id']}")
-                wait_active(api, lb["id"])
-        api.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")
-        return times
-    finally:
-        first.stop()
-        for b in extra:
-            b.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
@@ -138,7 +74,6 @@ def main() -> None:
             subnet = api.get("/v2.0/subnets")["subnets"][0]["id"]
             results = {
                 "create_to_active": summary(bench_create(api, subnet, args.runs)),
-                "member_add_to_served": summary(bench_member_add(api, subnet, args.runs)),
             }
             api.close()
         finally:

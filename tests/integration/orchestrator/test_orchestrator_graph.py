@@ -212,9 +212,7 @@ def test_invalid_graph_writes_nothing(database_url, run_dir, mutate, field):
 def test_fully_populated_lb_reaches_active(database_url, run_dir):
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir)) as st:
-            req = pb.CreateLoadBalancerRequest(scope=ALICE, loadbalancer=_graph("127.0.7.3"))
-            lb = (await st.stub.CreateLoadBalancer(req)).loadbalancer
-            await wait_for(lambda: _active(st.stub, lb.meta.id), what="ACTIVE")
+            await _created_active(st, "127.0.7.3")
             rendered = st.renderer.rendered_versions
             assert rendered and rendered[-1] == 1
 
@@ -223,6 +221,14 @@ def test_fully_populated_lb_reaches_active(database_url, run_dir):
 
 async def _active(stub, lb_id: str) -> bool:
     return await lb_status(stub, lb_id) == "PROVISIONING_STATUS_ACTIVE"
+
+
+async def _created_active(st, address: str) -> g.LoadBalancer:
+    """The fully populated load balancer (_graph), created and ACTIVE."""
+    req = pb.CreateLoadBalancerRequest(scope=ALICE, loadbalancer=_graph(address))
+    lb = (await st.stub.CreateLoadBalancer(req)).loadbalancer
+    await wait_for(lambda: _active(st.stub, lb.meta.id), what="ACTIVE")
+    return lb
 
 
 def test_a_pass_reads_the_graph_in_three_queries(database_url, run_dir):
@@ -237,9 +243,7 @@ def test_a_pass_reads_the_graph_in_three_queries(database_url, run_dir):
 
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir)) as st:
-            req = pb.CreateLoadBalancerRequest(scope=ALICE, loadbalancer=_graph("127.0.7.4"))
-            lb = (await st.stub.CreateLoadBalancer(req)).loadbalancer
-            await wait_for(lambda: _active(st.stub, lb.meta.id), what="ACTIVE")
+            lb = await _created_active(st, "127.0.7.4")
             orch = st.running.orchestrator
             statements: list[str] = []
 
