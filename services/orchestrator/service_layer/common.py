@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -147,11 +148,47 @@ def lock_loadbalancer(
     )
     if lb is None:
         raise NotFound(f"Load Balancer {lb_id} not found.", field=field)
+    return _locked(session, lb, scope, field)
+
+
+def _locked(session: Session, lb: LoadBalancerRow, scope: Scope, field: str) -> LoadBalancerRow:
+    """What lock_loadbalancer checks once the row is locked: its project, then the backend."""
     check_project(scope, lb.project_id, field)
     check = backend_check(session)
     if check is not None:
         check(session, lb.backend)
     return lb
+
+
+def get_scoped_locking(
+    session: Session,
+    model: type[Row],
+    id: str,
+    scope: Scope,
+    what: str,
+    field: str = "id",
+    lb_field: str = "loadbalancer_id",
+) -> tuple[Row, LoadBalancerRow]:
+    """get_scoped of a row that names its load balancer (a pool, a listener), then
+    lock_loadbalancer of that load balancer, in one query: the same answers in the same order
+    (the row's 404 and 403 first), one round trip fewer on every change to its children."""
+    found = session.execute(_row_and_locked_lb(model), {"id": id}).one_or_none() if id else None
+    if found is None:
+        raise NotFound(f"{what} {id} not found.", field=field)
+    row, lb = found
+    check_project(scope, row.project_id, field)  # type: ignore[attr-defined]
+    return row, _locked(session, lb, scope, lb_field)
+
+
+@functools.cache
+def _row_and_locked_lb(model: type[Row]) -> Any:
+    # Built once per model (SQLAlchemy keeps its cache key on the statement).
+    return (
+        select(model, LoadBalancerRow)
+        .join(LoadBalancerRow, model.load_balancer_id == LoadBalancerRow.id)  # type: ignore[attr-defined]
+        .where(model.id == bindparam("id"))  # type: ignore[attr-defined]
+        .with_for_update(of=LoadBalancerRow)
+    )
 
 
 def ensure_mutable(lb: LoadBalancerRow, row: Any | None = None) -> None:

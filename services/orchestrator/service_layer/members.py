@@ -20,6 +20,7 @@ from services.orchestrator.service_layer.common import (
     apply_changes,
     ensure_mutable,
     get_scoped,
+    get_scoped_locking,
     lock_loadbalancer,
     mark_updated,
     new_id,
@@ -76,8 +77,7 @@ _CLASH_AND_MONITOR = select(
 
 
 def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, Any]) -> MemberRow:
-    pool = get_scoped(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
-    lb = lock_loadbalancer(session, pool.load_balancer_id, scope)
+    pool, lb = get_scoped_locking(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
     ensure_mutable(lb, pool)
     check_new_member(fields)
     # One query, whatever the pool's size (not its members loaded to compare in Python).

@@ -220,6 +220,40 @@ def test_a_new_members_first_operating_status_and_address_clash(database_url, ru
     asyncio.run(scenario())
 
 
+def test_a_member_create_is_six_statements_whatever_the_pool(database_url, run_dir):
+    """The pool with its load balancer locked, the address clash with the monitor, the quota,
+    the load balancer's version, the member, the job: one statement each, with 1 or 30 members
+    in the pool (none loaded one by one)."""
+    from sqlalchemy import event, text
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
+            lb = await create_lb(st.stub)
+            pool = await _pool(st.stub, lb_id=lb.meta.id)
+            engine = st.running.orchestrator.engine
+            members = 0
+            for size in (1, 30):
+                while members < size:
+                    await _member(st.stub, pool.meta.id, port=9000 + members)
+                    members += 1
+                with st.running.orchestrator.uow.transaction() as s:  # no job waits (no worker)
+                    s.execute(text("DELETE FROM procrastinate_jobs"))
+                statements: list[str] = []
+
+                def count(conn, cursor, statement, *args, statements=statements):
+                    statements.append(statement)
+
+                event.listen(engine, "before_cursor_execute", count)
+                try:
+                    await _member(st.stub, pool.meta.id, port=8000 + size)
+                finally:
+                    event.remove(engine, "before_cursor_execute", count)
+                members += 1
+                assert len(statements) == 6, "\n".join(" ".join(x.split())[:70] for x in statements)
+
+    asyncio.run(scenario())
+
+
 def test_invalid_input_writes_nothing(database_url, run_dir):
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
