@@ -475,9 +475,11 @@ class Reconciler:
             live, infos = ready
             materials = await resolving
         finally:
-            if not resolving.done():  # the thread ends on its own; its answer is not needed
+            # Not needed when the pass ends here (its thread ends on its own); an error it may
+            # hold is the pass's to raise only when it gets that far.
+            if not resolving.done():
                 resolving.cancel()
-                await asyncio.gather(resolving, return_exceptions=True)
+            await asyncio.gather(resolving, return_exceptions=True)
         renderer = self._d.renderer(snap.backend)
         vrrps = self._vrrp_targets(snap, live)
         if snap.topology == pairs.ACTIVE_STANDBY:
