@@ -29,6 +29,7 @@ from services.renderer.backends.haproxy import ping
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from services.renderer.domain.ports import Rendering
 from tests.support.backends import free_port
+from tests.support.haproxy_socket import stop_masters
 from tests.unit.renderer import ping_samples as ps
 from tests.unit.renderer import renderer_samples as samples
 
@@ -362,11 +363,6 @@ def test_in_a_namespace_an_unanswered_member_is_down_and_loopbacks_are_up(
         assert proc.poll() is None
         _assert_unprivileged_and_unchrooted(runtime_dir, workers)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_masters([proc])
         if proc.stdout:
             proc.stdout.close()

@@ -26,6 +26,7 @@ from lbaas.common.v1 import graph_pb2
 from amphora_agent import privileges
 from services.renderer.backends.haproxy.renderer import HaproxyRenderer
 from tests.support.backends import free_port
+from tests.support.haproxy_socket import stop_masters
 from tests.unit.renderer import renderer_samples as samples
 from tests.unit.renderer import tls_samples as ts
 
@@ -181,13 +182,7 @@ def site() -> Iterator[Site]:
         yield site
     finally:
         if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+            stop_masters([proc])
             if proc.stdout:
                 proc.stdout.close()
         for server in servers:
