@@ -257,12 +257,25 @@ def _one_half_at_a_time(topology: str, amphorae: list[Amphora]) -> list[Amphora]
     return [replace(a, doomed=False) if a.id == keep.id else a for a in amphorae]
 
 
-def _assign_roles(session: Session, topology: str, amphorae: list[Amphora]) -> list[Amphora]:
-    """The roles of the live amphorae (pairs.assign_roles), written where they changed."""
+def _roles(topology: str, amphorae: list[Amphora]) -> dict[str, str]:
     live = [a for a in amphorae if not a.doomed]
-    roles = pairs.assign_roles(
+    return pairs.assign_roles(
         topology, [pairs.Member(a.id, a.role, a.status == life.ALLOCATED) for a in live]
     )
+
+
+def _roles_change(topology: str, amphorae: list[Amphora]) -> bool:
+    roles = _roles(topology, amphorae)
+    return any(roles.get(a.id, a.role) != a.role for a in amphorae)
+
+
+# Reconciler._read without a transaction found rows to write: read again in one.
+_WRITES_NEEDED = object()
+
+
+def _assign_roles(session: Session, topology: str, amphorae: list[Amphora]) -> list[Amphora]:
+    """The roles of the live amphorae (pairs.assign_roles), written where they changed."""
+    roles = _roles(topology, amphorae)
     out = []
     for amphora in amphorae:
         role = roles.get(amphora.id, amphora.role)
@@ -305,12 +318,14 @@ def _probe_key(amphora: Amphora) -> tuple[str, str, str]:
 
 
 class _Probes:
-    """Whether the amphorae the last pass of a load balancer served are up (is_alive) and what
-    their agents report (GetInfo), asked when the next pass starts, while it reads the desired
-    state. For the amphorae it then finds the same (same compute instance, same agent address)
-    the pass has the answers and does not ask again; one a probe found gone or could not ask
-    gets the pass's own checks (built again, or waited for). Passes of a load balancer do not
-    overlap, so what a probe sees is what the pass would."""
+    """What the agents of the amphorae the last pass of a load balancer served report
+    (GetInfo), asked when the next pass starts, while it reads the desired state. For the
+    amphorae it then finds the same (same compute instance, same agent address) the pass has
+    the answers and does not ask again; one whose agent did not answer gets the pass's own
+    checks (is_alive: built again, or waited for). An agent that answers is up: the channel
+    checks that the server is that amphora's (agent_client), so the compute driver is not asked
+    as well. Passes of a load balancer do not overlap, so what a probe sees is what the pass
+    would."""
 
     def __init__(self, drivers: Drivers, amphorae: tuple[Amphora, ...]):
         self._d = drivers
@@ -318,8 +333,6 @@ class _Probes:
 
     async def _probe(self, amphora: Amphora) -> AgentInfo | None:
         try:
-            if not await self._d.compute.is_alive(amphora.compute_id):
-                return None
             return await self._d.agent.get_info(amphora.agent_address, amphora.id)
         except Exception as err:  # the pass's own checks ask again, and handle it
             log.debug("probe of amphora %s: %r", amphora.id, err)
@@ -396,60 +409,71 @@ class Reconciler:
     # -- reading desired state ---------------------------------------------------------------
 
     def _load(self, lb_id: str) -> Snapshot | None:
-        """The desired state, in one transaction with the record of the amphora the pass is to
-        build when none serves (first create, failover): its id is written before the compute
-        driver is called, so a restart reuses it instead of leaking one."""
+        """The desired state. A pass that has rows to write reads it in one transaction with
+        them: the record of the amphora the pass is to build when none serves (first create,
+        failover), whose id is written before the compute driver is called, so a restart reuses
+        it instead of leaking one; or a role that changes. Most passes only read (a change to the
+        graph): they read without a transaction, which saves its BEGIN and COMMIT round trips
+        and reads the same (under READ COMMITTED each statement has its own snapshot inside a
+        transaction as well); one that finds rows to write reads again in a transaction."""
+        with self._uow.reading() as session:
+            snap = self._read(session, lb_id, write=False)
+        if snap is not _WRITES_NEEDED:
+            return snap
         with self._uow.transaction() as session:
-            found = session.execute(_READ, {"lb_id": lb_id}).all()
-            if not found:
-                return None
-            lb, has_listeners, has_pools, _ = found[0]
-            childless = not has_listeners and not has_pools
-            # The children in one query per kind, each with its own children joined (not a
-            # query per listener and per pool, as encoding would make them one by one); none
-            # when known empty.
-            set_committed_value(
-                lb,
-                "listeners",
-                session.scalars(_LISTENERS, {"lb_id": lb_id}).unique().all()
-                if has_listeners
-                else [],
-            )
-            set_committed_value(
-                lb,
-                "pools",
-                session.scalars(_POOLS, {"lb_id": lb_id}).unique().all() if has_pools else [],
-            )
-            amphorae = [_amphora(row[3]) for row in found if row[3] is not None]
-            deleting = lb.provisioning_status == status.PENDING_DELETE
-            if not deleting:
-                amphorae = _one_half_at_a_time(lb.topology, amphorae)
-                missing = pairs.size(lb.topology) - sum(not a.doomed for a in amphorae)
-                size = _compute_flavor(session, lb) if missing else sizes.DEFAULT
-                reusable = _dead_halves(lb.topology, amphorae)
-                for _ in range(missing):
-                    if reusable:
-                        # Not a spare: built once the dead half is fenced, at its address.
-                        amphorae.append(
-                            self._record_amphora(session, lb, size, address=reusable.pop(0))
-                        )
-                        continue
-                    spare = spares.take(session, lb.backend, lb.id, lb.vip_address, size)
+            return self._read(session, lb_id, write=True)
+
+    def _read(self, session: Session, lb_id: str, write: bool) -> Snapshot | None | object:
+        """The snapshot; _WRITES_NEEDED when `write` is False and the pass has rows to write."""
+        found = session.execute(_READ, {"lb_id": lb_id}).all()
+        if not found:
+            return None
+        lb, has_listeners, has_pools, _ = found[0]
+        childless = not has_listeners and not has_pools
+        amphorae = [_amphora(row[3]) for row in found if row[3] is not None]
+        deleting = lb.provisioning_status == status.PENDING_DELETE
+        if not deleting:
+            amphorae = _one_half_at_a_time(lb.topology, amphorae)
+            missing = pairs.size(lb.topology) - sum(not a.doomed for a in amphorae)
+            if not write and (missing > 0 or _roles_change(lb.topology, amphorae)):
+                return _WRITES_NEEDED
+            size = _compute_flavor(session, lb) if missing else sizes.DEFAULT
+            reusable = _dead_halves(lb.topology, amphorae)
+            for _ in range(missing):
+                if reusable:
+                    # Not a spare: built once the dead half is fenced, at its address.
                     amphorae.append(
-                        _amphora(spare) if spare else self._record_amphora(session, lb, size)
+                        self._record_amphora(session, lb, size, address=reusable.pop(0))
                     )
-                amphorae = _assign_roles(session, lb.topology, amphorae)
-            return Snapshot(
-                lb_id=lb.id,
-                version=lb.desired_version,
-                deleting=deleting,
-                vip_address=lb.vip_address,
-                graph=encode.loadbalancer(lb, include=alive),
-                amphorae=tuple(amphorae),
-                backend=lb.backend,
-                topology=lb.topology,
-                childless=childless,
-            )
+                    continue
+                spare = spares.take(session, lb.backend, lb.id, lb.vip_address, size)
+                amphorae.append(
+                    _amphora(spare) if spare else self._record_amphora(session, lb, size)
+                )
+            amphorae = _assign_roles(session, lb.topology, amphorae)
+        # The children in one query per kind, each with its own children joined (not a query per
+        # listener and per pool, as encoding would make them one by one); none when known empty.
+        set_committed_value(
+            lb,
+            "listeners",
+            session.scalars(_LISTENERS, {"lb_id": lb_id}).unique().all() if has_listeners else [],
+        )
+        set_committed_value(
+            lb,
+            "pools",
+            session.scalars(_POOLS, {"lb_id": lb_id}).unique().all() if has_pools else [],
+        )
+        return Snapshot(
+            lb_id=lb.id,
+            version=lb.desired_version,
+            deleting=deleting,
+            vip_address=lb.vip_address,
+            graph=encode.loadbalancer(lb, include=alive),
+            amphorae=tuple(amphorae),
+            backend=lb.backend,
+            topology=lb.topology,
+            childless=childless,
+        )
 
     # -- acting ----------------------------------------------------------------------------
 

@@ -82,11 +82,16 @@ class FakeAgent:
         self.runtime_plans_taken = False
         self.plans: list[tuple[str, object]] = []
         self.info_calls = 0  # GetInfo calls, probes' included
+        # A fake compute whose instances' agents are the only ones answering GetInfo (an
+        # instance killed there takes its agent with it); None: every agent answers.
+        self.compute: FakeCompute | None = None
 
     async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
         self.info_calls += 1
         if self.unavailable or amphora_id in self.unreachable:
             raise Unavailable("agent unreachable")
+        if self.compute is not None and amphora_id not in self.compute.alive.values():
+            raise Unavailable("agent unreachable: its instance is gone")
         if self.runtime_plans_taken:
             return AgentInfo(
                 amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x",

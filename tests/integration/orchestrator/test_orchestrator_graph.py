@@ -234,7 +234,8 @@ async def _created_active(st, address: str) -> g.LoadBalancer:
 def test_a_pass_reads_the_graph_in_three_queries(database_url, run_dir):
     """The load balancer with its amphorae, its listeners (with policies and rules) and its pools
     (with members and monitors): one query each, whatever their number, and the same graph,
-    in the same order, as encoding the rows one relationship at a time."""
+    in the same order, as encoding the rows one relationship at a time. A pass with nothing to
+    write reads without a transaction: the driver is in autocommit (no BEGIN, no COMMIT)."""
     from sqlalchemy import event
 
     from services.orchestrator.adapters.db.models import LoadBalancerRow
@@ -246,9 +247,11 @@ def test_a_pass_reads_the_graph_in_three_queries(database_url, run_dir):
             lb = await _created_active(st, "127.0.7.4")
             orch = st.running.orchestrator
             statements: list[str] = []
+            autocommit: list[bool] = []
 
             def count(conn, cursor, statement, *args):
                 statements.append(statement)
+                autocommit.append(conn.connection.dbapi_connection.autocommit)
 
             event.listen(orch.engine, "before_cursor_execute", count)
             try:
@@ -256,6 +259,9 @@ def test_a_pass_reads_the_graph_in_three_queries(database_url, run_dir):
             finally:
                 event.remove(orch.engine, "before_cursor_execute", count)
             assert len(statements) == 3, statements
+            assert autocommit == [True] * 3
+            with orch.engine.connect() as conn:  # the pooled connection is back to transactions
+                assert conn.connection.dbapi_connection.autocommit is False
             with orch.uow.transaction() as s:
                 lazily = encode.loadbalancer(s.get(LoadBalancerRow, lb.meta.id), include=alive)
             assert snap.graph == lazily

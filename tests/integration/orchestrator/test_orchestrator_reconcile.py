@@ -82,6 +82,7 @@ def test_a_pass_uses_the_probes_of_the_amphorae_the_last_one_served(database_url
             lb = await create_lb(st.stub)
             await wait_for(lambda: _is(st.stub, lb.meta.id, "PROVISIONING_STATUS_ACTIVE"))
             (first,) = st.compute.alive
+            st.agent.compute = st.compute  # the agent of a killed instance stops answering
             for i in range(3):
                 st.agent.info_calls = 0
                 await rename(st, lb.meta.id, f"n{i}")

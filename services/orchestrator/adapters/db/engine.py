@@ -77,6 +77,23 @@ class UnitOfWork:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session whose statements run without a transaction (no BEGIN, no COMMIT: a round
+        trip each), for reads that need no more consistency than each statement's own snapshot
+        (READ COMMITTED gives no more inside a transaction). Nothing written through it is
+        rolled back. The driver's autocommit is switched on and off directly: SQLAlchemy's
+        AUTOCOMMIT isolation level would restore the level with a statement of its own."""
+        with self.engine.connect() as conn:
+            driver = conn.connection.dbapi_connection
+            driver.autocommit = True
+            try:
+                with self._sessions(bind=conn) as session:
+                    yield session
+            finally:
+                if not conn.invalidated:
+                    driver.autocommit = False
+
     def run(self, work: Callable[[Session], T]) -> T:
         """work(session) in one transaction. When a statement of work finds its pooled connection
         dead (a database restart; see make_engine) nothing was committed, so work runs once more
