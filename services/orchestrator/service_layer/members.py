@@ -60,8 +60,8 @@ def initial_member_status(
     return status.OFFLINE if has_monitor else status.NO_MONITOR
 
 
-# Whether a live member of the pool has the address and port, and whether the pool has a live
-# health monitor (a new member's first operating status).
+# Whether a live member of the pool has the address and port, whether the pool has a live health
+# monitor (a new member's first operating status), and the project's explicit member quota.
 _CLASH_AND_MONITOR = select(
     exists().where(
         MemberRow.pool_id == bindparam("pool_id"),
@@ -73,6 +73,7 @@ _CLASH_AND_MONITOR = select(
         HealthMonitorRow.pool_id == bindparam("pool_id"),
         HealthMonitorRow.provisioning_status != status.PENDING_DELETE,
     ),
+    quotas.explicit_limit("member"),
 )
 
 
@@ -80,10 +81,16 @@ def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, 
     pool, lb = get_scoped_locking(session, PoolRow, fields["pool_id"], scope, "Pool", "pool_id")
     ensure_mutable(lb, pool)
     check_new_member(fields)
-    # One query, whatever the pool's size (not its members loaded to compare in Python).
-    clash, has_monitor = session.execute(
+    # One query, whatever the pool's size (not its members loaded to compare in Python), which
+    # also reads the project's member quota.
+    clash, has_monitor, member_quota = session.execute(
         _CLASH_AND_MONITOR,
-        {"pool_id": pool.id, "address": fields["address"], "port": fields["protocol_port"]},
+        {
+            "pool_id": pool.id,
+            "address": fields["address"],
+            "port": fields["protocol_port"],
+            "project_id": pool.project_id,
+        },
     ).one()
     if clash:
         raise Conflict(
@@ -100,7 +107,7 @@ def create_member(session: Session, deps: Deps, scope: Scope, fields: dict[str, 
             pool, has_monitor, admin_up=fields.get("admin_state_up", True)
         ),
     )
-    quotas.reserve(session, member.project_id, "member")
+    quotas.reserve(session, member.project_id, "member", explicit=member_quota)
     session.add(member)
     accept_change(session, deps, lb)
     return member

@@ -87,7 +87,28 @@ def _limit(row: Any, resource: str, defaults: Mapping[str, int]) -> int:
     return defaults[resource] if value is None else value
 
 
-def reserve(session: Session, project_id: str, resource: str, count: int = 1) -> None:
+_NOT_READ = object()
+
+
+def explicit_limit(resource: str) -> Any:
+    """A scalar subquery for a caller's own query: the project's (bind parameter `project_id`)
+    explicit limit on `resource` as committed, NULL when it has none (no quota row, or the
+    default). Its answer is reserve()'s `explicit`: one round trip fewer for a create."""
+    _check_resource(resource)
+    column = getattr(_quota_table.c, resource)
+    return (
+        select(column).where(_quota_table.c.project_id == bindparam("project_id")).scalar_subquery()
+    )
+
+
+def reserve(
+    session: Session,
+    project_id: str,
+    resource: str,
+    count: int = 1,
+    *,
+    explicit: int | None | object = _NOT_READ,
+) -> None:
     """Checks that the project may create `count` more objects of `resource`, in the caller's
     transaction, before the caller adds them; raises QuotaExceeded otherwise.
 
@@ -95,7 +116,16 @@ def reserve(session: Session, project_id: str, resource: str, count: int = 1) ->
     the transaction that creates them: when the resource is limited, the quota row stays locked
     until that transaction ends, so N concurrent creates against a limit of L end with exactly
     min(N, L) objects. When it is unlimited (-1, explicitly or by default) nothing is locked or
-    counted, as in Octavia: unlimited projects' creates do not queue behind each other."""
+    counted, as in Octavia: unlimited projects' creates do not queue behind each other.
+
+    explicit: what the caller's query read with explicit_limit(resource), so the quota row is
+    not read again to learn that nothing is limited (a limited resource is locked and read
+    again all the same)."""
+    if explicit is not _NOT_READ and count > 0:
+        _check_resource(resource)
+        default = session_defaults(session)[resource]
+        if default == UNLIMITED and explicit in (None, UNLIMITED):
+            return
     reserve_many(session, project_id, {resource: count})
 
 

@@ -139,23 +139,59 @@ def test_defaults_update_reset_list_and_usage(database_url, run_dir):
     asyncio.run(scenario())
 
 
+async def _pool(stub, lb_id: str):
+    return (
+        await stub.CreatePool(
+            pb.CreatePoolRequest(
+                scope=ALICE,
+                pool=graph_pb2.Pool(
+                    meta=graph_pb2.ResourceMeta(admin_state_up=True),
+                    loadbalancer_id=lb_id,
+                    protocol="HTTP",
+                    lb_algorithm="ROUND_ROBIN",
+                ),
+            )
+        )
+    ).pool
+
+
+def test_a_member_create_honours_the_projects_explicit_member_quota(database_url, run_dir):
+    """The create reads the explicit limit with its clash check (members.create_member): a limit
+    of 1 refuses the second member, -1 (unlimited) takes it. The defaults are unlimited here."""
+
+    async def scenario():
+        async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
+            pool = await _pool(st.stub, (await create_lb(st.stub)).meta.id)
+
+            def member(port: int):
+                return st.stub.CreateMember(
+                    pb.CreateMemberRequest(
+                        scope=ALICE,
+                        member=graph_pb2.Member(
+                            meta=graph_pb2.ResourceMeta(admin_state_up=True),
+                            pool_id=pool.meta.id,
+                            address="10.0.0.1",
+                            protocol_port=port,
+                            weight=1,
+                        ),
+                    )
+                )
+
+            await _set_quota(st.stub, "alice", member=1)
+            await member(1)
+            code, err = await _error(member(2))
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and err.field == "member"
+            await _set_quota(st.stub, "alice", member=-1)
+            await member(2)
+
+    asyncio.run(scenario())
+
+
 def test_batch_members_count_the_net_new(database_url, run_dir):
     async def scenario():
         async with orchestrator(make_settings(database_url, run_dir), worker=False) as st:
             lb = await create_lb(st.stub)
-            pool = (
-                await st.stub.CreatePool(
-                    pb.CreatePoolRequest(
-                        scope=ALICE,
-                        pool=graph_pb2.Pool(
-                            meta=graph_pb2.ResourceMeta(admin_state_up=True),
-                            loadbalancer_id=lb.meta.id,
-                            protocol="HTTP",
-                            lb_algorithm="ROUND_ROBIN",
-                        ),
-                    )
-                )
-            ).pool
+            pool = await _pool(st.stub, lb.meta.id)
             await _set_quota(st.stub, "alice", member=3)
 
             def members(*ports):
