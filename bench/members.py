@@ -1,10 +1,15 @@
 """Benchmark (issue 16): member changes through the whole stack (every service a process, real
 haproxy, real HTTP on loopback).
 
-- member add: from the POST of a member to the first request the new member serves, p50 and p99
-  over --runs runs (each run adds one member to a pool of one and deletes it afterwards, untimed).
-  The client polls the VIP with a plain socket and the members answer from one asyncio thread,
-  so the bench's own work per poll stays small on the machine it measures;
+- member add: from the POST of a member to the first request the new member serves (the moment
+  that member receives it), p50 and p99 over --runs runs (each run adds one member to a pool of
+  one and deletes it afterwards, untimed). Traffic: one client sends GET / over a kept-alive
+  connection, one request every --pace-ms plus its round trip (about 1,000 a second here), as a
+  busy service's clients would; the members answer from one asyncio thread and note when each
+  first got a request. The client also reports when it saw the new member's answer
+  (client_seen). The client runs on the machine it measures (2 cores on CI): a loop with no
+  pause and a new connection per request took some 10 ms of CPU per 20 ms add, plus haproxy's
+  for those requests, from the system it measured;
 - batch: one PUT /pools/{id}/members naming --batch members, from the PUT to every member having
   served a request (and to the load balancer ACTIVE again).
 
@@ -16,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import tempfile
 import threading
 import time
@@ -24,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.api import Clients
 from bench.lifecycle import percentile, wait_active
 from tests.support.api import Api
 from tests.support.host import host_settings_kept
@@ -48,6 +53,8 @@ class ManyBackends:
     def __init__(self, count: int):
         self.count = count
         self.ports: list[int] = []
+        # port -> time.perf_counter() when it first received a request (read from other threads).
+        self.first_seen: dict[int, float] = {}
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -57,6 +64,7 @@ class ManyBackends:
             port = writer.get_extra_info("sockname")[1]
             try:
                 await reader.readuntil(b"\r\n\r\n")
+                self.first_seen.setdefault(port, time.perf_counter())
                 body = str(port).encode()
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: "
@@ -97,20 +105,6 @@ class ManyBackends:
         self._thread.join(timeout=30)
 
 
-def served_by(host: str, port: int) -> bytes:
-    """The body of one GET / over a new connection: the name of the member that served it. A
-    plain socket, not an HTTP client library: the poll loop runs on the machine it measures
-    (2 cores on CI), and httpx's own work per request (about 1 ms) would be counted as the
-    system's latency and take a core from it."""
-    with socket.create_connection((host, port), timeout=5) as conn:
-        conn.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while chunk := conn.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return body if head.startswith(b"HTTP/1.1 200") else b""
-
-
 def _pool(api: Api, subnet: str, first: int) -> tuple[dict, dict]:
     lb = api.post(
         "/v2/lbaas/loadbalancers",
@@ -138,13 +132,18 @@ def _pool(api: Api, subnet: str, first: int) -> tuple[dict, dict]:
     return lb, pool
 
 
-def bench_member_add(api: Api, lb: dict, pool: dict, runs: int) -> list[float]:
+def bench_member_add(
+    api: Api, lb: dict, pool: dict, runs: int, pace: float
+) -> tuple[list[float], list[float]]:
+    """(to first served at the member, to the client seeing that answer), one of each per run."""
     # The new members answer from one asyncio thread (ManyBackends) in microseconds, as the
-    # first one does: a thread per connection (tests.support.backends) took about 0.5 ms of this
-    # process's time per poll, counted as the system's.
+    # first one does.
     extra = ManyBackends(runs).start()
+    # bench.api's keep-alive client on a plain socket: httpx takes about 1 ms of CPU per request
+    # on the machine it measures.
+    client = Clients(f"http://{lb['vip_address']}:{PORT}", token="")
     members = f"/v2/lbaas/pools/{pool['id']}/members"
-    times = []
+    served, seen = [], []
     try:
         for port in extra.ports:
             wanted = str(port).encode()
@@ -153,19 +152,22 @@ def bench_member_add(api: Api, lb: dict, pool: dict, runs: int) -> list[float]:
             deadline = t0 + 60
             while time.perf_counter() < deadline:
                 try:
-                    if served_by(lb["vip_address"], PORT) == wanted:
+                    if client.request("GET", "/") == (200, wanted):
                         break
-                except OSError:
+                except (OSError, EOFError):
                     pass
+                time.sleep(pace)
             else:
                 raise TimeoutError(f"member {member['member']['id']} never served")
-            times.append(time.perf_counter() - t0)
+            seen.append(time.perf_counter() - t0)
+            served.append(extra.first_seen[port] - t0)
             wait_active(api, lb["id"])
             api.delete(f"{members}/{member['member']['id']}")
             wait_active(api, lb["id"])
     finally:
+        client.close()
         extra.stop()
-    return times
+    return served, seen
 
 
 def bench_batch(api: Api, lb: dict, pool: dict, count: int) -> dict:
@@ -204,6 +206,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--pace-ms", type=float, default=0.5, help="pause between the member-add client's requests"
+    )
     args = parser.parse_args()
     first = ManyBackends(1).start()
     with tempfile.TemporaryDirectory(prefix="lbaas-bench-") as tmp:
@@ -212,8 +217,10 @@ def main() -> None:
             api = Api(stack.api_url, stack.token("member"))
             subnet = api.get("/v2.0/subnets")["subnets"][0]["id"]
             lb, pool = _pool(api, subnet, first.ports[0])
+            served, seen = bench_member_add(api, lb, pool, args.runs, args.pace_ms / 1000)
             results = {
-                "member_add_to_served": stats(bench_member_add(api, lb, pool, args.runs)),
+                "member_add_to_served": stats(served),
+                "member_add_to_client_seen": stats(seen),
                 "batch_update_to_all_served": bench_batch(api, lb, pool, args.batch),
             }
             api.delete(f"/v2/lbaas/loadbalancers/{lb['id']}?cascade=true")
