@@ -132,7 +132,7 @@ def build(
         if settings.compute_driver == "netns"
         else LoopbackNetworkDriver()
     )
-    queue = ProcrastinateReconcileQueue(engine)
+    queue = ProcrastinateReconcileQueue()
     if certificates is None:
         certificates = _certificate_store(uow, settings.run_dir)  # type: ignore[assignment]
     drivers = Drivers(

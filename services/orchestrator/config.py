@@ -14,13 +14,16 @@ from services.orchestrator.domain.sizes import DEFAULT_CATALOG, Size, parse_cata
 
 
 def sqlalchemy_url(libpq_uri: str) -> str:
-    """The SQLAlchemy (psycopg2) URL for a libpq URI such as postgresql://u:@/db?host=/sock."""
+    """The SQLAlchemy URL (psycopg 3) for a libpq URI such as postgresql://u:@/db?host=/sock.
+    psycopg 3 binds parameters on the server and prepares a statement a connection runs
+    repeatedly (from its fifth run), so the statements of every change and pass are planned
+    once per connection, not on every run as with psycopg2's client-side interpolation."""
     parts = urlsplit(libpq_uri)
     if parts.scheme not in ("postgresql", "postgres") and not parts.scheme.startswith(
         "postgresql+"
     ):
         raise ValueError(f"not a PostgreSQL URL: {parts.scheme!r}")
-    return urlunsplit(("postgresql+psycopg2", *parts[1:]))
+    return urlunsplit(("postgresql+psycopg", *parts[1:]))
 
 
 def libpq_uri(url: str) -> str:

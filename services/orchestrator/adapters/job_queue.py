@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import procrastinate
-from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
 from procrastinate.jobs import DEFAULT_QUEUE, Job
-from sqlalchemy import DateTime, Engine, bindparam, text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
 from services.common import tracing
@@ -48,6 +46,18 @@ _DEFER_UNLESS_WAITING = text(
 ).bindparams(bindparam("scheduled_at", type_=DateTime(timezone=True)))
 
 
+# Jobs for load balancers created by the caller's transaction (none can have a job yet): one
+# statement for any number of them, as procrastinate's batch defer.
+_DEFER_NEW = text(
+    """
+    INSERT INTO procrastinate_jobs
+           (queue_name, task_name, priority, lock, queueing_lock, args)
+    SELECT :queue, :task, :priority, job.lb_id, job.lb_id, CAST(job.args AS jsonb)
+      FROM unnest(CAST(:lb_ids AS text[]), CAST(:args AS text[])) AS job(lb_id, args)
+    """
+)
+
+
 class ProcrastinateReconcileQueue:
     """Defers `reconcile_loadbalancer(loadbalancer_id)` with lock = queueing_lock = the id.
 
@@ -57,13 +67,10 @@ class ProcrastinateReconcileQueue:
     waits is dropped when the waiting job is due no later (that job will read the newer state),
     and replaces it when it is due later (a retry backing off), so a change, a failover or a
     configure is not held until the retry is due. lock serializes running jobs of one load
-    balancer across every worker and replica.
+    balancer across every worker and replica. The rows are written with the statements above
+    (procrastinate's job table, whose triggers notify the workers): no procrastinate app or
+    connector of its own.
     """
-
-    def __init__(self, engine: Engine):
-        # A deferring-only app: it shares the database with the worker app, not its connector.
-        self._app = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
-        self._app.open(engine)
 
     def enqueue(
         self,
@@ -77,13 +84,9 @@ class ProcrastinateReconcileQueue:
         that will run (none was waiting, or the waiting one was due later and is replaced by
         this one); False when a job due no later already waits and covers this call."""
         job = _job(loadbalancer_id, delay)
-        if created:
-            # A load balancer inserted by this same transaction can have no job yet: no
-            # savepoint, no duplicate to look for.
-            self._defer(session, job)
-            return True
-        # The plain defer first: it is the common case and one statement.
-        if self._defer_unless_waiting(session, job):
+        # The plain defer first: it is the common case and one statement (and the only case for
+        # a load balancer inserted by this same transaction: it can have no job yet).
+        if self._defer_unless_waiting(session, job) or created:
             return True
         # A job waits. Due later, it is deleted and this one deferred in its place: a new row,
         # so procrastinate's insert trigger wakes the workers (an UPDATE of scheduled_at would
@@ -108,20 +111,25 @@ class ProcrastinateReconcileQueue:
         ).first()
         return written is not None
 
-    def _defer(self, session: Session, job: Job) -> None:
-        # The job manager directly: the task-level defer adds only two log lines (which the
-        # service silences) and half again the Python work.
-        self._app.job_manager.defer_job(job, connection=session.connection())
-
     def enqueue_created(self, session: Session, loadbalancer_ids: list[str]) -> None:
         """Jobs for load balancers inserted by this transaction (none of them can have a
-        queued job yet, so no savepoint), deferred with one statement."""
-        self._app.job_manager.batch_defer_jobs(
-            [_job(lb_id) for lb_id in loadbalancer_ids], connection=session.connection()
+        queued job yet), deferred with one statement."""
+        if not loadbalancer_ids:
+            return
+        jobs = [_job(lb_id) for lb_id in loadbalancer_ids]
+        session.execute(
+            _DEFER_NEW,
+            {
+                "queue": jobs[0].queue,
+                "task": jobs[0].task_name,
+                "priority": jobs[0].priority,
+                "lb_ids": loadbalancer_ids,
+                "args": [json.dumps(job.task_kwargs) for job in jobs],
+            },
         )
 
     def close(self) -> None:
-        self._app.close()
+        """Nothing to release: the rows go through the callers' sessions."""
 
 
 def reconcile_kwargs(loadbalancer_id: str) -> dict[str, object]:

@@ -43,7 +43,7 @@ def uow(database_url):
 
 
 def test_a_waiting_retry_is_brought_forward_and_never_postponed(uow):
-    queue = ProcrastinateReconcileQueue(uow.engine)
+    queue = ProcrastinateReconcileQueue()
     lb_id = str(uuid.uuid4())
 
     def enqueue(delay=None):

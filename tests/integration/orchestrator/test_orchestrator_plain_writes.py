@@ -68,7 +68,7 @@ def _jobs(session) -> list:
 
 
 def test_the_queue_defers_one_waiting_job_per_load_balancer_in_the_callers_transaction(uow):
-    queue = ProcrastinateReconcileQueue(uow.engine)
+    queue = ProcrastinateReconcileQueue()
     try:
         lb_id = "33333333-3333-3333-3333-333333333333"
         with uow.transaction() as session:
@@ -95,7 +95,7 @@ def test_the_queue_defers_one_waiting_job_per_load_balancer_in_the_callers_trans
 
 
 def test_a_delayed_job_is_scheduled_that_far_ahead(uow):
-    queue = ProcrastinateReconcileQueue(uow.engine)
+    queue = ProcrastinateReconcileQueue()
     try:
         lb_id = "55555555-5555-5555-5555-555555555555"
         before = dt.datetime.now(dt.UTC)
@@ -110,7 +110,7 @@ def test_a_delayed_job_is_scheduled_that_far_ahead(uow):
 
 
 def test_several_rows_and_their_jobs_are_written_with_one_statement_each(uow):
-    queue = ProcrastinateReconcileQueue(uow.engine)
+    queue = ProcrastinateReconcileQueue()
     ids = [f"6666666{i}-6666-6666-6666-666666666666" for i in range(3)]
     statements: list[str] = []
 

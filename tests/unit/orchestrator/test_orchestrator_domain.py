@@ -95,7 +95,7 @@ def test_update_mask_maps_paths_to_columns_and_rejects_immutable_ones():
 
 def test_settings_convert_the_libpq_uri():
     url = "postgresql://postgres:@/postgres?host=/tmp/pg"
-    assert sqlalchemy_url(url) == "postgresql+psycopg2://postgres:@/postgres?host=/tmp/pg"
+    assert sqlalchemy_url(url) == "postgresql+psycopg://postgres:@/postgres?host=/tmp/pg"
     settings = Settings.from_env({"DATABASE_URL": url, "LBAAS_RUN_DIR": "/tmp/r"})
     assert settings.database_url == url and settings.bind_addr == "127.0.0.1:9890"
     with pytest.raises(ValueError):

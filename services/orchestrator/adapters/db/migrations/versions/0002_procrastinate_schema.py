@@ -17,8 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # exec_driver_sql: the schema contains '%' characters that must not be read as parameters.
-    op.get_bind().exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+    # Without parameters, as the driver's own statement: the schema holds '%' characters that
+    # must not be read as placeholders, and many statements (psycopg 3 takes several in one
+    # execute only when no parameters are passed).
+    op.get_bind().exec_driver_sql(
+        SchemaManager.get_schema(), execution_options={"no_parameters": True}
+    )
 
 
 def downgrade() -> None:
