@@ -312,7 +312,7 @@ def insert_new(session: Any, rows: list[Any]) -> None:
         if row.__table__ is not table:
             raise TypeError("insert_new writes rows of one table at a time")
         values.append(_column_values(table, row))
-    # A list of parameter sets: one multi-row INSERT ("insertmanyvalues").
+    # A list of parameter sets: one executemany, pipelined by psycopg (adapters/db/engine.py).
     session.execute(_insert_of(table), values if len(values) > 1 else values[0])
 
 
