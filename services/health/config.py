@@ -91,7 +91,7 @@ class Settings:
 
 
 def libpq_uri(url: str) -> str:
-    """postgresql+psycopg2://... (SQLAlchemy style) -> postgresql://... (what psycopg takes)."""
+    """postgresql+<driver>://... (SQLAlchemy style) -> postgresql://... (what psycopg takes)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"DATABASE_URL is not a URL: {url!r}")
