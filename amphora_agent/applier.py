@@ -22,6 +22,7 @@ converges whatever commands haproxy took) and the outcome says why in runtime_fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json
 import logging
@@ -36,7 +37,7 @@ from amphora_agent.history import History
 from amphora_agent.keepalived import CONFIG_FILE as KEEPALIVED_FILE
 from amphora_agent.keepalived import ONLY_FILES as KEEPALIVED_ONLY_FILES
 from amphora_agent.keepalived import Keepalived
-from amphora_agent.process import ManagedProcess, ProcessError
+from amphora_agent.process import ManagedProcess, ProcessError, yielding_checks
 from amphora_agent.runtime import PlanFailed, RuntimePlan, check_commands, run_plan
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,10 @@ class Applier:
         version = f"{new_hash[:16]}-{uuid.uuid4().hex[:8]}"
         staging = os.path.join(self.versions, ".staging-" + version)
         self._write_tree(staging, files)
-        ok, output = await self._validate(staging)
+        # After commands that took, traffic to the new servers flows already: the check yields
+        # the CPU to it (process.yielding_checks).
+        with yielding_checks() if plan_took is not None else contextlib.nullcontext():
+            ok, output = await self._validate(staging)
         if not ok:
             shutil.rmtree(staging, ignore_errors=True)
             if plan is not None and not fallback:

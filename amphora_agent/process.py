@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import ctypes
 import logging
 import os
@@ -79,11 +80,22 @@ def run_text(argv: list[str]) -> str:
     return done.stdout + done.stderr
 
 
-# The CPU priority (nice) of a config check: the traffic the engine serves comes first. A check
-# is some 20 ms of CPU (haproxy -c) on an amphora of one or two cores, and the commands of a
-# runtime plan take effect before it runs (applier.py): at the same priority it would take the
-# CPU from the first requests the new servers get.
+# The CPU priority (nice) of a config check made after a runtime plan took effect (applier.py):
+# the traffic the engine serves comes first. Such a check is some 20 ms of CPU (haproxy -c) on
+# an amphora of one or two cores, run just as the new servers get their first requests. A check
+# before a reload runs at the agent's priority: the change waits for it.
 VALIDATOR_NICE = 10
+_YIELDING = contextvars.ContextVar("yielding_checks", default=False)
+
+
+@contextlib.contextmanager
+def yielding_checks() -> Iterator[None]:
+    """Config checks run inside it (run_validator) yield the CPU: nice VALIDATOR_NICE."""
+    token = _YIELDING.set(True)
+    try:
+        yield
+    finally:
+        _YIELDING.reset(token)
 
 
 def lower_priority(pid: int, nice: int = VALIDATOR_NICE) -> None:
@@ -100,7 +112,8 @@ async def run_validator(argv: list[str], cwd: str, what: str) -> tuple[bool, str
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    lower_priority(proc.pid)
+    if _YIELDING.get():
+        lower_priority(proc.pid)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
     except TimeoutError:

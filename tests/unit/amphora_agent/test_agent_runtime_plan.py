@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from amphora_agent import process as agent_process
 from amphora_agent.applier import Applier, ConfigFile, Result
 from amphora_agent.confighash import config_hash
 from amphora_agent.history import History
@@ -135,7 +136,8 @@ class FakeHaproxy:
         self.state = STATE
 
     async def validate(self, cfg_path: str, cwd: str) -> tuple[bool, str]:
-        self.calls.append("validate")
+        # A check after commands that took yields the CPU to traffic (process.yielding_checks).
+        self.calls.append("validate, yielding" if agent_process._YIELDING.get() else "validate")
         with open(cfg_path, "rb") as fh:
             return (b"invalid" not in fh.read()), "bad"
 
@@ -198,7 +200,11 @@ def test_a_plan_that_takes_swaps_the_files_without_a_reload(tmp_path) -> None:
     )
     assert outcome.applied_hash == second[1] == applier.applied_hash
     # The commands go first (traffic sees the change at once), the validation after them.
-    assert process.calls == ["set server be/s1 weight 3", "show servers state be", "validate"]
+    assert process.calls == [
+        "set server be/s1 weight 3",
+        "show servers state be",
+        "validate, yielding",
+    ]
     assert (tmp_path / "conf" / "haproxy.cfg").read_text() == "global # second\n"
     assert applier.history.last_apply.runtime and applier.history.last_reload.action == "start"
     assert len([p for p in (tmp_path / "configs").iterdir() if p.is_dir()]) == 2
@@ -260,7 +266,7 @@ def test_plans_not_tried(tmp_path) -> None:
     outcome = _apply(applier, _config("invalid\n"), RuntimePlan(applied, ("x",)))
     assert outcome.result == Result.INVALID and outcome.applied_hash == applied
     assert outcome.runtime_fallback == "the new files do not validate"
-    assert process.calls == ["x", "validate", "reload"]
+    assert process.calls == ["x", "validate, yielding", "reload"]
     assert "undone" in outcome.detail
     # the config already applied: UNCHANGED, nothing sent, nothing to say
     outcome = _apply(applier, _config("global # 3\n"), RuntimePlan(applied, ("x",)))

@@ -1,11 +1,13 @@
-"""A config check (amphora_agent.process.run_validator) runs at a lower CPU priority than the
-agent and the engine: the traffic comes first."""
+"""A config check made after a runtime plan took effect (amphora_agent.process.run_validator
+inside yielding_checks) runs at a lower CPU priority than the agent and the engine: the traffic
+comes first. Any other check runs at the agent's priority: the change waits for it."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 
-from amphora_agent.process import VALIDATOR_NICE, run_validator
+from amphora_agent.process import VALIDATOR_NICE, run_validator, yielding_checks
 
 # Prints its niceness once it is the validator's, or after 10 s.
 _NICENESS = (
@@ -14,9 +16,21 @@ _NICENESS = (
 )
 
 
-def test_a_check_runs_at_the_validator_niceness(tmp_path) -> None:
-    ok, output = asyncio.run(run_validator(["sh", "-c", _NICENESS], str(tmp_path), "check"))
+def test_a_check_after_a_plan_runs_at_the_validator_niceness(tmp_path) -> None:
+    async def check():
+        with yielding_checks():
+            return await run_validator(["sh", "-c", _NICENESS], str(tmp_path), "check")
+
+    ok, output = asyncio.run(check())
     assert ok and output == str(VALIDATOR_NICE)
+
+
+def test_another_check_keeps_the_agents_niceness(tmp_path) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    # Read after 0.2 s: a lowering would have happened long before.
+    argv = ["sh", "-c", "sleep 0.2; cut -d' ' -f19 /proc/$$/stat"]
+    ok, output = asyncio.run(run_validator(argv, str(tmp_path), "check"))
+    assert ok and output == str(own)
 
 
 def test_a_failing_check_still_reports_its_output(tmp_path) -> None:
