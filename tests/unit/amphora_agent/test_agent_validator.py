@@ -36,3 +36,13 @@ def test_another_check_keeps_the_agents_niceness(tmp_path) -> None:
 def test_a_failing_check_still_reports_its_output(tmp_path) -> None:
     ok, output = asyncio.run(run_validator(["sh", "-c", "echo bad; exit 3"], str(tmp_path), "x"))
     assert not ok and output == "bad"
+
+
+def test_a_check_is_not_spawned_by_the_event_loop(tmp_path, monkeypatch) -> None:
+    # uvloop's spawn forks the whole agent (3 to 10 ms of every apply); subprocess vforks.
+    async def forks(*args, **kwargs):
+        raise AssertionError("the check was spawned by the event loop")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", forks)
+    ok, output = asyncio.run(run_validator(["sh", "-c", "echo fine"], str(tmp_path), "x"))
+    assert ok and output == "fine"
