@@ -85,8 +85,9 @@ conformance: $(STAMP)
 	$(PY) deploy/conformance/run.py
 
 # tests/containers builds images and runs the compose stack (docker): `make test-containers`.
+# The 25 slowest tests are listed at the end: the suite is to stay near 15 minutes.
 test: $(STAMP) proto-check
-	$(PY) -m pytest -q tests --ignore=tests/containers
+	$(PY) -m pytest -q --durations=25 tests --ignore=tests/containers
 
 # deploy/docker for real: base image from Debian packages, images, compose stack, traffic through
 # a VIP, replicas killed. Root; installs docker.io, docker-compose and debootstrap when absent and
