@@ -317,6 +317,47 @@ def _probe_key(amphora: Amphora) -> tuple[str, str, str]:
     return amphora.id, amphora.compute_id, amphora.agent_address
 
 
+# How long an agent's last answer to this process stands in for asking it again (GetInfo).
+AGENT_ANSWER_FRESH = 10.0
+
+
+class AgentAnswers:
+    """What each agent last told this process (GetInfo, with the applied hash of each ApplyConfig
+    it answered since) and when, by amphora (_probe_key: same compute instance, same agent
+    address), bounded, least recently used first out. A pass reuses an answer younger than
+    `fresh` seconds instead of asking (_Probes): a burst of changes to one load balancer asks
+    its agents once. Versions and capabilities change only with the agent's image, that is with
+    a new amphora, which is asked; an agent that died since does not take the config, and the
+    pass then checks its amphorae as if nothing were known (Reconciler._converge)."""
+
+    def __init__(self, fresh: float | None = None, size: int = APPLIED_FILES_KEPT):
+        self._fresh = AGENT_ANSWER_FRESH if fresh is None else fresh
+        self._size = size
+        self._kept: OrderedDict[tuple[str, str, str], tuple[float, AgentInfo]] = OrderedDict()
+
+    def get(self, amphora: Amphora) -> AgentInfo | None:
+        kept = self._kept.get(_probe_key(amphora))
+        if kept is None or time.monotonic() - kept[0] >= self._fresh:
+            return None
+        return kept[1]
+
+    def put(self, amphora: Amphora, info: AgentInfo) -> None:
+        key = _probe_key(amphora)
+        self._kept[key] = (time.monotonic(), info)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+
+    def applied(self, amphora: Amphora, config_hash: str) -> None:
+        """The agent answered an ApplyConfig: it runs config_hash now."""
+        kept = self._kept.get(_probe_key(amphora))
+        if kept is not None:
+            self.put(amphora, replace(kept[1], applied_config_hash=config_hash))
+
+    def forget(self, amphora: Amphora) -> None:
+        self._kept.pop(_probe_key(amphora), None)
+
+
 class _Probes:
     """What the agents of the amphorae the last pass of a load balancer served report
     (GetInfo), asked when the next pass starts, while it reads the desired state. For the
@@ -327,25 +368,52 @@ class _Probes:
     as well. Passes of a load balancer do not overlap, so what a probe sees is what the pass
     would."""
 
-    def __init__(self, drivers: Drivers, amphorae: tuple[Amphora, ...]):
+    def __init__(
+        self,
+        drivers: Drivers,
+        amphorae: tuple[Amphora, ...],
+        known: AgentAnswers | None = None,
+    ):
+        """known: answers fresh enough to stand in for asking (AgentAnswers); the new answers
+        go there too."""
         self._d = drivers
-        self._asked = {_probe_key(a): asyncio.ensure_future(self._probe(a)) for a in amphorae}
+        self._known = known
+        self._reused: dict[tuple[str, str, str], AgentInfo] = {}
+        self._asked: dict[tuple[str, str, str], asyncio.Future[AgentInfo | None]] = {}
+        for amphora in amphorae:
+            info = known.get(amphora) if known is not None else None
+            if info is not None:
+                self._reused[_probe_key(amphora)] = info
+            else:
+                self._asked[_probe_key(amphora)] = asyncio.ensure_future(self._probe(amphora))
 
     async def _probe(self, amphora: Amphora) -> AgentInfo | None:
         try:
-            return await self._d.agent.get_info(amphora.agent_address, amphora.id)
+            info = await self._d.agent.get_info(amphora.agent_address, amphora.id)
         except Exception as err:  # the pass's own checks ask again, and handle it
             log.debug("probe of amphora %s: %r", amphora.id, err)
             return None
+        if self._known is not None:
+            self._known.put(amphora, info)
+        return info
 
     async def answers(self, amphorae: list[Amphora]) -> dict[str, AgentInfo]:
-        """Amphora id -> what its agent reported, for those of `amphorae` probed and answering."""
+        """Amphora id -> what its agent reported, for those of `amphorae` probed and answering
+        (or whose recent answer is reused)."""
         found: dict[str, AgentInfo] = {}
         for amphora in amphorae:
-            asked = self._asked.get(_probe_key(amphora))
+            key = _probe_key(amphora)
+            if key in self._reused:
+                found[amphora.id] = self._reused[key]
+                continue
+            asked = self._asked.get(key)
             if asked is not None and (info := await asked) is not None:
                 found[amphora.id] = info
         return found
+
+    def reused(self, amphorae: list[Amphora]) -> bool:
+        """Whether any of `amphorae` got an earlier answer instead of being asked."""
+        return any(_probe_key(a) in self._reused for a in amphorae)
 
     async def close(self) -> None:
         for asked in self._asked.values():
@@ -361,6 +429,7 @@ class Reconciler:
         self._applied = AppliedFiles()
         # Load balancer id -> the amphorae its last converged pass in this process served.
         self._served: OrderedDict[str, tuple[Amphora, ...]] = OrderedDict()
+        self._answers = AgentAnswers()
 
     async def run(self, lb_id: str) -> None:
         started = time.perf_counter()
@@ -375,7 +444,7 @@ class Reconciler:
         """One pass; returns its outcome (metrics.OUTCOMES)."""
         # The amphorae the last pass served are asked for their state while the desired state
         # is read (_Probes): a pass that finds the same ones has their answers already.
-        probes = _Probes(self._d, self._served.get(lb_id, ()))
+        probes = _Probes(self._d, self._served.get(lb_id, ()), self._answers)
         try:
             snap = await asyncio.to_thread(self._load, lb_id)
             if snap is None:
@@ -544,7 +613,18 @@ class Reconciler:
             for a, info, config in zip(live, infos, rendered, strict=True)
             if config.runtime_plan is not None and RUNTIME_PLAN in info.capabilities
         }
-        applied = await self._apply_all(snap, live, rendered, plans)
+        try:
+            applied = await self._apply_all(snap, live, rendered, plans)
+        except Unavailable as err:
+            if probes is None or not probes.reused(live):
+                raise
+            # An agent that was not asked (it had answered a moment ago) does not answer now:
+            # the pass starts over as one that knows nothing of its amphorae (alive? built
+            # again, waited for, or failed over). What was pushed before is pushed again.
+            log.info("load balancer %s: an agent stopped answering (%s); checking", snap.lb_id, err)
+            for amphora in live:
+                self._answers.forget(amphora)
+            return await self._converge(snap)
         if applied is None:
             return  # an amphora broke: failed over, the next pass builds its replacement
         retired = [a for a in snap.amphorae if a.doomed and a.id not in {b.id for b in live}]
@@ -696,6 +776,8 @@ class Reconciler:
         outcomes = [await push(a, c) for a, c in pushes]
         applied: dict[str, str] = {}
         for (amphora, config), outcome in zip(pushes, outcomes, strict=True):
+            if outcome.applied_config_hash:
+                self._answers.applied(amphora, outcome.applied_config_hash)
             if outcome.result == "BROKEN" and amphora.status == life.ALLOCATED:
                 # Its reload failed and so did the restore of the last good config: it serves
                 # nothing now. A replacement gets the config (a config that breaks a fresh
@@ -813,7 +895,9 @@ class Reconciler:
             reraise=True,
         ):
             with attempt:
-                return await self._d.agent.get_info(amphora.agent_address, amphora.id)
+                info = await self._d.agent.get_info(amphora.agent_address, amphora.id)
+                self._answers.put(amphora, info)
+                return info
         raise AssertionError("unreachable")
 
     async def _teardown(self, snap: Snapshot) -> None:

@@ -86,12 +86,16 @@ class FakeAgent:
         # instance killed there takes its agent with it); None: every agent answers.
         self.compute: FakeCompute | None = None
 
-    async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
-        self.info_calls += 1
+    def _answering(self, amphora_id: str) -> None:
+        """Raises Unavailable as the real client does when the agent does not answer."""
         if self.unavailable or amphora_id in self.unreachable:
             raise Unavailable("agent unreachable")
         if self.compute is not None and amphora_id not in self.compute.alive.values():
             raise Unavailable("agent unreachable: its instance is gone")
+
+    async def get_info(self, agent_address: str, amphora_id: str) -> AgentInfo:
+        self.info_calls += 1
+        self._answering(amphora_id)
         if self.runtime_plans_taken:
             return AgentInfo(
                 amphora_id, "1.0", "haproxy", "2.8.5", "3.0.13", "", "/tmp/x",
@@ -114,6 +118,7 @@ class FakeAgent:
         runtime_plan=None,
     ):
         self.apply_calls += 1
+        self._answering(amphora_id)
         self.calls.append((amphora_id, force, renderer_version))
         if runtime_plan is not None:
             self.plans.append((amphora_id, runtime_plan))

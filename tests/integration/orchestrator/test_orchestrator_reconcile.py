@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 from lbaas.common.v1 import graph_pb2
 from lbaas.orchestrator.v1 import orchestrator_service_pb2 as pb
@@ -61,9 +62,16 @@ def test_rapid_updates_fold_into_one_final_active_state(database_url, run_dir):
     asyncio.run(scenario())
 
 
-def test_a_pass_uses_the_probes_of_the_amphorae_the_last_one_served(database_url, run_dir):
+@pytest.mark.parametrize("fresh", [0.0, 60.0])
+def test_a_pass_uses_the_probes_of_the_amphorae_the_last_one_served(
+    database_url, run_dir, monkeypatch, fresh
+):
     """The probe started with the pass (while it reads the desired state) is the only GetInfo of
-    a steady pass; an amphora gone since the last pass is built again, as without probes."""
+    a steady pass, and none when the agent answered less than AGENT_ANSWER_FRESH seconds ago; an
+    amphora gone since the last pass is built again either way, as without probes."""
+    from services.orchestrator.jobs import reconcile
+
+    monkeypatch.setattr(reconcile, "AGENT_ANSWER_FRESH", fresh)
 
     async def rename(st, lb_id: str, name: str) -> None:
         await st.stub.UpdateLoadBalancer(
@@ -86,7 +94,7 @@ def test_a_pass_uses_the_probes_of_the_amphorae_the_last_one_served(database_url
             for i in range(3):
                 st.agent.info_calls = 0
                 await rename(st, lb.meta.id, f"n{i}")
-                assert st.agent.info_calls == 1
+                assert st.agent.info_calls == (0 if fresh else 1)
             st.compute.kill_all()
             await rename(st, lb.meta.id, "after")
             (rebuilt,) = st.compute.alive

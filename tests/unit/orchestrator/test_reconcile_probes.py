@@ -71,3 +71,39 @@ def test_close_cancels_the_probes_not_used() -> None:
 
     asyncio.run(main())
     assert agent.cancelled == ["slow"]
+
+
+def test_a_recent_answer_stands_in_for_asking_until_it_is_stale() -> None:
+    from dataclasses import replace
+
+    from services.orchestrator.domain.ports import AgentInfo
+    from services.orchestrator.jobs.reconcile import AgentAnswers
+
+    up = _amphora("up")
+    info = AgentInfo("up", "1.0", "haproxy", "2.8", "3.0", "", "/run", "h1")
+    agent = _Agent(set())
+    drivers = SimpleNamespace(compute=_Compute(set()), agent=agent)
+
+    async def asked(known: AgentAnswers) -> tuple[dict, bool]:
+        probes = _Probes(drivers, (up,), known)
+        try:
+            return await probes.answers([up]), probes.reused([up])
+        finally:
+            await probes.close()
+
+    known = AgentAnswers(fresh=60)
+    known.put(up, info)
+    known.applied(up, "h2")  # it answered an ApplyConfig since
+    found, reused = asyncio.run(asked(known))
+    assert reused and found["up"] == replace(info, applied_config_hash="h2")
+    # Another compute instance (rebuilt) is not the one that answered.
+    assert known.get(replace(up, compute_id="c-other")) is None
+
+    stale = AgentAnswers(fresh=0)
+    stale.put(up, info)
+    found, reused = asyncio.run(asked(stale))
+    assert not reused and found["up"].amphora_id == "up"  # asked: the fake's answer
+    assert stale.get(up) is None  # and that answer is stale at once too
+
+    known.forget(up)
+    assert known.get(up) is None
